@@ -1,0 +1,292 @@
+// Package settings reads and validates the orgbaseline configuration file.
+//
+// One YAML file is read by both the CDK app and the CLI. The CDK app passes
+// the validated, defaults-applied configuration to each step Lambda as JSON in
+// the ORGBASELINE_SETTINGS environment variable, so the Lambdas and the CLI see
+// the same values. The schema is documented in docs/configuration.md and
+// shown by orgbaseline.example.yaml.
+package settings
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvVar is the environment variable that carries the settings to a Lambda.
+const EnvVar = "ORGBASELINE_SETTINGS"
+
+// Defaults applied when a field is left out.
+const (
+	DefaultExecutionRoleName = "OrganizationAccountAccessRole"
+	DefaultSeverityThreshold = 7.0
+	DefaultTrailName         = "orgbaseline-organization-trail"
+	DefaultPublishFrequency  = "FIFTEEN_MINUTES"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Accounts are the three accounts the baseline is built around.
+	Accounts Accounts `yaml:"accounts" json:"accounts"`
+	// HomeRegion is where the state machines, the trail and the aggregators live.
+	HomeRegion string `yaml:"homeRegion" json:"homeRegion"`
+	// Regions is an explicit list, or "discover" for every region enabled
+	// in the account (account:ListRegions).
+	Regions Regions `yaml:"regions" json:"regions"`
+	// ExecutionRoleName is the role assumed in the security, log-archive and
+	// member accounts. Control Tower users set AWSControlTowerExecution.
+	ExecutionRoleName string   `yaml:"executionRoleName" json:"executionRoleName"`
+	Services          Services `yaml:"services" json:"services"`
+	Findings          Findings `yaml:"findings" json:"findings"`
+}
+
+// Accounts holds the account IDs.
+type Accounts struct {
+	Management string `yaml:"management" json:"management"`
+	Security   string `yaml:"security" json:"security"`
+	LogArchive string `yaml:"logArchive" json:"logArchive"`
+}
+
+// Regions is either a list of region names or Discover.
+type Regions struct {
+	Discover bool
+	Names    []string
+}
+
+// Services holds the per-service switches and options.
+type Services struct {
+	CloudTrail     CloudTrailOptions `yaml:"cloudtrail" json:"cloudtrail"`
+	Config         Switch            `yaml:"config" json:"config"`
+	GuardDuty      GuardDutyOptions  `yaml:"guardduty" json:"guardduty"`
+	SecurityHub    Switch            `yaml:"securityhub" json:"securityhub"`
+	AccessAnalyzer Switch            `yaml:"accessanalyzer" json:"accessanalyzer"`
+	Detective      Switch            `yaml:"detective" json:"detective"`
+	Health         HealthOptions     `yaml:"health" json:"health"`
+}
+
+// Switch turns a service on or off. Left out, the catalog default applies.
+type Switch struct {
+	Enabled *bool `yaml:"enabled" json:"enabled"`
+}
+
+// CloudTrailOptions configures the organization trail.
+type CloudTrailOptions struct {
+	Enabled *bool `yaml:"enabled" json:"enabled"`
+	// TrailName is the name of the organization trail.
+	TrailName string `yaml:"trailName" json:"trailName"`
+	// DelegatedAdmin registers the security account as CloudTrail delegated
+	// administrator (cloudtrail:RegisterOrganizationDelegatedAdmin).
+	DelegatedAdmin bool `yaml:"delegatedAdmin" json:"delegatedAdmin"`
+}
+
+// GuardDutyOptions configures GuardDuty.
+type GuardDutyOptions struct {
+	Enabled *bool `yaml:"enabled" json:"enabled"`
+	// FindingPublishingFrequency is FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS.
+	FindingPublishingFrequency string            `yaml:"findingPublishingFrequency" json:"findingPublishingFrequency"`
+	Features                   GuardDutyFeatures `yaml:"features" json:"features"`
+}
+
+// GuardDutyFeatures are the protection plans. S3 data events are on unless
+// switched off; the others are off unless switched on.
+type GuardDutyFeatures struct {
+	S3DataEvents         *bool `yaml:"s3DataEvents" json:"s3DataEvents"`
+	EKSAuditLogs         bool  `yaml:"eksAuditLogs" json:"eksAuditLogs"`
+	EBSMalwareProtection bool  `yaml:"ebsMalwareProtection" json:"ebsMalwareProtection"`
+	RDSLoginEvents       bool  `yaml:"rdsLoginEvents" json:"rdsLoginEvents"`
+	LambdaNetworkLogs    bool  `yaml:"lambdaNetworkLogs" json:"lambdaNetworkLogs"`
+	RuntimeMonitoring    bool  `yaml:"runtimeMonitoring" json:"runtimeMonitoring"`
+}
+
+// HealthOptions configures the AWS Health organizational view.
+type HealthOptions struct {
+	Enabled *bool `yaml:"enabled" json:"enabled"`
+	// DelegatedAdmin registers the security account as Health delegated
+	// administrator (default true).
+	DelegatedAdmin *bool `yaml:"delegatedAdmin" json:"delegatedAdmin"`
+}
+
+// Findings configures finding notifications.
+type Findings struct {
+	// SeverityThreshold: GuardDuty findings at or above it reach the topic.
+	SeverityThreshold *float64 `yaml:"severityThreshold" json:"severityThreshold"`
+	// EmailSubscriptions are subscribed to the findings topic.
+	EmailSubscriptions []string `yaml:"emailSubscriptions" json:"emailSubscriptions"`
+}
+
+// Error lists every problem found in a configuration.
+type Error struct {
+	Source   string
+	Problems []string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d problem(s):", e.Source, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// LoadFile reads, defaults and validates the configuration file at path.
+func LoadFile(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
+	defer f.Close()
+	return Load(path, f)
+}
+
+// Load reads, defaults and validates a YAML configuration. source names it
+// in errors. Every problem is reported at once, in one *Error.
+func Load(source string, r io.Reader) (Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Config{}, fmt.Errorf("read %s: %w", source, err)
+	}
+	var c Config
+	var problems []string
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		var te *yaml.TypeError
+		switch {
+		case errors.As(err, &te):
+			// The decoder went on past these; report them with the rest.
+			for _, m := range te.Errors {
+				problems = append(problems, cleanYAMLError(m))
+			}
+		case errors.Is(err, io.EOF):
+			problems = append(problems, "the file is empty")
+		default:
+			return Config{}, &Error{Source: source, Problems: []string{cleanYAMLError(err.Error())}}
+		}
+	}
+	c.applyDefaults()
+	problems = append(problems, c.problems()...)
+	if len(problems) > 0 {
+		return Config{}, &Error{Source: source, Problems: problems}
+	}
+	return c, nil
+}
+
+func cleanYAMLError(s string) string {
+	s = strings.TrimPrefix(s, "yaml: ")
+	// "field x not found in type settings.Accounts" names a Go type; say what
+	// the user can act on.
+	if i := strings.Index(s, " not found in type "); i >= 0 {
+		s = s[:i] + " is not a known setting"
+	}
+	return s
+}
+
+func (c *Config) applyDefaults() {
+	if c.ExecutionRoleName == "" {
+		c.ExecutionRoleName = DefaultExecutionRoleName
+	}
+	if c.Findings.SeverityThreshold == nil {
+		v := DefaultSeverityThreshold
+		c.Findings.SeverityThreshold = &v
+	}
+	if c.Services.CloudTrail.TrailName == "" {
+		c.Services.CloudTrail.TrailName = DefaultTrailName
+	}
+	if c.Services.GuardDuty.FindingPublishingFrequency == "" {
+		c.Services.GuardDuty.FindingPublishingFrequency = DefaultPublishFrequency
+	}
+	if c.Services.GuardDuty.Features.S3DataEvents == nil {
+		c.Services.GuardDuty.Features.S3DataEvents = ptr(true)
+	}
+	if c.Services.Health.DelegatedAdmin == nil {
+		c.Services.Health.DelegatedAdmin = ptr(true)
+	}
+	for _, s := range Catalog {
+		if p := c.switchOf(s.Name); *p == nil {
+			*p = ptr(s.EnabledByDefault)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (c *Config) switchOf(service string) **bool {
+	switch service {
+	case ServiceCloudTrail:
+		return &c.Services.CloudTrail.Enabled
+	case ServiceConfig:
+		return &c.Services.Config.Enabled
+	case ServiceGuardDuty:
+		return &c.Services.GuardDuty.Enabled
+	case ServiceSecurityHub:
+		return &c.Services.SecurityHub.Enabled
+	case ServiceAccessAnalyzer:
+		return &c.Services.AccessAnalyzer.Enabled
+	case ServiceDetective:
+		return &c.Services.Detective.Enabled
+	case ServiceHealth:
+		return &c.Services.Health.Enabled
+	}
+	panic("settings: unknown service " + service)
+}
+
+// Enabled reports whether a service of the catalog is switched on.
+func (c Config) Enabled(service string) bool {
+	if _, ok := LookupService(service); !ok {
+		return false
+	}
+	p := *c.switchOf(service)
+	return p != nil && *p
+}
+
+// EnabledServices returns the enabled services, in catalog order.
+func (c Config) EnabledServices() []string {
+	var out []string
+	for _, s := range Catalog {
+		if c.Enabled(s.Name) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// Encode returns the configuration as the compact JSON a Lambda receives.
+func (c Config) Encode() (string, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("encode settings: %w", err)
+	}
+	return string(b), nil
+}
+
+// Decode reads the JSON made by Encode and validates it again.
+func Decode(source, s string) (Config, error) {
+	var c Config
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, &Error{Source: source, Problems: []string{err.Error()}}
+	}
+	c.applyDefaults()
+	if p := c.problems(); len(p) > 0 {
+		return Config{}, &Error{Source: source, Problems: p}
+	}
+	return c, nil
+}
+
+// FromEnv reads the settings a Lambda was given in EnvVar.
+func FromEnv() (Config, error) {
+	s, ok := os.LookupEnv(EnvVar)
+	if !ok || s == "" {
+		return Config{}, &Error{Source: "environment", Problems: []string{EnvVar + " is not set"}}
+	}
+	return Decode(EnvVar, s)
+}

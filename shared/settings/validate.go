@@ -1,0 +1,143 @@
+package settings
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	// IAM role names: 1-64 of letters, digits and +=,.@_-
+	roleNamePattern = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+	// CloudTrail trail names: 3-128 of letters, digits, . _ -, starting and
+	// ending with a letter or digit.
+	trailNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$`)
+)
+
+var publishFrequencies = []string{"FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"}
+
+// problems returns every problem of a defaults-applied configuration.
+func (c Config) problems() []string {
+	var p []string
+	add := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+
+	ids := map[string]string{
+		"accounts.management": c.Accounts.Management,
+		"accounts.security":   c.Accounts.Security,
+		"accounts.logArchive": c.Accounts.LogArchive,
+	}
+	for _, field := range []string{"accounts.management", "accounts.security", "accounts.logArchive"} {
+		switch id := ids[field]; {
+		case id == "":
+			add("%s is missing: give the 12-digit account ID", field)
+		case !accountIDPattern.MatchString(id):
+			add("%s is %q: an account ID is 12 digits", field, id)
+		}
+	}
+	if m := c.Accounts.Management; m != "" {
+		if c.Accounts.Security == m {
+			add("accounts.security is the management account: the delegated administrator must be another account")
+		}
+		if c.Accounts.LogArchive == m {
+			add("accounts.logArchive is the management account: the logs must live outside it")
+		}
+	}
+
+	switch {
+	case c.HomeRegion == "":
+		add("homeRegion is missing")
+	case !KnownRegion(c.HomeRegion):
+		add("homeRegion %q is not a known region of the aws partition", c.HomeRegion)
+	}
+
+	switch {
+	case !c.Regions.Discover && len(c.Regions.Names) == 0:
+		add(`regions is missing: give a list of regions, or "discover" for every enabled region`)
+	case !c.Regions.Discover:
+		seen := map[string]bool{}
+		for _, r := range c.Regions.Names {
+			if !KnownRegion(r) {
+				add("regions: %q is not a known region of the aws partition", r)
+			}
+			if seen[r] {
+				add("regions: %q is listed twice", r)
+			}
+			seen[r] = true
+		}
+		if c.HomeRegion != "" && KnownRegion(c.HomeRegion) && !seen[c.HomeRegion] {
+			add("regions must include the home region %q", c.HomeRegion)
+		}
+	}
+
+	if !roleNamePattern.MatchString(c.ExecutionRoleName) {
+		add("executionRoleName %q is not a valid IAM role name", c.ExecutionRoleName)
+	}
+	if !trailNamePattern.MatchString(c.Services.CloudTrail.TrailName) {
+		add("services.cloudtrail.trailName %q is not a valid trail name (3-128 letters, digits, '.', '_' or '-')", c.Services.CloudTrail.TrailName)
+	}
+	if f := c.Services.GuardDuty.FindingPublishingFrequency; !slices.Contains(publishFrequencies, f) {
+		add("services.guardduty.findingPublishingFrequency %q: want one of %s", f, strings.Join(publishFrequencies, ", "))
+	}
+	if t := *c.Findings.SeverityThreshold; t < 0 || t > 10 {
+		add("findings.severityThreshold %g is out of range: want 0 to 10", t)
+	}
+	for i, e := range c.Findings.EmailSubscriptions {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			add("findings.emailSubscriptions[%d] %q is not an e-mail address", i, e)
+		}
+	}
+	return p
+}
+
+// UnmarshalYAML accepts "discover" or a list of region names.
+func (r *Regions) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Value != "discover" {
+			// A *yaml.TypeError lets the decoder go on and report the rest.
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf(`line %d: regions is %q: want a list of regions or "discover"`, n.Line, n.Value)}}
+		}
+		*r = Regions{Discover: true}
+		return nil
+	case yaml.SequenceNode:
+		var names []string
+		if err := n.Decode(&names); err != nil {
+			return err
+		}
+		*r = Regions{Names: names}
+		return nil
+	}
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf(`line %d: regions: want a list of regions or "discover"`, n.Line)}}
+}
+
+// MarshalJSON writes "discover" or the list.
+func (r Regions) MarshalJSON() ([]byte, error) {
+	if r.Discover {
+		return json.Marshal("discover")
+	}
+	return json.Marshal(r.Names)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Regions) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		if s != "discover" {
+			return fmt.Errorf(`regions is %q: want a list of regions or "discover"`, s)
+		}
+		*r = Regions{Discover: true}
+		return nil
+	}
+	var names []string
+	if err := json.Unmarshal(b, &names); err != nil {
+		return fmt.Errorf(`regions: want a list of regions or "discover"`)
+	}
+	*r = Regions{Names: names}
+	return nil
+}

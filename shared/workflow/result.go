@@ -1,0 +1,123 @@
+// Package workflow is the contract between the state machine and the step
+// Lambdas: the execution input, the result every step returns, and the named
+// errors the state machine retries or catches.
+package workflow
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Mode says whether a run changes anything.
+type Mode string
+
+const (
+	// ModeApply reads, compares and acts where the state differs.
+	ModeApply Mode = "apply"
+	// ModePlan reads and compares only; it reports the actions it would take.
+	ModePlan Mode = "plan"
+)
+
+// Input is the execution input of the state machine, passed whole to each
+// step. Empty filters mean "everything the configuration enables".
+type Input struct {
+	Mode     Mode     `json:"mode"`
+	Accounts []string `json:"accounts,omitempty"`
+	Services []string `json:"services,omitempty"`
+	Regions  []string `json:"regions,omitempty"`
+}
+
+// Validate checks the mode and returns a TerminalError for bad input.
+func (in Input) Validate() error {
+	switch in.Mode {
+	case ModeApply, ModePlan:
+		return nil
+	case "":
+		return &TerminalError{Op: "read input", Err: fmt.Errorf(`"mode" is missing: want "apply" or "plan"`)}
+	default:
+		return &TerminalError{Op: "read input", Err: fmt.Errorf(`"mode" is %q: want "apply" or "plan"`, in.Mode)}
+	}
+}
+
+// WantsService reports whether the services filter admits name.
+func (in Input) WantsService(name string) bool {
+	return len(in.Services) == 0 || slices.Contains(in.Services, name)
+}
+
+// WantsAccount reports whether the accounts filter admits id.
+func (in Input) WantsAccount(id string) bool {
+	return len(in.Accounts) == 0 || slices.Contains(in.Accounts, id)
+}
+
+// WantsRegion reports whether the regions filter admits name.
+func (in Input) WantsRegion(name string) bool {
+	return len(in.Regions) == 0 || slices.Contains(in.Regions, name)
+}
+
+// Status is the outcome of one account x region x service.
+type Status string
+
+const (
+	StatusChanged   Status = "changed"
+	StatusUnchanged Status = "unchanged"
+	StatusPlanned   Status = "planned"
+	StatusSkipped   Status = "skipped"
+	StatusFailed    Status = "failed"
+)
+
+// RegionGlobal marks outcomes of organization-wide settings that belong to no
+// region (trusted access, delegated administrators).
+const RegionGlobal = "global"
+
+// Action is one mutating API call, taken (apply) or proposed (plan).
+type Action struct {
+	// Call is "service:Operation", as in an IAM policy.
+	Call string `json:"call"`
+	// Target names what the call acts on, e.g. a service principal.
+	Target string `json:"target,omitempty"`
+}
+
+func (a Action) String() string {
+	if a.Target == "" {
+		return a.Call
+	}
+	return a.Call + " " + a.Target
+}
+
+// Outcome is what a step did, or would do, for one account x region x service.
+type Outcome struct {
+	Account string   `json:"account"`
+	Region  string   `json:"region"`
+	Service string   `json:"service"`
+	Status  Status   `json:"status"`
+	Reason  string   `json:"reason,omitempty"`
+	Actions []Action `json:"actions,omitempty"`
+}
+
+// StepResult is what every step returns.
+type StepResult struct {
+	Step     string    `json:"step"`
+	Mode     Mode      `json:"mode"`
+	Changed  bool      `json:"changed"`
+	Outcomes []Outcome `json:"outcomes"`
+	Warnings []string  `json:"warnings,omitempty"`
+}
+
+// Add appends an outcome, deriving its status from the mode and the actions
+// when the caller left it empty, and keeps Changed up to date.
+func (r *StepResult) Add(o Outcome) {
+	if o.Status == "" {
+		switch {
+		case len(o.Actions) == 0:
+			o.Status = StatusUnchanged
+		case r.Mode == ModePlan:
+			o.Status = StatusPlanned
+		default:
+			o.Status = StatusChanged
+		}
+	}
+	if o.Status == StatusChanged {
+		r.Changed = true
+	}
+	r.Outcomes = append(r.Outcomes, o)
+}
