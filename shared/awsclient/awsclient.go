@@ -1,0 +1,121 @@
+// Package awsclient is the one place AWS SDK configuration is made: the
+// default credential chain, one retry policy, and cross-account access through
+// the configured execution role, cached per account for the run.
+//
+// Nothing here knows about the emulator: AWS_ENDPOINT_URL, AWS_PROFILE and the
+// rest of the standard SDK environment work unchanged, which is how the tests
+// and the demo reach the moto server.
+package awsclient
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// MaxAttempts is the number of attempts per API call. Organization-wide runs
+// meet throttling (Organizations in particular is close to serial), so the
+// standard retryer's 3 attempts are raised, as the AWS reference
+// implementations do. AWS_MAX_ATTEMPTS still overrides it, as in any SDK.
+const MaxAttempts = 10
+
+// retryableCodes are "try again shortly" errors that are not throttling.
+var retryableCodes = map[string]struct{}{
+	"ConcurrentModificationException": {}, // Organizations, another change in flight
+	"TooManyRequestsException":        {}, // Organizations, "another request is already in progress"
+}
+
+// NewRetryer returns the retry policy: the SDK's standard retryer (token
+// bucket, exponential back-off with jitter, throttling-aware) with more
+// attempts, a 20 s back-off cap and the extra retryable codes. A new retryer
+// is returned on each call, so clients do not share one token bucket.
+func NewRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = MaxAttempts
+		o.MaxBackoff = 20 * time.Second
+		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: retryableCodes})
+	})
+}
+
+// Load returns the base configuration: the standard credential chain and
+// region resolution, with the retry policy set.
+func Load(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
+	opts := append([]func(*config.LoadOptions) error{config.WithRetryer(NewRetryer)}, optFns...)
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// WithRegion returns a copy of cfg for another region.
+func WithRegion(cfg aws.Config, region string) aws.Config {
+	c := cfg.Copy()
+	c.Region = region
+	return c
+}
+
+// AssumeRoleAPI is the STS call cross-account access needs.
+type AssumeRoleAPI interface {
+	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
+}
+
+var _ AssumeRoleAPI = (*sts.Client)(nil)
+
+// Accounts hands out configurations for other accounts of the organization,
+// assuming the execution role in each. Credentials are cached per account for
+// the life of the Accounts value (one Lambda container or one CLI run) and
+// refreshed by the SDK's credentials cache before they expire.
+type Accounts struct {
+	base     aws.Config
+	self     string
+	roleName string
+	sts      AssumeRoleAPI
+	session  string
+
+	mu    sync.Mutex
+	cache map[string]aws.CredentialsProvider
+}
+
+// NewAccounts returns an Accounts for code running in account self with
+// configuration base, assuming roleName elsewhere. sessionName names the
+// sessions in CloudTrail (e.g. "orgbaseline-org-prerequisites").
+func NewAccounts(base aws.Config, self, roleName, sessionName string) *Accounts {
+	return &Accounts{
+		base: base, self: self, roleName: roleName, session: sessionName,
+		sts:   sts.NewFromConfig(base),
+		cache: map[string]aws.CredentialsProvider{},
+	}
+}
+
+// RoleARN returns the execution role's ARN in account.
+func (a *Accounts) RoleARN(account string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", account, a.roleName)
+}
+
+// Config returns a configuration acting in account (the base configuration
+// for the account the code runs in).
+func (a *Accounts) Config(account string) aws.Config {
+	if account == a.self {
+		return a.base
+	}
+	a.mu.Lock()
+	p, ok := a.cache[account]
+	if !ok {
+		p = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(a.sts, a.RoleARN(account), func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = a.session
+		}))
+		a.cache[account] = p
+	}
+	a.mu.Unlock()
+	c := a.base.Copy()
+	c.Credentials = p
+	return c
+}

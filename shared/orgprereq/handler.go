@@ -1,0 +1,51 @@
+package orgprereq
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// OrganizationsRegion is where the Organizations API is called: its
+// endpoint for the aws partition is in us-east-1.
+const OrganizationsRegion = "us-east-1"
+
+// Handler is the org-prerequisites step Lambda.
+type Handler struct {
+	Settings settings.Config
+	Orgs     OrganizationsAPI
+	Log      *slog.Logger
+}
+
+// Build wires the handler from the Lambda's dependencies.
+func Build(_ context.Context, d lambdamain.Deps) (any, error) {
+	h := &Handler{
+		Settings: d.Settings,
+		Orgs:     organizations.NewFromConfig(awsclient.WithRegion(d.AWS, OrganizationsRegion)),
+		Log:      d.Log,
+	}
+	return h.Handle, nil
+}
+
+// Handle runs the step. Its error, if any, is one of the named workflow
+// errors at the top level, so the state machine can match it.
+func (h *Handler) Handle(ctx context.Context, in workflow.Input) (workflow.StepResult, error) {
+	if err := in.Validate(); err != nil {
+		return workflow.StepResult{}, err
+	}
+	log := h.Log.With("mode", string(in.Mode))
+	res, err := Run(ctx, h.Orgs, h.Settings, in, log)
+	if err != nil {
+		err = workflow.Unwrapped(err)
+		log.ErrorContext(ctx, "step failed", "error", err.Error())
+		return workflow.StepResult{}, err
+	}
+	log.InfoContext(ctx, "step done", "changed", res.Changed, "outcomes", len(res.Outcomes))
+	return res, nil
+}

@@ -1,0 +1,28 @@
+// Package steps maps each step of workflow.Steps to the builder of its
+// handler. The CLI's local Lambda runtime uses it to run a step by name with
+// the same wiring as functions/<step>/main.go.
+package steps
+
+import (
+	"fmt"
+
+	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/orgprereq"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+var builders = map[string]lambdamain.Builder{
+	workflow.StepOrgPrerequisites.Name: orgprereq.Build,
+}
+
+// Lookup returns the spec and builder of the step called name.
+func Lookup(name string) (workflow.StepSpec, lambdamain.Builder, error) {
+	for _, s := range workflow.Steps {
+		if s.Name == name {
+			if b, ok := builders[name]; ok {
+				return s, b, nil
+			}
+		}
+	}
+	return workflow.StepSpec{}, nil, fmt.Errorf("unknown step %q", name)
+}
