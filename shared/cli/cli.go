@@ -1,0 +1,138 @@
+// Package cli is the orgbaseline operator command line: apply (and plan) the
+// baseline through the deployed state machine or locally, and the developer
+// commands the local run and the build use.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Exit statuses.
+const (
+	ExitOK     = 0 // the run succeeded and nothing failed
+	ExitFailed = 1 // the run ran, and something failed
+	ExitUsage  = 2 // bad command line or configuration: nothing was called
+)
+
+const usage = `orgbaseline switches on the AWS security baseline across an AWS Organization.
+
+Usage:
+  orgbaseline apply [--plan] [--local] [--accounts IDS] [--services NAMES]
+                    [--regions NAMES] [--config FILE] [--output table|json]
+  orgbaseline validate [--config FILE]
+  orgbaseline dev lambda-runtime STEP
+  orgbaseline dev export-asl --assembly DIR --out DIR
+
+Commands:
+  apply      start the baseline state machine and follow it to the end; with
+             --plan, report what would change and change nothing; with
+             --local, run the synthesized state machine on this machine
+  validate   check the configuration file and list every problem in it
+  dev        commands used by the local run and the build
+
+Run 'orgbaseline apply -h' for the flags.
+`
+
+// Env is what the CLI reads from its surroundings; tests replace it.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Main runs the command line args (without the program name) and returns
+// the exit status.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+}
+
+// Run is Main with explicit context and environment.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "apply":
+		return apply(ctx, args[1:], env)
+	case "validate":
+		return validate(args[1:], env)
+	case "dev":
+		return dev(ctx, args[1:], env)
+	case "-h", "--help", "help":
+		fmt.Fprint(env.Stdout, usage)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "orgbaseline: unknown command %q\n\n%s", args[0], usage)
+	return ExitUsage
+}
+
+// newFlagSet returns a flag set that reports to stderr and does not exit.
+func newFlagSet(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+// parseFlags parses and turns -h into ExitOK, errors into ExitUsage.
+func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, false
+		}
+		return ExitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "orgbaseline %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return ExitUsage, false
+	}
+	return 0, true
+}
+
+// splitList reads a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// findRoot returns the orgbaseline folder: the one holding the local
+// runner's script and node_modules. ORGBASELINE_ROOT names it; otherwise it
+// is searched for upwards from the executable and from the working folder.
+func findRoot(env Env) (string, error) {
+	if r := env.Getenv("ORGBASELINE_ROOT"); r != "" {
+		return r, nil
+	}
+	var starts []string
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	for _, dir := range starts {
+		for d := dir; ; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "scripts", "local-sfn.mjs")); err == nil {
+				return d, nil
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	return "", errors.New("cannot find the orgbaseline folder (with scripts/local-sfn.mjs): run from inside it or set ORGBASELINE_ROOT")
+}

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// progress prints what the state machine is doing, one line per change, to
+// stderr, for the local and the deployed run alike.
+type progress struct {
+	mu      sync.Mutex
+	w       io.Writer
+	started map[string]time.Time
+	now     func() time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w, started: map[string]time.Time{}, now: time.Now}
+}
+
+func (p *progress) printf(format string, a ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format, a...)
+}
+
+// entered: a Task state started.
+func (p *progress) entered(state string) {
+	p.mu.Lock()
+	p.started[state] = p.now()
+	p.mu.Unlock()
+	p.printf("  > %s\n", state)
+}
+
+// exited: a Task state finished.
+func (p *progress) exited(state string) {
+	p.mu.Lock()
+	d := p.now().Sub(p.started[state])
+	p.mu.Unlock()
+	p.printf("  ok %s (%.1fs)\n", state, d.Seconds())
+}
+
+func (p *progress) retried(state string, attempt int, errName string) {
+	if errName != "" {
+		p.printf("  .. %s: retry %d after %s\n", state, attempt, errName)
+		return
+	}
+	p.printf("  .. %s: retry %d\n", state, attempt)
+}
+
+func (p *progress) failed(state, errName string) {
+	p.printf("  !! %s failed: %s\n", state, errName)
+}
+
+func (p *progress) caught(state string) {
+	p.printf("  !! %s: error caught, ending the run\n", state)
+}
+
+func (p *progress) note(format string, a ...any) {
+	p.printf("  "+format+"\n", a...)
+}

@@ -1,0 +1,76 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+func execOutput(t *testing.T, res workflow.StepResult) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"mode": res.Mode, "results": map[string]any{workflow.StepOrgPrerequisites.ResultKey: res}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestTable(t *testing.T) {
+	res := workflow.StepResult{Step: "org-prerequisites", Mode: workflow.ModePlan, Outcomes: []workflow.Outcome{
+		{Account: "111111111111", Region: "global", Service: "config", Status: workflow.StatusPlanned, Actions: []workflow.Action{
+			{Call: "organizations:EnableAWSServiceAccess", Target: "config.amazonaws.com"},
+			{Call: "organizations:RegisterDelegatedAdministrator", Target: "config.amazonaws.com 222222222222"},
+		}},
+		{Account: "111111111111", Region: "global", Service: "guardduty", Status: workflow.StatusUnchanged, Reason: "registered by the guardduty step"},
+		{Account: "444444444444", Region: "eu-west-1", Service: "config", Status: workflow.StatusSkipped, Reason: "account is SUSPENDED"},
+	}, Warnings: []string{"heads up"}}
+	rep, err := FromExecution(workflow.ModePlan, "SUCCEEDED", execOutput(t, res), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	// Column widths vary with content; compare with runs of spaces collapsed.
+	out := strings.Join(strings.Fields(buf.String()), " ")
+	for _, want := range []string{
+		"ACCOUNT REGION SERVICE OUTCOME ACTIONS",
+		"111111111111 global config planned organizations:EnableAWSServiceAccess config.amazonaws.com; organizations:RegisterDelegatedAdministrator config.amazonaws.com 222222222222",
+		"guardduty unchanged - (registered by the guardduty step)",
+		"444444444444 eu-west-1 config skipped: account is SUSPENDED -",
+		"warning: org-prerequisites: heads up",
+		"succeeded (plan): 1 unchanged, 1 planned, 1 skipped, 0 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table does not contain %q:\n%s", want, out)
+		}
+	}
+	if rep.Failed() {
+		t.Error("nothing failed")
+	}
+}
+
+func TestFailedExecution(t *testing.T) {
+	rep, err := FromExecution(workflow.ModeApply, "FAILED", nil, "TerminalError", `{"errorType":"TerminalError","errorMessage":"describe organization: access denied"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Failed() {
+		t.Error("a failed execution is a failed report")
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if e, a := "failed: TerminalError: describe organization: access denied", back.Rows[0].Outcome(); e != a {
+		t.Errorf("expect %q, got %q", e, a)
+	}
+}
