@@ -1,0 +1,129 @@
+package motorig
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Credentials the rig uses. moto accepts any; unknown keys are the
+// management account.
+const (
+	AccessKeyID     = "testing"
+	SecretAccessKey = "testing"
+)
+
+// ManagementAccountID is the account moto gives requests signed with an
+// unknown access key, and so the organization's management account.
+const ManagementAccountID = "123456789012"
+
+// ExecutionRole is the role that CreateAccount makes in every new account.
+const ExecutionRole = "OrganizationAccountAccessRole"
+
+// Env returns the environment variables a child process (the CLI) needs to
+// reach the server as the management account, and no real AWS account:
+// endpoint, static credentials, region, no shared config or credentials
+// files and no instance metadata. Variables that would select other
+// credentials are set empty, which the SDK treats as unset. Append the
+// result to a base environment (exec.Cmd keeps the last value of a
+// variable), or use Environ.
+func (s *Server) Env() []string {
+	return []string{
+		"AWS_ENDPOINT_URL=" + s.endpoint,
+		"AWS_ACCESS_KEY_ID=" + AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
+		"AWS_SESSION_TOKEN=",
+		"AWS_REGION=" + s.region,
+		"AWS_DEFAULT_REGION=" + s.region,
+		"AWS_PROFILE=",
+		"AWS_DEFAULT_PROFILE=",
+		"AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ROLE_ARN=",
+		"AWS_WEB_IDENTITY_TOKEN_FILE=",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI=",
+		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false",
+	}
+}
+
+// Environ returns this process's environment with every AWS_* variable
+// removed (service-specific endpoints such as AWS_ENDPOINT_URL_STS
+// included), followed by Env: the environment for an exec.Cmd.
+func (s *Server) Environ() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, s.Env()...)
+}
+
+// AWSConfig returns an aws.Config for the management account, pointed at the
+// server: static credentials, the server's region, none of the user's
+// shared config or credentials files (AWS_PROFILE is ignored), no instance
+// metadata, and few attempts per call without client-side retry
+// quota (see WithMaxAttempts).
+func (s *Server) AWSConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx,
+		config.WithRegion(s.region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
+		config.WithBaseEndpoint(s.endpoint),
+		// An explicit profile overrides AWS_PROFILE and must exist, so
+		// name the empty default profile of the rig's own config file.
+		config.WithSharedConfigProfile(config.DefaultSharedConfigProfile),
+		config.WithSharedConfigFiles([]string{s.sharedConfig}),
+		config.WithSharedCredentialsFiles([]string{}),
+		config.WithEC2IMDSClientEnableState(imds.ClientDisabled),
+		config.WithRetryer(s.retryer),
+	)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("motorig: aws config: %w", err)
+	}
+	return cfg, nil
+}
+
+func (s *Server) retryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = s.maxAttempts
+		o.RateLimiter = ratelimit.None
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) {
+			return 50 * time.Millisecond, nil
+		})
+	})
+}
+
+// AccountConfig returns an aws.Config that acts in accountID, with the
+// credentials of sts:AssumeRole into its OrganizationAccountAccessRole,
+// assumed from the management account: the way orgbaseline reaches member
+// accounts.
+func (s *Server) AccountConfig(ctx context.Context, accountID string) (aws.Config, error) {
+	cfg, err := s.AWSConfig(ctx)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	arn := fmt.Sprintf("arn:aws:iam::%s:role/%s", accountID, ExecutionRole)
+	out, err := sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn:         aws.String(arn),
+		RoleSessionName: aws.String("motorig"),
+	})
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("motorig: assume %s: %w", arn, err)
+	}
+	c := out.Credentials
+	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
+		aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)))
+	return cfg, nil
+}

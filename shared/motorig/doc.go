@@ -1,0 +1,39 @@
+// Package motorig runs a moto server as a local AWS endpoint holding an
+// emulated AWS Organization, for orgbaseline's integration tests and for
+// `make demo`.
+//
+// Start launches scripts/motoserver.py (moto in server mode on 127.0.0.1,
+// with the delegated-administrator correction described in that script) and
+// waits until it answers. Seed creates the organization as the management
+// account, with the accounts security, log-archive and workload-a..c, and
+// WriteConfig writes an orgbaseline configuration for it, based on
+// orgbaseline.example.yaml.
+//
+// Test packages start one server for all their tests from TestMain:
+//
+//	var srv *motorig.Server
+//
+//	func TestMain(m *testing.M) { motorig.Main(m, func(s *motorig.Server) { srv = s }) }
+//
+//	func TestSomething(t *testing.T) {
+//		cfg, org := srv.SeedT(t) // fresh state, seeded organization
+//		...
+//	}
+//
+// All tests of a package share the server's state, so tests that reset it
+// (ResetT, SeedT) must not run in parallel with each other.
+//
+// Python is found through ORGBASELINE_PYTHON (exported by the Makefile),
+// else <repo root>/.venv/bin/python; both are made by `make deps`. The repo
+// root is ORGBASELINE_ROOT, else the directory holding go.mod above the
+// working directory. Tests fail, and do not skip, when Python or moto is
+// missing.
+//
+// moto keeps the state of each account apart and picks the account of a
+// request from its credentials: unknown access keys (such as the "testing"
+// key used here) are the management account 123456789012, and keys returned
+// by sts:AssumeRole belong to the role's account. Policies of any kind are
+// stored but not enforced. Reset forgets the keys that AssumeRole handed
+// out, so credentials taken before a reset act as the management account
+// after it: take new ones (AccountConfig) after every SeedT.
+package motorig
