@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -30,13 +32,16 @@ func runLocal(ctx context.Context, o applyOptions, cfg settings.Config, in workf
 	asm := o.assembly
 	if asm == "" {
 		start := time.Now()
-		dir, cleanup, err := synthesize(ctx, root, o.cdkApp, o.configPath, env)
+		dir, fresh, err := cachedAssembly(ctx, root, o.cdkApp, o.configPath, cfg)
 		if err != nil {
 			return report.Report{}, err
 		}
-		defer cleanup()
 		asm = dir
-		p.note("synthesized the stacks from %s (%.1fs)", o.configPath, time.Since(start).Seconds())
+		if fresh {
+			p.note("synthesized the stacks from %s (%.1fs)", o.configPath, time.Since(start).Seconds())
+		} else {
+			p.note("using the stacks synthesized earlier from the same configuration and CDK app")
+		}
 	}
 	stack, err := localsfn.ReadStack(asm, workflow.ManagementStackName)
 	if err != nil {
@@ -119,37 +124,73 @@ func sameSettings(stack *localsfn.Stack, cfg settings.Config) error {
 	return nil
 }
 
-// synthesize runs the CDK app binary into a temporary cloud assembly. The
-// local run executes each step from this binary, so the Lambda assets the app
-// packages are placeholders here.
-func synthesize(ctx context.Context, root, app, configPath string, env Env) (string, func(), error) {
+// cachedAssembly returns a cloud assembly synthesized from cfg by the CDK
+// app, reusing the one made by an earlier run when the settings and the app
+// binary are the same (synthesis takes seconds; the demo runs twice).
+// fresh reports whether it was synthesized now.
+func cachedAssembly(ctx context.Context, root, app, configPath string, cfg settings.Config) (dir string, fresh bool, err error) {
 	if app == "" {
 		app = filepath.Join(root, "build", "cdkapp")
 	}
-	if _, err := os.Stat(app); err != nil {
-		return "", nil, fmt.Errorf("the CDK app %s is not built: run `make app` in %s (or give --assembly): %w", app, root, err)
+	info, err := os.Stat(app)
+	if err != nil {
+		return "", false, fmt.Errorf("the CDK app %s is not built: run `make app` in %s (or give --assembly): %w", app, root, err)
 	}
+	enc, err := cfg.Encode()
+	if err != nil {
+		return "", false, err
+	}
+	appAbs, _ := filepath.Abs(app)
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d", enc, appAbs, info.Size(), info.ModTime().UnixNano())))
+	cacheRoot := filepath.Join(root, "build", "local", "assemblies")
+	dir = filepath.Join(cacheRoot, hex.EncodeToString(sum[:8]))
+	if _, err := os.Stat(filepath.Join(dir, "cdk.out", "manifest.json")); err == nil {
+		return filepath.Join(dir, "cdk.out"), false, nil
+	}
+	if err := os.MkdirAll(cacheRoot, 0o755); err != nil {
+		return "", false, err
+	}
+	tmp, err := os.MkdirTemp(cacheRoot, "synth-")
+	if err != nil {
+		return "", false, err
+	}
+	if err := synthesize(ctx, root, app, configPath, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return "", false, err
+	}
+	// Keep one assembly: drop those of other configurations or app builds.
+	if old, err := os.ReadDir(cacheRoot); err == nil {
+		for _, e := range old {
+			if p := filepath.Join(cacheRoot, e.Name()); p != tmp {
+				os.RemoveAll(p)
+			}
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
+		return "", false, err
+	}
+	return filepath.Join(dir, "cdk.out"), true, nil
+}
+
+// synthesize runs the CDK app binary into dir/cdk.out. The local run executes
+// each step from the orgbaseline binary, so the Lambda assets the app
+// packages are placeholders here (dir/lambda).
+func synthesize(ctx context.Context, root, app, configPath, dir string) error {
 	cfgAbs, err := filepath.Abs(configPath)
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	tmp, err := os.MkdirTemp("", "orgbaseline-synth-")
-	if err != nil {
-		return "", nil, err
-	}
-	cleanup := func() { os.RemoveAll(tmp) }
-	out := filepath.Join(tmp, "cdk.out")
-	assets := filepath.Join(tmp, "lambda")
+	out := filepath.Join(dir, "cdk.out")
+	assets := filepath.Join(dir, "lambda")
 	for _, s := range workflow.Steps {
-		dir := filepath.Join(assets, s.Name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			cleanup()
-			return "", nil, err
+		stepDir := filepath.Join(assets, s.Name)
+		if err := os.MkdirAll(stepDir, 0o755); err != nil {
+			return err
 		}
 		stub := "#!/bin/sh\necho 'placeholder: a local run executes steps from the orgbaseline binary' >&2\nexit 1\n"
-		if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte(stub), 0o755); err != nil {
-			cleanup()
-			return "", nil, err
+		if err := os.WriteFile(filepath.Join(stepDir, "bootstrap"), []byte(stub), 0o755); err != nil {
+			return err
 		}
 	}
 	cmd := exec.CommandContext(ctx, app)
@@ -165,8 +206,7 @@ func synthesize(ctx context.Context, root, app, configPath string, env Env) (str
 	var combined bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &combined, &combined
 	if err := cmd.Run(); err != nil {
-		cleanup()
-		return "", nil, fmt.Errorf("synthesize with %s: %w\n%s", app, err, strings.TrimSpace(combined.String()))
+		return fmt.Errorf("synthesize with %s: %w\n%s", app, err, strings.TrimSpace(combined.String()))
 	}
-	return out, cleanup, nil
+	return nil
 }
