@@ -1,0 +1,438 @@
+// Package baseline is the construct that runs the baseline from the
+// management account: one Lambda per step of workflow.Steps and the Standard
+// state machine that calls them in order.
+//
+// Every Task passes the whole execution input to its step and stores the
+// step's result at $.results.<ResultKey>. Retry and Catch match the error
+// names of package workflow, so a step steers the run by the type of the
+// error it returns.
+package baseline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	tasks "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/orgbaseline/orgbaseline/infra/lintskip"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// Names of the states that end a run. A step's State must not reuse them.
+const (
+	// StateConflict ends a run whose step returned a ConflictError.
+	StateConflict = "Conflict"
+	// StateFailed ends a run whose step failed with any other error, after
+	// the retries.
+	StateFailed = "Failed"
+	// StateDone ends a run in which every step succeeded.
+	StateDone = "Done"
+)
+
+// ErrorResultPath is where a caught error is stored before a Fail state
+// reports its Error and Cause.
+const ErrorResultPath = "$.error"
+
+// MaxSettingsBytes caps the encoded configuration a Lambda receives in
+// settings.EnvVar. Lambda allows 4 KB for all environment variables of a
+// function together (names and values); the rest is left for the others.
+const MaxSettingsBytes = 3500
+
+// BootstrapFile is the executable a provided.al2023 Lambda runs.
+const BootstrapFile = "bootstrap"
+
+// LambdaServiceErrors are the errors of the Lambda service itself that every
+// Task retries, as Step Functions recommends for Lambda invocations.
+var LambdaServiceErrors = []string{
+	"Lambda.ServiceException",
+	"Lambda.AWSLambdaException",
+	"Lambda.SdkClientException",
+	"Lambda.ClientExecutionTimeoutException",
+	"Lambda.TooManyRequestsException",
+}
+
+// Settings of every step Lambda and Task.
+const (
+	functionTimeoutSeconds = 90
+	functionMemoryMB       = 256
+	// taskTimeoutSeconds bounds one invocation as Step Functions sees it,
+	// a little above the function timeout so the function's own timeout
+	// error reaches the Catch first.
+	taskTimeoutSeconds  = 120
+	stateMachineTimeout = 2 // hours
+)
+
+// Baseline is the management account's part of the baseline: the step
+// Lambdas and the state machine that runs them.
+type Baseline interface {
+	constructs.Construct
+	// StateMachine returns the state machine that runs the steps in order.
+	StateMachine() sfn.StateMachine
+	// Functions returns the step Lambdas, in step order.
+	Functions() []awslambda.IFunction
+	// Function returns the Lambda of the named step, or nil if there is none.
+	Function(step string) awslambda.IFunction
+	// Key returns the customer-managed key that encrypts the log groups and
+	// the Lambdas' environment variables.
+	Key() awskms.IKey
+}
+
+// BaselineProps configures a Baseline.
+type BaselineProps struct {
+	// Config is the validated configuration (settings.LoadFile). Each step
+	// Lambda receives it, encoded, in settings.EnvVar.
+	Config settings.Config
+	// LambdaDir holds one folder per step, named after the step, with the
+	// step's bootstrap executable: LambdaDir/<step>/bootstrap.
+	LambdaDir string
+	// Steps are the steps the state machine runs, in order.
+	//
+	// Default: workflow.Steps.
+	Steps []workflow.StepSpec
+}
+
+type baseline struct {
+	constructs.Construct
+	stateMachine sfn.StateMachine
+	functions    []awslambda.IFunction
+	steps        []workflow.StepSpec
+	key          awskms.IKey
+}
+
+// NewBaseline creates the step Lambdas and the state machine. It panics,
+// listing every problem, if props are invalid: a missing bootstrap, a step
+// without actions, settings too large for a Lambda's environment.
+func NewBaseline(scope constructs.Construct, id string, props *BaselineProps) Baseline {
+	p, encoded := validate(props)
+
+	b := &baseline{steps: p.Steps}
+	constructs.NewConstruct_Override(b, scope, &id)
+
+	b.key = newKey(b)
+	for _, step := range p.Steps {
+		b.functions = append(b.functions, newStepFunction(b, step, p, encoded, b.key))
+	}
+	b.stateMachine = newStateMachine(b, p.Steps, b.functions, b.key)
+	return b
+}
+
+func (b *baseline) StateMachine() sfn.StateMachine { return b.stateMachine }
+
+func (b *baseline) Functions() []awslambda.IFunction { return slices.Clone(b.functions) }
+
+func (b *baseline) Function(step string) awslambda.IFunction {
+	for i, s := range b.steps {
+		if s.Name == step {
+			return b.functions[i]
+		}
+	}
+	return nil
+}
+
+func (b *baseline) Key() awskms.IKey { return b.key }
+
+// validate returns props with defaults applied and the encoded settings, or
+// panics with every problem found.
+func validate(props *BaselineProps) (BaselineProps, string) {
+	if props == nil {
+		panic("baseline: props are required")
+	}
+	p := *props
+	if p.Steps == nil {
+		p.Steps = workflow.Steps
+	}
+
+	var problems []string
+	add := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+
+	if p.LambdaDir == "" {
+		add("LambdaDir is empty: give the folder that holds <step>/%s", BootstrapFile)
+	}
+	if p.Config.ExecutionRoleName == "" {
+		add("Config.ExecutionRoleName is empty: load the configuration with settings.LoadFile")
+	}
+	if len(p.Steps) == 0 {
+		add("Steps is empty: the state machine needs at least one step")
+	}
+	seen := map[string]bool{}
+	reserved := []string{StateConflict, StateFailed, StateDone}
+	for i, s := range p.Steps {
+		if s.Name == "" || s.State == "" || s.ResultKey == "" {
+			add("step %d: Name, State and ResultKey are required", i)
+			continue
+		}
+		for _, key := range []string{"name " + s.Name, "state " + s.State, "result key " + s.ResultKey} {
+			if seen[key] {
+				add("step %s: %s is used by an earlier step", s.Name, key)
+			}
+			seen[key] = true
+		}
+		if slices.Contains(reserved, s.State) {
+			add("step %s: state name %q is reserved for the end states", s.Name, s.State)
+		}
+		if len(s.Actions) == 0 {
+			add("step %s: Actions is empty: list the IAM actions the step calls", s.Name)
+		}
+		if p.LambdaDir != "" {
+			bootstrap := filepath.Join(p.LambdaDir, s.Name, BootstrapFile)
+			if fi, err := os.Stat(bootstrap); err != nil || !fi.Mode().IsRegular() {
+				add("step %s: %s not found: build the Lambdas first (make lambdas)", s.Name, bootstrap)
+			}
+		}
+	}
+
+	encoded, err := p.Config.Encode()
+	switch {
+	case err != nil:
+		add("%v", err)
+	case len(encoded) > MaxSettingsBytes:
+		add("the encoded settings are %d bytes, over the %d bytes a step Lambda's environment can carry (Lambda allows 4 KB for all variables): shorten the configuration, e.g. the e-mail subscriptions", len(encoded), MaxSettingsBytes)
+	}
+
+	if len(problems) > 0 {
+		panic("baseline: invalid props:\n  - " + strings.Join(problems, "\n  - "))
+	}
+	return p, encoded
+}
+
+// newKey creates the key of the log groups and the Lambda environments.
+func newKey(scope constructs.Construct) awskms.IKey {
+	stack := awscdk.Stack_Of(scope)
+	key := awskms.NewKey(scope, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("orgbaseline: encrypts the baseline's log groups and the step Lambdas' environment variables"),
+		EnableKeyRotation: jsii.Bool(true),
+	})
+	// CloudWatch Logs encrypts a log group with the key only if the key
+	// policy allows it, for log groups of this account and region.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogsOfThisAccount"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+".amazonaws.com"), nil)},
+		Actions: jsii.Strings(
+			"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*",
+		),
+		Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"ArnLike": map[string]any{
+				"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{
+					Service:      jsii.String("logs"),
+					Resource:     jsii.String("log-group"),
+					ResourceName: jsii.String("*"),
+					ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+				}),
+			},
+		},
+	}), nil)
+	return key
+}
+
+func newLogGroup(scope constructs.Construct, id string, key awskms.IKey) awslogs.LogGroup {
+	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		EncryptionKey: key,
+	})
+}
+
+// newStepFunction creates a step's Lambda, its role and its log group.
+func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p BaselineProps, encoded string, key awskms.IKey) awslambda.IFunction {
+	role := awsiam.NewRole(scope, jsii.String(step.State+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("orgbaseline step " + step.Name),
+	})
+	logs := newLogGroup(scope, step.State+"Logs", key)
+	// What AWSLambdaBasicExecutionRole would allow, for this log group only.
+	logs.GrantWrite(role)
+
+	executionRole := fmt.Sprintf("arn:%s:iam::*:role/%s", *awscdk.Aws_PARTITION(), p.Config.ExecutionRoleName)
+	policy := awsiam.NewPolicy(scope, jsii.String(step.State+"Policy"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("StepActions"),
+				Actions:   jsii.Strings(step.Actions...),
+				Resources: jsii.Strings("*"),
+			}),
+			// The execution role of the security, log-archive and member
+			// accounts, in accounts of this organization only.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("AssumeExecutionRole"),
+				Actions:   jsii.Strings("sts:AssumeRole"),
+				Resources: jsii.Strings(executionRole),
+				Conditions: &map[string]any{
+					"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"},
+				},
+			}),
+		},
+	})
+
+	fn := awslambda.NewFunction(scope, jsii.String(step.State+"Function"), &awslambda.FunctionProps{
+		Description:   jsii.String(step.Description),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String(BootstrapFile),
+		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(p.LambdaDir, step.Name)), nil),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
+		MemorySize:    jsii.Number(functionMemoryMB),
+		Role:          role,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		LogGroup:      logs,
+		Tracing:       awslambda.Tracing_ACTIVE,
+		Environment: &map[string]*string{
+			workflow.EnvStep: jsii.String(step.Name),
+			settings.EnvVar:  jsii.String(encoded),
+		},
+		EnvironmentEncryption: key,
+	})
+	// The function is usable only once its step policy is attached.
+	fn.Node().AddDependency(policy)
+
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String(fmt.Sprintf("Resource * for the step's own actions (%s): the step acts on the "+
+			"organization and on accounts it finds at run time; most of these actions support no resource-level "+
+			"permissions, and the others would need ARNs with the organization ID or account IDs, which are only "+
+			"known at run time. The account wildcard of the %s ARN is confined to this organization by the "+
+			"aws:ResourceOrgID condition.",
+			strings.Join(step.Actions, ", "), p.Config.ExecutionRoleName)),
+		AppliesTo: &[]any{"Resource::*", "Resource::arn:<AWS::Partition>:iam::*:role/" + p.Config.ExecutionRoleName},
+	}}, jsii.Bool(true))
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
+		AppliesTo: &[]any{"Resource::*"},
+	}}, jsii.Bool(true))
+
+	lintskip.Checkov(fn,
+		lintskip.Check{ID: "CKV_AWS_116", Comment: "Only the state machine invokes the function, synchronously; a dead-letter queue " +
+			"receives failed asynchronous invocations only, so it would stay empty. Failures reach the Task's Catch and the execution history."},
+		lintskip.Check{ID: "CKV_AWS_117", Comment: "The function calls AWS service APIs (Organizations, STS and the security services) only " +
+			"and serves no network endpoint; a VPC would add NAT or interface endpoints without narrowing what the function can reach."},
+		lintskip.Check{ID: "CKV_AWS_115", Comment: "The state machine calls the step once per execution. Reserved concurrency would be " +
+			"taken from the account's unreserved pool, and deployment fails in accounts whose concurrency quota is at the minimum of 10."},
+	)
+	// CDK makes the function depend on everything under its role, the role
+	// itself included, which the Role property already references.
+	lintskip.CfnLint(fn, "W3005")
+	lintskip.Checkov(policy, lintskip.Check{ID: "CKV_AWS_111", Comment: "The policy grants exactly the step's declared " +
+		"actions (" + strings.Join(step.Actions, ", ") + ") on Resource *: most of them support no resource-level " +
+		"permissions, and the others would need ARNs that are only known at run time. Only the Lambda service can " +
+		"assume the role, and only this step's function uses it."})
+	return fn
+}
+
+// newStateMachine chains one Task per step and the end states.
+func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns []awslambda.IFunction, key awskms.IKey) sfn.StateMachine {
+	endWithError := func(id, comment string) sfn.Fail {
+		return sfn.NewFail(scope, jsii.String(id), &sfn.FailProps{
+			Comment:   jsii.String(comment),
+			ErrorPath: jsii.String(ErrorResultPath + ".Error"),
+			CausePath: jsii.String(ErrorResultPath + ".Cause"),
+		})
+	}
+	conflict := endWithError(StateConflict, "The organization contradicts the configuration; the step changed nothing.")
+	failed := endWithError(StateFailed, "A step failed with an error that retrying did not fix.")
+	done := sfn.NewSucceed(scope, jsii.String(StateDone), &sfn.SucceedProps{
+		Comment: jsii.String("Every step succeeded."),
+	})
+
+	var chain sfn.Chain
+	for i, step := range steps {
+		task := tasks.NewLambdaInvoke(scope, jsii.String(step.State), &tasks.LambdaInvokeProps{
+			Comment:        jsii.String(step.Description),
+			LambdaFunction: fns[i],
+			// The Task's Resource is then the function ARN itself, and the
+			// step's return value is the Task's result.
+			PayloadResponseOnly: jsii.Bool(true),
+			// The Lambda service errors get the one retry below.
+			RetryOnServiceExceptions: jsii.Bool(false),
+			ResultPath:               jsii.String("$.results." + step.ResultKey),
+			TaskTimeout:              sfn.Timeout_Duration(awscdk.Duration_Seconds(jsii.Number(taskTimeoutSeconds))),
+		})
+		task.AddRetry(&sfn.RetryProps{
+			Errors:         jsii.Strings(workflow.ErrNameRetryable),
+			Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
+			BackoffRate:    jsii.Number(2),
+			MaxAttempts:    jsii.Number(6),
+			JitterStrategy: sfn.JitterType_FULL,
+		})
+		task.AddRetry(&sfn.RetryProps{
+			Errors:      jsii.Strings(workflow.ErrNameNotReady),
+			Interval:    awscdk.Duration_Seconds(jsii.Number(15)),
+			BackoffRate: jsii.Number(1.5),
+			MaxAttempts: jsii.Number(12),
+		})
+		task.AddRetry(&sfn.RetryProps{
+			Errors:         jsii.Strings(LambdaServiceErrors...),
+			Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
+			BackoffRate:    jsii.Number(2),
+			MaxAttempts:    jsii.Number(6),
+			JitterStrategy: sfn.JitterType_FULL,
+		})
+		task.AddCatch(conflict, &sfn.CatchProps{
+			Errors:     jsii.Strings(workflow.ErrNameConflict),
+			ResultPath: jsii.String(ErrorResultPath),
+		})
+		task.AddCatch(failed, &sfn.CatchProps{
+			Errors:     jsii.Strings(*sfn.Errors_ALL()),
+			ResultPath: jsii.String(ErrorResultPath),
+		})
+		if chain == nil {
+			chain = sfn.Chain_Start(task)
+		} else {
+			chain = chain.Next(task)
+		}
+	}
+	chain = chain.Next(done)
+
+	sm := sfn.NewStateMachine(scope, jsii.String("StateMachine"), &sfn.StateMachineProps{
+		Comment:          jsii.String("orgbaseline: switches on the security baseline across the organization, one step after another"),
+		DefinitionBody:   sfn.DefinitionBody_FromChainable(chain),
+		StateMachineType: sfn.StateMachineType_STANDARD,
+		Timeout:          awscdk.Duration_Hours(jsii.Number(stateMachineTimeout)),
+		TracingEnabled:   jsii.Bool(true),
+		Logs: &sfn.LogOptions{
+			Destination:          newLogGroup(scope, "StateMachineLogs", key),
+			Level:                sfn.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(true),
+		},
+	})
+
+	// As for the functions: CDK makes the state machine depend on its role,
+	// which the RoleArn property already references.
+	lintskip.CfnLint(sm, "W3005")
+
+	stack := awscdk.Stack_Of(scope)
+	var invokeVersions []any
+	for _, fn := range fns {
+		id := stack.GetLogicalId(fn.Node().DefaultChild().(awscdk.CfnElement))
+		invokeVersions = append(invokeVersions, fmt.Sprintf("Resource::<%s.Arn>:*", *id))
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(sm.Role(), &[]*cdknag.NagPackSuppression{
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("The Task grant covers the step function's versions and aliases (<function ARN>:*); " +
+				"the function itself stays the only one."),
+			AppliesTo: &invokeVersions,
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("Execution logging and X-Ray tracing: the CloudWatch Logs log-delivery actions " +
+				"(logs:CreateLogDelivery and the other *LogDelivery, *ResourcePolicy and DescribeLogGroups calls) and " +
+				"xray:PutTraceSegments, PutTelemetryRecords and GetSampling* support no resource-level permissions."),
+			AppliesTo: &[]any{"Resource::*"},
+		},
+	}, jsii.Bool(true))
+	return sm
+}

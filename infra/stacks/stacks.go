@@ -1,0 +1,109 @@
+// Package stacks composes the constructs of orgbaseline into one stack per
+// account: the management account runs the baseline, the log-archive and
+// security accounts hold what the baseline delivers to them.
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/orgbaseline/orgbaseline/infra/baseline"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// AccountRoleParameter is the SSM parameter, in every account with an
+// orgbaseline stack, that names the part the account plays in the baseline.
+const AccountRoleParameter = "/orgbaseline/account-role"
+
+// Values of AccountRoleParameter.
+const (
+	RoleManagement = "management"
+	RoleLogArchive = "log-archive"
+	RoleSecurity   = "security"
+)
+
+// StackProps configures an orgbaseline stack.
+type StackProps struct {
+	awscdk.StackProps
+	// Config is the validated configuration (settings.LoadFile).
+	Config settings.Config
+	// LambdaDir holds the step Lambdas' bootstrap executables, one folder per
+	// step (see baseline.BaselineProps). Only the management stack uses it.
+	LambdaDir string
+}
+
+// ManagementStack is the management account's stack.
+type ManagementStack interface {
+	awscdk.Stack
+	// Baseline returns the step Lambdas and the state machine.
+	Baseline() baseline.Baseline
+}
+
+type managementStack struct {
+	awscdk.Stack
+	baseline baseline.Baseline
+}
+
+func (s *managementStack) Baseline() baseline.Baseline { return s.baseline }
+
+// NewManagementStack creates the management account's stack: the baseline
+// state machine and its step Lambdas, and the output
+// workflow.StateMachineArnOutput with the state machine's ARN.
+func NewManagementStack(scope constructs.Construct, id string, props *StackProps) ManagementStack {
+	p := withDescription(props, "orgbaseline: the management account's part of the baseline: the state machine and step Lambdas that switch on the security baseline across the organization")
+	s := &managementStack{}
+	awscdk.NewStack_Override(s, scope, &id, &p.StackProps)
+
+	s.baseline = baseline.NewBaseline(s, "Baseline", &baseline.BaselineProps{
+		Config:    p.Config,
+		LambdaDir: p.LambdaDir,
+	})
+	awscdk.NewCfnOutput(s, jsii.String(workflow.StateMachineArnOutput), &awscdk.CfnOutputProps{
+		Key:         jsii.String(workflow.StateMachineArnOutput),
+		Description: jsii.String("ARN of the baseline state machine"),
+		Value:       s.baseline.StateMachine().StateMachineArn(),
+	})
+	newAccountRole(s, RoleManagement)
+	return s
+}
+
+// NewLogArchiveStack creates the log-archive account's stack.
+func NewLogArchiveStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
+	p := withDescription(props, "orgbaseline: the log-archive account's part of the baseline (the account that keeps the organization's logs)")
+	s := awscdk.NewStack(scope, &id, &p.StackProps)
+	newAccountRole(s, RoleLogArchive)
+	return s
+}
+
+// NewSecurityStack creates the security (audit) account's stack.
+func NewSecurityStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
+	p := withDescription(props, "orgbaseline: the security account's part of the baseline (the delegated administrator of the security services)")
+	s := awscdk.NewStack(scope, &id, &p.StackProps)
+	newAccountRole(s, RoleSecurity)
+	return s
+}
+
+// withDescription copies props, with description as the stack description
+// unless one was given.
+func withDescription(props *StackProps, description string) StackProps {
+	var p StackProps
+	if props != nil {
+		p = *props
+	}
+	if p.Description == nil {
+		p.Description = jsii.String(description)
+	}
+	return p
+}
+
+// newAccountRole records which part of the baseline the account plays.
+func newAccountRole(stack awscdk.Stack, role string) {
+	awsssm.NewStringParameter(stack, jsii.String("AccountRole"), &awsssm.StringParameterProps{
+		ParameterName: jsii.String(AccountRoleParameter),
+		StringValue:   jsii.String(role),
+		Description:   jsii.String("The part this account plays in the orgbaseline security baseline"),
+	})
+}
