@@ -71,16 +71,17 @@ vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 
-# Go tests: unit tests, tests against the moto server, CDK assertions and
-# cdk-nag (as a Go test).
-unit: deps
-	$(GO) test -count=1 ./...
+# Go tests: unit tests, tests against the moto server, CDK assertions,
+# cdk-nag (as a Go test) and end-to-end runs of the CLI (the binaries built
+# here; the tests build their own when run without make).
+unit: deps app cli
+	ORGBASELINE_CLI=$(CURDIR)/build/orgbaseline ORGBASELINE_CDK_APP=$(CURDIR)/build/cdkapp \
+	  $(GO) test -count=1 ./...
 
 # cfn-lint and checkov over the synthesized templates.
 lint-templates: synth $(VENV)/.installed
 	$(VENV)/bin/cfn-lint $(CDKOUT)/*.template.json
-	$(VENV)/bin/checkov --quiet --compact --framework cloudformation \
-	  --config-file .checkov.yaml -f $(CDKOUT)/*.template.json
+	$(VENV)/bin/checkov --config-file .checkov.yaml -f $(CDKOUT)/*.template.json
 
 # asl-validator over every state machine definition in the templates.
 validate: synth cli
