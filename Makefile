@@ -94,8 +94,12 @@ test: vet unit lint-templates validate
 demo: deps lambdas app cli
 	$(GO) run ./cmd/demo
 
+# Benchmarks (no timed tests anywhere else); results are committed in
+# bench/results.txt with the machine they were taken on.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./... | tee build/bench.txt
+	@mkdir -p bench
+	{ echo "# make bench, $$(date -u +%Y-%m-%d), $$(nproc) cores, $$($(GO) version)"; \
+	  $(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/...; } | tee bench/results.txt
 
 clean:
 	rm -rf build cdk.out

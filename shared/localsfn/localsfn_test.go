@@ -3,6 +3,8 @@ package localsfn
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -205,5 +207,40 @@ func TestExecuteCrashedProcess(t *testing.T) {
 	}
 	if !strings.Contains(res.Cause, "exit status 3") {
 		t.Errorf("cause does not say how the process ended: %s", res.Cause)
+	}
+}
+
+// BenchmarkInvokeWarm measures one Lambda invocation through the local
+// Lambda service: Invoke API, Runtime API, a warm step process and back.
+func BenchmarkInvokeWarm(b *testing.B) {
+	stack, err := ReadStack("testdata/assembly", "Test-Management")
+	if err != nil {
+		b.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := NewLambdaService(stack, func(Function) []string { return []string{exe} }, append(os.Environ(), "LOCALSFN_TEST_WORKER=1"), nil)
+	if err := svc.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close()
+	url := svc.Endpoint() + "/2015-03-31/functions/arn:aws:lambda:eu-west-1:111111111111:function:echo/invocations"
+	invoke := func() {
+		resp, err := http.Post(url, "application/json", strings.NewReader(`{"then":"bench"}`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("X-Amz-Function-Error") != "" || !strings.Contains(string(body), `"got":"bench"`) {
+			b.Fatalf("unexpected result %s", body)
+		}
+	}
+	invoke() // start the process: the benchmark measures warm invocations
+	b.ResetTimer()
+	for b.Loop() {
+		invoke()
 	}
 }

@@ -488,3 +488,29 @@ func TestBadMode(t *testing.T) {
 		t.Errorf("expect a TerminalError for mode destroy, got %v", err)
 	}
 }
+
+// BenchmarkConvergedRun measures a run that finds everything in place (the
+// common case of a scheduled re-run): the reads and the comparison.
+func BenchmarkConvergedRun(b *testing.B) {
+	f := newFakeOrgs()
+	cfg, err := settings.Load("bench.yaml", strings.NewReader(`
+accounts: {management: "111111111111", security: "222222222222", logArchive: "333333333333"}
+homeRegion: us-east-1
+regions: [us-east-1]
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Run(context.Background(), f, cfg, workflow.Input{Mode: workflow.ModeApply}, quiet); err != nil {
+		b.Fatal(err)
+	}
+	f.calls = nil
+	for b.Loop() {
+		if _, err := Run(context.Background(), f, cfg, workflow.Input{Mode: workflow.ModeApply}, quiet); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if len(f.calls) != 0 {
+		b.Fatalf("a converged run made mutating calls: %v", f.calls)
+	}
+}

@@ -189,3 +189,17 @@ func TestLoadFileMissing(t *testing.T) {
 		t.Errorf("expect ErrNotExist, got %v", err)
 	}
 }
+
+// BenchmarkLoadExample measures reading and validating the example file, as
+// every Lambda container and CLI run does once.
+func BenchmarkLoadExample(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "orgbaseline.example.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Load("example", strings.NewReader(string(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
