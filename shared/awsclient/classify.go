@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -73,10 +72,4 @@ func ErrorCode(err error) string {
 		return apiErr.ErrorCode()
 	}
 	return ""
-}
-
-// AccessDenied reports whether err is an authorization failure.
-func AccessDenied(err error) bool {
-	code := ErrorCode(err)
-	return strings.HasPrefix(code, "AccessDenied") || code == "UnauthorizedOperation" || code == "AuthorizationError"
 }

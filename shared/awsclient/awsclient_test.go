@@ -1,0 +1,144 @@
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+func serverError(status int) error {
+	return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+		Err:      errors.New("server said no"),
+	}}
+}
+
+func TestClassify(t *testing.T) {
+	conflict := &workflow.ConflictError{}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"throttling", &smithy.GenericAPIError{Code: "ThrottlingException"}, workflow.ErrNameRetryable},
+		{"organizations busy", &types.TooManyRequestsException{Message: aws.String("in progress")}, workflow.ErrNameRetryable},
+		{"concurrent modification", &types.ConcurrentModificationException{}, workflow.ErrNameRetryable},
+		{"5xx", serverError(503), workflow.ErrNameRetryable},
+		{"deadline", context.DeadlineExceeded, workflow.ErrNameRetryable},
+		{"access denied", &types.AccessDeniedException{}, workflow.ErrNameTerminal},
+		{"4xx", serverError(400), workflow.ErrNameTerminal},
+		{"plain error", errors.New("boom"), workflow.ErrNameTerminal},
+		{"named passes through", conflict, workflow.ErrNameConflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Classify("do a thing", tt.err)
+			if e, a := tt.want, reflect.TypeOf(got).Elem().Name(); e != a {
+				t.Errorf("expect %s, got %s (%v)", e, a, got)
+			}
+			if !errors.Is(got, tt.err) && got != tt.err {
+				t.Errorf("the cause is lost: %v", got)
+			}
+		})
+	}
+	if Classify("x", nil) != nil {
+		t.Error("nil must stay nil")
+	}
+	if got := Classify("enable trusted access", errors.New("boom")).Error(); got != "enable trusted access: boom" {
+		t.Errorf("message: %q", got)
+	}
+}
+
+func TestRetryer(t *testing.T) {
+	r := NewRetryer()
+	if e, a := MaxAttempts, r.MaxAttempts(); e != a {
+		t.Errorf("attempts: expect %d, got %d", e, a)
+	}
+	for _, err := range []error{
+		&types.ConcurrentModificationException{},
+		&smithy.GenericAPIError{Code: "TooManyRequestsException"},
+		&smithy.GenericAPIError{Code: "ThrottlingException"},
+	} {
+		if !r.IsErrorRetryable(err) {
+			t.Errorf("%T %v should be retryable", err, err)
+		}
+	}
+	if r.IsErrorRetryable(&types.AccessDeniedException{}) {
+		t.Error("access denied must not be retried")
+	}
+	if NewRetryer() == r {
+		t.Error("each client needs its own retryer")
+	}
+}
+
+// fakeSTS counts AssumeRole calls and hands out credentials.
+type fakeSTS struct {
+	calls []string
+}
+
+func (f *fakeSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, _ ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	f.calls = append(f.calls, aws.ToString(in.RoleArn)+" "+aws.ToString(in.RoleSessionName))
+	return &sts.AssumeRoleOutput{Credentials: &ststypes.Credentials{
+		AccessKeyId: aws.String("AKID-" + aws.ToString(in.RoleArn)), SecretAccessKey: aws.String("s"),
+		SessionToken: aws.String("t"), Expiration: aws.Time(timeFarAway),
+	}}, nil
+}
+
+func TestAccountsAssumeOncePerAccount(t *testing.T) {
+	base := aws.Config{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}}
+	f := &fakeSTS{}
+	a := NewAccounts(base, "111111111111", "OrganizationAccountAccessRole", "orgbaseline-test")
+	a.sts = f
+
+	if got := a.Config("111111111111"); got.Credentials != base.Credentials {
+		t.Error("the account the code runs in must use the base credentials")
+	}
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		c := a.Config("222222222222")
+		creds, err := c.Credentials.Retrieve(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, a := "AKID-arn:aws:iam::222222222222:role/OrganizationAccountAccessRole", creds.AccessKeyID; e != a {
+			t.Errorf("credentials: expect %s, got %s", e, a)
+		}
+		if c.Region != "eu-west-1" {
+			t.Errorf("region: %s", c.Region)
+		}
+	}
+	if _, err := a.Config("333333333333").Credentials.Retrieve(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"arn:aws:iam::222222222222:role/OrganizationAccountAccessRole orgbaseline-test",
+		"arn:aws:iam::333333333333:role/OrganizationAccountAccessRole orgbaseline-test",
+	}
+	if !reflect.DeepEqual(want, f.calls) {
+		t.Errorf("AssumeRole calls:\nexpect %v\ngot    %v", want, f.calls)
+	}
+}
+
+func TestWithRegionCopies(t *testing.T) {
+	base := aws.Config{Region: "us-east-1"}
+	c := WithRegion(base, "eu-west-1")
+	if c.Region != "eu-west-1" || base.Region != "us-east-1" {
+		t.Errorf("WithRegion changed the base or missed the copy: %s %s", base.Region, c.Region)
+	}
+}
+
+// timeFarAway is an expiry that never comes during a test.
+var timeFarAway = time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
