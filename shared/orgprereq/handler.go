@@ -8,6 +8,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -39,7 +40,7 @@ func (h *Handler) Handle(ctx context.Context, in workflow.Input) (workflow.StepR
 	if err := in.Validate(); err != nil {
 		return workflow.StepResult{}, err
 	}
-	log := h.Log.With("mode", string(in.Mode))
+	log := logging.Where(h.Log, h.Settings.Accounts.Management, workflow.RegionGlobal, "").With("mode", string(in.Mode))
 	res, err := Run(ctx, h.Orgs, h.Settings, in, log)
 	if err != nil {
 		err = workflow.Unwrapped(err)
