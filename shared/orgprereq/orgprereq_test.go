@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -90,7 +91,7 @@ func (f *fakeOrgs) ListAWSServiceAccessForOrganization(ctx context.Context, in *
 		return nil, err
 	}
 	var all []types.EnabledServicePrincipal
-	for _, p := range slices.Sorted(mapsKeys(f.trusted)) {
+	for _, p := range slices.Sorted(maps.Keys(f.trusted)) {
 		all = append(all, types.EnabledServicePrincipal{ServicePrincipal: aws.String(p)})
 	}
 	items, next := page(all, in.NextToken, f.pageSize)
@@ -130,16 +131,6 @@ func (f *fakeOrgs) RegisterDelegatedAdministrator(ctx context.Context, in *organ
 	}
 	f.admins[p] = append(f.admins[p], aws.ToString(in.AccountId))
 	return &organizations.RegisterDelegatedAdministratorOutput{}, nil
-}
-
-func mapsKeys(m map[string]bool) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func testConfig(t *testing.T, extra string) settings.Config {
@@ -314,11 +305,11 @@ func TestConflicts(t *testing.T) {
 
 func cloneState(f *fakeOrgs) [2]string {
 	var b1, b2 strings.Builder
-	for _, k := range slices.Sorted(mapsKeys(f.trusted)) {
+	for _, k := range slices.Sorted(maps.Keys(f.trusted)) {
 		b1.WriteString(k + ",")
 	}
-	for k, v := range f.admins {
-		b2.WriteString(k + "=" + strings.Join(v, "|") + ",")
+	for _, k := range slices.Sorted(maps.Keys(f.admins)) {
+		b2.WriteString(k + "=" + strings.Join(f.admins[k], "|") + ",")
 	}
 	return [2]string{b1.String(), b2.String()}
 }
