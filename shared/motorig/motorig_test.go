@@ -322,7 +322,8 @@ func TestWriteConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Everything but the accounts and regions is as in the example.
+	// Everything but the accounts, the organization and the regions is as in
+	// the example.
 	want, err := settings.LoadFile(filepath.Join(repoRoot(t), motorig.ExampleConfig))
 	if err != nil {
 		t.Fatal(err)
@@ -331,6 +332,7 @@ func TestWriteConfig(t *testing.T) {
 		t.Fatal("the example already holds the seeded security account")
 	}
 	want.Accounts = settings.Accounts{Management: org.Management, Security: org.Security, LogArchive: org.LogArchive}
+	want.OrganizationID = org.ID
 	want.HomeRegion = "eu-west-1"
 	want.Regions = settings.Regions{Names: regions}
 	if !reflect.DeepEqual(got, want) {

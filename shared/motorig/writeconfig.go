@@ -50,15 +50,16 @@ func WriteConfig(path string, org Org, homeRegion string, regions []string) erro
 	if err != nil {
 		return fmt.Errorf("motorig: the configuration written to %s does not load: %w", path, err)
 	}
-	got := [3]string{c.Accounts.Management, c.Accounts.Security, c.Accounts.LogArchive}
-	want := [3]string{org.Management, org.Security, org.LogArchive}
+	got := [4]string{c.Accounts.Management, c.Accounts.Security, c.Accounts.LogArchive, c.OrganizationID}
+	want := [4]string{org.Management, org.Security, org.LogArchive, org.ID}
 	if got != want {
-		return fmt.Errorf("motorig: the configuration written to %s has accounts %v, want %v", path, got, want)
+		return fmt.Errorf("motorig: the configuration written to %s has accounts and organization %v, want %v", path, got, want)
 	}
 	return nil
 }
 
-// rewriteConfig replaces the account IDs and regions in the YAML document
+// rewriteConfig replaces the account IDs, the organization ID and the
+// regions in the YAML document
 // data, keeping its other content and comments.
 func rewriteConfig(data []byte, org Org, homeRegion string, regions []string) ([]byte, error) {
 	var doc yaml.Node
@@ -76,6 +77,7 @@ func rewriteConfig(data []byte, org Org, homeRegion string, regions []string) ([
 		{[]string{"accounts", "management"}, org.Management},
 		{[]string{"accounts", "security"}, org.Security},
 		{[]string{"accounts", "logArchive"}, org.LogArchive},
+		{[]string{"organizationId"}, org.ID},
 		{[]string{"homeRegion"}, homeRegion},
 	} {
 		n, err := lookup(top, f.path...)

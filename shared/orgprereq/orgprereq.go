@@ -3,7 +3,7 @@
 // depends on, from the management account.
 //
 //  1. organizations:DescribeOrganization: all features must be enabled, and
-//     the organization's management account must be the configured one.
+//     the organization and its management account must be the configured ones.
 //  2. organizations:ListAWSServiceAccessForOrganization, then
 //     EnableAWSServiceAccess for each principal an enabled service needs.
 //  3. organizations:ListDelegatedAdministrators per principal, then
@@ -96,6 +96,12 @@ func Run(ctx context.Context, api OrganizationsAPI, cfg settings.Config, in work
 			conflicts = append(conflicts, workflow.Conflict{
 				Service: "organizations", Resource: "feature set",
 				Found: string(o.FeatureSet), Wanted: string(types.OrganizationFeatureSetAll), Hint: EnableAllFeaturesHint,
+			})
+		}
+		if id := aws.ToString(o.Id); cfg.OrganizationID != "" && id != cfg.OrganizationID {
+			conflicts = append(conflicts, workflow.Conflict{
+				Service: "organizations", Resource: "organization ID",
+				Found: id, Wanted: cfg.OrganizationID, Hint: "organizationId in the configuration must name this organization",
 			})
 		}
 		if m := aws.ToString(o.MasterAccountId); m != cfg.Accounts.Management {

@@ -32,6 +32,7 @@ const (
 type fakeOrgs struct {
 	featureSet types.OrganizationFeatureSet
 	master     string
+	orgID      string
 	notInOrg   bool
 	trusted    map[string]bool
 	admins     map[string][]string // principal -> account IDs
@@ -44,7 +45,7 @@ type fakeOrgs struct {
 
 func newFakeOrgs() *fakeOrgs {
 	return &fakeOrgs{
-		featureSet: types.OrganizationFeatureSetAll, master: mgmt,
+		featureSet: types.OrganizationFeatureSetAll, master: mgmt, orgID: "o-example1234",
 		trusted: map[string]bool{}, admins: map[string][]string{}, errs: map[string]error{}, pageSize: 2,
 	}
 }
@@ -65,7 +66,7 @@ func (f *fakeOrgs) DescribeOrganization(ctx context.Context, in *organizations.D
 		return nil, err
 	}
 	return &organizations.DescribeOrganizationOutput{Organization: &types.Organization{
-		Id: aws.String("o-example"), FeatureSet: f.featureSet, MasterAccountId: aws.String(f.master),
+		Id: aws.String(f.orgID), FeatureSet: f.featureSet, MasterAccountId: aws.String(f.master),
 	}}, nil
 }
 
@@ -137,6 +138,7 @@ func testConfig(t *testing.T, extra string) settings.Config {
 	t.Helper()
 	src := `
 accounts: {management: "111111111111", security: "222222222222", logArchive: "333333333333"}
+organizationId: o-example1234
 homeRegion: us-east-1
 regions: [us-east-1]
 ` + extra
@@ -277,6 +279,7 @@ func TestConflicts(t *testing.T) {
 			f.featureSet = types.OrganizationFeatureSetConsolidatedBilling
 		}, []string{"securityhub.amazonaws.com is " + other, "health.amazonaws.com is 888888888888", "feature set is CONSOLIDATED_BILLING", "aws organizations enable-all-features"}},
 		{"other management account", func(f *fakeOrgs) { f.master = other }, []string{"management account is " + other + ", configuration wants " + mgmt}},
+		{"other organization", func(f *fakeOrgs) { f.orgID = "o-other12345" }, []string{"organization ID is o-other12345, configuration wants o-example1234"}},
 		{"not an organization", func(f *fakeOrgs) { f.notInOrg = true }, []string{"not in an organization"}},
 	}
 	for _, tt := range tests {
@@ -486,6 +489,7 @@ func BenchmarkConvergedRun(b *testing.B) {
 	f := newFakeOrgs()
 	cfg, err := settings.Load("bench.yaml", strings.NewReader(`
 accounts: {management: "111111111111", security: "222222222222", logArchive: "333333333333"}
+organizationId: o-example1234
 homeRegion: us-east-1
 regions: [us-east-1]
 `))

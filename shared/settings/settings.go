@@ -27,6 +27,8 @@ const (
 	DefaultExecutionRoleName = "OrganizationAccountAccessRole"
 	DefaultSeverityThreshold = 7.0
 	DefaultTrailName         = "orgbaseline-organization-trail"
+	DefaultTrailRetention    = 1095 // days: three years, common practice for audit logs
+	DefaultLogGroupRetention = 365  // days
 	DefaultPublishFrequency  = "FIFTEEN_MINUTES"
 )
 
@@ -34,6 +36,9 @@ const (
 type Config struct {
 	// Accounts are the three accounts the baseline is built around.
 	Accounts Accounts `yaml:"accounts" json:"accounts"`
+	// OrganizationID (o-...) is needed at synth time for the trail bucket's
+	// policy (AWSLogs/<org-id>/*). The prerequisites step checks it.
+	OrganizationID string `yaml:"organizationId" json:"organizationId"`
 	// HomeRegion is where the state machines, the trail and the aggregators live.
 	HomeRegion string `yaml:"homeRegion" json:"homeRegion"`
 	// Regions is an explicit list, or "discover" for every region enabled
@@ -83,6 +88,29 @@ type CloudTrailOptions struct {
 	// DelegatedAdmin registers the security account as CloudTrail delegated
 	// administrator (cloudtrail:RegisterOrganizationDelegatedAdmin).
 	DelegatedAdmin bool `yaml:"delegatedAdmin" json:"delegatedAdmin"`
+	// RetentionDays is how long the trail bucket keeps log files.
+	RetentionDays int `yaml:"retentionDays" json:"retentionDays"`
+	// OrganizationRead lets every principal of the organization read the
+	// trail bucket (s3:GetObject, s3:ListBucket with aws:PrincipalOrgID).
+	OrganizationRead bool `yaml:"organizationRead" json:"organizationRead"`
+	// CloudWatchLogs also delivers the trail to a log group.
+	CloudWatchLogs CloudWatchLogsOptions `yaml:"cloudWatchLogs" json:"cloudWatchLogs"`
+	// DataEvents records S3 object-level and Lambda invoke events.
+	DataEvents DataEventsOptions `yaml:"dataEvents" json:"dataEvents"`
+	// Insights records API call-rate and error-rate Insights events.
+	Insights bool `yaml:"insights" json:"insights"`
+}
+
+// CloudWatchLogsOptions configures the trail's delivery to CloudWatch Logs.
+type CloudWatchLogsOptions struct {
+	Enabled       bool `yaml:"enabled" json:"enabled"`
+	RetentionDays int  `yaml:"retentionDays" json:"retentionDays"`
+}
+
+// DataEventsOptions selects the trail's data events.
+type DataEventsOptions struct {
+	S3     bool `yaml:"s3" json:"s3"`
+	Lambda bool `yaml:"lambda" json:"lambda"`
 }
 
 // GuardDutyOptions configures GuardDuty.
@@ -199,6 +227,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Services.CloudTrail.TrailName == "" {
 		c.Services.CloudTrail.TrailName = DefaultTrailName
+	}
+	if c.Services.CloudTrail.RetentionDays == 0 {
+		c.Services.CloudTrail.RetentionDays = DefaultTrailRetention
+	}
+	if c.Services.CloudTrail.CloudWatchLogs.RetentionDays == 0 {
+		c.Services.CloudTrail.CloudWatchLogs.RetentionDays = DefaultLogGroupRetention
 	}
 	if c.Services.GuardDuty.FindingPublishingFrequency == "" {
 		c.Services.GuardDuty.FindingPublishingFrequency = DefaultPublishFrequency

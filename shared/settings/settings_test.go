@@ -14,6 +14,7 @@ accounts:
   management: "111111111111"
   security: "222222222222"
   logArchive: "333333333333"
+organizationId: o-a1b2c3d4e5
 homeRegion: eu-west-1
 regions: [eu-west-1, us-east-1]
 `
@@ -97,6 +98,7 @@ findings:
 		`executionRoleName "bad role" is not a valid IAM role name`,
 		`findingPublishingFrequency "HOURLY"`,
 		"findings.severityThreshold 11 is out of range: want 0 to 10",
+		"organizationId is missing",
 		`findings.emailSubscriptions[0] "not-an-address" is not an e-mail address`,
 	}
 	msg := err.Error()
@@ -121,6 +123,7 @@ func TestLoadMissingFields(t *testing.T) {
 		"accounts.logArchive is missing",
 		"homeRegion is missing",
 		"regions is missing",
+		"organizationId is missing",
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error does not mention %q:\n%v", w, err)
@@ -137,6 +140,9 @@ func TestLoadRules(t *testing.T) {
 		{"regions neither list nor discover", "regions: [eu-west-1, us-east-1]", "regions: all", `regions is "all"`},
 		{"threshold below zero", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nfindings: {severityThreshold: -1}", "out of range"},
 		{"empty file", valid, "", "the file is empty"},
+		{"bad organization ID", "organizationId: o-a1b2c3d4e5", "organizationId: 123", `organizationId "123" is not an organization ID`},
+		{"trail retention", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {retentionDays: -5}}", "retentionDays -5"},
+		{"log group retention", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {cloudWatchLogs: {retentionDays: 100}}}", "is not a CloudWatch Logs retention period"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,7 +20,12 @@ var (
 	trailNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$`)
 )
 
-var publishFrequencies = []string{"FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"}
+var (
+	publishFrequencies = []string{"FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"}
+	orgIDPattern       = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	// The retention periods CloudWatch Logs accepts (PutRetentionPolicy).
+	logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
 
 // problems returns every problem of a defaults-applied configuration.
 func (c Config) problems() []string {
@@ -47,6 +52,13 @@ func (c Config) problems() []string {
 		if c.Accounts.LogArchive == m {
 			add("accounts.logArchive is the management account: the logs must live outside it")
 		}
+	}
+
+	switch {
+	case c.OrganizationID == "" && c.Enabled(ServiceCloudTrail):
+		add("organizationId is missing: the trail bucket's policy names it (aws organizations describe-organization)")
+	case c.OrganizationID != "" && !orgIDPattern.MatchString(c.OrganizationID):
+		add("organizationId %q is not an organization ID (o- and 10 to 32 lowercase letters or digits)", c.OrganizationID)
 	}
 
 	switch {
@@ -80,6 +92,12 @@ func (c Config) problems() []string {
 	}
 	if !trailNamePattern.MatchString(c.Services.CloudTrail.TrailName) {
 		add("services.cloudtrail.trailName %q is not a valid trail name (3-128 letters, digits, '.', '_' or '-')", c.Services.CloudTrail.TrailName)
+	}
+	if d := c.Services.CloudTrail.RetentionDays; d < 1 || d > 36500 {
+		add("services.cloudtrail.retentionDays %d: want 1 to 36500 days", d)
+	}
+	if d := c.Services.CloudTrail.CloudWatchLogs.RetentionDays; !slices.Contains(logRetentionDays, d) {
+		add("services.cloudtrail.cloudWatchLogs.retentionDays %d is not a CloudWatch Logs retention period (%v)", d, logRetentionDays)
 	}
 	if f := c.Services.GuardDuty.FindingPublishingFrequency; !slices.Contains(publishFrequencies, f) {
 		add("services.guardduty.findingPublishingFrequency %q: want one of %s", f, strings.Join(publishFrequencies, ", "))
