@@ -1,0 +1,67 @@
+// Package orgtrail holds what the organization trail is made of: the names
+// of its resources and the policy documents that let CloudTrail write to the
+// log-archive bucket with the security account's key.
+//
+// The documents are Go values. The CDK stacks put them in the templates, and
+// the local run creates the same resources in the emulator with the same
+// documents, so the tests check the very policies that get deployed.
+//
+// Every name is derived from the configuration, so each account's stack and
+// each step can name the others' resources without cross-account lookups.
+package orgtrail
+
+import (
+	"fmt"
+
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+)
+
+// KeyAlias is the alias of the trail's key in the security account.
+const KeyAlias = "alias/orgbaseline-trail"
+
+// LogGroupName is the CloudWatch Logs log group the trail delivers to, in
+// the management account, when cloudWatchLogs is on.
+const LogGroupName = "/orgbaseline/cloudtrail"
+
+// CloudWatchLogsRoleName is the role CloudTrail assumes to write to the log
+// group, in the management account.
+const CloudWatchLogsRoleName = "orgbaseline-cloudtrail-to-logs"
+
+// AccessLogPrefix is where the trail bucket's server access logs go in the
+// access-log bucket.
+const AccessLogPrefix = "trail-bucket/"
+
+// BucketName is the trail bucket in the log-archive account.
+func BucketName(c settings.Config) string {
+	return fmt.Sprintf("orgbaseline-trail-%s-%s", c.Accounts.LogArchive, c.HomeRegion)
+}
+
+// AccessLogBucketName is the bucket that receives the trail bucket's server
+// access logs, in the log-archive account.
+func AccessLogBucketName(c settings.Config) string {
+	return fmt.Sprintf("orgbaseline-access-logs-%s-%s", c.Accounts.LogArchive, c.HomeRegion)
+}
+
+// BucketARN returns the ARN of bucket name.
+func BucketARN(name string) string { return "arn:aws:s3:::" + name }
+
+// TrailARN is the organization trail's ARN. Its account is the management
+// account's, also when a delegated administrator creates the trail.
+func TrailARN(c settings.Config) string {
+	return fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", c.HomeRegion, c.Accounts.Management, c.Services.CloudTrail.TrailName)
+}
+
+// KeyAliasARN is the ARN of the key's alias in the security account.
+func KeyAliasARN(c settings.Config) string {
+	return fmt.Sprintf("arn:aws:kms:%s:%s:%s", c.HomeRegion, c.Accounts.Security, KeyAlias)
+}
+
+// LogGroupARN is the log group's ARN as CloudTrail takes it (with ":*").
+func LogGroupARN(c settings.Config) string {
+	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:*", c.HomeRegion, c.Accounts.Management, LogGroupName)
+}
+
+// CloudWatchLogsRoleARN is the ARN of the role CloudTrail assumes.
+func CloudWatchLogsRoleARN(c settings.Config) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", c.Accounts.Management, CloudWatchLogsRoleName)
+}

@@ -1,0 +1,207 @@
+package orgtrail
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+)
+
+// Document is an IAM policy document.
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one statement. Principal, Action and Resource hold a string
+// or a list, as IAM writes them.
+type Statement struct {
+	Sid       string                    `json:"Sid"`
+	Effect    string                    `json:"Effect"`
+	Principal any                       `json:"Principal,omitempty"`
+	Action    any                       `json:"Action"`
+	Resource  any                       `json:"Resource,omitempty"`
+	Condition map[string]map[string]any `json:"Condition,omitempty"`
+}
+
+// JSON returns the document as IAM JSON.
+func (d Document) JSON() string {
+	b, err := json.Marshal(d)
+	if err != nil {
+		panic(fmt.Sprintf("orgtrail: policy document does not encode: %v", err)) // plain data: cannot happen
+	}
+	return string(b)
+}
+
+// Map returns the document as a generic JSON value, the form the CDK takes.
+func (d Document) Map() map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(d.JSON()), &m); err != nil {
+		panic(fmt.Sprintf("orgtrail: policy document does not decode: %v", err))
+	}
+	return m
+}
+
+// Statement returns the statement with sid.
+func (d Document) Find(sid string) (Statement, bool) {
+	for _, s := range d.Statement {
+		if s.Sid == sid {
+			return s, true
+		}
+	}
+	return Statement{}, false
+}
+
+func doc(statements ...Statement) Document {
+	return Document{Version: "2012-10-17", Statement: statements}
+}
+
+func service(name string) map[string]any { return map[string]any{"Service": name} }
+
+func accountRoot(account string) map[string]any {
+	return map[string]any{"AWS": fmt.Sprintf("arn:aws:iam::%s:root", account)}
+}
+
+const cloudtrailPrincipal = "cloudtrail.amazonaws.com"
+
+// denyInsecureTransport refuses any request to bucket not made over TLS.
+func denyInsecureTransport(bucket string) Statement {
+	return Statement{
+		Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*",
+		Resource:  []string{BucketARN(bucket), BucketARN(bucket) + "/*"},
+		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
+	}
+}
+
+// BucketPolicy is the trail bucket's policy. CloudTrail checks the bucket's
+// ACL and writes under AWSLogs/<management account>/ — CreateTrail's preflight
+// check needs that path too, or fails with InsufficientS3BucketPolicyException
+// — and under AWSLogs/<organization ID>/ for the member accounts. Both writes
+// require the bucket-owner-full-control ACL and come only from this trail
+// (aws:SourceArn). Requests without TLS are refused. With organizationRead,
+// every principal of the organization may read the logs.
+func BucketPolicy(c settings.Config) Document {
+	bucket := BucketName(c)
+	arn := BucketARN(bucket)
+	trail := TrailARN(c)
+	write := func(sid, prefix string) Statement {
+		return Statement{
+			Sid: sid, Effect: "Allow", Principal: service(cloudtrailPrincipal), Action: "s3:PutObject",
+			Resource: arn + "/AWSLogs/" + prefix + "/*",
+			Condition: map[string]map[string]any{"StringEquals": {
+				"s3:x-amz-acl":  "bucket-owner-full-control",
+				"aws:SourceArn": trail,
+			}},
+		}
+	}
+	d := doc(
+		Statement{
+			Sid: "CloudTrailAclCheck", Effect: "Allow", Principal: service(cloudtrailPrincipal), Action: "s3:GetBucketAcl",
+			Resource:  arn,
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}},
+		},
+		write("CloudTrailWriteManagementAccount", c.Accounts.Management),
+		write("CloudTrailWriteOrganization", c.OrganizationID),
+		denyInsecureTransport(bucket),
+	)
+	if c.Services.CloudTrail.OrganizationRead {
+		d.Statement = append(d.Statement, Statement{
+			Sid: "OrganizationRead", Effect: "Allow", Principal: map[string]any{"AWS": "*"},
+			Action:    []string{"s3:GetObject", "s3:ListBucket"},
+			Resource:  []string{arn, arn + "/*"},
+			Condition: map[string]map[string]any{"StringEquals": {"aws:PrincipalOrgID": c.OrganizationID}},
+		})
+	}
+	return d
+}
+
+// AccessLogBucketPolicy is the access-log bucket's policy: S3's logging
+// service may write the trail bucket's access logs, from the log-archive
+// account only; requests without TLS are refused.
+func AccessLogBucketPolicy(c settings.Config) Document {
+	bucket := AccessLogBucketName(c)
+	return doc(
+		Statement{
+			Sid: "S3ServerAccessLogs", Effect: "Allow", Principal: service("logging.s3.amazonaws.com"), Action: "s3:PutObject",
+			Resource: BucketARN(bucket) + "/" + AccessLogPrefix + "*",
+			Condition: map[string]map[string]any{
+				"ArnLike":      {"aws:SourceArn": BucketARN(BucketName(c))},
+				"StringEquals": {"aws:SourceAccount": c.Accounts.LogArchive},
+			},
+		},
+		denyInsecureTransport(bucket),
+	)
+}
+
+// cloudTrailContext is the encryption-context key CloudTrail sets on every
+// log file it encrypts.
+const cloudTrailContext = "kms:EncryptionContext:aws:cloudtrail:arn"
+
+// KeyPolicy is the key policy of the trail's key in the security account:
+// the security account administers and uses it; CloudTrail may generate
+// data keys and decrypt only for this trail (encryption context and
+// aws:SourceArn) and describe the key; the log-archive account — and with
+// organizationRead, the organization — may decrypt log files, and only log
+// files: the CloudTrail encryption context must be present.
+func KeyPolicy(c settings.Config) Document {
+	trail := TrailARN(c)
+	d := doc(
+		Statement{
+			Sid: "SecurityAccountAdministers", Effect: "Allow", Principal: accountRoot(c.Accounts.Security),
+			Action: "kms:*", Resource: "*",
+		},
+		Statement{
+			Sid: "CloudTrailEncryptsLogs", Effect: "Allow", Principal: service(cloudtrailPrincipal),
+			Action: []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: "*",
+			Condition: map[string]map[string]any{"StringEquals": {
+				cloudTrailContext: trail,
+				"aws:SourceArn":   trail,
+			}},
+		},
+		Statement{
+			Sid: "CloudTrailDescribesKey", Effect: "Allow", Principal: service(cloudtrailPrincipal),
+			Action: "kms:DescribeKey", Resource: "*",
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}},
+		},
+		Statement{
+			Sid: "LogArchiveDecryptsLogFiles", Effect: "Allow", Principal: accountRoot(c.Accounts.LogArchive),
+			Action: "kms:Decrypt", Resource: "*",
+			Condition: map[string]map[string]any{"Null": {cloudTrailContext: "false"}},
+		},
+	)
+	if c.Services.CloudTrail.OrganizationRead {
+		d.Statement = append(d.Statement, Statement{
+			Sid: "OrganizationDecryptsLogFiles", Effect: "Allow", Principal: map[string]any{"AWS": "*"},
+			Action: "kms:Decrypt", Resource: "*",
+			Condition: map[string]map[string]any{
+				"StringEquals": {"aws:PrincipalOrgID": c.OrganizationID},
+				"Null":         {cloudTrailContext: "false"},
+			},
+		})
+	}
+	return d
+}
+
+// CloudWatchLogsTrustPolicy lets CloudTrail assume the log-delivery role,
+// for this trail only.
+func CloudWatchLogsTrustPolicy(c settings.Config) Document {
+	return doc(Statement{
+		Sid: "CloudTrailAssumes", Effect: "Allow", Principal: service(cloudtrailPrincipal), Action: "sts:AssumeRole",
+		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": TrailARN(c)}},
+	})
+}
+
+// CloudWatchLogsRolePolicy lets the role create and write the streams an
+// organization trail writes: <management account>_CloudTrail_<region>* for
+// the management account's events and <organization ID>_* for the members'.
+func CloudWatchLogsRolePolicy(c settings.Config) Document {
+	group := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", c.HomeRegion, c.Accounts.Management, LogGroupName)
+	return doc(Statement{
+		Sid: "WriteTrailStreams", Effect: "Allow",
+		Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+		Resource: []string{
+			fmt.Sprintf("%s:log-stream:%s_CloudTrail_%s*", group, c.Accounts.Management, c.HomeRegion),
+			fmt.Sprintf("%s:log-stream:%s_*", group, c.OrganizationID),
+		},
+	})
+}

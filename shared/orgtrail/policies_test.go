@@ -1,0 +1,155 @@
+package orgtrail
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+)
+
+func config(t *testing.T, extra string) settings.Config {
+	t.Helper()
+	c, err := settings.Load("t.yaml", strings.NewReader(`
+accounts: {management: "111111111111", security: "222222222222", logArchive: "333333333333"}
+organizationId: o-abcdef1234
+homeRegion: eu-west-1
+regions: [eu-west-1]
+`+extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// asJSON compares through JSON, as IAM reads the documents.
+func asJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func find(t *testing.T, d Document, sid string) Statement {
+	t.Helper()
+	s, ok := d.Find(sid)
+	if !ok {
+		t.Fatalf("no statement %s in %s", sid, d.JSON())
+	}
+	return s
+}
+
+const trail = "arn:aws:cloudtrail:eu-west-1:111111111111:trail/orgbaseline-organization-trail"
+
+func TestNames(t *testing.T) {
+	c := config(t, "")
+	for got, want := range map[string]string{
+		BucketName(c):            "orgbaseline-trail-333333333333-eu-west-1",
+		AccessLogBucketName(c):   "orgbaseline-access-logs-333333333333-eu-west-1",
+		TrailARN(c):              trail,
+		KeyAliasARN(c):           "arn:aws:kms:eu-west-1:222222222222:alias/orgbaseline-trail",
+		LogGroupARN(c):           "arn:aws:logs:eu-west-1:111111111111:log-group:/orgbaseline/cloudtrail:*",
+		CloudWatchLogsRoleARN(c): "arn:aws:iam::111111111111:role/orgbaseline-cloudtrail-to-logs",
+	} {
+		if got != want {
+			t.Errorf("expect %s, got %s", want, got)
+		}
+	}
+	if n := len(AccessLogBucketName(c)); n > 63 {
+		t.Errorf("bucket names are at most 63 characters: %d", n)
+	}
+}
+
+func TestBucketPolicy(t *testing.T) {
+	d := BucketPolicy(config(t, ""))
+	bucket := "arn:aws:s3:::orgbaseline-trail-333333333333-eu-west-1"
+	if e, a := 4, len(d.Statement); e != a {
+		t.Fatalf("expect %d statements, got %d: %s", e, a, d.JSON())
+	}
+	acl := find(t, d, "CloudTrailAclCheck")
+	if e, a := `{"Sid":"CloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"`+bucket+`","Condition":{"StringEquals":{"aws:SourceArn":"`+trail+`"}}}`, asJSON(t, acl); e != a {
+		t.Errorf("ACL check:\nexpect %s\ngot    %s", e, a)
+	}
+	// Both write paths; the management account's one is what CreateTrail checks.
+	for sid, prefix := range map[string]string{"CloudTrailWriteManagementAccount": "111111111111", "CloudTrailWriteOrganization": "o-abcdef1234"} {
+		w := find(t, d, sid)
+		want := `{"Sid":"` + sid + `","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"` + bucket + `/AWSLogs/` + prefix + `/*","Condition":{"StringEquals":{"aws:SourceArn":"` + trail + `","s3:x-amz-acl":"bucket-owner-full-control"}}}`
+		if a := asJSON(t, w); a != want {
+			t.Errorf("%s:\nexpect %s\ngot    %s", sid, want, a)
+		}
+	}
+	tls := find(t, d, "DenyInsecureTransport")
+	if tls.Effect != "Deny" || tls.Principal != "*" || !reflect.DeepEqual(tls.Resource, []string{bucket, bucket + "/*"}) ||
+		tls.Condition["Bool"]["aws:SecureTransport"] != "false" {
+		t.Errorf("TLS-only: %s", asJSON(t, tls))
+	}
+	if _, ok := d.Find("OrganizationRead"); ok {
+		t.Error("organization read is off by default")
+	}
+}
+
+func TestOrganizationRead(t *testing.T) {
+	c := config(t, "services: {cloudtrail: {organizationRead: true}}")
+	r := find(t, BucketPolicy(c), "OrganizationRead")
+	if e, a := `{"Sid":"OrganizationRead","Effect":"Allow","Principal":{"AWS":"*"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::orgbaseline-trail-333333333333-eu-west-1","arn:aws:s3:::orgbaseline-trail-333333333333-eu-west-1/*"],"Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abcdef1234"}}}`, asJSON(t, r); e != a {
+		t.Errorf("organization read:\nexpect %s\ngot    %s", e, a)
+	}
+	k := find(t, KeyPolicy(c), "OrganizationDecryptsLogFiles")
+	if k.Condition["StringEquals"]["aws:PrincipalOrgID"] != "o-abcdef1234" || k.Condition["Null"]["kms:EncryptionContext:aws:cloudtrail:arn"] != "false" {
+		t.Errorf("organization decrypt: %s", asJSON(t, k))
+	}
+}
+
+func TestKeyPolicy(t *testing.T) {
+	d := KeyPolicy(config(t, ""))
+	want := map[string]string{
+		"SecurityAccountAdministers": `{"Sid":"SecurityAccountAdministers","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}`,
+		"CloudTrailEncryptsLogs":     `{"Sid":"CloudTrailEncryptsLogs","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":["kms:GenerateDataKey*","kms:Decrypt"],"Resource":"*","Condition":{"StringEquals":{"aws:SourceArn":"` + trail + `","kms:EncryptionContext:aws:cloudtrail:arn":"` + trail + `"}}}`,
+		"CloudTrailDescribesKey":     `{"Sid":"CloudTrailDescribesKey","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:DescribeKey","Resource":"*","Condition":{"StringEquals":{"aws:SourceArn":"` + trail + `"}}}`,
+		"LogArchiveDecryptsLogFiles": `{"Sid":"LogArchiveDecryptsLogFiles","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"Null":{"kms:EncryptionContext:aws:cloudtrail:arn":"false"}}}`,
+	}
+	if e, a := len(want), len(d.Statement); e != a {
+		t.Fatalf("expect %d statements, got %d", e, a)
+	}
+	for sid, w := range want {
+		if a := asJSON(t, find(t, d, sid)); a != w {
+			t.Errorf("%s:\nexpect %s\ngot    %s", sid, w, a)
+		}
+	}
+}
+
+func TestAccessLogBucketPolicy(t *testing.T) {
+	d := AccessLogBucketPolicy(config(t, ""))
+	w := find(t, d, "S3ServerAccessLogs")
+	if e, a := `{"Sid":"S3ServerAccessLogs","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::orgbaseline-access-logs-333333333333-eu-west-1/trail-bucket/*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::orgbaseline-trail-333333333333-eu-west-1"},"StringEquals":{"aws:SourceAccount":"333333333333"}}}`, asJSON(t, w); e != a {
+		t.Errorf("access logs:\nexpect %s\ngot    %s", e, a)
+	}
+	find(t, d, "DenyInsecureTransport")
+}
+
+func TestCloudWatchLogsPolicies(t *testing.T) {
+	c := config(t, "")
+	if e, a := `{"Version":"2012-10-17","Statement":[{"Sid":"CloudTrailAssumes","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceArn":"`+trail+`"}}}]}`, CloudWatchLogsTrustPolicy(c).JSON(); e != a {
+		t.Errorf("trust:\nexpect %s\ngot    %s", e, a)
+	}
+	s := find(t, CloudWatchLogsRolePolicy(c), "WriteTrailStreams")
+	group := "arn:aws:logs:eu-west-1:111111111111:log-group:/orgbaseline/cloudtrail:log-stream:"
+	if e, a := []string{group + "111111111111_CloudTrail_eu-west-1*", group + "o-abcdef1234_*"}, s.Resource; !reflect.DeepEqual(e, a) {
+		t.Errorf("streams:\nexpect %v\ngot    %v", e, a)
+	}
+	if e, a := []string{"logs:CreateLogStream", "logs:PutLogEvents"}, s.Action; !reflect.DeepEqual(e, a) {
+		t.Errorf("actions: expect %v, got %v", e, a)
+	}
+}
+
+func TestMapRoundTrip(t *testing.T) {
+	d := KeyPolicy(config(t, ""))
+	b, _ := json.Marshal(d.Map())
+	var back Document
+	if err := json.Unmarshal(b, &back); err != nil || back.JSON() != d.JSON() {
+		t.Errorf("Map changes the document:\n%s\n%s", d.JSON(), b)
+	}
+}
