@@ -119,19 +119,7 @@ func apply(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline apply:", err)
 		return ExitFailed
 	}
-	if o.output == "json" {
-		err = rep.WriteJSON(env.Stdout)
-	} else {
-		err = rep.WriteTable(env.Stdout)
-	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "orgbaseline apply:", err)
-		return ExitFailed
-	}
-	if rep.Failed() {
-		return ExitFailed
-	}
-	return ExitOK
+	return writeReport(rep, o.output, env)
 }
 
 var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)

@@ -28,6 +28,7 @@ const usage = `orgbaseline switches on the AWS security baseline across an AWS O
 Usage:
   orgbaseline apply [--plan] [--local] [--accounts IDS] [--services NAMES]
                     [--regions NAMES] [--config FILE] [--output table|json]
+  orgbaseline deploy --local [--plan] [--config FILE] [--output table|json]
   orgbaseline validate [--config FILE]
   orgbaseline dev lambda-runtime STEP
   orgbaseline dev export-asl --assembly DIR --out DIR
@@ -36,6 +37,8 @@ Commands:
   apply      start the baseline state machine and follow it to the end; with
              --plan, report what would change and change nothing; with
              --local, run the synthesized state machine on this machine
+  deploy     --local: create the log-archive and security stacks' resources on an
+             emulator, standing in for 'cdk deploy --all' (see README)
   validate   check the configuration file and list every problem in it
   dev        commands used by the local run and the build
 
@@ -67,6 +70,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return apply(ctx, args[1:], env)
 	case "validate":
 		return validate(args[1:], env)
+	case "deploy":
+		return deploy(ctx, args[1:], env)
 	case "dev":
 		return dev(ctx, args[1:], env)
 	case "-h", "--help", "help":

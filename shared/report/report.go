@@ -60,19 +60,8 @@ func FromExecution(mode workflow.Mode, status string, output []byte, errName, ca
 			return r, fmt.Errorf("read the execution output: %w", err)
 		}
 		for _, spec := range workflow.Steps {
-			res, ok := out.Results[spec.ResultKey]
-			if !ok {
-				continue
-			}
-			for _, o := range res.Outcomes {
-				row := Row{Account: o.Account, Region: o.Region, Service: o.Service, Step: res.Step, Status: string(o.Status), Reason: o.Reason}
-				for _, a := range o.Actions {
-					row.Actions = append(row.Actions, a.String())
-				}
-				r.Rows = append(r.Rows, row)
-			}
-			for _, w := range res.Warnings {
-				r.Warnings = append(r.Warnings, res.Step+": "+w)
+			if res, ok := out.Results[spec.ResultKey]; ok {
+				r.add(res)
 			}
 		}
 		return r, nil
@@ -80,6 +69,29 @@ func FromExecution(mode workflow.Mode, status string, output []byte, errName, ca
 	r.Error, r.Cause = errName, cause
 	r.Rows = append(r.Rows, Row{Account: "-", Region: "-", Service: "-", Step: "-", Status: string(workflow.StatusFailed), Reason: FailureText(errName, cause)})
 	return r, nil
+}
+
+// FromResults builds the report of steps run outside a state machine (the
+// local deploy, the rollbacks).
+func FromResults(mode workflow.Mode, results ...workflow.StepResult) Report {
+	r := Report{Execution: "SUCCEEDED", Mode: string(mode), Rows: []Row{}}
+	for _, res := range results {
+		r.add(res)
+	}
+	return r
+}
+
+func (r *Report) add(res workflow.StepResult) {
+	for _, o := range res.Outcomes {
+		row := Row{Account: o.Account, Region: o.Region, Service: o.Service, Step: res.Step, Status: string(o.Status), Reason: o.Reason}
+		for _, a := range o.Actions {
+			row.Actions = append(row.Actions, a.String())
+		}
+		r.Rows = append(r.Rows, row)
+	}
+	for _, w := range res.Warnings {
+		r.Warnings = append(r.Warnings, res.Step+": "+w)
+	}
 }
 
 // FailureText is a one-line explanation of a failed execution: the error

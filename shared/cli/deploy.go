@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/localdeploy"
+	"github.com/orgbaseline/orgbaseline/shared/logging"
+	"github.com/orgbaseline/orgbaseline/shared/report"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// deploy is `orgbaseline deploy --local`: the local stand-in for
+// `cdk deploy --all` (see package localdeploy).
+func deploy(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("deploy", env)
+	local := fs.Bool("local", false, "create the stacks' resources in the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL), with SDK calls")
+	plan := fs.Bool("plan", false, "report what would change; change nothing")
+	configPath := fs.String("config", defaultConfigFile, "configuration `file`")
+	output := fs.String("output", "table", "report format: table or json")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if !*local {
+		fmt.Fprintln(env.Stderr, "orgbaseline deploy: on AWS, deploy the stacks with `cdk deploy --all` (see README); `orgbaseline deploy --local` stands in for it on an emulator")
+		return ExitUsage
+	}
+	if *output != "table" && *output != "json" {
+		fmt.Fprintf(env.Stderr, "orgbaseline deploy: --output %q: want table or json\nnothing was called.\n", *output)
+		return ExitUsage
+	}
+	cfg, err := settings.LoadFile(*configPath)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		fmt.Fprintln(env.Stderr, "nothing was called.")
+		return ExitUsage
+	}
+	mode := workflow.ModeApply
+	if *plan {
+		mode = workflow.ModePlan
+	}
+	fmt.Fprintf(env.Stderr, "orgbaseline deploy --local (%s): the log-archive and security stacks' resources, with SDK calls\n", mode)
+	awsCfg, err := awsclient.Load(ctx)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
+		return ExitFailed
+	}
+	accounts := awsclient.NewAccounts(awsCfg, cfg.Accounts.Management, cfg.ExecutionRoleName, "orgbaseline-local-deploy")
+	res, err := localdeploy.Deploy(ctx, cfg, awsCfg, accounts, mode, logging.New(env.Stderr, localdeploy.StepName))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
+		return ExitFailed
+	}
+	return writeReport(report.FromResults(mode, res), *output, env)
+}
+
+// writeReport prints rep and returns the exit status it calls for.
+func writeReport(rep report.Report, output string, env Env) int {
+	var err error
+	if output == "json" {
+		err = rep.WriteJSON(env.Stdout)
+	} else {
+		err = rep.WriteTable(env.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline:", err)
+		return ExitFailed
+	}
+	if rep.Failed() {
+		return ExitFailed
+	}
+	return ExitOK
+}

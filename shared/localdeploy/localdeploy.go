@@ -1,0 +1,529 @@
+// Package localdeploy stands in for `cdk deploy` on an emulated AWS: it
+// creates, with SDK calls, the resources of the log-archive and security
+// stacks (and the management stack's CloudWatch Logs delivery role and log
+// group) that the steps depend on.
+//
+// moto's CloudFormation reports such stacks as created but applies neither
+// bucket policies nor public access blocks, so deploying the synthesized
+// templates into it would not reproduce them. The resources are made here
+// from the same Go values the CDK stacks put in their templates (package
+// orgtrail: names and policy documents), and the CDK tests check that the
+// templates carry exactly those values.
+//
+// Like a deploy, it reads first and changes only what differs; in plan mode
+// it reports what it would do.
+package localdeploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"reflect"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// StepName names the deploy in results.
+const StepName = "local-deploy"
+
+// lifecycleRuleID names the retention rule on both buckets.
+const lifecycleRuleID = "orgbaseline-retention"
+
+// Deploy converges the emulated accounts to what the stacks declare for cfg.
+// accounts gives configurations for the log-archive and security accounts;
+// mgmt is the management account's.
+func Deploy(ctx context.Context, cfg settings.Config, mgmt aws.Config, accounts *awsclient.Accounts, mode workflow.Mode, log *slog.Logger) (workflow.StepResult, error) {
+	res := workflow.StepResult{Step: StepName, Mode: mode, Outcomes: []workflow.Outcome{}}
+	if !cfg.Enabled(settings.ServiceCloudTrail) {
+		res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail,
+			Status: workflow.StatusSkipped, Reason: "cloudtrail is switched off: the stacks declare no trail resources"})
+		return res, nil
+	}
+	d := &deployer{cfg: cfg, apply: mode == workflow.ModeApply, log: log}
+	region := cfg.HomeRegion
+
+	la := awsclient.WithRegion(accounts.Config(cfg.Accounts.LogArchive), region)
+	actions, err := d.buckets(ctx, s3.NewFromConfig(la))
+	if err != nil {
+		return res, err
+	}
+	res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: region, Service: settings.ServiceCloudTrail, Actions: actions})
+
+	sec := awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), region)
+	if actions, err = d.key(ctx, kms.NewFromConfig(sec)); err != nil {
+		return res, err
+	}
+	res.Add(workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceCloudTrail, Actions: actions})
+
+	m := awsclient.WithRegion(mgmt, region)
+	if actions, err = d.cloudWatchLogs(ctx, cloudwatchlogs.NewFromConfig(m), iam.NewFromConfig(m)); err != nil {
+		return res, err
+	}
+	res.Add(workflow.Outcome{Account: cfg.Accounts.Management, Region: region, Service: settings.ServiceCloudTrail, Actions: actions})
+	return res, nil
+}
+
+type deployer struct {
+	cfg   settings.Config
+	apply bool
+	log   *slog.Logger
+}
+
+// change records an action and, when applying, makes it.
+func (d *deployer) change(actions *[]workflow.Action, call, target string, do func() error) error {
+	*actions = append(*actions, workflow.Action{Call: call, Target: target})
+	if !d.apply {
+		return nil
+	}
+	if err := do(); err != nil {
+		return awsclient.Classify(call+" "+target, err)
+	}
+	d.log.Info("local deploy", "call", call, "target", target)
+	return nil
+}
+
+func notFound(err error, codes ...string) bool {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	for _, c := range codes {
+		if apiErr.ErrorCode() == c {
+			return true
+		}
+	}
+	return false
+}
+
+// sameJSON reports whether two JSON documents are equal as values.
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// bucketSpec is one bucket as the log-archive stack declares it.
+type bucketSpec struct {
+	name      string
+	policy    orgtrail.Document
+	sseS3     bool                    // declare SSE-S3 default encryption
+	logging   *s3types.LoggingEnabled // server access logging target
+	retention int32
+}
+
+func (d *deployer) buckets(ctx context.Context, api *s3.Client) ([]workflow.Action, error) {
+	retention := int32(d.cfg.Services.CloudTrail.RetentionDays)
+	var actions []workflow.Action
+	for _, b := range []bucketSpec{
+		{name: orgtrail.AccessLogBucketName(d.cfg), policy: orgtrail.AccessLogBucketPolicy(d.cfg), sseS3: true, retention: retention},
+		{name: orgtrail.BucketName(d.cfg), policy: orgtrail.BucketPolicy(d.cfg), retention: retention,
+			logging: &s3types.LoggingEnabled{TargetBucket: aws.String(orgtrail.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(orgtrail.AccessLogPrefix)}},
+	} {
+		if err := d.bucket(ctx, api, b, &actions); err != nil {
+			return nil, err
+		}
+	}
+	return actions, nil
+}
+
+func (d *deployer) bucket(ctx context.Context, api *s3.Client, b bucketSpec, actions *[]workflow.Action) error {
+	name := aws.String(b.name)
+	_, err := api.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: name})
+	exists := err == nil
+	if err != nil && !notFound(err, "NotFound", "NoSuchBucket", "404") {
+		return awsclient.Classify("s3:HeadBucket "+b.name, err)
+	}
+	if !exists {
+		in := &s3.CreateBucketInput{Bucket: name}
+		if r := d.cfg.HomeRegion; r != "us-east-1" {
+			in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(r)}
+		}
+		if err := d.change(actions, "s3:CreateBucket", b.name, func() error { _, err := api.CreateBucket(ctx, in); return err }); err != nil {
+			return err
+		}
+	}
+	// Each setting: read it (a new bucket has none of them), compare, put.
+	settingsOK := func(read func() (bool, error)) (bool, error) {
+		if !exists {
+			return false, nil
+		}
+		return read()
+	}
+
+	ok, err := settingsOK(func() (bool, error) {
+		out, err := api.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: name})
+		if notFound(err, "NoSuchPublicAccessBlockConfiguration") {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		c := out.PublicAccessBlockConfiguration
+		return c != nil && aws.ToBool(c.BlockPublicAcls) && aws.ToBool(c.BlockPublicPolicy) && aws.ToBool(c.IgnorePublicAcls) && aws.ToBool(c.RestrictPublicBuckets), nil
+	})
+	if err != nil {
+		return awsclient.Classify("s3:GetPublicAccessBlock "+b.name, err)
+	}
+	if !ok {
+		if err := d.change(actions, "s3:PutPublicAccessBlock", b.name, func() error {
+			_, err := api.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: name, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+				BlockPublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+			}})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+
+	ok, err = settingsOK(func() (bool, error) {
+		out, err := api.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: name})
+		return err == nil && out.Status == s3types.BucketVersioningStatusEnabled, err
+	})
+	if err != nil {
+		return awsclient.Classify("s3:GetBucketVersioning "+b.name, err)
+	}
+	if !ok {
+		if err := d.change(actions, "s3:PutBucketVersioning", b.name, func() error {
+			_, err := api.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: name, VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+
+	ok, err = settingsOK(func() (bool, error) {
+		out, err := api.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: name})
+		if notFound(err, "OwnershipControlsNotFoundError") {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return out.OwnershipControls != nil && len(out.OwnershipControls.Rules) == 1 &&
+			out.OwnershipControls.Rules[0].ObjectOwnership == s3types.ObjectOwnershipBucketOwnerEnforced, nil
+	})
+	if err != nil {
+		return awsclient.Classify("s3:GetBucketOwnershipControls "+b.name, err)
+	}
+	if !ok {
+		if err := d.change(actions, "s3:PutBucketOwnershipControls", b.name, func() error {
+			_, err := api.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: name, OwnershipControls: &s3types.OwnershipControls{
+				Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipBucketOwnerEnforced}},
+			}})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+
+	if b.sseS3 {
+		ok, err = settingsOK(func() (bool, error) {
+			out, err := api.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: name})
+			if notFound(err, "ServerSideEncryptionConfigurationNotFoundError") {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			r := out.ServerSideEncryptionConfiguration
+			return r != nil && len(r.Rules) == 1 && r.Rules[0].ApplyServerSideEncryptionByDefault != nil &&
+				r.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm == s3types.ServerSideEncryptionAes256, nil
+		})
+		if err != nil {
+			return awsclient.Classify("s3:GetBucketEncryption "+b.name, err)
+		}
+		if !ok {
+			if err := d.change(actions, "s3:PutBucketEncryption", b.name+" AES256", func() error {
+				_, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: name, ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
+					Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}},
+				}})
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+	}
+
+	wantRule := lifecycleRule(b.retention)
+	ok, err = settingsOK(func() (bool, error) {
+		out, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: name})
+		if notFound(err, "NoSuchLifecycleConfiguration") {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return len(out.Rules) == 1 && sameRule(out.Rules[0], wantRule), nil
+	})
+	if err != nil {
+		return awsclient.Classify("s3:GetBucketLifecycleConfiguration "+b.name, err)
+	}
+	if !ok {
+		if err := d.change(actions, "s3:PutBucketLifecycleConfiguration", fmt.Sprintf("%s %d days", b.name, b.retention), func() error {
+			_, err := api.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: name,
+				LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{wantRule}}})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+
+	if b.logging != nil {
+		ok, err = settingsOK(func() (bool, error) {
+			out, err := api.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: name})
+			if err != nil {
+				return false, err
+			}
+			l := out.LoggingEnabled
+			return l != nil && aws.ToString(l.TargetBucket) == aws.ToString(b.logging.TargetBucket) && aws.ToString(l.TargetPrefix) == aws.ToString(b.logging.TargetPrefix), nil
+		})
+		if err != nil {
+			return awsclient.Classify("s3:GetBucketLogging "+b.name, err)
+		}
+		if !ok {
+			if err := d.change(actions, "s3:PutBucketLogging", b.name+" to "+aws.ToString(b.logging.TargetBucket), func() error {
+				_, err := api.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: name, BucketLoggingStatus: &s3types.BucketLoggingStatus{LoggingEnabled: b.logging}})
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+	}
+
+	policy := b.policy.JSON()
+	ok, err = settingsOK(func() (bool, error) {
+		out, err := api.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: name})
+		if notFound(err, "NoSuchBucketPolicy") {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return sameJSON(aws.ToString(out.Policy), policy), nil
+	})
+	if err != nil {
+		return awsclient.Classify("s3:GetBucketPolicy "+b.name, err)
+	}
+	if !ok {
+		return d.change(actions, "s3:PutBucketPolicy", b.name, func() error {
+			_, err := api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: name, Policy: aws.String(policy)})
+			return err
+		})
+	}
+	return nil
+}
+
+// lifecycleRule expires current and noncurrent objects after days and
+// aborts incomplete multipart uploads after a week.
+func lifecycleRule(days int32) s3types.LifecycleRule {
+	return s3types.LifecycleRule{
+		ID:                             aws.String(lifecycleRuleID),
+		Status:                         s3types.ExpirationStatusEnabled,
+		Filter:                         &s3types.LifecycleRuleFilter{Prefix: aws.String("")},
+		Expiration:                     &s3types.LifecycleExpiration{Days: aws.Int32(days)},
+		NoncurrentVersionExpiration:    &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(days)},
+		AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(7)},
+	}
+}
+
+func sameRule(a, b s3types.LifecycleRule) bool {
+	days := func(e *s3types.LifecycleExpiration) int32 {
+		if e == nil {
+			return 0
+		}
+		return aws.ToInt32(e.Days)
+	}
+	nc := func(e *s3types.NoncurrentVersionExpiration) int32 {
+		if e == nil {
+			return 0
+		}
+		return aws.ToInt32(e.NoncurrentDays)
+	}
+	abort := func(e *s3types.AbortIncompleteMultipartUpload) int32 {
+		if e == nil {
+			return 0
+		}
+		return aws.ToInt32(e.DaysAfterInitiation)
+	}
+	return aws.ToString(a.ID) == aws.ToString(b.ID) && a.Status == b.Status &&
+		days(a.Expiration) == days(b.Expiration) && nc(a.NoncurrentVersionExpiration) == nc(b.NoncurrentVersionExpiration) &&
+		abort(a.AbortIncompleteMultipartUpload) == abort(b.AbortIncompleteMultipartUpload)
+}
+
+// key converges the trail's key and its alias in the security account.
+func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action, error) {
+	var actions []workflow.Action
+	policy := orgtrail.KeyPolicy(d.cfg).JSON()
+	alias := aws.String(orgtrail.KeyAlias)
+	out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: alias})
+	var nf *kmstypes.NotFoundException
+	switch {
+	case errors.As(err, &nf):
+		if err := d.change(&actions, "kms:CreateKey", orgtrail.KeyAlias, func() error {
+			k, err := api.CreateKey(ctx, &kms.CreateKeyInput{
+				Policy:      aws.String(policy),
+				Description: aws.String("orgbaseline: encrypts the organization trail's log files"),
+			})
+			if err != nil {
+				return err
+			}
+			if _, err := api.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: k.KeyMetadata.KeyId}); err != nil {
+				return err
+			}
+			_, err = api.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: alias, TargetKeyId: k.KeyMetadata.KeyId})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		actions = append(actions, workflow.Action{Call: "kms:EnableKeyRotation", Target: orgtrail.KeyAlias}, workflow.Action{Call: "kms:CreateAlias", Target: orgtrail.KeyAlias})
+		return actions, nil
+	case err != nil:
+		return nil, awsclient.Classify("kms:DescribeKey "+orgtrail.KeyAlias, err)
+	}
+	keyID := out.KeyMetadata.KeyId
+	p, err := api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: keyID, PolicyName: aws.String("default")})
+	if err != nil {
+		return nil, awsclient.Classify("kms:GetKeyPolicy", err)
+	}
+	if !sameJSON(aws.ToString(p.Policy), policy) {
+		if err := d.change(&actions, "kms:PutKeyPolicy", orgtrail.KeyAlias, func() error {
+			_, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: keyID, PolicyName: aws.String("default"), Policy: aws.String(policy)})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	rot, err := api.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: keyID})
+	if err != nil {
+		return nil, awsclient.Classify("kms:GetKeyRotationStatus", err)
+	}
+	if !rot.KeyRotationEnabled {
+		if err := d.change(&actions, "kms:EnableKeyRotation", orgtrail.KeyAlias, func() error {
+			_, err := api.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: keyID})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return actions, nil
+}
+
+// cloudWatchLogs converges the management stack's log group and delivery
+// role: present when cloudWatchLogs is on; when it is off the role is
+// removed, as a deploy would, and the log group kept (the stack retains it).
+func (d *deployer) cloudWatchLogs(ctx context.Context, logs *cloudwatchlogs.Client, roles *iam.Client) ([]workflow.Action, error) {
+	var actions []workflow.Action
+	opts := d.cfg.Services.CloudTrail.CloudWatchLogs
+	role := aws.String(orgtrail.CloudWatchLogsRoleName)
+	const inline = "WriteTrailStreams"
+	got, err := roles.GetRole(ctx, &iam.GetRoleInput{RoleName: role})
+	roleExists := err == nil
+	if err != nil && !notFound(err, "NoSuchEntity") {
+		return nil, awsclient.Classify("iam:GetRole", err)
+	}
+	if !opts.Enabled {
+		if roleExists {
+			if err := d.change(&actions, "iam:DeleteRole", orgtrail.CloudWatchLogsRoleName, func() error {
+				if _, err := roles.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(inline)}); err != nil && !notFound(err, "NoSuchEntity") {
+					return err
+				}
+				_, err := roles.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role})
+				return err
+			}); err != nil {
+				return nil, err
+			}
+		}
+		return actions, nil
+	}
+
+	groups, err := logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(orgtrail.LogGroupName)})
+	if err != nil {
+		return nil, awsclient.Classify("logs:DescribeLogGroups", err)
+	}
+	var retention int32
+	found := false
+	for _, g := range groups.LogGroups {
+		if aws.ToString(g.LogGroupName) == orgtrail.LogGroupName {
+			found, retention = true, aws.ToInt32(g.RetentionInDays)
+		}
+	}
+	if !found {
+		if err := d.change(&actions, "logs:CreateLogGroup", orgtrail.LogGroupName, func() error {
+			_, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(orgtrail.LogGroupName)})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if want := int32(opts.RetentionDays); retention != want {
+		if err := d.change(&actions, "logs:PutRetentionPolicy", fmt.Sprintf("%s %d days", orgtrail.LogGroupName, want), func() error {
+			_, err := logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: aws.String(orgtrail.LogGroupName), RetentionInDays: aws.Int32(want)})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+
+	trust := orgtrail.CloudWatchLogsTrustPolicy(d.cfg).JSON()
+	switch {
+	case !roleExists:
+		if err := d.change(&actions, "iam:CreateRole", orgtrail.CloudWatchLogsRoleName, func() error {
+			_, err := roles.CreateRole(ctx, &iam.CreateRoleInput{RoleName: role, AssumeRolePolicyDocument: aws.String(trust)})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	case !sameJSON(decodeIAM(aws.ToString(got.Role.AssumeRolePolicyDocument)), trust):
+		if err := d.change(&actions, "iam:UpdateAssumeRolePolicy", orgtrail.CloudWatchLogsRoleName, func() error {
+			_, err := roles.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: role, PolicyDocument: aws.String(trust)})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	policy := orgtrail.CloudWatchLogsRolePolicy(d.cfg).JSON()
+	same := false
+	if roleExists {
+		out, err := roles.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: role, PolicyName: aws.String(inline)})
+		if err != nil && !notFound(err, "NoSuchEntity") {
+			return nil, awsclient.Classify("iam:GetRolePolicy", err)
+		}
+		if err == nil {
+			same = sameJSON(decodeIAM(aws.ToString(out.PolicyDocument)), policy)
+		}
+	}
+	if !same {
+		if err := d.change(&actions, "iam:PutRolePolicy", orgtrail.CloudWatchLogsRoleName+" "+inline, func() error {
+			_, err := roles.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: role, PolicyName: aws.String(inline), PolicyDocument: aws.String(policy)})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return actions, nil
+}
+
+// decodeIAM reads a policy document as IAM returns it: URL-encoded JSON.
+func decodeIAM(s string) string {
+	if d, err := url.QueryUnescape(s); err == nil {
+		return d
+	}
+	return s
+}
