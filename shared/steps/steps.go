@@ -8,11 +8,13 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/orgprereq"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 var builders = map[string]lambdamain.Builder{
 	workflow.StepOrgPrerequisites.Name: orgprereq.Build,
+	workflow.StepOrgTrail.Name:         orgtrail.Build,
 }
 
 // Lookup returns the spec and builder of the step called name.

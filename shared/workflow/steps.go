@@ -49,5 +49,35 @@ var StepOrgPrerequisites = StepSpec{
 	},
 }
 
+// StepOrgTrail creates or converges the organization trail.
+var StepOrgTrail = StepSpec{
+	Name:        "org-trail",
+	State:       "OrgTrail",
+	ResultKey:   "orgTrail",
+	Description: "orgbaseline: organization CloudTrail trail (log-archive bucket, security-account key, CloudWatch Logs)",
+	Actions: []string{
+		// The trail, from the management account in the home region.
+		"cloudtrail:DescribeTrails",
+		"cloudtrail:GetTrailStatus",
+		"cloudtrail:CreateTrail",
+		"cloudtrail:UpdateTrail",
+		"cloudtrail:StartLogging",
+		"cloudtrail:GetEventSelectors",
+		"cloudtrail:PutEventSelectors",
+		"cloudtrail:GetInsightSelectors",
+		"cloudtrail:PutInsightSelectors",
+		"cloudtrail:RegisterOrganizationDelegatedAdmin",
+		// What CloudTrail itself checks and creates for an organization trail.
+		"organizations:DescribeOrganization",
+		"organizations:ListAccounts",
+		"organizations:ListAWSServiceAccessForOrganization",
+		"organizations:ListDelegatedAdministrators",
+		"iam:GetRole",
+		"iam:CreateServiceLinkedRole",
+		// Handing the CloudWatch Logs delivery role to CloudTrail.
+		"iam:PassRole",
+	},
+}
+
 // Steps lists every step, in the order the state machine runs them.
-var Steps = []StepSpec{StepOrgPrerequisites}
+var Steps = []StepSpec{StepOrgPrerequisites, StepOrgTrail}

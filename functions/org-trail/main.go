@@ -1,0 +1,11 @@
+// Command org-trail is the step Lambda that creates or converges the
+// organization trail.
+package main
+
+import (
+	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+func main() { lambdamain.Run(workflow.StepOrgTrail, orgtrail.Build) }

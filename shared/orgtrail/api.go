@@ -1,0 +1,102 @@
+package orgtrail
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+)
+
+// OrganizationsRegion is where the Organizations API is called: its
+// endpoint for the aws partition is in us-east-1.
+const OrganizationsRegion = "us-east-1"
+
+// DescribeTrailsAPI is the CloudTrail call that reads trails. The preflight
+// check and the rollback's verification need nothing else.
+type DescribeTrailsAPI interface {
+	DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTrailsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error)
+}
+
+// CloudTrailAPI is the part of the CloudTrail client the step uses, in the
+// management account and the home region.
+type CloudTrailAPI interface {
+	DescribeTrailsAPI
+	CreateTrail(ctx context.Context, in *cloudtrail.CreateTrailInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.CreateTrailOutput, error)
+	UpdateTrail(ctx context.Context, in *cloudtrail.UpdateTrailInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.UpdateTrailOutput, error)
+	GetTrailStatus(ctx context.Context, in *cloudtrail.GetTrailStatusInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
+	StartLogging(ctx context.Context, in *cloudtrail.StartLoggingInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.StartLoggingOutput, error)
+	GetEventSelectors(ctx context.Context, in *cloudtrail.GetEventSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error)
+	PutEventSelectors(ctx context.Context, in *cloudtrail.PutEventSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.PutEventSelectorsOutput, error)
+	GetInsightSelectors(ctx context.Context, in *cloudtrail.GetInsightSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetInsightSelectorsOutput, error)
+	PutInsightSelectors(ctx context.Context, in *cloudtrail.PutInsightSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.PutInsightSelectorsOutput, error)
+	RegisterOrganizationDelegatedAdmin(ctx context.Context, in *cloudtrail.RegisterOrganizationDelegatedAdminInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.RegisterOrganizationDelegatedAdminOutput, error)
+}
+
+// KMSAPI is the KMS call the step makes in the security account.
+type KMSAPI interface {
+	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
+}
+
+// S3API is the part of the S3 client the step uses on the trail bucket, in
+// the log-archive account.
+type S3API interface {
+	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, optFns ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
+	GetBucketEncryption(ctx context.Context, in *s3.GetBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
+	PutBucketEncryption(ctx context.Context, in *s3.PutBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.PutBucketEncryptionOutput, error)
+}
+
+// OrganizationsAPI is the part of the Organizations client the step uses,
+// in the management account.
+type OrganizationsAPI interface {
+	organizations.ListAccountsAPIClient
+	organizations.ListDelegatedAdministratorsAPIClient
+}
+
+var (
+	_ CloudTrailAPI    = (*cloudtrail.Client)(nil)
+	_ KMSAPI           = (*kms.Client)(nil)
+	_ S3API            = (*s3.Client)(nil)
+	_ OrganizationsAPI = (*organizations.Client)(nil)
+)
+
+// Deps are the clients of the step and of the rollbacks, each in the account
+// and region its resource lives in.
+type Deps struct {
+	// CloudTrail acts in the management account, home region.
+	CloudTrail CloudTrailAPI
+	// TrailsIn reads trails in the management account in region.
+	TrailsIn func(region string) DescribeTrailsAPI
+	// MemberTrails reads trails in account (execution role), home region.
+	MemberTrails func(account string) DescribeTrailsAPI
+	// KMS acts in the security account, home region.
+	KMS KMSAPI
+	// S3 acts in the log-archive account, home region.
+	S3 S3API
+	// Orgs acts in the management account.
+	Orgs OrganizationsAPI
+}
+
+// NewDeps builds the clients from the management account's configuration
+// (base) and the cross-account configurations of accounts. The Lambda and the
+// CLI's rollback commands build them the same way.
+func NewDeps(base aws.Config, accounts *awsclient.Accounts, cfg settings.Config) Deps {
+	home := cfg.HomeRegion
+	return Deps{
+		CloudTrail: cloudtrail.NewFromConfig(awsclient.WithRegion(base, home)),
+		TrailsIn: func(region string) DescribeTrailsAPI {
+			return cloudtrail.NewFromConfig(awsclient.WithRegion(base, region))
+		},
+		MemberTrails: func(account string) DescribeTrailsAPI {
+			return cloudtrail.NewFromConfig(awsclient.WithRegion(accounts.Config(account), home))
+		},
+		KMS:  kms.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), home)),
+		S3:   s3.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.LogArchive), home)),
+		Orgs: organizations.NewFromConfig(awsclient.WithRegion(base, OrganizationsRegion)),
+	}
+}

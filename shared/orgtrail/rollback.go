@@ -1,0 +1,189 @@
+package orgtrail
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// Names of the rollbacks, as their results report them.
+const (
+	RollbackEncryptionName     = "trail-encryption"
+	RollbackCloudWatchLogsName = "trail-cloudwatch-logs"
+)
+
+// RollbackEncryption takes SSE-KMS off the organization trail and the trail
+// bucket, from the management account (d as built by NewDeps):
+//
+//  1. cloudtrail:UpdateTrail with an empty KmsKeyId in the trail's home
+//     region, if the trail has a key;
+//  2. cloudtrail:DescribeTrails in every configured region: a region whose
+//     trail still reports a key is a failed outcome;
+//  3. s3:PutBucketEncryption to SSE-S3 (AES256) on the trail bucket, if it
+//     is not already.
+//
+// The key stays: log files written before remain encrypted with it. A second
+// run changes nothing. With plan, the actions are reported, not taken.
+func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan bool) (workflow.StepResult, error) {
+	res := rollbackResult(RollbackEncryptionName, plan)
+	name := cfg.Services.CloudTrail.TrailName
+	bucket := BucketName(cfg)
+	t, err := readTrail(ctx, d.CloudTrail, cfg)
+	if err != nil {
+		return res, err
+	}
+	if t != nil && aws.ToString(t.HomeRegion) != "" && aws.ToString(t.HomeRegion) != cfg.HomeRegion {
+		return res, &workflow.ConflictError{Conflicts: []workflow.Conflict{homeRegionConflict(cfg, aws.ToString(t.HomeRegion))}}
+	}
+	if err := headBucket(ctx, d.S3, bucket); err != nil {
+		return res, err
+	}
+	algo, _, err := bucketEncryption(ctx, d.S3, bucket)
+	if err != nil {
+		return res, err
+	}
+
+	trailOut := workflow.Outcome{Account: cfg.Accounts.Management, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
+	oldKey := KeyAliasARN(cfg)
+	switch {
+	case t == nil:
+		trailOut.Reason = "no trail " + name + " in " + cfg.HomeRegion
+	case aws.ToString(t.KmsKeyId) != "":
+		oldKey = aws.ToString(t.KmsKeyId)
+		if !plan {
+			_, err := d.CloudTrail.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(name), KmsKeyId: aws.String("")})
+			if err != nil {
+				return res, awsclient.Classify("remove the KMS key from trail "+name, err)
+			}
+		}
+		trailOut.Actions = append(trailOut.Actions, workflow.Action{Call: CallUpdateTrail, Target: name + ": " + FieldKmsKeyID + "=\"\""})
+	}
+
+	var regionOuts []workflow.Outcome
+	if t != nil && !plan {
+		regions := cfg.Regions.Names
+		if cfg.Regions.Discover || len(regions) == 0 {
+			regions = []string{cfg.HomeRegion}
+			res.Warnings = append(res.Warnings, "regions is \"discover\": the trail was verified in the home region "+cfg.HomeRegion+" only")
+		}
+		for _, region := range regions {
+			key, found, err := keyIn(ctx, d, cfg, region)
+			if err != nil {
+				return res, err
+			}
+			o := workflow.Outcome{Account: cfg.Accounts.Management, Region: region, Service: settings.ServiceCloudTrail}
+			switch {
+			case !found:
+				o.Status, o.Reason = workflow.StatusFailed, "trail "+name+" not found here"
+			case key != "":
+				o.Status, o.Reason = workflow.StatusFailed, "trail "+name+" still reports KMS key "+key
+			default:
+				o.Reason = "verified: trail " + name + " reports no KMS key"
+			}
+			if region == cfg.HomeRegion {
+				trailOut.Reason = o.Reason
+				if o.Status == workflow.StatusFailed {
+					trailOut.Status = workflow.StatusFailed
+				}
+				continue
+			}
+			regionOuts = append(regionOuts, o)
+		}
+	}
+	res.Add(trailOut)
+	for _, o := range regionOuts {
+		res.Add(o)
+	}
+
+	bucketOut := workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
+	if algo != s3types.ServerSideEncryptionAes256 {
+		if !plan {
+			_, err := d.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
+				Bucket: aws.String(bucket),
+				ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+					ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256},
+				}}},
+			})
+			if err != nil {
+				return res, awsclient.Classify("set the default encryption of "+bucket+" to SSE-S3", err)
+			}
+		}
+		bucketOut.Actions = append(bucketOut.Actions, workflow.Action{Call: CallPutBucketEncryption, Target: bucket + ": AES256"})
+	}
+	res.Add(bucketOut)
+
+	res.Warnings = append(res.Warnings,
+		fmt.Sprintf("the key %s is kept: log files written before stay encrypted with it, and whoever reads them still needs kms:Decrypt on it", oldKey),
+		"the next apply of the baseline turns SSE-KMS on again",
+	)
+	return res, nil
+}
+
+// keyIn returns the KMS key the trail reports in region, and whether the
+// trail was found there (shadow trails included).
+func keyIn(ctx context.Context, d Deps, cfg settings.Config, region string) (string, bool, error) {
+	name := cfg.Services.CloudTrail.TrailName
+	out, err := d.TrailsIn(region).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{TrailARN(cfg)}, IncludeShadowTrails: aws.Bool(true)})
+	if err != nil {
+		return "", false, awsclient.Classify("describe trail "+name+" in "+region, err)
+	}
+	t := pickTrail(out.TrailList, cfg)
+	if t == nil {
+		return "", false, nil
+	}
+	return aws.ToString(t.KmsKeyId), true, nil
+}
+
+// RollbackCloudWatchLogs stops the organization trail's delivery to
+// CloudWatch Logs: cloudtrail:UpdateTrail with empty
+// CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn, if they are set. The
+// log group and the role stay: they belong to the management stack. A second
+// run changes nothing. With plan, the action is reported, not taken.
+func RollbackCloudWatchLogs(ctx context.Context, d Deps, cfg settings.Config, plan bool) (workflow.StepResult, error) {
+	res := rollbackResult(RollbackCloudWatchLogsName, plan)
+	name := cfg.Services.CloudTrail.TrailName
+	t, err := readTrail(ctx, d.CloudTrail, cfg)
+	if err != nil {
+		return res, err
+	}
+	if t != nil && aws.ToString(t.HomeRegion) != "" && aws.ToString(t.HomeRegion) != cfg.HomeRegion {
+		return res, &workflow.ConflictError{Conflicts: []workflow.Conflict{homeRegionConflict(cfg, aws.ToString(t.HomeRegion))}}
+	}
+	out := workflow.Outcome{Account: cfg.Accounts.Management, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
+	switch {
+	case t == nil:
+		out.Reason = "no trail " + name + " in " + cfg.HomeRegion
+	case aws.ToString(t.CloudWatchLogsLogGroupArn) != "" || aws.ToString(t.CloudWatchLogsRoleArn) != "":
+		if !plan {
+			_, err := d.CloudTrail.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{
+				Name: aws.String(name), CloudWatchLogsLogGroupArn: aws.String(""), CloudWatchLogsRoleArn: aws.String(""),
+			})
+			if err != nil {
+				return res, awsclient.Classify("remove CloudWatch Logs delivery from trail "+name, err)
+			}
+		}
+		out.Actions = append(out.Actions, workflow.Action{Call: CallUpdateTrail, Target: name + ": " + FieldCloudWatchLogsLogGroupArn + "=\"\", " + FieldCloudWatchLogsRoleArn + "=\"\""})
+	}
+	res.Add(out)
+	res.Warnings = append(res.Warnings, fmt.Sprintf("the log group %s and the role %s stay: they belong to the management stack %s; switch services.cloudtrail.cloudWatchLogs.enabled off in the configuration and redeploy to remove them", LogGroupName, CloudWatchLogsRoleName, workflow.ManagementStackName))
+	if cfg.Services.CloudTrail.CloudWatchLogs.Enabled {
+		res.Warnings = append(res.Warnings, "cloudWatchLogs.enabled is still on in the configuration: the next apply of the baseline turns the delivery on again")
+	}
+	return res, nil
+}
+
+func rollbackResult(name string, plan bool) workflow.StepResult {
+	mode := workflow.ModeApply
+	if plan {
+		mode = workflow.ModePlan
+	}
+	return workflow.StepResult{Step: "rollback " + name, Mode: mode, Outcomes: []workflow.Outcome{}}
+}
