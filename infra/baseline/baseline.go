@@ -186,6 +186,9 @@ func validate(props *BaselineProps) (BaselineProps, string) {
 		if len(s.Actions) == 0 {
 			add("step %s: Actions is empty: list the IAM actions the step calls", s.Name)
 		}
+		for _, problem := range scopeProblems(s, p.Config) {
+			add("step %s: %s", s.Name, problem)
+		}
 		if p.LambdaDir != "" {
 			bootstrap := filepath.Join(p.LambdaDir, s.Name, BootstrapFile)
 			if fi, err := os.Stat(bootstrap); err != nil || !fi.Mode().IsRegular() {
@@ -256,25 +259,38 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 	logs.GrantWrite(role)
 
 	executionRole := fmt.Sprintf("arn:%s:iam::*:role/%s", *awscdk.Aws_PARTITION(), p.Config.ExecutionRoleName)
+	// The step's actions on Resource *, except those of ScopeRequired, which
+	// get a statement each on the resources of the step's ScopedGrants.
+	scoped := ScopedGrants(step.Name, p.Config)
+	onAny := UnscopedActions(step, p.Config)
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("StepActions"),
+			Actions:   jsii.Strings(onAny...),
+			Resources: jsii.Strings("*"),
+		}),
+		// The execution role of the security, log-archive and member
+		// accounts, in accounts of this organization only.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("AssumeExecutionRole"),
+			Actions:   jsii.Strings("sts:AssumeRole"),
+			Resources: jsii.Strings(executionRole),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"},
+			},
+		}),
+	}
+	for _, g := range scoped {
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(g.Sid),
+			Actions:    jsii.Strings(g.Action),
+			Resources:  jsii.Strings(g.Resources...),
+			Conditions: &g.Condition,
+		}))
+	}
 	policy := awsiam.NewPolicy(scope, jsii.String(step.State+"Policy"), &awsiam.PolicyProps{
-		Roles: &[]awsiam.IRole{role},
-		Statements: &[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("StepActions"),
-				Actions:   jsii.Strings(step.Actions...),
-				Resources: jsii.Strings("*"),
-			}),
-			// The execution role of the security, log-archive and member
-			// accounts, in accounts of this organization only.
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("AssumeExecutionRole"),
-				Actions:   jsii.Strings("sts:AssumeRole"),
-				Resources: jsii.Strings(executionRole),
-				Conditions: &map[string]any{
-					"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"},
-				},
-			}),
-		},
+		Roles:      &[]awsiam.IRole{role},
+		Statements: &statements,
 	})
 
 	fn := awslambda.NewFunction(scope, jsii.String(step.State+"Function"), &awslambda.FunctionProps{
@@ -305,7 +321,7 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 			"permissions, and the others would need ARNs with the organization ID or account IDs, which are only "+
 			"known at run time. The account wildcard of the %s ARN is confined to this organization by the "+
 			"aws:ResourceOrgID condition.",
-			strings.Join(step.Actions, ", "), p.Config.ExecutionRoleName)),
+			strings.Join(onAny, ", "), p.Config.ExecutionRoleName)),
 		AppliesTo: &[]any{"Resource::*", "Resource::arn:<AWS::Partition>:iam::*:role/" + p.Config.ExecutionRoleName},
 	}}, jsii.Bool(true))
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
@@ -326,9 +342,10 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 	// itself included, which the Role property already references.
 	lintskip.CfnLint(fn, "W3005")
 	lintskip.Checkov(policy, lintskip.Check{ID: "CKV_AWS_111", Comment: "The policy grants exactly the step's declared " +
-		"actions (" + strings.Join(step.Actions, ", ") + ") on Resource *: most of them support no resource-level " +
-		"permissions, and the others would need ARNs that are only known at run time. Only the Lambda service can " +
-		"assume the role, and only this step's function uses it."})
+		"actions (" + strings.Join(onAny, ", ") + ") on Resource *: most of them support no resource-level " +
+		"permissions, and the others would need ARNs that are only known at run time. iam:PassRole and " +
+		"iam:CreateServiceLinkedRole are never on Resource *: they have statements of their own on named resources. " +
+		"Only the Lambda service can assume the role, and only this step's function uses it."})
 	return fn
 }
 

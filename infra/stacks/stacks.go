@@ -51,7 +51,9 @@ func (s *managementStack) Baseline() baseline.Baseline { return s.baseline }
 
 // NewManagementStack creates the management account's stack: the baseline
 // state machine and its step Lambdas, and the output
-// workflow.StateMachineArnOutput with the state machine's ARN.
+// workflow.StateMachineArnOutput with the state machine's ARN. With the
+// cloudtrail service and its cloudWatchLogs delivery on, it also holds the
+// trail's log group and the role CloudTrail delivers to it with.
 func NewManagementStack(scope constructs.Construct, id string, props *StackProps) ManagementStack {
 	p := withDescription(props, "orgbaseline: the management account's part of the baseline: the state machine and step Lambdas that switch on the security baseline across the organization")
 	s := &managementStack{}
@@ -66,22 +68,34 @@ func NewManagementStack(scope constructs.Construct, id string, props *StackProps
 		Description: jsii.String("ARN of the baseline state machine"),
 		Value:       s.baseline.StateMachine().StateMachineArn(),
 	})
+	if cloudWatchLogsEnabled(p.Config) {
+		newTrailLogDelivery(s, p.Config, s.baseline.Key())
+	}
 	newAccountRole(s, RoleManagement)
 	return s
 }
 
-// NewLogArchiveStack creates the log-archive account's stack.
+// NewLogArchiveStack creates the log-archive account's stack. With the
+// cloudtrail service on, it holds the organization trail's bucket and the
+// bucket of its server access logs.
 func NewLogArchiveStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
 	p := withDescription(props, "orgbaseline: the log-archive account's part of the baseline (the account that keeps the organization's logs)")
 	s := awscdk.NewStack(scope, &id, &p.StackProps)
+	if trailEnabled(p.Config) {
+		newTrailBuckets(s, p.Config)
+	}
 	newAccountRole(s, RoleLogArchive)
 	return s
 }
 
-// NewSecurityStack creates the security (audit) account's stack.
+// NewSecurityStack creates the security (audit) account's stack. With the
+// cloudtrail service on, it holds the key that encrypts the trail's log files.
 func NewSecurityStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
 	p := withDescription(props, "orgbaseline: the security account's part of the baseline (the delegated administrator of the security services)")
 	s := awscdk.NewStack(scope, &id, &p.StackProps)
+	if trailEnabled(p.Config) {
+		newTrailKey(s, p.Config)
+	}
 	newAccountRole(s, RoleSecurity)
 	return s
 }

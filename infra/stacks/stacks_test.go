@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/infra/baseline"
 	"github.com/orgbaseline/orgbaseline/infra/stacks"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -105,49 +107,118 @@ func stackProps(cfg settings.Config, account string) *stacks.StackProps {
 	}
 }
 
-// app is the three stacks built from the example configuration, as
-// infra/main.go builds them, and their templates.
+// app is the three stacks built from one configuration, as infra/main.go
+// builds them, and their templates.
 type app struct {
 	cfg                            settings.Config
 	management                     stacks.ManagementStack
 	logArchive, security           awscdk.Stack
 	mgmtTpl, logArchiveTpl, secTpl assertions.Template
-	// mgmtJSON is the management template as plain Go values.
-	mgmtJSON template
+	// The templates as plain Go values.
+	mgmtJSON, logArchiveJSON, secJSON template
+}
+
+// Configurations the stacks are built from: the example file as it is, and
+// changed in Go.
+const (
+	variantExample  = "example"
+	variantAllOn    = "all-on"
+	variantTrailOff = "trail-off"
+)
+
+// Retention periods of the all-on variant, other than the defaults, so that
+// a template that shows them took them from the configuration.
+const (
+	allOnTrailRetention = 400
+	allOnLogRetention   = 731
+)
+
+// variants changes the example configuration into each variant.
+var variants = map[string]func(*settings.Config){
+	variantExample: func(*settings.Config) {},
+	// Every option of the trail that adds resources or statements.
+	variantAllOn: func(c *settings.Config) {
+		c.Services.CloudTrail.OrganizationRead = true
+		c.Services.CloudTrail.CloudWatchLogs.Enabled = true
+		c.Services.CloudTrail.CloudWatchLogs.RetentionDays = allOnLogRetention
+		c.Services.CloudTrail.RetentionDays = allOnTrailRetention
+	},
+	// The cloudtrail service off, with its options on: they must not matter.
+	variantTrailOff: func(c *settings.Config) {
+		off := false
+		c.Services.CloudTrail.Enabled = &off
+		c.Services.CloudTrail.OrganizationRead = true
+		c.Services.CloudTrail.CloudWatchLogs.Enabled = true
+	},
+}
+
+// variantConfig returns the configuration of a variant, validated again as
+// a Lambda would read it.
+func variantConfig(name string) (settings.Config, error) {
+	cfg, err := settings.LoadFile(exampleConfig)
+	if err != nil {
+		return settings.Config{}, err
+	}
+	change, ok := variants[name]
+	if !ok {
+		return settings.Config{}, fmt.Errorf("no variant %q", name)
+	}
+	change(&cfg)
+	encoded, err := cfg.Encode()
+	if err != nil {
+		return settings.Config{}, err
+	}
+	if _, err := settings.Decode(name, encoded); err != nil {
+		return settings.Config{}, fmt.Errorf("variant %s is not a valid configuration: %w", name, err)
+	}
+	return cfg, nil
 }
 
 var (
-	fixtureOnce sync.Once
-	fixture     *app
-	fixtureErr  string
+	fixtureMu   sync.Mutex
+	fixtures    = map[string]*app{}
+	fixtureErrs = map[string]string{}
 )
 
-// build returns the shared app, building it on first use.
-func build(t *testing.T) *app {
+// build returns the app of the example configuration, building it on first
+// use.
+func build(t *testing.T) *app { t.Helper(); return buildVariant(t, variantExample) }
+
+// buildVariant returns the app of a variant, building it on first use.
+func buildVariant(t *testing.T, name string) *app {
 	t.Helper()
-	fixtureOnce.Do(func() {
-		cfg, err := settings.LoadFile(exampleConfig)
-		if err != nil {
-			fixtureErr = err.Error()
-			return
-		}
-		fixtureErr = panicMessage(func() {
-			a := &app{cfg: cfg}
-			root := awscdk.NewApp(nil)
-			a.management = stacks.NewManagementStack(root, workflow.ManagementStackName, stackProps(cfg, cfg.Accounts.Management))
-			a.logArchive = stacks.NewLogArchiveStack(root, workflow.LogArchiveStackName, stackProps(cfg, cfg.Accounts.LogArchive))
-			a.security = stacks.NewSecurityStack(root, workflow.SecurityStackName, stackProps(cfg, cfg.Accounts.Security))
-			a.mgmtTpl = assertions.Template_FromStack(a.management, nil)
-			a.logArchiveTpl = assertions.Template_FromStack(a.logArchive, nil)
-			a.secTpl = assertions.Template_FromStack(a.security, nil)
-			a.mgmtJSON = template(*a.mgmtTpl.ToJSON())
-			fixture = a
-		})
-	})
-	if fixture == nil {
-		t.Fatalf("build the stacks: %s", fixtureErr)
+	fixtureMu.Lock()
+	defer fixtureMu.Unlock()
+	if a, ok := fixtures[name]; ok {
+		return a
 	}
-	return fixture
+	if msg, ok := fixtureErrs[name]; ok {
+		t.Fatalf("build the stacks of %s: %s", name, msg)
+	}
+	cfg, err := variantConfig(name)
+	if err != nil {
+		fixtureErrs[name] = err.Error()
+		t.Fatalf("build the stacks of %s: %v", name, err)
+	}
+	msg := panicMessage(func() {
+		a := &app{cfg: cfg}
+		root := awscdk.NewApp(nil)
+		a.management = stacks.NewManagementStack(root, workflow.ManagementStackName, stackProps(cfg, cfg.Accounts.Management))
+		a.logArchive = stacks.NewLogArchiveStack(root, workflow.LogArchiveStackName, stackProps(cfg, cfg.Accounts.LogArchive))
+		a.security = stacks.NewSecurityStack(root, workflow.SecurityStackName, stackProps(cfg, cfg.Accounts.Security))
+		a.mgmtTpl = assertions.Template_FromStack(a.management, nil)
+		a.logArchiveTpl = assertions.Template_FromStack(a.logArchive, nil)
+		a.secTpl = assertions.Template_FromStack(a.security, nil)
+		a.mgmtJSON = template(*a.mgmtTpl.ToJSON())
+		a.logArchiveJSON = template(*a.logArchiveTpl.ToJSON())
+		a.secJSON = template(*a.secTpl.ToJSON())
+		fixtures[name] = a
+	})
+	if msg != "" {
+		fixtureErrs[name] = msg
+		t.Fatalf("build the stacks of %s: %s", name, msg)
+	}
+	return fixtures[name]
 }
 
 // template is a synthesized template as plain Go values.
@@ -362,65 +433,198 @@ func actions(s statement) []string {
 	return nil
 }
 
+// TestStepPermissions checks each step role's statements: the step's
+// actions, each granted exactly once — on Resource * in StepActions, except
+// iam:PassRole and iam:CreateServiceLinkedRole, which have statements of
+// their own on named resources — and sts:AssumeRole on the execution role.
 func TestStepPermissions(t *testing.T) {
-	a := build(t)
-	for _, step := range workflow.Steps {
-		t.Run(step.Name, func(t *testing.T) {
-			fn := props(a.mgmtJSON.resource(t, functionID(t, a, step.Name)))
-			roleID := ref(fn["Role"])
-			sts := roleStatements(t, a.mgmtJSON, roleID)
-
-			var stepActions, assume []statement
-			for _, s := range sts {
-				switch s["Sid"] {
-				case "StepActions":
-					stepActions = append(stepActions, s)
-				case "AssumeExecutionRole":
-					assume = append(assume, s)
-				default:
-					// Everything else is logging and tracing only.
-					for _, act := range actions(s) {
-						if !strings.HasPrefix(act, "logs:") && !strings.HasPrefix(act, "xray:") {
-							t.Errorf("role %s also allows %s", roleID, act)
-						}
-					}
-				}
-			}
-
-			if len(stepActions) != 1 {
-				t.Fatalf("%d StepActions statements, want 1", len(stepActions))
-			}
-			if got := actions(stepActions[0]); !slices.Equal(got, step.Actions) {
-				t.Errorf("step actions = %v, want exactly %v", got, step.Actions)
-			}
-			if r := stepActions[0]["Resource"]; r != "*" {
-				t.Errorf("step actions on %v, want *", r)
-			}
-
-			if len(assume) != 1 {
-				t.Fatalf("%d AssumeExecutionRole statements, want 1", len(assume))
-			}
-			s := assume[0]
-			if got := actions(s); !slices.Equal(got, []string{"sts:AssumeRole"}) {
-				t.Errorf("AssumeExecutionRole actions = %v, want sts:AssumeRole", got)
-			}
-			if got, want := resolve(t, s["Resource"]), "arn:aws:iam::*:role/"+a.cfg.ExecutionRoleName; got != want {
-				t.Errorf("sts:AssumeRole on %s, want %s", got, want)
-			}
-			wantCond := map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
-			if !reflect.DeepEqual(s["Condition"], wantCond) {
-				t.Errorf("sts:AssumeRole condition = %v, want %v", s["Condition"], wantCond)
-			}
-
-			// Only the Lambda service can assume the role.
-			role := props(a.mgmtJSON.resource(t, roleID))
-			trust, _ := json.Marshal(role["AssumeRolePolicyDocument"])
-			if !strings.Contains(string(trust), `"Service":"lambda.amazonaws.com"`) || strings.Count(string(trust), `"Principal"`) != 1 {
-				t.Errorf("role trust policy = %s, want the Lambda service only", trust)
+	for _, variant := range []string{variantExample, variantAllOn} {
+		t.Run(variant, func(t *testing.T) {
+			a := buildVariant(t, variant)
+			for _, step := range workflow.Steps {
+				t.Run(step.Name, func(t *testing.T) { checkStepPermissions(t, a, step) })
 			}
 		})
 	}
 }
+
+func checkStepPermissions(t *testing.T, a *app, step workflow.StepSpec) {
+	t.Helper()
+	fn := props(a.mgmtJSON.resource(t, functionID(t, a, step.Name)))
+	roleID := ref(fn["Role"])
+	sts := roleStatements(t, a.mgmtJSON, roleID)
+	grants := baseline.ScopedGrants(step.Name, a.cfg)
+
+	var stepActions, assume []statement
+	scoped := map[string][]statement{}
+	var granted []string // every step action the role's statements allow
+	for _, s := range sts {
+		sid, _ := s["Sid"].(string)
+		switch {
+		case sid == "StepActions":
+			stepActions = append(stepActions, s)
+			granted = append(granted, actions(s)...)
+		case sid == "AssumeExecutionRole":
+			assume = append(assume, s)
+		case slices.ContainsFunc(grants, func(g baseline.ScopedGrant) bool { return g.Sid == sid }):
+			scoped[sid] = append(scoped[sid], s)
+			granted = append(granted, actions(s)...)
+		default:
+			// Everything else is logging and tracing only.
+			for _, act := range actions(s) {
+				if !strings.HasPrefix(act, "logs:") && !strings.HasPrefix(act, "xray:") {
+					t.Errorf("role %s also allows %s (statement %v)", roleID, act, sid)
+				}
+			}
+		}
+	}
+
+	// Each declared action exactly once, and nothing else.
+	slices.Sort(granted)
+	want := slices.Clone(step.Actions)
+	slices.Sort(want)
+	if !slices.Equal(granted, want) {
+		t.Errorf("the step statements grant %v, want each of the step's actions once: %v", granted, want)
+	}
+
+	if len(stepActions) != 1 {
+		t.Fatalf("%d StepActions statements, want 1", len(stepActions))
+	}
+	onAny := actions(stepActions[0])
+	if want := baseline.UnscopedActions(step, a.cfg); !slices.Equal(onAny, want) {
+		t.Errorf("step actions on * = %v, want exactly %v", onAny, want)
+	}
+	for _, act := range baseline.ScopeRequired {
+		if slices.Contains(onAny, act) {
+			t.Errorf("%s is granted on Resource *", act)
+		}
+	}
+	if r := stepActions[0]["Resource"]; r != "*" {
+		t.Errorf("step actions on %v, want *", r)
+	}
+	if c, ok := stepActions[0]["Condition"]; ok {
+		t.Errorf("step actions under condition %v, want none", c)
+	}
+
+	if len(scoped) != len(grants) {
+		t.Errorf("%d scoped statements, want %d", len(scoped), len(grants))
+	}
+	for _, g := range grants {
+		got := scoped[g.Sid]
+		if len(got) != 1 {
+			t.Errorf("%d statements %s, want 1", len(got), g.Sid)
+			continue
+		}
+		wantStatement := map[string]any{
+			"Sid": g.Sid, "Effect": "Allow", "Action": g.Action,
+			"Resource": oneOrList(g.Resources), "Condition": g.Condition,
+		}
+		if !jsonEqual(map[string]any(got[0]), wantStatement) {
+			t.Errorf("statement %s = %s, want %s", g.Sid, canonical(got[0]), canonical(wantStatement))
+		}
+	}
+
+	if len(assume) != 1 {
+		t.Fatalf("%d AssumeExecutionRole statements, want 1", len(assume))
+	}
+	s := assume[0]
+	if got := actions(s); !slices.Equal(got, []string{"sts:AssumeRole"}) {
+		t.Errorf("AssumeExecutionRole actions = %v, want sts:AssumeRole", got)
+	}
+	if got, want := resolve(t, s["Resource"]), "arn:aws:iam::*:role/"+a.cfg.ExecutionRoleName; got != want {
+		t.Errorf("sts:AssumeRole on %s, want %s", got, want)
+	}
+	wantCond := map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
+	if !reflect.DeepEqual(s["Condition"], wantCond) {
+		t.Errorf("sts:AssumeRole condition = %v, want %v", s["Condition"], wantCond)
+	}
+
+	// Only the Lambda service can assume the role.
+	role := props(a.mgmtJSON.resource(t, roleID))
+	trust, _ := json.Marshal(role["AssumeRolePolicyDocument"])
+	if !strings.Contains(string(trust), `"Service":"lambda.amazonaws.com"`) || strings.Count(string(trust), `"Principal"`) != 1 {
+		t.Errorf("role trust policy = %s, want the Lambda service only", trust)
+	}
+}
+
+// TestOrgTrailScopedGrants pins the org-trail step's grants: it may pass
+// only the CloudWatch Logs delivery role, only to CloudTrail, and create
+// only CloudTrail's service-linked role.
+func TestOrgTrailScopedGrants(t *testing.T) {
+	a := build(t)
+	sts := roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, workflow.StepOrgTrail.Name)))["Role"]))
+	want := map[string]statement{
+		"iam:PassRole": {
+			"Resource":  orgtrail.CloudWatchLogsRoleARN(a.cfg),
+			"Condition": map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "cloudtrail.amazonaws.com"}},
+		},
+		"iam:CreateServiceLinkedRole": {
+			"Resource":  "arn:aws:iam::" + a.cfg.Accounts.Management + ":role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail",
+			"Condition": map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": "cloudtrail.amazonaws.com"}},
+		},
+	}
+	for act, w := range want {
+		if !slices.Contains(workflow.StepOrgTrail.Actions, act) {
+			t.Errorf("org-trail does not declare %s", act)
+		}
+		var found []statement
+		for _, s := range sts {
+			if slices.Contains(actions(s), act) {
+				found = append(found, s)
+			}
+		}
+		if len(found) != 1 {
+			t.Errorf("%d statements allow %s, want 1", len(found), act)
+			continue
+		}
+		if got := actions(found[0]); len(got) != 1 {
+			t.Errorf("the statement of %s also allows %v, want it alone", act, got)
+		}
+		for k, v := range w {
+			if !jsonEqual(found[0][k], v) {
+				t.Errorf("%s: %s = %s, want %s", act, k, canonical(found[0][k]), canonical(v))
+			}
+		}
+	}
+	// The other step declares neither action and gets no such statement.
+	for _, s := range roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, workflow.StepOrgPrerequisites.Name)))["Role"])) {
+		for _, act := range actions(s) {
+			if slices.Contains(baseline.ScopeRequired, act) {
+				t.Errorf("org-prerequisites may %s", act)
+			}
+		}
+	}
+}
+
+// oneOrList is a list of resources as a PolicyStatement renders it.
+func oneOrList(rs []string) any {
+	if len(rs) == 1 {
+		return rs[0]
+	}
+	var out []any
+	for _, r := range rs {
+		out = append(out, r)
+	}
+	return out
+}
+
+// canonical is v as JSON with sorted keys.
+func canonical(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("<%v: %v>", v, err)
+	}
+	var generic any
+	if err := json.Unmarshal(b, &generic); err != nil {
+		return fmt.Sprintf("<%s: %v>", b, err)
+	}
+	b, _ = json.Marshal(generic)
+	return string(b)
+}
+
+// jsonEqual reports whether a and b are the same JSON value, order of
+// lists included.
+func jsonEqual(a, b any) bool { return canonical(a) == canonical(b) }
 
 // definition returns the state machine's definition, resolved.
 func definition(t *testing.T, a *app) map[string]any {
@@ -511,6 +715,43 @@ func TestStateMachineDefinition(t *testing.T) {
 	}
 	if s, _ := states[baseline.StateDone].(map[string]any); s["Type"] != "Succeed" {
 		t.Errorf("state %s = %v, want a Succeed state", baseline.StateDone, s)
+	}
+}
+
+// TestStateMachineChain pins the order of the steps: the organization
+// prerequisites first, then the organization trail, then Done.
+func TestStateMachineChain(t *testing.T) {
+	a := build(t)
+	def := definition(t, a)
+	states, _ := def["States"].(map[string]any)
+
+	if got := def["StartAt"]; got != "OrgPrerequisites" {
+		t.Errorf("StartAt = %v, want OrgPrerequisites", got)
+	}
+	var tasks []string
+	for name, st := range states {
+		if m, _ := st.(map[string]any); m["Type"] == "Task" {
+			tasks = append(tasks, name)
+		}
+	}
+	slices.Sort(tasks)
+	if want := []string{"OrgPrerequisites", "OrgTrail"}; !slices.Equal(tasks, want) {
+		t.Errorf("Task states %v, want %v", tasks, want)
+	}
+	for _, tt := range []struct{ state, next, resultPath, step string }{
+		{"OrgPrerequisites", "OrgTrail", "$.results.orgPrerequisites", "org-prerequisites"},
+		{"OrgTrail", baseline.StateDone, "$.results.orgTrail", "org-trail"},
+	} {
+		st, _ := states[tt.state].(map[string]any)
+		if st["Next"] != tt.next {
+			t.Errorf("%s: Next = %v, want %s", tt.state, st["Next"], tt.next)
+		}
+		if st["ResultPath"] != tt.resultPath {
+			t.Errorf("%s: ResultPath = %v, want %s", tt.state, st["ResultPath"], tt.resultPath)
+		}
+		if got, want := st["Resource"], fakeArn(functionID(t, a, tt.step)); got != want {
+			t.Errorf("%s: Resource = %v, want the %s function %s", tt.state, got, tt.step, want)
+		}
 	}
 }
 
@@ -610,33 +851,41 @@ func TestAccountStacks(t *testing.T) {
 }
 
 // TestCdkNag runs the AwsSolutions rules over the three stacks, as
-// infra/main.go does, and wants no unsuppressed error or warning.
+// infra/main.go does, for each configuration variant, and wants no
+// unsuppressed error or warning.
 func TestCdkNag(t *testing.T) {
-	cfg := loadConfig(t)
-	var all []awscdk.Stack
-	noPanic(t, "build the stacks", func() {
-		root := awscdk.NewApp(nil)
-		awscdk.Aspects_Of(root).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-		all = []awscdk.Stack{
-			stacks.NewManagementStack(root, workflow.ManagementStackName, stackProps(cfg, cfg.Accounts.Management)),
-			stacks.NewLogArchiveStack(root, workflow.LogArchiveStackName, stackProps(cfg, cfg.Accounts.LogArchive)),
-			stacks.NewSecurityStack(root, workflow.SecurityStackName, stackProps(cfg, cfg.Accounts.Security)),
-		}
-	})
-	rule := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
-	for _, s := range all {
-		t.Run(*s.StackName(), func(t *testing.T) {
-			ann := assertions.Annotations_FromStack(s)
-			var errs, warns []finding
-			noPanic(t, "find findings", func() {
-				errs = findings(ann.FindError(jsii.String("*"), rule))
-				warns = findings(ann.FindWarning(jsii.String("*"), rule))
-			})
-			for _, m := range errs {
-				t.Errorf("cdk-nag error at %s: %s", m.id, m.data)
+	for _, variant := range []string{variantExample, variantAllOn, variantTrailOff} {
+		t.Run(variant, func(t *testing.T) {
+			cfg, err := variantConfig(variant)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, m := range warns {
-				t.Errorf("cdk-nag warning at %s: %s", m.id, m.data)
+			var all []awscdk.Stack
+			noPanic(t, "build the stacks", func() {
+				root := awscdk.NewApp(nil)
+				awscdk.Aspects_Of(root).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+				all = []awscdk.Stack{
+					stacks.NewManagementStack(root, workflow.ManagementStackName, stackProps(cfg, cfg.Accounts.Management)),
+					stacks.NewLogArchiveStack(root, workflow.LogArchiveStackName, stackProps(cfg, cfg.Accounts.LogArchive)),
+					stacks.NewSecurityStack(root, workflow.SecurityStackName, stackProps(cfg, cfg.Accounts.Security)),
+				}
+			})
+			rule := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+			for _, s := range all {
+				t.Run(*s.StackName(), func(t *testing.T) {
+					ann := assertions.Annotations_FromStack(s)
+					var errs, warns []finding
+					noPanic(t, "find findings", func() {
+						errs = findings(ann.FindError(jsii.String("*"), rule))
+						warns = findings(ann.FindWarning(jsii.String("*"), rule))
+					})
+					for _, m := range errs {
+						t.Errorf("cdk-nag error at %s: %s", m.id, m.data)
+					}
+					for _, m := range warns {
+						t.Errorf("cdk-nag warning at %s: %s", m.id, m.data)
+					}
+				})
 			}
 		})
 	}
@@ -662,22 +911,38 @@ func findings(msgs *[]*cxapi.SynthesisMessage) []finding {
 // TestLintSkips checks the linter skips recorded in the templates: every
 // checkov skip gives a reason, and only the decided skips are there.
 func TestLintSkips(t *testing.T) {
-	a := build(t)
+	for _, variant := range []string{variantExample, variantAllOn} {
+		t.Run(variant, func(t *testing.T) { checkLintSkips(t, buildVariant(t, variant)) })
+	}
+}
+
+func checkLintSkips(t *testing.T, a *app) {
+	t.Helper()
+	// Skips by resource type, for the resources of the baseline construct.
 	want := map[string][]string{
 		"AWS::Lambda::Function": {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"},
 		"AWS::IAM::Policy":      {"CKV_AWS_111"}, // the step policies only
+	}
+	// Skips by logical ID, for the trail's resources: exactly these.
+	wantByID := map[string][]string{
+		"TrailBucket":          {"CKV_AWS_19"}, // default encryption set by the org-trail step
+		"TrailAccessLogBucket": {"CKV_AWS_18"}, // the access-log destination itself
+		"TrailKey":             nil,
+	}
+	if a.cfg.Services.CloudTrail.OrganizationRead {
+		wantByID["TrailKey"] = []string{"CKV_AWS_33"} // principal * under aws:PrincipalOrgID
 	}
 	wantCfnLint := map[string][]string{
 		"AWS::Lambda::Function":            {"W3005"},
 		"AWS::StepFunctions::StateMachine": {"W3005"},
 	}
-	tpls := map[string]assertions.Template{
-		workflow.ManagementStackName: a.mgmtTpl,
-		workflow.LogArchiveStackName: a.logArchiveTpl,
-		workflow.SecurityStackName:   a.secTpl,
+	tps := map[string]template{
+		workflow.ManagementStackName: a.mgmtJSON,
+		workflow.LogArchiveStackName: a.logArchiveJSON,
+		workflow.SecurityStackName:   a.secJSON,
 	}
-	for name, tpl := range tpls {
-		tp := template(*tpl.ToJSON())
+	seenByID := map[string]bool{}
+	for name, tp := range tps {
 		for id, r := range tp.resources() {
 			res, _ := r.(map[string]any)
 			typ, _ := res["Type"].(string)
@@ -697,7 +962,12 @@ func TestLintSkips(t *testing.T) {
 				}
 			}
 			slices.Sort(skipped)
-			if len(skipped) > 0 && !slices.Equal(skipped, want[typ]) {
+			if w, ok := wantByID[id]; ok {
+				seenByID[id] = true
+				if !slices.Equal(skipped, w) {
+					t.Errorf("%s/%s: checkov skips %v, want %v", name, id, skipped, w)
+				}
+			} else if len(skipped) > 0 && !slices.Equal(skipped, want[typ]) {
 				t.Errorf("%s/%s (%s): checkov skips %v, want none or %v", name, id, typ, skipped, want[typ])
 			}
 			if typ == "AWS::Lambda::Function" && !slices.Equal(skipped, want[typ]) {
@@ -715,6 +985,11 @@ func TestLintSkips(t *testing.T) {
 			if len(ignored) > 0 && !slices.Equal(ignored, wantCfnLint[typ]) {
 				t.Errorf("%s/%s (%s): cfn-lint ignores %v, want none or %v", name, id, typ, ignored, wantCfnLint[typ])
 			}
+		}
+	}
+	for id := range wantByID {
+		if !seenByID[id] {
+			t.Errorf("no resource %s in the templates", id)
 		}
 	}
 }
@@ -757,6 +1032,12 @@ func TestBaselineRejectsInvalidProps(t *testing.T) {
 	noActions.Actions = nil
 	reserved := step
 	reserved.State = baseline.StateDone
+	passRole := step
+	passRole.Actions = append(slices.Clone(step.Actions), "iam:PassRole")
+	createSLR := step
+	createSLR.Actions = append(slices.Clone(step.Actions), "iam:CreateServiceLinkedRole")
+	trailNoPassRole := workflow.StepOrgTrail
+	trailNoPassRole.Actions = slices.DeleteFunc(slices.Clone(trailNoPassRole.Actions), func(a string) bool { return a == "iam:PassRole" })
 
 	tests := []struct {
 		name  string
@@ -772,6 +1053,12 @@ func TestBaselineRejectsInvalidProps(t *testing.T) {
 		{"same step twice", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{step, step}}, "used by an earlier step"},
 		{"reserved state name", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{reserved}}, "reserved for the end states"},
 		{"no steps", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{}}, "Steps is empty"},
+		{"iam:PassRole without a scoped grant", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{passRole}},
+			"step org-prerequisites: iam:PassRole is never granted on Resource *"},
+		{"iam:CreateServiceLinkedRole without a scoped grant", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{createSLR}},
+			"step org-prerequisites: iam:CreateServiceLinkedRole is never granted on Resource *"},
+		{"scoped grant for an undeclared action", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{trailNoPassRole}},
+			"for iam:PassRole, which the step does not declare"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -793,4 +1080,366 @@ func TestBaselineRejectsInvalidProps(t *testing.T) {
 			t.Errorf("NewBaseline panicked on valid props: %s", msg)
 		}
 	})
+}
+
+// The organization trail's resources.
+
+// withProp returns the logical IDs of the resources of type typ whose
+// property key is value, sorted.
+func (tp template) withProp(typ, key string, value any) []string {
+	var ids []string
+	for _, id := range tp.ofType(typ) {
+		r, _ := tp.resources()[id].(map[string]any)
+		if jsonEqual(props(r)[key], value) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// one returns the only resource of type typ whose property key is value,
+// or fails the test.
+func (tp template) one(t *testing.T, typ, key string, value any) (string, map[string]any) {
+	t.Helper()
+	ids := tp.withProp(typ, key, value)
+	if len(ids) != 1 {
+		t.Fatalf("%d resources %s with %s = %v, want 1", len(ids), typ, key, value)
+	}
+	return ids[0], tp.resource(t, ids[0])
+}
+
+// checkEqual fails the test unless got and want are the same JSON value.
+func checkEqual(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !jsonEqual(got, want) {
+		t.Errorf("%s =\n  %s\nwant\n  %s", what, canonical(got), canonical(want))
+	}
+}
+
+// checkRetained fails the test unless the resource is kept when it leaves
+// the stack or is replaced.
+func checkRetained(t *testing.T, id string, r map[string]any) {
+	t.Helper()
+	if r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
+		t.Errorf("%s: DeletionPolicy %v, UpdateReplacePolicy %v, want Retain for both", id, r["DeletionPolicy"], r["UpdateReplacePolicy"])
+	}
+}
+
+// checkBucketBasics checks what both trail buckets share: every public
+// access blocked, versioning, ACLs off, the retention of the configuration,
+// kept on delete.
+func checkBucketBasics(t *testing.T, cfg settings.Config, id string, r map[string]any) {
+	t.Helper()
+	p := props(r)
+	checkEqual(t, id+" PublicAccessBlockConfiguration", p["PublicAccessBlockConfiguration"], map[string]any{
+		"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+	})
+	checkEqual(t, id+" VersioningConfiguration", p["VersioningConfiguration"], map[string]any{"Status": "Enabled"})
+	checkEqual(t, id+" OwnershipControls", p["OwnershipControls"], map[string]any{
+		"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}},
+	})
+	days := cfg.Services.CloudTrail.RetentionDays
+	checkEqual(t, id+" LifecycleConfiguration", p["LifecycleConfiguration"], map[string]any{
+		"Rules": []any{map[string]any{
+			"Id":                             "orgbaseline-retention",
+			"Status":                         "Enabled",
+			"ExpirationInDays":               days,
+			"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": days},
+			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 7},
+		}},
+	})
+	for _, k := range []string{"AccessControl", "ObjectLockEnabled", "WebsiteConfiguration"} {
+		if v, ok := p[k]; ok {
+			t.Errorf("%s: %s = %v, want none", id, k, v)
+		}
+	}
+	checkRetained(t, id, r)
+}
+
+// checkBucketPolicy checks that the bucket has exactly one policy, the
+// document doc as it is.
+func checkBucketPolicy(t *testing.T, tp template, bucket string, doc orgtrail.Document) {
+	t.Helper()
+	id, r := tp.one(t, "AWS::S3::BucketPolicy", "Bucket", bucket)
+	checkEqual(t, id+" PolicyDocument", props(r)["PolicyDocument"], doc.Map())
+	if deps, _ := r["DependsOn"].([]any); len(deps) != 1 || props(tp.resource(t, fmt.Sprint(deps[0])))["BucketName"] != bucket {
+		t.Errorf("%s depends on %v, want the bucket %s", id, r["DependsOn"], bucket)
+	}
+}
+
+func TestTrailBucket(t *testing.T) {
+	for _, variant := range []string{variantExample, variantAllOn} {
+		t.Run(variant, func(t *testing.T) {
+			a := buildVariant(t, variant)
+			tp := a.logArchiveJSON
+			id, r := tp.one(t, "AWS::S3::Bucket", "BucketName", orgtrail.BucketName(a.cfg))
+			checkBucketBasics(t, a.cfg, id, r)
+			p := props(r)
+
+			// The org-trail step sets the default encryption.
+			if enc, ok := p["BucketEncryption"]; ok {
+				t.Errorf("BucketEncryption = %v, want none in the template", enc)
+			}
+			logging, _ := p["LoggingConfiguration"].(map[string]any)
+			if got := logging["LogFilePrefix"]; got != orgtrail.AccessLogPrefix {
+				t.Errorf("access log prefix = %v, want %s", got, orgtrail.AccessLogPrefix)
+			}
+			dest := ref(logging["DestinationBucketName"])
+			if dest == "" {
+				t.Fatalf("access log destination = %v, want a Ref to the access-log bucket", logging["DestinationBucketName"])
+			}
+			if got := props(tp.resource(t, dest))["BucketName"]; got != orgtrail.AccessLogBucketName(a.cfg) {
+				t.Errorf("access logs go to %v, want %s", got, orgtrail.AccessLogBucketName(a.cfg))
+			}
+
+			checkBucketPolicy(t, tp, orgtrail.BucketName(a.cfg), orgtrail.BucketPolicy(a.cfg))
+		})
+	}
+}
+
+func TestTrailAccessLogBucket(t *testing.T) {
+	for _, variant := range []string{variantExample, variantAllOn} {
+		t.Run(variant, func(t *testing.T) {
+			a := buildVariant(t, variant)
+			tp := a.logArchiveJSON
+			id, r := tp.one(t, "AWS::S3::Bucket", "BucketName", orgtrail.AccessLogBucketName(a.cfg))
+			checkBucketBasics(t, a.cfg, id, r)
+			p := props(r)
+			// S3 delivers server access logs to SSE-S3 buckets only.
+			checkEqual(t, "BucketEncryption", p["BucketEncryption"], map[string]any{
+				"ServerSideEncryptionConfiguration": []any{map[string]any{
+					"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"},
+				}},
+			})
+			if l, ok := p["LoggingConfiguration"]; ok {
+				t.Errorf("LoggingConfiguration = %v, want none: the bucket is the access-log destination", l)
+			}
+			checkBucketPolicy(t, tp, orgtrail.AccessLogBucketName(a.cfg), orgtrail.AccessLogBucketPolicy(a.cfg))
+
+			// Exactly the two buckets and their two policies.
+			if got := len(tp.ofType("AWS::S3::Bucket")); got != 2 {
+				t.Errorf("%d buckets, want 2", got)
+			}
+			if got := len(tp.ofType("AWS::S3::BucketPolicy")); got != 2 {
+				t.Errorf("%d bucket policies, want 2", got)
+			}
+
+			// S3 may deliver to the bucket before the trail bucket logs.
+			trailID, trail := tp.one(t, "AWS::S3::Bucket", "BucketName", orgtrail.BucketName(a.cfg))
+			policyID, _ := tp.one(t, "AWS::S3::BucketPolicy", "Bucket", orgtrail.AccessLogBucketName(a.cfg))
+			if deps, _ := trail["DependsOn"].([]any); !slices.Contains(deps, any(policyID)) {
+				t.Errorf("%s depends on %v, want %s", trailID, trail["DependsOn"], policyID)
+			}
+		})
+	}
+}
+
+func TestLogArchiveOutputs(t *testing.T) {
+	a := build(t)
+	outs, _ := a.logArchiveJSON["Outputs"].(map[string]any)
+	for key, bucket := range map[string]string{
+		stacks.TrailBucketOutput:     orgtrail.BucketName(a.cfg),
+		stacks.AccessLogBucketOutput: orgtrail.AccessLogBucketName(a.cfg),
+	} {
+		o, _ := outs[key].(map[string]any)
+		id := ref(o["Value"])
+		if id == "" {
+			t.Errorf("output %s = %v, want a Ref to the bucket %s", key, o["Value"], bucket)
+			continue
+		}
+		if got := props(a.logArchiveJSON.resource(t, id))["BucketName"]; got != bucket {
+			t.Errorf("output %s names %v, want %s", key, got, bucket)
+		}
+	}
+}
+
+func TestTrailKey(t *testing.T) {
+	for _, variant := range []string{variantExample, variantAllOn} {
+		t.Run(variant, func(t *testing.T) {
+			a := buildVariant(t, variant)
+			tp := a.secJSON
+			keys := tp.ofType("AWS::KMS::Key")
+			if len(keys) != 1 {
+				t.Fatalf("%d keys in the security stack, want 1", len(keys))
+			}
+			id := keys[0]
+			r := tp.resource(t, id)
+			p := props(r)
+			checkEqual(t, "KeyPolicy", p["KeyPolicy"], orgtrail.KeyPolicy(a.cfg).Map())
+			if p["EnableKeyRotation"] != true {
+				t.Errorf("EnableKeyRotation = %v, want true", p["EnableKeyRotation"])
+			}
+			if p["Description"] != stacks.TrailKeyDescription {
+				t.Errorf("Description = %v, want %q", p["Description"], stacks.TrailKeyDescription)
+			}
+			for _, k := range []string{"KeySpec", "KeyUsage", "MultiRegion", "Enabled", "BypassPolicyLockoutSafetyCheck"} {
+				if v, ok := p[k]; ok {
+					t.Errorf("%s = %v, want the default", k, v)
+				}
+			}
+			checkRetained(t, id, r)
+
+			_, alias := tp.one(t, "AWS::KMS::Alias", "AliasName", orgtrail.KeyAlias)
+			if got := ref(props(alias)["TargetKeyId"]); got != id {
+				t.Errorf("alias %s targets %v, want %s", orgtrail.KeyAlias, props(alias)["TargetKeyId"], id)
+			}
+
+			outs, _ := tp["Outputs"].(map[string]any)
+			o, _ := outs[stacks.TrailKeyArnOutput].(map[string]any)
+			checkEqual(t, "output "+stacks.TrailKeyArnOutput, o["Value"], map[string]any{"Fn::GetAtt": []any{id, "Arn"}})
+		})
+	}
+}
+
+// statementSids returns the Sids of a policy document in a template.
+func statementSids(doc any) []string {
+	m, _ := doc.(map[string]any)
+	list, _ := m["Statement"].([]any)
+	var out []string
+	for _, s := range list {
+		st, _ := s.(map[string]any)
+		out = append(out, fmt.Sprint(st["Sid"]))
+	}
+	return out
+}
+
+// TestOrganizationRead checks that organizationRead adds the read
+// statements to the bucket and key policies, and only then.
+func TestOrganizationRead(t *testing.T) {
+	for _, tt := range []struct {
+		variant string
+		want    bool
+	}{{variantExample, false}, {variantAllOn, true}} {
+		t.Run(tt.variant, func(t *testing.T) {
+			a := buildVariant(t, tt.variant)
+			if a.cfg.Services.CloudTrail.OrganizationRead != tt.want {
+				t.Fatalf("organizationRead = %v in %s, want %v", a.cfg.Services.CloudTrail.OrganizationRead, tt.variant, tt.want)
+			}
+			_, policy := a.logArchiveJSON.one(t, "AWS::S3::BucketPolicy", "Bucket", orgtrail.BucketName(a.cfg))
+			bucketSids := statementSids(props(policy)["PolicyDocument"])
+			keySids := statementSids(props(a.secJSON.resource(t, a.secJSON.ofType("AWS::KMS::Key")[0]))["KeyPolicy"])
+			if got := slices.Contains(bucketSids, "OrganizationRead"); got != tt.want {
+				t.Errorf("bucket policy statements %v: OrganizationRead present = %v, want %v", bucketSids, got, tt.want)
+			}
+			if got := slices.Contains(keySids, "OrganizationDecryptsLogFiles"); got != tt.want {
+				t.Errorf("key policy statements %v: OrganizationDecryptsLogFiles present = %v, want %v", keySids, got, tt.want)
+			}
+		})
+	}
+}
+
+// globMatch reports whether s matches pattern, where * matches any run of
+// characters (IAM's ArnLike).
+func globMatch(pattern, s string) bool {
+	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
+	return regexp.MustCompile(re).MatchString(s)
+}
+
+func TestTrailLogDelivery(t *testing.T) {
+	t.Run("enabled", func(t *testing.T) {
+		a := buildVariant(t, variantAllOn)
+		tp := a.mgmtJSON
+		groupID, group := tp.one(t, "AWS::Logs::LogGroup", "LogGroupName", orgtrail.LogGroupName)
+		gp := props(group)
+		if gp["RetentionInDays"] != float64(allOnLogRetention) {
+			t.Errorf("log group retention = %v, want %d days from the configuration", gp["RetentionInDays"], allOnLogRetention)
+		}
+		el, ok := a.management.Baseline().Key().Node().DefaultChild().(awscdk.CfnElement)
+		if !ok {
+			t.Fatal("the baseline key has no CloudFormation resource")
+		}
+		keyID := *a.management.GetLogicalId(el)
+		checkEqual(t, "log group KmsKeyId", gp["KmsKeyId"], map[string]any{"Fn::GetAtt": []any{keyID, "Arn"}})
+		checkRetained(t, groupID, group)
+
+		// The baseline key lets CloudWatch Logs use it for this log group.
+		groupARN := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", a.cfg.HomeRegion, a.cfg.Accounts.Management, orgtrail.LogGroupName)
+		keyPolicy, _ := props(tp.resource(t, keyID))["KeyPolicy"].(map[string]any)
+		list, _ := keyPolicy["Statement"].([]any)
+		allowed := false
+		for _, s := range list {
+			st, _ := s.(map[string]any)
+			principal, _ := st["Principal"].(map[string]any)
+			if st["Effect"] != "Allow" || principal["Service"] != "logs."+a.cfg.HomeRegion+".amazonaws.com" {
+				continue
+			}
+			acts := actions(st)
+			if !slices.Contains(acts, "kms:GenerateDataKey*") || !slices.Contains(acts, "kms:Decrypt*") || !slices.Contains(acts, "kms:Encrypt*") {
+				continue
+			}
+			cond, _ := st["Condition"].(map[string]any)
+			like, _ := cond["ArnLike"].(map[string]any)
+			if len(cond) == 1 && globMatch(resolve(t, like["kms:EncryptionContext:aws:logs:arn"]), groupARN) {
+				allowed = true
+			}
+		}
+		if !allowed {
+			t.Errorf("the baseline key's policy does not let logs.%s.amazonaws.com encrypt for %s: %s", a.cfg.HomeRegion, groupARN, canonical(keyPolicy))
+		}
+
+		roleID, role := tp.one(t, "AWS::IAM::Role", "RoleName", orgtrail.CloudWatchLogsRoleName)
+		rp := props(role)
+		checkEqual(t, "trust policy", rp["AssumeRolePolicyDocument"], orgtrail.CloudWatchLogsTrustPolicy(a.cfg).Map())
+		policies, _ := rp["Policies"].([]any)
+		if len(policies) != 1 {
+			t.Fatalf("role %s has %d inline policies, want 1", roleID, len(policies))
+		}
+		inline, _ := policies[0].(map[string]any)
+		checkEqual(t, "role policy", inline["PolicyDocument"], orgtrail.CloudWatchLogsRolePolicy(a.cfg).Map())
+		if mp, ok := rp["ManagedPolicyArns"]; ok {
+			t.Errorf("role %s has managed policies %v, want none", roleID, mp)
+		}
+		for _, pid := range tp.ofType("AWS::IAM::Policy") {
+			roles, _ := props(tp.resource(t, pid))["Roles"].([]any)
+			if slices.ContainsFunc(roles, func(r any) bool { return ref(r) == roleID }) {
+				t.Errorf("policy %s is attached to %s, want its one inline policy only", pid, roleID)
+			}
+		}
+		// The step passes exactly this role.
+		if got, want := orgtrail.CloudWatchLogsRoleARN(a.cfg), "arn:aws:iam::"+a.cfg.Accounts.Management+":role/"+orgtrail.CloudWatchLogsRoleName; got != want {
+			t.Errorf("CloudWatchLogsRoleARN = %s, want the ARN of the role the stack creates, %s", got, want)
+		}
+	})
+
+	for _, variant := range []string{variantExample, variantTrailOff} {
+		t.Run("absent/"+variant, func(t *testing.T) {
+			a := buildVariant(t, variant)
+			if ids := a.mgmtJSON.withProp("AWS::Logs::LogGroup", "LogGroupName", orgtrail.LogGroupName); len(ids) != 0 {
+				t.Errorf("log group %s present (%v), want none", orgtrail.LogGroupName, ids)
+			}
+			if ids := a.mgmtJSON.withProp("AWS::IAM::Role", "RoleName", orgtrail.CloudWatchLogsRoleName); len(ids) != 0 {
+				t.Errorf("role %s present (%v), want none", orgtrail.CloudWatchLogsRoleName, ids)
+			}
+			// The baseline's own log groups only: one per step and the
+			// state machine's.
+			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(workflow.Steps)+1; got != want {
+				t.Errorf("%d log groups, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestTrailOff checks that with the cloudtrail service off the log-archive
+// and security stacks hold only the account role parameter.
+func TestTrailOff(t *testing.T) {
+	a := buildVariant(t, variantTrailOff)
+	if a.cfg.Enabled(settings.ServiceCloudTrail) {
+		t.Fatal("cloudtrail is on in the trail-off variant")
+	}
+	for name, tp := range map[string]template{
+		workflow.LogArchiveStackName: a.logArchiveJSON,
+		workflow.SecurityStackName:   a.secJSON,
+	} {
+		var types []string
+		for _, r := range tp.resources() {
+			m, _ := r.(map[string]any)
+			types = append(types, fmt.Sprint(m["Type"]))
+		}
+		if !slices.Equal(types, []string{"AWS::SSM::Parameter"}) {
+			t.Errorf("%s holds %v, want the account role parameter only", name, types)
+		}
+		if outs, ok := tp["Outputs"].(map[string]any); ok && len(outs) > 0 {
+			t.Errorf("%s has outputs %v, want none", name, outs)
+		}
+	}
 }

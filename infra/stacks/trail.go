@@ -1,0 +1,252 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/orgbaseline/orgbaseline/infra/lintskip"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+)
+
+// The organization trail's resources, when the cloudtrail service is on.
+// The trail itself is created by the org-trail step; the stacks hold what it
+// writes to: the bucket and its access-log bucket in the log-archive
+// account, the key in the security account and, with cloudWatchLogs, the
+// log group and the delivery role in the management account.
+//
+// Every policy document is orgtrail's, put in the template as it is: the
+// resources are L1 (Cfn) resources, which render the document they are given
+// and add no statement of their own. The L2 Bucket, given an access-log
+// bucket, adds a statement for S3 log delivery to that bucket's policy (or
+// creates the policy), and the L2 Key adds an administrator statement of
+// its own.
+
+// Outputs of the trail's stacks.
+const (
+	// TrailBucketOutput is the log-archive stack output with the name of
+	// the trail bucket.
+	TrailBucketOutput = "TrailBucketName"
+	// AccessLogBucketOutput is the log-archive stack output with the name
+	// of the trail bucket's access-log bucket.
+	AccessLogBucketOutput = "TrailAccessLogBucketName"
+	// TrailKeyArnOutput is the security stack output with the ARN of the
+	// trail's key.
+	TrailKeyArnOutput = "TrailKeyArn"
+)
+
+// LifecycleRuleID names the retention rule of both trail buckets.
+const LifecycleRuleID = "orgbaseline-retention"
+
+// AbortIncompleteUploadDays is when the buckets' lifecycle aborts multipart
+// uploads that were never completed.
+const AbortIncompleteUploadDays = 7
+
+// TrailKeyDescription is the description of the trail's key.
+const TrailKeyDescription = "orgbaseline: encrypts the organization trail's log files"
+
+// trailEnabled reports whether the stacks hold the trail's resources.
+func trailEnabled(c settings.Config) bool { return c.Enabled(settings.ServiceCloudTrail) }
+
+// cloudWatchLogsEnabled reports whether the trail also delivers to
+// CloudWatch Logs.
+func cloudWatchLogsEnabled(c settings.Config) bool {
+	return trailEnabled(c) && c.Services.CloudTrail.CloudWatchLogs.Enabled
+}
+
+func blockAllPublicAccess() *awss3.CfnBucket_PublicAccessBlockConfigurationProperty {
+	return &awss3.CfnBucket_PublicAccessBlockConfigurationProperty{
+		BlockPublicAcls:       jsii.Bool(true),
+		BlockPublicPolicy:     jsii.Bool(true),
+		IgnorePublicAcls:      jsii.Bool(true),
+		RestrictPublicBuckets: jsii.Bool(true),
+	}
+}
+
+// bucketOwnerEnforced turns ACLs off: the bucket owner owns every object.
+func bucketOwnerEnforced() *awss3.CfnBucket_OwnershipControlsProperty {
+	return &awss3.CfnBucket_OwnershipControlsProperty{
+		Rules: &[]any{&awss3.CfnBucket_OwnershipControlsRuleProperty{ObjectOwnership: jsii.String("BucketOwnerEnforced")}},
+	}
+}
+
+// expireAfter expires current and noncurrent objects after days, and
+// aborts incomplete multipart uploads.
+func expireAfter(days int) *awss3.CfnBucket_LifecycleConfigurationProperty {
+	return &awss3.CfnBucket_LifecycleConfigurationProperty{
+		Rules: &[]any{&awss3.CfnBucket_RuleProperty{
+			Id:               jsii.String(LifecycleRuleID),
+			Status:           jsii.String("Enabled"),
+			ExpirationInDays: jsii.Number(days),
+			NoncurrentVersionExpiration: &awss3.CfnBucket_NoncurrentVersionExpirationProperty{
+				NoncurrentDays: jsii.Number(days),
+			},
+			AbortIncompleteMultipartUpload: &awss3.CfnBucket_AbortIncompleteMultipartUploadProperty{
+				DaysAfterInitiation: jsii.Number(AbortIncompleteUploadDays),
+			},
+		}},
+	}
+}
+
+// newTrailBuckets creates, in the log-archive stack, the trail bucket, its
+// access-log bucket and their policies, and outputs the bucket names.
+func newTrailBuckets(stack awscdk.Stack, c settings.Config) {
+	days := c.Services.CloudTrail.RetentionDays
+
+	accessLogs := awss3.NewCfnBucket(stack, jsii.String("TrailAccessLogBucket"), &awss3.CfnBucketProps{
+		BucketName:                     jsii.String(orgtrail.AccessLogBucketName(c)),
+		PublicAccessBlockConfiguration: blockAllPublicAccess(),
+		VersioningConfiguration:        &awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")},
+		OwnershipControls:              bucketOwnerEnforced(),
+		// S3 server access log delivery supports SSE-S3 destinations only,
+		// not SSE-KMS.
+		BucketEncryption: &awss3.CfnBucket_BucketEncryptionProperty{
+			ServerSideEncryptionConfiguration: &[]any{&awss3.CfnBucket_ServerSideEncryptionRuleProperty{
+				ServerSideEncryptionByDefault: &awss3.CfnBucket_ServerSideEncryptionByDefaultProperty{
+					SseAlgorithm: jsii.String("AES256"),
+				},
+			}},
+		},
+		LifecycleConfiguration: expireAfter(days),
+	})
+	accessLogs.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	accessLogPolicy := newBucketPolicy(stack, "TrailAccessLogBucketPolicy", accessLogs, orgtrail.AccessLogBucketName(c), orgtrail.AccessLogBucketPolicy(c))
+	const accessLogDestination = "This bucket is the destination of the trail bucket's server access logs; logging " +
+		"its own accesses into itself would log the log deliveries without end, and to a further bucket only move the " +
+		"question. Its policy lets only S3 log delivery for the trail bucket write, and refuses requests without TLS."
+	cdknag.NagSuppressions_AddResourceSuppressions(accessLogs, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-S1"),
+		Reason: jsii.String(accessLogDestination),
+	}}, nil)
+	lintskip.Checkov(accessLogs, lintskip.Check{ID: "CKV_AWS_18", Comment: accessLogDestination})
+
+	// Default encryption is left out of the template on purpose. The log
+	// files are encrypted with the trail's key in the security account,
+	// whose ARN (a random key ID in another account) is unknown at synth
+	// time, and S3 needs a fully qualified key ARN for a key of another
+	// account (an alias would resolve in the requester's account). The
+	// org-trail step sets SSE-KMS with the key's ARN (PutBucketEncryption)
+	// and its rollback sets SSE-S3 again; with the property absent,
+	// CloudFormation never reverts what the step set. Until the step runs,
+	// S3 encrypts new objects with SSE-S3, its default.
+	trail := awss3.NewCfnBucket(stack, jsii.String("TrailBucket"), &awss3.CfnBucketProps{
+		BucketName:                     jsii.String(orgtrail.BucketName(c)),
+		PublicAccessBlockConfiguration: blockAllPublicAccess(),
+		VersioningConfiguration:        &awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")},
+		OwnershipControls:              bucketOwnerEnforced(),
+		LifecycleConfiguration:         expireAfter(days),
+		LoggingConfiguration: &awss3.CfnBucket_LoggingConfigurationProperty{
+			DestinationBucketName: accessLogs.Ref(),
+			LogFilePrefix:         jsii.String(orgtrail.AccessLogPrefix),
+		},
+	})
+	trail.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	trail.AddResourceDependency(accessLogPolicy, jsii.String("S3 delivers the access logs only once the destination's policy lets it"))
+	const encryptedByStep = "The bucket's default encryption is SSE-KMS with the organization trail's key in the " +
+		"security account, set by the org-trail step (PutBucketEncryption) with the key's full ARN, which is unknown " +
+		"at synth time: S3 needs a fully qualified key ARN for a key of another account. The template leaves the " +
+		"property out so that CloudFormation never reverts the step; until the step runs, S3 encrypts with SSE-S3 by default."
+	lintskip.Checkov(trail, lintskip.Check{ID: "CKV_AWS_19", Comment: encryptedByStep})
+
+	newBucketPolicy(stack, "TrailBucketPolicy", trail, orgtrail.BucketName(c), orgtrail.BucketPolicy(c))
+
+	awscdk.NewCfnOutput(stack, jsii.String(TrailBucketOutput), &awscdk.CfnOutputProps{
+		Key:         jsii.String(TrailBucketOutput),
+		Description: jsii.String("Name of the organization trail's bucket"),
+		Value:       trail.Ref(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String(AccessLogBucketOutput), &awscdk.CfnOutputProps{
+		Key:         jsii.String(AccessLogBucketOutput),
+		Description: jsii.String("Name of the bucket with the trail bucket's server access logs"),
+		Value:       accessLogs.Ref(),
+	})
+}
+
+// newBucketPolicy creates the policy of bucket, named name, with exactly
+// the document doc. The policy names the bucket by its name, as the
+// document's statements do, and depends on the bucket explicitly: cdk-nag's
+// AwsSolutions-S10 matches the TLS-deny statement's resources against the
+// policy's Bucket, which a Ref would make the logical ID.
+func newBucketPolicy(stack awscdk.Stack, id string, bucket awss3.CfnBucket, name string, doc orgtrail.Document) awss3.CfnBucketPolicy {
+	policy := awss3.NewCfnBucketPolicy(stack, jsii.String(id), &awss3.CfnBucketPolicyProps{
+		Bucket:         jsii.String(name),
+		PolicyDocument: doc.Map(),
+	})
+	policy.AddResourceDependency(bucket, jsii.String("the policy is for this bucket"))
+	return policy
+}
+
+// newTrailKey creates, in the security stack, the trail's key and its alias,
+// and outputs the key's ARN.
+func newTrailKey(stack awscdk.Stack, c settings.Config) {
+	key := awskms.NewCfnKey(stack, jsii.String("TrailKey"), &awskms.CfnKeyProps{
+		Description:       jsii.String(TrailKeyDescription),
+		EnableKeyRotation: jsii.Bool(true),
+		KeyPolicy:         orgtrail.KeyPolicy(c).Map(),
+	})
+	key.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	if c.Services.CloudTrail.OrganizationRead {
+		lintskip.Checkov(key, lintskip.Check{ID: "CKV_AWS_33", Comment: "organizationRead is on: the " +
+			"OrganizationDecryptsLogFiles statement allows kms:Decrypt to principal * only under the conditions " +
+			"aws:PrincipalOrgID = " + c.OrganizationID + " and a CloudTrail encryption context, that is to principals " +
+			"of this organization and for the trail's log files only."})
+	}
+	awskms.NewCfnAlias(stack, jsii.String("TrailKeyAlias"), &awskms.CfnAliasProps{
+		AliasName:   jsii.String(orgtrail.KeyAlias),
+		TargetKeyId: key.Ref(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String(TrailKeyArnOutput), &awscdk.CfnOutputProps{
+		Key:         jsii.String(TrailKeyArnOutput),
+		Description: jsii.String("ARN of the organization trail's key"),
+		Value:       key.AttrArn(),
+	})
+}
+
+// newTrailLogDelivery creates, in the management stack, the log group the
+// trail also delivers to, encrypted with key, and the role CloudTrail
+// assumes to write to it.
+//
+// key is the baseline's key: its policy lets CloudWatch Logs of this account
+// and region use it for any log group of the account, this one included.
+func newTrailLogDelivery(stack awscdk.Stack, c settings.Config, key awskms.IKey) {
+	group := awslogs.NewCfnLogGroup(stack, jsii.String("TrailLogGroup"), &awslogs.CfnLogGroupProps{
+		LogGroupName:    jsii.String(orgtrail.LogGroupName),
+		RetentionInDays: jsii.Number(c.Services.CloudTrail.CloudWatchLogs.RetentionDays),
+		KmsKeyId:        key.KeyArn(),
+	})
+	group.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+
+	role := awsiam.NewCfnRole(stack, jsii.String("TrailLogDeliveryRole"), &awsiam.CfnRoleProps{
+		RoleName:                 jsii.String(orgtrail.CloudWatchLogsRoleName),
+		Description:              jsii.String("orgbaseline: CloudTrail delivers the organization trail to the " + orgtrail.LogGroupName + " log group"),
+		AssumeRolePolicyDocument: orgtrail.CloudWatchLogsTrustPolicy(c).Map(),
+		Policies: &[]any{&awsiam.CfnRole_PolicyProperty{
+			PolicyName:     jsii.String("WriteTrailLogStreams"),
+			PolicyDocument: orgtrail.CloudWatchLogsRolePolicy(c).Map(),
+		}},
+	})
+	role.AddResourceDependency(group, jsii.String("CloudTrail delivers through the role only once the log group exists"))
+
+	var streams []any
+	for _, s := range orgtrail.CloudWatchLogsRolePolicy(c).Statement {
+		res, _ := s.Resource.([]string)
+		for _, r := range res {
+			streams = append(streams, "Resource::"+r)
+		}
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String(fmt.Sprintf("CloudTrail names the log streams of an organization trail itself, "+
+			"<management account>_CloudTrail_<region> with a suffix and <organization ID>_<account>_CloudTrail_<region> "+
+			"for each member account; the wildcards stand for those parts only, within the %s log group.",
+			orgtrail.LogGroupName)),
+		AppliesTo: &streams,
+	}}, nil)
+}
