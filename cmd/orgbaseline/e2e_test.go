@@ -20,10 +20,16 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/report"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
 var (
@@ -71,7 +77,11 @@ func orgbaseline(t *testing.T, args ...string) (int, report.Report, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cliBin, append(args, "--output", "json", "--cdk-app", cdkApp)...)
+	args = append(args, "--output", "json")
+	if args[0] == "apply" {
+		args = append(args, "--cdk-app", cdkApp)
+	}
+	cmd := exec.CommandContext(ctx, cliBin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(srv.Environ(), "ORGBASELINE_ROOT="+root)
 	var stdout, stderr bytes.Buffer
@@ -132,55 +142,147 @@ func readOrg(t *testing.T, cfg aws.Config) orgState {
 	return st
 }
 
-func statuses(rep report.Report) map[string]string {
-	m := map[string]string{}
-	for _, r := range rep.Rows {
-		m[r.Service] = r.Status
+// rowKey names a row of the report.
+func rowKey(r report.Row) string { return r.Step + " " + r.Account + " " + r.Region + " " + r.Service }
+
+// expectAll fails t unless every row has status want.
+func expectAll(t *testing.T, rep report.Report, want string) {
+	t.Helper()
+	if len(rep.Rows) == 0 {
+		t.Fatal("the report has no rows")
 	}
-	return m
+	for _, r := range rep.Rows {
+		if r.Status != want {
+			t.Errorf("%s: expect %s, got %s (%s) %v", rowKey(r), want, r.Status, r.Reason, r.Actions)
+		}
+	}
 }
 
-func TestApplyLocalOnEmulatedOrganization(t *testing.T) {
+// hasAction reports whether a row of step for account lists call (with target prefix).
+func hasAction(rep report.Report, step, account, call string) bool {
+	for _, r := range rep.Rows {
+		if r.Step == step && r.Account == account && slices.ContainsFunc(r.Actions, func(a string) bool { return strings.HasPrefix(a, call) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// trailState is the organization trail as the emulator holds it.
+type trailState struct {
+	found                                bool
+	org, multiRegion, global, validation bool
+	bucket, kmsKey, logGroup, role       string
+	logging                              bool
+	bucketSSE, bucketKey                 string
+}
+
+func readTrail(t *testing.T, cfg settings.Config, mgmt aws.Config) trailState {
+	t.Helper()
+	ctx := context.Background()
+	ct := cloudtrail.NewFromConfig(awsclient.WithRegion(mgmt, cfg.HomeRegion))
+	out, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{cfg.Services.CloudTrail.TrailName}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st trailState
+	for _, tr := range out.TrailList {
+		if aws.ToString(tr.Name) != cfg.Services.CloudTrail.TrailName {
+			continue
+		}
+		st = trailState{found: true, org: aws.ToBool(tr.IsOrganizationTrail), multiRegion: aws.ToBool(tr.IsMultiRegionTrail),
+			global: aws.ToBool(tr.IncludeGlobalServiceEvents), validation: aws.ToBool(tr.LogFileValidationEnabled),
+			bucket: aws.ToString(tr.S3BucketName), kmsKey: aws.ToString(tr.KmsKeyId),
+			logGroup: aws.ToString(tr.CloudWatchLogsLogGroupArn), role: aws.ToString(tr.CloudWatchLogsRoleArn)}
+		status, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: tr.TrailARN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.logging = aws.ToBool(status.IsLogging)
+	}
+	acc := awsclient.NewAccounts(mgmt, cfg.Accounts.Management, cfg.ExecutionRoleName, "e2e")
+	enc, err := s3.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.LogArchive), cfg.HomeRegion)).
+		GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(orgtrail.BucketName(cfg))})
+	if err == nil && len(enc.ServerSideEncryptionConfiguration.Rules) > 0 {
+		if d := enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault; d != nil {
+			st.bucketSSE, st.bucketKey = string(d.SSEAlgorithm), aws.ToString(d.KMSMasterKeyID)
+		}
+	}
+	return st
+}
+
+func keyARN(t *testing.T, cfg settings.Config, mgmt aws.Config) string {
+	t.Helper()
+	acc := awsclient.NewAccounts(mgmt, cfg.Accounts.Management, cfg.ExecutionRoleName, "e2e")
+	out, err := kms.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion)).
+		DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: aws.String(orgtrail.KeyAlias)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.KeyMetadata.Arn)
+}
+
+func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 	awsCfg, org := srv.SeedT(t)
 	config := filepath.Join(t.TempDir(), "orgbaseline.yaml")
 	if err := motorig.WriteConfig(config, org, "us-east-1", []string{"us-east-1", "eu-west-1"}); err != nil {
 		t.Fatal(err)
 	}
-	services := []string{"cloudtrail", "config", "guardduty", "securityhub", "accessanalyzer", "health"}
+	cfg, err := settings.LoadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("deploy --local stands in for cdk deploy", func(t *testing.T) {
+		code, rep, stderr := orgbaseline(t, "deploy", "--local", "--plan", "--config", config)
+		if code != 0 || !hasAction(rep, "local-deploy", org.LogArchive, "s3:CreateBucket "+orgtrail.BucketName(cfg)) {
+			t.Fatalf("deploy plan: exit %d %+v\n%s", code, rep, stderr)
+		}
+		if readTrail(t, cfg, awsCfg).bucketSSE != "" {
+			t.Error("the plan made the bucket")
+		}
+		code, rep, stderr = orgbaseline(t, "deploy", "--local", "--config", config)
+		if code != 0 || !hasAction(rep, "local-deploy", org.Security, "kms:CreateKey") {
+			t.Fatalf("deploy: exit %d %+v\n%s", code, rep, stderr)
+		}
+		code, rep, _ = orgbaseline(t, "deploy", "--local", "--config", config)
+		if code != 0 {
+			t.Fatalf("second deploy: exit %d", code)
+		}
+		expectAll(t, rep, "unchanged")
+	})
 
 	t.Run("plan lists the actions and changes nothing", func(t *testing.T) {
 		code, rep, stderr := orgbaseline(t, "apply", "--local", "--plan", "--config", config)
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		for _, s := range services {
-			if e, a := "planned", statuses(rep)[s]; e != a {
-				t.Errorf("%s: expect %s, got %s", s, e, a)
-			}
-		}
-		if !slices.ContainsFunc(rep.Rows, func(r report.Row) bool {
-			return r.Service == "config" && slices.Contains(r.Actions, "organizations:RegisterDelegatedAdministrator config.amazonaws.com "+org.Security)
-		}) {
+		expectAll(t, rep, "planned")
+		if !hasAction(rep, "org-prerequisites", org.Management, "organizations:RegisterDelegatedAdministrator config.amazonaws.com "+org.Security) {
 			t.Errorf("plan does not list the config delegated administrator: %+v", rep.Rows)
+		}
+		if !hasAction(rep, "org-trail", org.Management, "cloudtrail:CreateTrail") || !hasAction(rep, "org-trail", org.LogArchive, "s3:PutBucketEncryption") {
+			t.Errorf("plan does not list the trail: %+v", rep.Rows)
 		}
 		if st := readOrg(t, awsCfg); len(st.trusted) != 0 || len(st.admins) != 0 {
 			t.Errorf("plan changed the organization: %+v", st)
 		}
-		if !strings.Contains(stderr, "> OrgPrerequisites") || !strings.Contains(stderr, "ok OrgPrerequisites") {
-			t.Errorf("no progress shown:\n%s", stderr)
+		if readTrail(t, cfg, awsCfg).found {
+			t.Error("plan created the trail")
+		}
+		for _, want := range []string{"> OrgPrerequisites", "ok OrgPrerequisites", "> OrgTrail", "ok OrgTrail"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("progress does not show %q:\n%s", want, stderr)
+			}
 		}
 	})
 
-	t.Run("apply converges the organization", func(t *testing.T) {
+	t.Run("apply converges the organization and creates the trail", func(t *testing.T) {
 		code, rep, stderr := orgbaseline(t, "apply", "--local", "--config", config)
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		for _, s := range services {
-			if e, a := "changed", statuses(rep)[s]; e != a {
-				t.Errorf("%s: expect %s, got %s", s, e, a)
-			}
-		}
+		expectAll(t, rep, "changed")
 		st := readOrg(t, awsCfg)
 		want := []string{"access-analyzer.amazonaws.com", "cloudtrail.amazonaws.com", "config-multiaccountsetup.amazonaws.com",
 			"config.amazonaws.com", "guardduty.amazonaws.com", "health.amazonaws.com", "securityhub.amazonaws.com"}
@@ -192,24 +294,75 @@ func TestApplyLocalOnEmulatedOrganization(t *testing.T) {
 				t.Errorf("%s delegated administrators: expect %v, got %v", p, e, a)
 			}
 		}
+		key := keyARN(t, cfg, awsCfg)
+		tr := readTrail(t, cfg, awsCfg)
+		if e := (trailState{found: true, org: true, multiRegion: true, global: true, validation: true, bucket: orgtrail.BucketName(cfg),
+			kmsKey: key, logging: true, bucketSSE: "aws:kms", bucketKey: key}); tr != e {
+			t.Errorf("trail:\nexpect %+v\ngot    %+v", e, tr)
+		}
+		if len(rep.Warnings) == 0 || !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "management account") }) {
+			t.Errorf("the preflight warnings are missing: %v", rep.Warnings)
+		}
 	})
 
 	t.Run("second apply changes nothing", func(t *testing.T) {
-		before := readOrg(t, awsCfg)
+		before, trail := readOrg(t, awsCfg), readTrail(t, cfg, awsCfg)
 		code, rep, stderr := orgbaseline(t, "apply", "--local", "--config", config)
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		for _, s := range services {
-			if e, a := "unchanged", statuses(rep)[s]; e != a {
-				t.Errorf("%s: expect %s, got %s", s, e, a)
-			}
-		}
+		expectAll(t, rep, "unchanged")
 		if after := readOrg(t, awsCfg); fmt.Sprint(before) != fmt.Sprint(after) {
 			t.Errorf("second apply changed the organization:\n%v\n%v", before, after)
 		}
+		if after := readTrail(t, cfg, awsCfg); after != trail {
+			t.Errorf("second apply changed the trail:\n%+v\n%+v", trail, after)
+		}
 		if !strings.Contains(stderr, "using the stacks synthesized earlier") {
 			t.Errorf("the second run should reuse the synthesized assembly:\n%s", stderr)
+		}
+	})
+
+	t.Run("rollback of the trail's encryption keeps the key", func(t *testing.T) {
+		code, rep, stderr := orgbaseline(t, "rollback", "trail-encryption", "--plan", "--config", config)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		if readTrail(t, cfg, awsCfg).kmsKey == "" {
+			t.Fatal("the plan removed the key")
+		}
+		if !hasAction(rep, "rollback "+orgtrail.RollbackEncryptionName, org.Management, "cloudtrail:UpdateTrail") {
+			t.Errorf("plan: %+v", rep.Rows)
+		}
+		code, rep, stderr = orgbaseline(t, "rollback", "trail-encryption", "--config", config)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		tr := readTrail(t, cfg, awsCfg)
+		if tr.kmsKey != "" || tr.bucketSSE != "AES256" || !tr.logging {
+			t.Errorf("after rollback: %+v", tr)
+		}
+		keyARN(t, cfg, awsCfg) // the key is still there
+		if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "kms:Decrypt") }) {
+			t.Errorf("the report does not say old log files stay encrypted: %v", rep.Warnings)
+		}
+		code, rep, _ = orgbaseline(t, "rollback", "trail-encryption", "--config", config)
+		if code != 0 {
+			t.Fatalf("second rollback: exit %d", code)
+		}
+		for _, r := range rep.Rows {
+			if r.Status == "changed" {
+				t.Errorf("second rollback changed %s", rowKey(r))
+			}
+		}
+		code, rep, _ = orgbaseline(t, "rollback", "trail-cloudwatch-logs", "--config", config)
+		if code != 0 {
+			t.Fatalf("cloudwatch logs rollback: exit %d", code)
+		}
+		for _, r := range rep.Rows {
+			if r.Status == "changed" {
+				t.Errorf("the trail has no CloudWatch Logs, but the rollback changed %s", rowKey(r))
+			}
 		}
 	})
 

@@ -29,6 +29,7 @@ Usage:
   orgbaseline apply [--plan] [--local] [--accounts IDS] [--services NAMES]
                     [--regions NAMES] [--config FILE] [--output table|json]
   orgbaseline deploy --local [--plan] [--config FILE] [--output table|json]
+  orgbaseline rollback trail-encryption|trail-cloudwatch-logs [--plan] [--config FILE]
   orgbaseline validate [--config FILE]
   orgbaseline dev lambda-runtime STEP
   orgbaseline dev export-asl --assembly DIR --out DIR
@@ -39,6 +40,8 @@ Commands:
              --local, run the synthesized state machine on this machine
   deploy     --local: create the log-archive and security stacks' resources on an
              emulator, standing in for 'cdk deploy --all' (see README)
+  rollback   undo a part of the baseline: the trail's SSE-KMS encryption, or its
+             delivery to CloudWatch Logs ('orgbaseline rollback' lists them)
   validate   check the configuration file and list every problem in it
   dev        commands used by the local run and the build
 
@@ -72,6 +75,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return validate(args[1:], env)
 	case "deploy":
 		return deploy(ctx, args[1:], env)
+	case "rollback":
+		return rollback(ctx, args[1:], env)
 	case "dev":
 		return dev(ctx, args[1:], env)
 	case "-h", "--help", "help":

@@ -270,3 +270,18 @@ func TestStateMachineARN(t *testing.T) {
 		t.Errorf("expect a missing-output error, got %v", err)
 	}
 }
+
+func TestProgressCaughtStateIsNotOK(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf)
+	p.entered("OrgTrail")
+	p.failed("OrgTrail", "TerminalError")
+	p.caught("OrgTrail")
+	p.exited("OrgTrail")
+	p.entered("Other")
+	p.exited("Other")
+	out := buf.String()
+	if strings.Contains(out, "ok OrgTrail") || !strings.Contains(out, "ok Other") || !strings.Contains(out, "OrgTrail failed: TerminalError") {
+		t.Errorf("progress:\n%s", out)
+	}
+}

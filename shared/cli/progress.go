@@ -13,11 +13,12 @@ type progress struct {
 	mu      sync.Mutex
 	w       io.Writer
 	started map[string]time.Time
+	ended   map[string]bool // states whose error ended the run
 	now     func() time.Time
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w, started: map[string]time.Time{}, now: time.Now}
+	return &progress{w: w, started: map[string]time.Time{}, ended: map[string]bool{}, now: time.Now}
 }
 
 func (p *progress) printf(format string, a ...any) {
@@ -34,12 +35,15 @@ func (p *progress) entered(state string) {
 	p.printf("  > %s\n", state)
 }
 
-// exited: a Task state finished.
+// exited: a Task state finished. A state whose error was caught also
+// exits (into its Catch); that is not reported as success.
 func (p *progress) exited(state string) {
 	p.mu.Lock()
-	d := p.now().Sub(p.started[state])
+	d, ended := p.now().Sub(p.started[state]), p.ended[state]
 	p.mu.Unlock()
-	p.printf("  ok %s (%.1fs)\n", state, d.Seconds())
+	if !ended {
+		p.printf("  ok %s (%.1fs)\n", state, d.Seconds())
+	}
 }
 
 func (p *progress) retried(state string, attempt int, errName string) {
@@ -55,6 +59,9 @@ func (p *progress) failed(state, errName string) {
 }
 
 func (p *progress) caught(state string) {
+	p.mu.Lock()
+	p.ended[state] = true
+	p.mu.Unlock()
 	p.printf("  !! %s: error caught, ending the run\n", state)
 }
 
