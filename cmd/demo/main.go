@@ -18,8 +18,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/report"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
 const (
@@ -85,30 +92,83 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprint(out, coverage)
 
 	env := append(srv.Environ(), "ORGBASELINE_ROOT="+root)
-	steps := []struct {
-		title string
-		args  []string
-	}{
-		{"2. Plan: what would change (nothing is changed)", []string{"apply", "--local", "--plan"}},
-		{"3. Apply", []string{"apply", "--local"}},
-		{"4. Apply again: nothing should change", []string{"apply", "--local"}},
-	}
-	var last report.Report
-	for _, s := range steps {
-		section(out, s.title)
-		args := append(s.args, "--config", config, "--cdk-app", app)
-		fmt.Fprintf(out, "$ orgbaseline %s\n\n", strings.Join(args, " "))
-		if last, err = runCLI(ctx, cli, args, env, out); err != nil {
-			return err
+	cliStep := func(title string, args ...string) (report.Report, error) {
+		section(out, title)
+		args = append(args, "--config", config)
+		if args[0] == "apply" {
+			args = append(args, "--cdk-app", app)
 		}
+		fmt.Fprintf(out, "$ orgbaseline %s\n\n", strings.Join(args, " "))
+		return runCLI(ctx, cli, args, env, out)
+	}
+
+	if _, err := cliStep("2. Deploy the stacks' resources (the local stand-in for `cdk deploy --all`)", "deploy", "--local"); err != nil {
+		return err
+	}
+	if _, err := cliStep("3. Plan: what would change (nothing is changed)", "apply", "--local", "--plan"); err != nil {
+		return err
+	}
+	if _, err := cliStep("4. Apply", "apply", "--local"); err != nil {
+		return err
+	}
+	section(out, "5. The organization trail, as the emulator now holds it")
+	cfg, err := settings.LoadFile(config)
+	if err != nil {
+		return err
+	}
+	if err := showTrail(ctx, out, cfg, awsCfg); err != nil {
+		return err
+	}
+	last, err := cliStep("6. Apply again: nothing should change", "apply", "--local")
+	if err != nil {
+		return err
 	}
 	c := last.Counts()
 	if c["changed"] != 0 || c["planned"] != 0 || c["failed"] != 0 {
 		return fmt.Errorf("the second apply was expected to change nothing, but reported %s", last.Summary())
 	}
+	if _, err := cliStep("7. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
+		return err
+	}
 	section(out, "Done")
 	fmt.Fprintln(out, "The second apply changed nothing: every step read the organization first and found it")
 	fmt.Fprintln(out, "already as configured.")
+	return nil
+}
+
+// showTrail prints the trail, its bucket's encryption and its key as the
+// emulator reports them, read with the SDK, not from orgbaseline's report.
+func showTrail(ctx context.Context, out io.Writer, cfg settings.Config, mgmt aws.Config) error {
+	ct := cloudtrail.NewFromConfig(awsclient.WithRegion(mgmt, cfg.HomeRegion))
+	trails, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{cfg.Services.CloudTrail.TrailName}})
+	if err != nil {
+		return err
+	}
+	for _, t := range trails.TrailList {
+		if aws.ToString(t.Name) != cfg.Services.CloudTrail.TrailName {
+			continue
+		}
+		status, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: t.TrailARN})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "trail        %s\n", aws.ToString(t.TrailARN))
+		fmt.Fprintf(out, "  organization trail %v, multi-region %v, global service events %v, log file validation %v, logging %v\n",
+			aws.ToBool(t.IsOrganizationTrail), aws.ToBool(t.IsMultiRegionTrail), aws.ToBool(t.IncludeGlobalServiceEvents),
+			aws.ToBool(t.LogFileValidationEnabled), aws.ToBool(status.IsLogging))
+		fmt.Fprintf(out, "  bucket %s (log-archive account)\n  key    %s (security account)\n", aws.ToString(t.S3BucketName), aws.ToString(t.KmsKeyId))
+	}
+	accounts := awsclient.NewAccounts(mgmt, cfg.Accounts.Management, cfg.ExecutionRoleName, "orgbaseline-demo")
+	enc, err := s3.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.LogArchive), cfg.HomeRegion)).
+		GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(orgtrail.BucketName(cfg))})
+	if err != nil {
+		return err
+	}
+	for _, r := range enc.ServerSideEncryptionConfiguration.Rules {
+		if d := r.ApplyServerSideEncryptionByDefault; d != nil {
+			fmt.Fprintf(out, "bucket default encryption: %s with %s\n", d.SSEAlgorithm, aws.ToString(d.KMSMasterKeyID))
+		}
+	}
 	return nil
 }
 
@@ -144,12 +204,17 @@ const coverage = `
 What runs where in this demo:
   - The state machine is the one 'cdk synth' produced, run by aws-local-stepfunctions;
     each Lambda task runs the step's Go handler through the aws-lambda-go runtime.
-  - Against the emulator (moto): AWS Organizations (DescribeOrganization, trusted
-    access, delegated administrators) and STS. moto 5.2 rejects delegated
-    administrators for config, securityhub, detective, health and cloudtrail, which
-    AWS accepts; scripts/motoserver.py adds them to moto's list before it starts.
-  - Not run in this demo: the per-service steps (CloudTrail, Config, GuardDuty,
-    Security Hub, IAM Access Analyzer, Detective, Health) are not part of the state
-    machine yet; moto has no Access Analyzer, Detective or Health service at all,
-    and those will be tested with fakes of the SDK's own types.
+  - 'deploy --local' stands in for 'cdk deploy --all': moto's CloudFormation does not
+    apply bucket or key policies, so the stacks' buckets, key and policies are made
+    with SDK calls from the same Go values the templates carry.
+  - Against the emulator (moto): AWS Organizations, STS (cross-account roles),
+    CloudTrail (the organization trail, selectors, logging), S3, KMS, IAM and
+    CloudWatch Logs. moto 5.2 rejects delegated administrators for config,
+    securityhub, detective, health and cloudtrail, which AWS accepts;
+    scripts/motoserver.py adds them to moto's list before it starts. moto enforces
+    no IAM, bucket or key policy: the policies are checked by tests, not here.
+  - Not against the emulator: cloudtrail:RegisterOrganizationDelegatedAdmin (missing
+    in moto; this demo's configuration leaves it off, tests use fakes). Config,
+    GuardDuty, Security Hub, IAM Access Analyzer, Detective and Health are not part of
+    the state machine yet; moto has no Access Analyzer, Detective or Health at all.
 `
