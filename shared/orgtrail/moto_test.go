@@ -461,3 +461,28 @@ func TestMotoMemberTrailIsNamed(t *testing.T) {
 		t.Errorf("expect one warning naming account %s and own-trail, got %v", w, res.Warnings)
 	}
 }
+
+func TestMotoKMSEncryptionOffThenOn(t *testing.T) {
+	m := newMotoOrg(t, "services: {cloudtrail: {kmsEncryption: false}}")
+	m.run(t, workflow.ModeApply)
+	if k := aws.ToString(m.trail(t, "us-east-1").KmsKeyId); k != "" {
+		t.Errorf("kmsEncryption off: the trail has key %s", k)
+	}
+	if e, a := s3types.ServerSideEncryptionAes256, m.bucketEncryption(t).ApplyServerSideEncryptionByDefault.SSEAlgorithm; e != a {
+		t.Errorf("kmsEncryption off: bucket encryption expect %s, got %s", e, a)
+	}
+	assertUnchanged(t, m, m.run(t, workflow.ModeApply))
+
+	m.cfg = motoConfig(t, m.org, "")
+	m.run(t, workflow.ModeApply)
+	if e, a := []string{"S3:PutBucketEncryption", "CloudTrail:UpdateTrail"}, m.rec.mutating(); !reflect.DeepEqual(e, a) {
+		t.Errorf("switching SSE-KMS on: expect %v, got %v", e, a)
+	}
+	if e, a := m.keyARN, aws.ToString(m.trail(t, "us-east-1").KmsKeyId); e != a {
+		t.Errorf("trail key: expect %s, got %s", e, a)
+	}
+	if e, a := m.keyARN, aws.ToString(m.bucketEncryption(t).ApplyServerSideEncryptionByDefault.KMSMasterKeyID); e != a {
+		t.Errorf("bucket key: expect %s, got %s", e, a)
+	}
+	assertUnchanged(t, m, m.run(t, workflow.ModeApply))
+}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
@@ -106,24 +105,20 @@ func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan b
 	bucketOut := workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
 	if algo != s3types.ServerSideEncryptionAes256 {
 		if !plan {
-			_, err := d.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
-				Bucket: aws.String(bucket),
-				ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
-					ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256},
-				}}},
-			})
-			if err != nil {
-				return res, awsclient.Classify("set the default encryption of "+bucket+" to SSE-S3", err)
+			if err := putEncryption(ctx, d.S3, bucket, ""); err != nil {
+				return res, err
 			}
 		}
-		bucketOut.Actions = append(bucketOut.Actions, workflow.Action{Call: CallPutBucketEncryption, Target: bucket + ": AES256"})
+		bucketOut.Actions = append(bucketOut.Actions, workflow.Action{Call: CallPutBucketEncryption, Target: bucket + ": " + encryptionText("")})
 	}
 	res.Add(bucketOut)
 
 	res.Warnings = append(res.Warnings,
 		fmt.Sprintf("the key %s is kept: log files written before stay encrypted with it, and whoever reads them still needs kms:Decrypt on it", oldKey),
-		"the next apply of the baseline turns SSE-KMS on again",
 	)
+	if cfg.Services.CloudTrail.Encrypted() {
+		res.Warnings = append(res.Warnings, "the next apply of the baseline turns SSE-KMS on again: set services.cloudtrail.kmsEncryption to false to keep it off")
+	}
 	return res, nil
 }
 

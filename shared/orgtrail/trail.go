@@ -122,10 +122,13 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 		return res, nil
 	}
 
-	// Read everything.
-	keyARN, err := resolveKey(ctx, d.KMS, cfg)
-	if err != nil {
-		return res, err
+	// Read everything. With kmsEncryption off the desired key is none.
+	keyARN := ""
+	if cfg.Services.CloudTrail.Encrypted() {
+		var err error
+		if keyARN, err = resolveKey(ctx, d.KMS, cfg); err != nil {
+			return res, err
+		}
 	}
 	bucket := BucketName(cfg)
 	encrypt, err := bucketNeedsEncryption(ctx, d.S3, bucket, keyARN)
@@ -176,12 +179,12 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	bucketOut := workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: home, Service: settings.ServiceCloudTrail}
 	if encrypt {
 		if apply {
-			if err := putKMSEncryption(ctx, d.S3, bucket, keyARN); err != nil {
+			if err := putEncryption(ctx, d.S3, bucket, keyARN); err != nil {
 				return res, err
 			}
 			log.InfoContext(ctx, "set the trail bucket's default encryption", "bucket", bucket, "key", keyARN)
 		}
-		bucketOut.Actions = append(bucketOut.Actions, workflow.Action{Call: CallPutBucketEncryption, Target: bucket + ": aws:kms " + keyARN})
+		bucketOut.Actions = append(bucketOut.Actions, workflow.Action{Call: CallPutBucketEncryption, Target: bucket + ": " + encryptionText(keyARN)})
 	}
 	res.Add(bucketOut)
 
@@ -234,7 +237,8 @@ func resolveKey(ctx context.Context, api KMSAPI, cfg settings.Config) (string, e
 }
 
 // bucketNeedsEncryption checks that the trail bucket exists and reports
-// whether its default encryption is other than SSE-KMS with keyARN.
+// whether its default encryption is other than SSE-KMS with keyARN (SSE-S3
+// when keyARN is empty).
 func bucketNeedsEncryption(ctx context.Context, api S3API, bucket, keyARN string) (bool, error) {
 	if err := headBucket(ctx, api, bucket); err != nil {
 		return false, err
@@ -243,7 +247,18 @@ func bucketNeedsEncryption(ctx context.Context, api S3API, bucket, keyARN string
 	if err != nil {
 		return false, err
 	}
+	if keyARN == "" {
+		return algo != s3types.ServerSideEncryptionAes256, nil
+	}
 	return algo != sseKMS || key != keyARN, nil
+}
+
+// encryptionText describes the default encryption putEncryption sets.
+func encryptionText(keyARN string) string {
+	if keyARN == "" {
+		return "AES256"
+	}
+	return "aws:kms " + keyARN
 }
 
 func headBucket(ctx context.Context, api S3API, bucket string) error {
@@ -277,13 +292,19 @@ func bucketEncryption(ctx context.Context, api S3API, bucket string) (s3types.Se
 	return "", "", nil
 }
 
-func putKMSEncryption(ctx context.Context, api S3API, bucket, keyARN string) error {
-	_, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
-		Bucket: aws.String(bucket),
-		ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+// putEncryption sets the bucket's default encryption: SSE-KMS with keyARN,
+// or SSE-S3 when keyARN is empty.
+func putEncryption(ctx context.Context, api S3API, bucket, keyARN string) error {
+	rule := s3types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}
+	if keyARN != "" {
+		rule = s3types.ServerSideEncryptionRule{
 			ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: sseKMS, KMSMasterKeyID: aws.String(keyARN)},
 			BucketKeyEnabled:                   aws.Bool(true),
-		}}},
+		}
+	}
+	_, err := api.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
+		Bucket:                            aws.String(bucket),
+		ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{rule}},
 	})
 	return awsclient.Classify("set the default encryption of "+bucket, err)
 }
@@ -552,7 +573,9 @@ func applyTrail(ctx context.Context, api CloudTrailAPI, cfg settings.Config, key
 			IsMultiRegionTrail:         aws.Bool(true),
 			IncludeGlobalServiceEvents: aws.Bool(true),
 			EnableLogFileValidation:    aws.Bool(true),
-			KmsKeyId:                   aws.String(keyARN),
+		}
+		if keyARN != "" {
+			in.KmsKeyId = aws.String(keyARN)
 		}
 		if group != "" {
 			in.CloudWatchLogsLogGroupArn, in.CloudWatchLogsRoleArn = aws.String(group), aws.String(role)

@@ -88,6 +88,10 @@ type CloudTrailOptions struct {
 	// DelegatedAdmin registers the security account as CloudTrail delegated
 	// administrator (cloudtrail:RegisterOrganizationDelegatedAdmin).
 	DelegatedAdmin bool `yaml:"delegatedAdmin" json:"delegatedAdmin"`
+	// KMSEncryption encrypts the trail's log files with the security
+	// account's key (default true). Off, the trail has no key and the bucket
+	// uses SSE-S3 — what `orgbaseline rollback trail-encryption` does once.
+	KMSEncryption *bool `yaml:"kmsEncryption" json:"kmsEncryption"`
 	// RetentionDays is how long the trail bucket keeps log files.
 	RetentionDays int `yaml:"retentionDays" json:"retentionDays"`
 	// OrganizationRead lets every principal of the organization read the
@@ -100,6 +104,9 @@ type CloudTrailOptions struct {
 	// Insights records API call-rate and error-rate Insights events.
 	Insights bool `yaml:"insights" json:"insights"`
 }
+
+// Encrypted reports whether the trail is to be encrypted with the key.
+func (o CloudTrailOptions) Encrypted() bool { return o.KMSEncryption == nil || *o.KMSEncryption }
 
 // CloudWatchLogsOptions configures the trail's delivery to CloudWatch Logs.
 type CloudWatchLogsOptions struct {
@@ -227,6 +234,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Services.CloudTrail.TrailName == "" {
 		c.Services.CloudTrail.TrailName = DefaultTrailName
+	}
+	if c.Services.CloudTrail.KMSEncryption == nil {
+		c.Services.CloudTrail.KMSEncryption = ptr(true)
 	}
 	if c.Services.CloudTrail.RetentionDays == 0 {
 		c.Services.CloudTrail.RetentionDays = DefaultTrailRetention
