@@ -55,6 +55,10 @@ func Load(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.C
 	return cfg, nil
 }
 
+// OrganizationsRegion is where the Organizations API is called: its endpoint
+// for the aws partition is in us-east-1, whatever the home region.
+const OrganizationsRegion = "us-east-1"
+
 // WithRegion returns a copy of cfg for another region.
 func WithRegion(cfg aws.Config, region string) aws.Config {
 	c := cfg.Copy()

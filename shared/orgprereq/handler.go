@@ -13,10 +13,6 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-// OrganizationsRegion is where the Organizations API is called: its
-// endpoint for the aws partition is in us-east-1.
-const OrganizationsRegion = "us-east-1"
-
 // Handler is the org-prerequisites step Lambda.
 type Handler struct {
 	Settings settings.Config
@@ -28,7 +24,7 @@ type Handler struct {
 func Build(_ context.Context, d lambdamain.Deps) (any, error) {
 	h := &Handler{
 		Settings: d.Settings,
-		Orgs:     organizations.NewFromConfig(awsclient.WithRegion(d.AWS, OrganizationsRegion)),
+		Orgs:     organizations.NewFromConfig(awsclient.WithRegion(d.AWS, awsclient.OrganizationsRegion)),
 		Log:      d.Log,
 	}
 	return h.Handle, nil

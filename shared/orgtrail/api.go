@@ -13,10 +13,6 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
-// OrganizationsRegion is where the Organizations API is called: its
-// endpoint for the aws partition is in us-east-1.
-const OrganizationsRegion = "us-east-1"
-
 // DescribeTrailsAPI is the CloudTrail call that reads trails. The preflight
 // check and the rollback's verification need nothing else.
 type DescribeTrailsAPI interface {
@@ -97,6 +93,6 @@ func NewDeps(base aws.Config, accounts *awsclient.Accounts, cfg settings.Config)
 		},
 		KMS:  kms.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), home)),
 		S3:   s3.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.LogArchive), home)),
-		Orgs: organizations.NewFromConfig(awsclient.WithRegion(base, OrganizationsRegion)),
+		Orgs: organizations.NewFromConfig(awsclient.WithRegion(base, awsclient.OrganizationsRegion)),
 	}
 }
