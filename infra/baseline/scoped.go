@@ -45,25 +45,54 @@ const cloudTrailService = "cloudtrail.amazonaws.com"
 // org-trail passes only the role CloudTrail assumes to deliver to CloudWatch
 // Logs, and only to CloudTrail; it may create only CloudTrail's
 // service-linked role, which an organization trail needs, in this account.
+// Managed from the security account, the step passes no role from the
+// management account: the security account's execution role makes
+// CreateTrail and UpdateTrail and passes the security account's role, so
+// iam:PassRole is unneeded (UnneededActions) and has no grant.
 func ScopedGrants(step string, c settings.Config) []ScopedGrant {
 	switch step {
 	case workflow.StepOrgTrail.Name:
-		return []ScopedGrant{
-			{
+		var grants []ScopedGrant
+		if !slices.Contains(UnneededActions(step, c), "iam:PassRole") {
+			grants = append(grants, ScopedGrant{
 				Sid:       "PassCloudWatchLogsRoleToCloudTrail",
 				Action:    "iam:PassRole",
 				Resources: []string{orgtrail.CloudWatchLogsRoleARN(c)},
 				Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": cloudTrailService}},
-			},
-			{
-				Sid:       "CreateCloudTrailServiceLinkedRole",
-				Action:    "iam:CreateServiceLinkedRole",
-				Resources: []string{serviceLinkedRoleARN(c.Accounts.Management, cloudTrailService, "AWSServiceRoleForCloudTrail")},
-				Condition: map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": cloudTrailService}},
-			},
+			})
 		}
+		return append(grants, ScopedGrant{
+			Sid:       "CreateCloudTrailServiceLinkedRole",
+			Action:    "iam:CreateServiceLinkedRole",
+			Resources: []string{serviceLinkedRoleARN(c.Accounts.Management, cloudTrailService, "AWSServiceRoleForCloudTrail")},
+			Condition: map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": cloudTrailService}},
+		})
 	}
 	return nil
+}
+
+// UnneededActions returns the actions the step declares that the
+// configuration c makes unnecessary: they are granted nowhere. org-trail
+// managed from the security account does not pass the CloudWatch Logs role
+// from the management account.
+func UnneededActions(step string, c settings.Config) []string {
+	if step == workflow.StepOrgTrail.Name && c.Services.CloudTrail.ManagedFromSecurity() {
+		return []string{"iam:PassRole"}
+	}
+	return nil
+}
+
+// NeededActions returns the step's actions under c: its declared actions
+// but the UnneededActions, in the step's order.
+func NeededActions(step workflow.StepSpec, c settings.Config) []string {
+	unneeded := UnneededActions(step.Name, c)
+	var out []string
+	for _, a := range step.Actions {
+		if !slices.Contains(unneeded, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // serviceLinkedRoleARN is the ARN of a service's service-linked role. The
@@ -73,11 +102,11 @@ func serviceLinkedRoleARN(account, service, role string) string {
 }
 
 // UnscopedActions returns the step's actions granted on Resource *: all of
-// them but those of its ScopedGrants, in the step's order.
+// its NeededActions but those of its ScopedGrants, in the step's order.
 func UnscopedActions(step workflow.StepSpec, c settings.Config) []string {
 	grants := ScopedGrants(step.Name, c)
 	var out []string
-	for _, a := range step.Actions {
+	for _, a := range NeededActions(step, c) {
 		if !slices.ContainsFunc(grants, func(g ScopedGrant) bool { return g.Action == a }) {
 			out = append(out, a)
 		}
@@ -85,13 +114,20 @@ func UnscopedActions(step workflow.StepSpec, c settings.Config) []string {
 	return out
 }
 
-// scopeProblems reports the actions of ScopeRequired the step declares
-// without a grant, and grants for actions the step does not declare.
+// scopeProblems reports the actions of ScopeRequired the step needs
+// without a grant, grants for actions the step does not declare or does
+// not need, and unneeded actions the step does not declare.
 func scopeProblems(step workflow.StepSpec, c settings.Config) []string {
 	var problems []string
 	grants := ScopedGrants(step.Name, c)
+	needed := NeededActions(step, c)
+	for _, a := range UnneededActions(step.Name, c) {
+		if !slices.Contains(step.Actions, a) {
+			problems = append(problems, fmt.Sprintf("%s is listed as unneeded, but the step does not declare it", a))
+		}
+	}
 	for _, a := range ScopeRequired {
-		if slices.Contains(step.Actions, a) && !slices.ContainsFunc(grants, func(g ScopedGrant) bool { return g.Action == a }) {
+		if slices.Contains(needed, a) && !slices.ContainsFunc(grants, func(g ScopedGrant) bool { return g.Action == a }) {
 			problems = append(problems, fmt.Sprintf("%s is never granted on Resource *: add the resources and condition "+
 				"of the step's %s to baseline.ScopedGrants", a, a))
 		}
@@ -100,8 +136,11 @@ func scopeProblems(step workflow.StepSpec, c settings.Config) []string {
 		if !slices.Contains(ScopeRequired, g.Action) {
 			problems = append(problems, fmt.Sprintf("grant %s is for %s, which is not one of %v", g.Sid, g.Action, ScopeRequired))
 		}
-		if !slices.Contains(step.Actions, g.Action) {
+		switch {
+		case !slices.Contains(step.Actions, g.Action):
 			problems = append(problems, fmt.Sprintf("grant %s is for %s, which the step does not declare in Actions", g.Sid, g.Action))
+		case !slices.Contains(needed, g.Action):
+			problems = append(problems, fmt.Sprintf("grant %s is for %s, which the configuration makes unneeded", g.Sid, g.Action))
 		}
 	}
 	return problems

@@ -52,8 +52,9 @@ func (s *managementStack) Baseline() baseline.Baseline { return s.baseline }
 // NewManagementStack creates the management account's stack: the baseline
 // state machine and its step Lambdas, and the output
 // workflow.StateMachineArnOutput with the state machine's ARN. With the
-// cloudtrail service and its cloudWatchLogs delivery on, it also holds the
-// trail's log group and the role CloudTrail delivers to it with.
+// cloudtrail service and its cloudWatchLogs delivery on, and the trail
+// managed from the management account, it also holds the trail's log group
+// and the role CloudTrail delivers to it with.
 func NewManagementStack(scope constructs.Construct, id string, props *StackProps) ManagementStack {
 	p := withDescription(props, "orgbaseline: the management account's part of the baseline: the state machine and step Lambdas that switch on the security baseline across the organization")
 	s := &managementStack{}
@@ -68,8 +69,8 @@ func NewManagementStack(scope constructs.Construct, id string, props *StackProps
 		Description: jsii.String("ARN of the baseline state machine"),
 		Value:       s.baseline.StateMachine().StateMachineArn(),
 	})
-	if cloudWatchLogsEnabled(p.Config) {
-		newTrailLogDelivery(s, p.Config, s.baseline.Key())
+	if logDeliveryIn(p.Config, p.Config.Accounts.Management) {
+		newTrailLogDelivery(s, p.Config, s.baseline.Key().KeyArn())
 	}
 	newAccountRole(s, RoleManagement)
 	return s
@@ -89,12 +90,17 @@ func NewLogArchiveStack(scope constructs.Construct, id string, props *StackProps
 }
 
 // NewSecurityStack creates the security (audit) account's stack. With the
-// cloudtrail service on, it holds the key that encrypts the trail's log files.
+// cloudtrail service on, it holds the key that encrypts the trail's log
+// files; with cloudWatchLogs on and the trail managed from the security
+// account, also the trail's log group, its key and the delivery role.
 func NewSecurityStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
 	p := withDescription(props, "orgbaseline: the security account's part of the baseline (the delegated administrator of the security services)")
 	s := awscdk.NewStack(scope, &id, &p.StackProps)
 	if trailEnabled(p.Config) {
 		newTrailKey(s, p.Config)
+	}
+	if logDeliveryIn(p.Config, p.Config.Accounts.Security) {
+		newTrailLogDelivery(s, p.Config, newLogGroupKey(s, p.Config).AttrArn())
 	}
 	newAccountRole(s, RoleSecurity)
 	return s

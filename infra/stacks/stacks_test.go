@@ -124,6 +124,8 @@ const (
 	variantExample  = "example"
 	variantAllOn    = "all-on"
 	variantTrailOff = "trail-off"
+	// The trail managed from the security account, with CloudWatch Logs.
+	variantSecurityManaged = "security-managed"
 )
 
 // Retention periods of the all-on variant, other than the defaults, so that
@@ -142,6 +144,12 @@ var variants = map[string]func(*settings.Config){
 		c.Services.CloudTrail.CloudWatchLogs.Enabled = true
 		c.Services.CloudTrail.CloudWatchLogs.RetentionDays = allOnLogRetention
 		c.Services.CloudTrail.RetentionDays = allOnTrailRetention
+	},
+	variantSecurityManaged: func(c *settings.Config) {
+		c.Services.CloudTrail.DelegatedAdmin = true
+		c.Services.CloudTrail.ManageFrom = settings.ManageFromSecurity
+		c.Services.CloudTrail.CloudWatchLogs.Enabled = true
+		c.Services.CloudTrail.CloudWatchLogs.RetentionDays = allOnLogRetention
 	},
 	// The cloudtrail service off, with its options on: they must not matter.
 	variantTrailOff: func(c *settings.Config) {
@@ -438,7 +446,7 @@ func actions(s statement) []string {
 // iam:PassRole and iam:CreateServiceLinkedRole, which have statements of
 // their own on named resources — and sts:AssumeRole on the execution role.
 func TestStepPermissions(t *testing.T) {
-	for _, variant := range []string{variantExample, variantAllOn} {
+	for _, variant := range []string{variantExample, variantAllOn, variantSecurityManaged} {
 		t.Run(variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
 			for _, step := range workflow.Steps {
@@ -481,7 +489,7 @@ func checkStepPermissions(t *testing.T, a *app, step workflow.StepSpec) {
 
 	// Each declared action exactly once, and nothing else.
 	slices.Sort(granted)
-	want := slices.Clone(step.Actions)
+	want := baseline.NeededActions(step, a.cfg)
 	slices.Sort(want)
 	if !slices.Equal(granted, want) {
 		t.Errorf("the step statements grant %v, want each of the step's actions once: %v", granted, want)
@@ -586,6 +594,26 @@ func TestOrgTrailScopedGrants(t *testing.T) {
 			}
 		}
 	}
+	// Managed from the security account, the step passes no role: the
+	// security account's execution role passes its own.
+	t.Run(variantSecurityManaged, func(t *testing.T) {
+		s := buildVariant(t, variantSecurityManaged)
+		if !slices.Equal(baseline.UnneededActions(workflow.StepOrgTrail.Name, s.cfg), []string{"iam:PassRole"}) {
+			t.Errorf("unneeded actions = %v, want iam:PassRole", baseline.UnneededActions(workflow.StepOrgTrail.Name, s.cfg))
+		}
+		var slr int
+		for _, st := range roleStatements(t, s.mgmtJSON, ref(props(s.mgmtJSON.resource(t, functionID(t, s, workflow.StepOrgTrail.Name)))["Role"])) {
+			if slices.Contains(actions(st), "iam:PassRole") {
+				t.Errorf("statement %v allows iam:PassRole", st["Sid"])
+			}
+			if slices.Contains(actions(st), "iam:CreateServiceLinkedRole") {
+				slr++
+			}
+		}
+		if slr != 1 {
+			t.Errorf("%d statements allow iam:CreateServiceLinkedRole, want 1", slr)
+		}
+	})
 	// The other step declares neither action and gets no such statement.
 	for _, s := range roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, workflow.StepOrgPrerequisites.Name)))["Role"])) {
 		for _, act := range actions(s) {
@@ -854,7 +882,7 @@ func TestAccountStacks(t *testing.T) {
 // infra/main.go does, for each configuration variant, and wants no
 // unsuppressed error or warning.
 func TestCdkNag(t *testing.T) {
-	for _, variant := range []string{variantExample, variantAllOn, variantTrailOff} {
+	for _, variant := range []string{variantExample, variantAllOn, variantTrailOff, variantSecurityManaged} {
 		t.Run(variant, func(t *testing.T) {
 			cfg, err := variantConfig(variant)
 			if err != nil {
@@ -911,7 +939,7 @@ func findings(msgs *[]*cxapi.SynthesisMessage) []finding {
 // TestLintSkips checks the linter skips recorded in the templates: every
 // checkov skip gives a reason, and only the decided skips are there.
 func TestLintSkips(t *testing.T) {
-	for _, variant := range []string{variantExample, variantAllOn} {
+	for _, variant := range []string{variantExample, variantAllOn, variantSecurityManaged} {
 		t.Run(variant, func(t *testing.T) { checkLintSkips(t, buildVariant(t, variant)) })
 	}
 }
@@ -931,6 +959,9 @@ func checkLintSkips(t *testing.T, a *app) {
 	}
 	if a.cfg.Services.CloudTrail.OrganizationRead {
 		wantByID["TrailKey"] = []string{"CKV_AWS_33"} // principal * under aws:PrincipalOrgID
+	}
+	if a.cfg.Services.CloudTrail.ManagedFromSecurity() && a.cfg.Services.CloudTrail.CloudWatchLogs.Enabled {
+		wantByID["TrailLogGroupKey"] = nil
 	}
 	wantCfnLint := map[string][]string{
 		"AWS::Lambda::Function":            {"W3005"},
@@ -1038,6 +1069,10 @@ func TestBaselineRejectsInvalidProps(t *testing.T) {
 	createSLR.Actions = append(slices.Clone(step.Actions), "iam:CreateServiceLinkedRole")
 	trailNoPassRole := workflow.StepOrgTrail
 	trailNoPassRole.Actions = slices.DeleteFunc(slices.Clone(trailNoPassRole.Actions), func(a string) bool { return a == "iam:PassRole" })
+	securityManaged, err := variantConfig(variantSecurityManaged)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name  string
@@ -1059,6 +1094,8 @@ func TestBaselineRejectsInvalidProps(t *testing.T) {
 			"step org-prerequisites: iam:CreateServiceLinkedRole is never granted on Resource *"},
 		{"scoped grant for an undeclared action", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{trailNoPassRole}},
 			"for iam:PassRole, which the step does not declare"},
+		{"unneeded action not declared", &baseline.BaselineProps{Config: securityManaged, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{trailNoPassRole}},
+			"iam:PassRole is listed as unneeded, but the step does not declare it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1401,6 +1438,57 @@ func TestTrailLogDelivery(t *testing.T) {
 		}
 	})
 
+	// Managed from the security account: in the security stack, encrypted
+	// with a key of its own; nothing in the management stack.
+	t.Run("security", func(t *testing.T) {
+		a := buildVariant(t, variantSecurityManaged)
+		tp := a.secJSON
+		groupID, group := tp.one(t, "AWS::Logs::LogGroup", "LogGroupName", orgtrail.LogGroupName)
+		gp := props(group)
+		if gp["RetentionInDays"] != float64(allOnLogRetention) {
+			t.Errorf("log group retention = %v, want %d days from the configuration", gp["RetentionInDays"], allOnLogRetention)
+		}
+		checkRetained(t, groupID, group)
+		keyID, key := tp.one(t, "AWS::KMS::Key", "Description", stacks.LogGroupKeyDescription)
+		checkEqual(t, "log group KmsKeyId", gp["KmsKeyId"], map[string]any{"Fn::GetAtt": []any{keyID, "Arn"}})
+		kp := props(key)
+		checkEqual(t, "log group key policy", kp["KeyPolicy"], orgtrail.LogGroupKeyPolicy(a.cfg).Map())
+		if kp["EnableKeyRotation"] != true {
+			t.Errorf("log group key rotation = %v, want true", kp["EnableKeyRotation"])
+		}
+		checkRetained(t, keyID, key)
+		_, alias := tp.one(t, "AWS::KMS::Alias", "AliasName", orgtrail.LogGroupKeyAlias)
+		if got := ref(props(alias)["TargetKeyId"]); got != keyID {
+			t.Errorf("alias %s targets %v, want %s", orgtrail.LogGroupKeyAlias, props(alias)["TargetKeyId"], keyID)
+		}
+		// The trail key's policy is exactly orgtrail's, still.
+		trailKeyID, _ := tp.one(t, "AWS::KMS::Key", "Description", stacks.TrailKeyDescription)
+		checkEqual(t, "trail key policy", props(tp.resource(t, trailKeyID))["KeyPolicy"], orgtrail.KeyPolicy(a.cfg).Map())
+		if got := len(tp.ofType("AWS::KMS::Key")); got != 2 {
+			t.Errorf("%d keys in the security stack, want the trail's and the log group's", got)
+		}
+
+		_, role := tp.one(t, "AWS::IAM::Role", "RoleName", orgtrail.CloudWatchLogsRoleName)
+		rp := props(role)
+		checkEqual(t, "trust policy", rp["AssumeRolePolicyDocument"], orgtrail.CloudWatchLogsTrustPolicy(a.cfg).Map())
+		policies, _ := rp["Policies"].([]any)
+		if len(policies) != 1 {
+			t.Fatalf("the role has %d inline policies, want 1", len(policies))
+		}
+		inline, _ := policies[0].(map[string]any)
+		checkEqual(t, "role policy", inline["PolicyDocument"], orgtrail.CloudWatchLogsRolePolicy(a.cfg).Map())
+		if got, want := orgtrail.CloudWatchLogsRoleARN(a.cfg), "arn:aws:iam::"+a.cfg.Accounts.Security+":role/"+orgtrail.CloudWatchLogsRoleName; got != want {
+			t.Errorf("CloudWatchLogsRoleARN = %s, want the role of the security stack, %s", got, want)
+		}
+
+		if ids := a.mgmtJSON.withProp("AWS::Logs::LogGroup", "LogGroupName", orgtrail.LogGroupName); len(ids) != 0 {
+			t.Errorf("log group %s also in the management stack (%v)", orgtrail.LogGroupName, ids)
+		}
+		if ids := a.mgmtJSON.withProp("AWS::IAM::Role", "RoleName", orgtrail.CloudWatchLogsRoleName); len(ids) != 0 {
+			t.Errorf("role %s also in the management stack (%v)", orgtrail.CloudWatchLogsRoleName, ids)
+		}
+	})
+
 	for _, variant := range []string{variantExample, variantTrailOff} {
 		t.Run("absent/"+variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
@@ -1409,6 +1497,9 @@ func TestTrailLogDelivery(t *testing.T) {
 			}
 			if ids := a.mgmtJSON.withProp("AWS::IAM::Role", "RoleName", orgtrail.CloudWatchLogsRoleName); len(ids) != 0 {
 				t.Errorf("role %s present (%v), want none", orgtrail.CloudWatchLogsRoleName, ids)
+			}
+			if ids := a.secJSON.withProp("AWS::Logs::LogGroup", "LogGroupName", orgtrail.LogGroupName); len(ids) != 0 {
+				t.Errorf("log group %s in the security stack (%v), want none", orgtrail.LogGroupName, ids)
 			}
 			// The baseline's own log groups only: one per step and the
 			// state machine's.

@@ -20,7 +20,10 @@ import (
 // The trail itself is created by the org-trail step; the stacks hold what it
 // writes to: the bucket and its access-log bucket in the log-archive
 // account, the key in the security account and, with cloudWatchLogs, the
-// log group and the delivery role in the management account.
+// log group and the delivery role in the account the trail is managed from
+// (orgtrail.ManagingAccount): the management account, or with manageFrom
+// security the security account, whose principal passes the role to
+// CloudTrail (iam:PassRole works within an account only).
 //
 // Every policy document is orgtrail's, put in the template as it is: the
 // resources are L1 (Cfn) resources, which render the document they are given
@@ -52,6 +55,10 @@ const AbortIncompleteUploadDays = 7
 // TrailKeyDescription is the description of the trail's key.
 const TrailKeyDescription = "orgbaseline: encrypts the organization trail's log files"
 
+// LogGroupKeyDescription is the description of the log group's key in the
+// security account.
+const LogGroupKeyDescription = "orgbaseline: encrypts the organization trail's CloudWatch Logs log group"
+
 // trailEnabled reports whether the stacks hold the trail's resources.
 func trailEnabled(c settings.Config) bool { return c.Enabled(settings.ServiceCloudTrail) }
 
@@ -59,6 +66,12 @@ func trailEnabled(c settings.Config) bool { return c.Enabled(settings.ServiceClo
 // CloudWatch Logs.
 func cloudWatchLogsEnabled(c settings.Config) bool {
 	return trailEnabled(c) && c.Services.CloudTrail.CloudWatchLogs.Enabled
+}
+
+// logDeliveryIn reports whether the stack of account holds the trail's log
+// group and delivery role: with cloudWatchLogs on, in the managing account.
+func logDeliveryIn(c settings.Config, account string) bool {
+	return cloudWatchLogsEnabled(c) && orgtrail.ManagingAccount(c) == account
 }
 
 func blockAllPublicAccess() *awss3.CfnBucket_PublicAccessBlockConfigurationProperty {
@@ -209,17 +222,37 @@ func newTrailKey(stack awscdk.Stack, c settings.Config) {
 	})
 }
 
-// newTrailLogDelivery creates, in the management stack, the log group the
-// trail also delivers to, encrypted with key, and the role CloudTrail
-// assumes to write to it.
+// newLogGroupKey creates, in the security stack, the key of the trail's log
+// group and its alias, with the policy orgtrail.LogGroupKeyPolicy. The
+// trail's key is not used: its policy (orgtrail.KeyPolicy) lets CloudTrail
+// encrypt log files and nothing else, and stays so.
+func newLogGroupKey(stack awscdk.Stack, c settings.Config) awskms.CfnKey {
+	key := awskms.NewCfnKey(stack, jsii.String("TrailLogGroupKey"), &awskms.CfnKeyProps{
+		Description:       jsii.String(LogGroupKeyDescription),
+		EnableKeyRotation: jsii.Bool(true),
+		KeyPolicy:         orgtrail.LogGroupKeyPolicy(c).Map(),
+	})
+	key.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	awskms.NewCfnAlias(stack, jsii.String("TrailLogGroupKeyAlias"), &awskms.CfnAliasProps{
+		AliasName:   jsii.String(orgtrail.LogGroupKeyAlias),
+		TargetKeyId: key.Ref(),
+	})
+	return key
+}
+
+// newTrailLogDelivery creates, in the managing account's stack, the log
+// group the trail also delivers to, encrypted with the key keyArn, and the
+// role CloudTrail assumes to write to it.
 //
-// key is the baseline's key: its policy lets CloudWatch Logs of this account
-// and region use it for any log group of the account, this one included.
-func newTrailLogDelivery(stack awscdk.Stack, c settings.Config, key awskms.IKey) {
+// In the management stack the key is the baseline's: its policy lets
+// CloudWatch Logs of this account and region use it for any log group of the
+// account, this one included. In the security stack it is the log group's
+// own key (newLogGroupKey).
+func newTrailLogDelivery(stack awscdk.Stack, c settings.Config, keyArn *string) {
 	group := awslogs.NewCfnLogGroup(stack, jsii.String("TrailLogGroup"), &awslogs.CfnLogGroupProps{
 		LogGroupName:    jsii.String(orgtrail.LogGroupName),
 		RetentionInDays: jsii.Number(c.Services.CloudTrail.CloudWatchLogs.RetentionDays),
-		KmsKeyId:        key.KeyArn(),
+		KmsKeyId:        keyArn,
 	})
 	group.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
 

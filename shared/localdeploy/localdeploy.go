@@ -1,7 +1,8 @@
 // Package localdeploy stands in for `cdk deploy` on an emulated AWS: it
 // creates, with SDK calls, the resources of the log-archive and security
-// stacks (and the management stack's CloudWatch Logs delivery role and log
-// group) that the steps depend on.
+// stacks (and the CloudWatch Logs delivery role and log group of the
+// account the trail is managed from: the management stack's, or with
+// manageFrom security the security stack's) that the steps depend on.
 //
 // moto's CloudFormation reports such stacks as created but applies neither
 // bucket policies nor public access blocks, so deploying the synthesized
@@ -64,14 +65,21 @@ func Deploy(ctx context.Context, cfg settings.Config, mgmt aws.Config, accounts 
 	}
 	res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: region, Service: settings.ServiceCloudTrail, Actions: actions})
 
+	// The log group and the role are the managing account's; the other
+	// account's stack holds none, so a role left there from the other mode
+	// is removed, as a deploy would.
 	sec := awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), region)
 	if actions, err = d.key(ctx, kms.NewFromConfig(sec)); err != nil {
 		return res, err
 	}
-	res.Add(workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceCloudTrail, Actions: actions})
+	more, err := d.cloudWatchLogs(ctx, cloudwatchlogs.NewFromConfig(sec), iam.NewFromConfig(sec), d.logDeliveryIn(cfg.Accounts.Security))
+	if err != nil {
+		return res, err
+	}
+	res.Add(workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceCloudTrail, Actions: append(actions, more...)})
 
 	m := awsclient.WithRegion(mgmt, region)
-	if actions, err = d.cloudWatchLogs(ctx, cloudwatchlogs.NewFromConfig(m), iam.NewFromConfig(m)); err != nil {
+	if actions, err = d.cloudWatchLogs(ctx, cloudwatchlogs.NewFromConfig(m), iam.NewFromConfig(m), d.logDeliveryIn(cfg.Accounts.Management)); err != nil {
 		return res, err
 	}
 	res.Add(workflow.Outcome{Account: cfg.Accounts.Management, Region: region, Service: settings.ServiceCloudTrail, Actions: actions})
@@ -425,10 +433,17 @@ func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action,
 	return actions, nil
 }
 
-// cloudWatchLogs converges the management stack's log group and delivery
-// role: present when cloudWatchLogs is on; when it is off the role is
-// removed, as a deploy would, and the log group kept (the stack retains it).
-func (d *deployer) cloudWatchLogs(ctx context.Context, logs *cloudwatchlogs.Client, roles *iam.Client) ([]workflow.Action, error) {
+// logDeliveryIn reports whether account's stack holds the log group and the
+// role: with cloudWatchLogs on, the managing account's.
+func (d *deployer) logDeliveryIn(account string) bool {
+	return d.cfg.Services.CloudTrail.CloudWatchLogs.Enabled && orgtrail.ManagingAccount(d.cfg) == account
+}
+
+// cloudWatchLogs converges one account's log group and delivery role:
+// present when want (cloudWatchLogs on, in the managing account); otherwise
+// the role is removed, as a deploy would, and a log group kept (the stack
+// retains it).
+func (d *deployer) cloudWatchLogs(ctx context.Context, logs *cloudwatchlogs.Client, roles *iam.Client, want bool) ([]workflow.Action, error) {
 	var actions []workflow.Action
 	opts := d.cfg.Services.CloudTrail.CloudWatchLogs
 	role := aws.String(orgtrail.CloudWatchLogsRoleName)
@@ -438,7 +453,7 @@ func (d *deployer) cloudWatchLogs(ctx context.Context, logs *cloudwatchlogs.Clie
 	if err != nil && !notFound(err, "NoSuchEntity") {
 		return nil, awsclient.Classify("iam:GetRole", err)
 	}
-	if !opts.Enabled {
+	if !want {
 		if roleExists {
 			if err := d.change(&actions, "iam:DeleteRole", orgtrail.CloudWatchLogsRoleName, func() error {
 				if _, err := roles.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(inline)}); err != nil && !notFound(err, "NoSuchEntity") {

@@ -183,6 +183,63 @@ func TestDeployCloudWatchLogsOnThenOff(t *testing.T) {
 	}
 }
 
+// Managed from the security account, the log group and the role are the
+// security account's, with the same documents; switching back moves the
+// role to the management account.
+func TestDeployCloudWatchLogsInTheManagingAccount(t *testing.T) {
+	cfg, mgmt, acc := seeded(t)
+	ctx := context.Background()
+	cfg.Services.CloudTrail.CloudWatchLogs.Enabled = true
+	cfg.Services.CloudTrail.DelegatedAdmin = true
+	cfg.Services.CloudTrail.ManageFrom = settings.ManageFromSecurity
+	deploy(t, cfg, mgmt, acc, workflow.ModeApply)
+
+	sec := awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion)
+	groups, err := cloudwatchlogs.NewFromConfig(sec).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(orgtrail.LogGroupName)})
+	if err != nil || len(groups.LogGroups) != 1 {
+		t.Fatalf("log group in the security account: %+v %v", groups, err)
+	}
+	if e, a := orgtrail.LogGroupARN(cfg), aws.ToString(groups.LogGroups[0].Arn); e != a {
+		t.Errorf("log group ARN: expect %s, got %s", e, a)
+	}
+	secRoles := iam.NewFromConfig(sec)
+	role, err := secRoles.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(orgtrail.CloudWatchLogsRoleName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := orgtrail.CloudWatchLogsRoleARN(cfg), aws.ToString(role.Role.Arn); e != a {
+		t.Errorf("role ARN: expect %s, got %s", e, a)
+	}
+	inline, err := secRoles.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(orgtrail.CloudWatchLogsRoleName), PolicyName: aws.String("WriteTrailStreams")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := url.QueryUnescape(aws.ToString(inline.PolicyDocument))
+	sameDoc(t, "role policy", doc, orgtrail.CloudWatchLogsRolePolicy(cfg))
+
+	m := awsclient.WithRegion(mgmt, cfg.HomeRegion)
+	mgmtRoles := iam.NewFromConfig(m)
+	if _, err := mgmtRoles.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(orgtrail.CloudWatchLogsRoleName)}); err == nil {
+		t.Error("the delivery role is also in the management account")
+	}
+	mg, err := cloudwatchlogs.NewFromConfig(m).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(orgtrail.LogGroupName)})
+	if err != nil || len(mg.LogGroups) != 0 {
+		t.Errorf("log group in the management account: %+v %v", mg, err)
+	}
+	if n := actions(deploy(t, cfg, mgmt, acc, workflow.ModeApply)); n != 0 {
+		t.Errorf("a second deploy took %d actions", n)
+	}
+
+	cfg.Services.CloudTrail.ManageFrom = settings.ManageFromManagement
+	deploy(t, cfg, mgmt, acc, workflow.ModeApply)
+	if _, err := secRoles.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(orgtrail.CloudWatchLogsRoleName)}); err == nil {
+		t.Error("the delivery role is still in the security account, managed from the management account")
+	}
+	if _, err := mgmtRoles.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(orgtrail.CloudWatchLogsRoleName)}); err != nil {
+		t.Errorf("no delivery role in the management account: %v", err)
+	}
+}
+
 func TestDeploySkippedWithoutCloudTrail(t *testing.T) {
 	cfg, mgmt, acc := seeded(t)
 	off := false

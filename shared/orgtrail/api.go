@@ -19,8 +19,9 @@ type DescribeTrailsAPI interface {
 	DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTrailsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error)
 }
 
-// CloudTrailAPI is the part of the CloudTrail client the step uses, in the
-// management account and the home region.
+// CloudTrailAPI is the part of the CloudTrail client the step uses: the
+// trail's calls in the managing account (ManagingAccount), the registration
+// of the delegated administrator in the management account.
 type CloudTrailAPI interface {
 	DescribeTrailsAPI
 	CreateTrail(ctx context.Context, in *cloudtrail.CreateTrailInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.CreateTrailOutput, error)
@@ -64,10 +65,12 @@ var (
 // Deps are the clients of the step and of the rollbacks, each in the account
 // and region its resource lives in.
 type Deps struct {
-	// CloudTrail acts in the management account, home region.
-	CloudTrail CloudTrailAPI
-	// TrailsIn reads trails in the management account in region.
-	TrailsIn func(region string) DescribeTrailsAPI
+	// CloudTrail acts in account, in region: with the management account's
+	// own configuration for the management account, with the execution role
+	// elsewhere. The step and the rollbacks pick the account: the managing
+	// account (ManagingAccount) for every call on the organization trail,
+	// the management account to register the delegated administrator.
+	CloudTrail func(account, region string) CloudTrailAPI
 	// MemberTrails reads trails in account (execution role), home region.
 	MemberTrails func(account string) DescribeTrailsAPI
 	// KMS acts in the security account, home region.
@@ -84,9 +87,12 @@ type Deps struct {
 func NewDeps(base aws.Config, accounts *awsclient.Accounts, cfg settings.Config) Deps {
 	home := cfg.HomeRegion
 	return Deps{
-		CloudTrail: cloudtrail.NewFromConfig(awsclient.WithRegion(base, home)),
-		TrailsIn: func(region string) DescribeTrailsAPI {
-			return cloudtrail.NewFromConfig(awsclient.WithRegion(base, region))
+		CloudTrail: func(account, region string) CloudTrailAPI {
+			c := base
+			if account != cfg.Accounts.Management {
+				c = accounts.Config(account)
+			}
+			return cloudtrail.NewFromConfig(awsclient.WithRegion(c, region))
 		},
 		MemberTrails: func(account string) DescribeTrailsAPI {
 			return cloudtrail.NewFromConfig(awsclient.WithRegion(accounts.Config(account), home))

@@ -20,12 +20,17 @@ import (
 const KeyAlias = "alias/orgbaseline-trail"
 
 // LogGroupName is the CloudWatch Logs log group the trail delivers to, in
-// the management account, when cloudWatchLogs is on.
+// the managing account (ManagingAccount), when cloudWatchLogs is on.
 const LogGroupName = "/orgbaseline/cloudtrail"
 
 // CloudWatchLogsRoleName is the role CloudTrail assumes to write to the log
-// group, in the management account.
+// group, in the managing account.
 const CloudWatchLogsRoleName = "orgbaseline-cloudtrail-to-logs"
+
+// LogGroupKeyAlias is the alias of the key that encrypts the log group when
+// the trail is managed from the security account. In the management
+// account, the baseline's own key encrypts it.
+const LogGroupKeyAlias = "alias/orgbaseline-trail-logs"
 
 // AccessLogPrefix is where the trail bucket's server access logs go in the
 // access-log bucket.
@@ -56,12 +61,35 @@ func KeyAliasARN(c settings.Config) string {
 	return fmt.Sprintf("arn:aws:kms:%s:%s:%s", c.HomeRegion, c.Accounts.Security, KeyAlias)
 }
 
-// LogGroupARN is the log group's ARN as CloudTrail takes it (with ":*").
-func LogGroupARN(c settings.Config) string {
-	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:*", c.HomeRegion, c.Accounts.Management, LogGroupName)
+// ManagingAccount is the account whose credentials make the organization
+// trail's CloudTrail calls: the management account, or with manageFrom
+// security the security account, the CloudTrail delegated administrator.
+// The trail stays the management account's (TrailARN) either way. The
+// CloudWatch Logs log group and delivery role live in this account:
+// CloudTrail requires the caller of CreateTrail and UpdateTrail to pass the
+// role (iam:PassRole), and a principal can pass only a role of its own
+// account.
+func ManagingAccount(c settings.Config) string {
+	if c.Services.CloudTrail.ManagedFromSecurity() {
+		return c.Accounts.Security
+	}
+	return c.Accounts.Management
 }
 
-// CloudWatchLogsRoleARN is the ARN of the role CloudTrail assumes.
+// LogGroupARN is the log group's ARN as CloudTrail takes it (with ":*"),
+// in the managing account.
+func LogGroupARN(c settings.Config) string {
+	return logGroupARN(c) + ":*"
+}
+
+// logGroupARN is the log group's ARN without the ":*" suffix, as IAM
+// resources and KMS encryption contexts name it.
+func logGroupARN(c settings.Config) string {
+	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", c.HomeRegion, ManagingAccount(c), LogGroupName)
+}
+
+// CloudWatchLogsRoleARN is the ARN of the role CloudTrail assumes, in the
+// managing account.
 func CloudWatchLogsRoleARN(c settings.Config) string {
-	return fmt.Sprintf("arn:aws:iam::%s:role/%s", c.Accounts.Management, CloudWatchLogsRoleName)
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", ManagingAccount(c), CloudWatchLogsRoleName)
 }

@@ -194,8 +194,11 @@ func CloudWatchLogsTrustPolicy(c settings.Config) Document {
 // CloudWatchLogsRolePolicy lets the role create and write the streams an
 // organization trail writes: <management account>_CloudTrail_<region>* for
 // the management account's events and <organization ID>_* for the members'.
+// The log group is the managing account's; the stream names are the same
+// whichever account manages the trail, as the trail is the management
+// account's.
 func CloudWatchLogsRolePolicy(c settings.Config) Document {
-	group := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", c.HomeRegion, c.Accounts.Management, LogGroupName)
+	group := logGroupARN(c)
 	return doc(Statement{
 		Sid: "WriteTrailStreams", Effect: "Allow",
 		Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
@@ -204,4 +207,25 @@ func CloudWatchLogsRolePolicy(c settings.Config) Document {
 			fmt.Sprintf("%s:log-stream:%s_*", group, c.OrganizationID),
 		},
 	})
+}
+
+// LogGroupKeyPolicy is the key policy of the log group's key in the security
+// account, when the trail is managed from there (manageFrom security): the
+// security account administers the key; CloudWatch Logs of the home region
+// may use it for the trail's log group only (encryption context
+// aws:logs:arn). The trail's key (KeyPolicy) is not used for the log group:
+// its policy lets CloudTrail use it for log files and nothing else.
+func LogGroupKeyPolicy(c settings.Config) Document {
+	return doc(
+		Statement{
+			Sid: "SecurityAccountAdministers", Effect: "Allow", Principal: accountRoot(c.Accounts.Security),
+			Action: "kms:*", Resource: "*",
+		},
+		Statement{
+			Sid: "CloudWatchLogsEncryptsTrailLogGroup", Effect: "Allow", Principal: service("logs." + c.HomeRegion + ".amazonaws.com"),
+			Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+			Resource:  "*",
+			Condition: map[string]map[string]any{"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": logGroupARN(c)}},
+		},
+	)
 }

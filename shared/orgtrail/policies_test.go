@@ -61,6 +61,29 @@ func TestNames(t *testing.T) {
 	if n := len(AccessLogBucketName(c)); n > 63 {
 		t.Errorf("bucket names are at most 63 characters: %d", n)
 	}
+	if e, a := "111111111111", ManagingAccount(c); e != a {
+		t.Errorf("managing account: expect %s, got %s", e, a)
+	}
+}
+
+const securityManaged = "services: {cloudtrail: {delegatedAdmin: true, manageFrom: security}}"
+
+// Managed from the security account, the log group and the role are the
+// security account's; the trail, its bucket and its key stay where they are.
+func TestNamesManagedFromSecurity(t *testing.T) {
+	c := config(t, securityManaged)
+	for got, want := range map[string]string{
+		ManagingAccount(c):       "222222222222",
+		TrailARN(c):              trail,
+		BucketName(c):            "orgbaseline-trail-333333333333-eu-west-1",
+		KeyAliasARN(c):           "arn:aws:kms:eu-west-1:222222222222:alias/orgbaseline-trail",
+		LogGroupARN(c):           "arn:aws:logs:eu-west-1:222222222222:log-group:/orgbaseline/cloudtrail:*",
+		CloudWatchLogsRoleARN(c): "arn:aws:iam::222222222222:role/orgbaseline-cloudtrail-to-logs",
+	} {
+		if got != want {
+			t.Errorf("expect %s, got %s", want, got)
+		}
+	}
 }
 
 func TestBucketPolicy(t *testing.T) {
@@ -130,18 +153,52 @@ func TestAccessLogBucketPolicy(t *testing.T) {
 	find(t, d, "DenyInsecureTransport")
 }
 
+// In both modes the trust policy names the trail (management account) and
+// the streams are the organization trail's; only the log group's account
+// follows the managing account.
 func TestCloudWatchLogsPolicies(t *testing.T) {
-	c := config(t, "")
-	if e, a := `{"Version":"2012-10-17","Statement":[{"Sid":"CloudTrailAssumes","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceArn":"`+trail+`"}}}]}`, CloudWatchLogsTrustPolicy(c).JSON(); e != a {
-		t.Errorf("trust:\nexpect %s\ngot    %s", e, a)
+	for _, tt := range []struct{ name, extra, groupAccount string }{
+		{"management", "", "111111111111"},
+		{"security", securityManaged, "222222222222"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config(t, tt.extra)
+			if e, a := `{"Version":"2012-10-17","Statement":[{"Sid":"CloudTrailAssumes","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceArn":"`+trail+`"}}}]}`, CloudWatchLogsTrustPolicy(c).JSON(); e != a {
+				t.Errorf("trust:\nexpect %s\ngot    %s", e, a)
+			}
+			s := find(t, CloudWatchLogsRolePolicy(c), "WriteTrailStreams")
+			group := "arn:aws:logs:eu-west-1:" + tt.groupAccount + ":log-group:/orgbaseline/cloudtrail:log-stream:"
+			if e, a := []string{group + "111111111111_CloudTrail_eu-west-1*", group + "o-abcdef1234_*"}, s.Resource; !reflect.DeepEqual(e, a) {
+				t.Errorf("streams:\nexpect %v\ngot    %v", e, a)
+			}
+			if e, a := []string{"logs:CreateLogStream", "logs:PutLogEvents"}, s.Action; !reflect.DeepEqual(e, a) {
+				t.Errorf("actions: expect %v, got %v", e, a)
+			}
+			if !strings.HasPrefix(LogGroupARN(c), strings.TrimSuffix(group, ":log-stream:")) {
+				t.Errorf("the role's log group %s is not the trail's %s", group, LogGroupARN(c))
+			}
+		})
 	}
-	s := find(t, CloudWatchLogsRolePolicy(c), "WriteTrailStreams")
-	group := "arn:aws:logs:eu-west-1:111111111111:log-group:/orgbaseline/cloudtrail:log-stream:"
-	if e, a := []string{group + "111111111111_CloudTrail_eu-west-1*", group + "o-abcdef1234_*"}, s.Resource; !reflect.DeepEqual(e, a) {
-		t.Errorf("streams:\nexpect %v\ngot    %v", e, a)
+}
+
+func TestLogGroupKeyPolicy(t *testing.T) {
+	c := config(t, securityManaged)
+	d := LogGroupKeyPolicy(c)
+	want := map[string]string{
+		"SecurityAccountAdministers":          `{"Sid":"SecurityAccountAdministers","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}`,
+		"CloudWatchLogsEncryptsTrailLogGroup": `{"Sid":"CloudWatchLogsEncryptsTrailLogGroup","Effect":"Allow","Principal":{"Service":"logs.eu-west-1.amazonaws.com"},"Action":["kms:Encrypt*","kms:Decrypt*","kms:ReEncrypt*","kms:GenerateDataKey*","kms:Describe*"],"Resource":"*","Condition":{"ArnEquals":{"kms:EncryptionContext:aws:logs:arn":"arn:aws:logs:eu-west-1:222222222222:log-group:/orgbaseline/cloudtrail"}}}`,
 	}
-	if e, a := []string{"logs:CreateLogStream", "logs:PutLogEvents"}, s.Action; !reflect.DeepEqual(e, a) {
-		t.Errorf("actions: expect %v, got %v", e, a)
+	if e, a := len(want), len(d.Statement); e != a {
+		t.Fatalf("expect %d statements, got %d: %s", e, a, d.JSON())
+	}
+	for sid, w := range want {
+		if a := asJSON(t, find(t, d, sid)); a != w {
+			t.Errorf("%s:\nexpect %s\ngot    %s", sid, w, a)
+		}
+	}
+	// The trail's key policy is the same in both modes.
+	if e, a := KeyPolicy(config(t, "services: {cloudtrail: {delegatedAdmin: true}}")).JSON(), KeyPolicy(c).JSON(); e != a {
+		t.Errorf("the trail key policy depends on manageFrom:\n%s\n%s", e, a)
 	}
 }
 

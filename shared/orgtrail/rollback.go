@@ -20,7 +20,8 @@ const (
 )
 
 // RollbackEncryption takes SSE-KMS off the organization trail and the trail
-// bucket, from the management account (d as built by NewDeps):
+// bucket (d as built by NewDeps). The trail's calls are made from the
+// managing account (ManagingAccount), as the step makes them:
 //
 //  1. cloudtrail:UpdateTrail with an empty KmsKeyId in the trail's home
 //     region, if the trail has a key;
@@ -35,7 +36,8 @@ func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan b
 	res := rollbackResult(RollbackEncryptionName, plan)
 	name := cfg.Services.CloudTrail.TrailName
 	bucket := BucketName(cfg)
-	t, err := readTrail(ctx, d.CloudTrail, cfg)
+	ct := trailAPI(d, cfg, cfg.HomeRegion)
+	t, err := readTrail(ctx, ct, cfg)
 	if err != nil {
 		return res, err
 	}
@@ -50,7 +52,7 @@ func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan b
 		return res, err
 	}
 
-	trailOut := workflow.Outcome{Account: cfg.Accounts.Management, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
+	trailOut := workflow.Outcome{Account: ManagingAccount(cfg), Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
 	oldKey := KeyAliasARN(cfg)
 	switch {
 	case t == nil:
@@ -58,7 +60,7 @@ func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan b
 	case aws.ToString(t.KmsKeyId) != "":
 		oldKey = aws.ToString(t.KmsKeyId)
 		if !plan {
-			_, err := d.CloudTrail.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(name), KmsKeyId: aws.String("")})
+			_, err := ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(trailID(cfg)), KmsKeyId: aws.String("")})
 			if err != nil {
 				return res, awsclient.Classify("remove the KMS key from trail "+name, err)
 			}
@@ -78,7 +80,7 @@ func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan b
 			if err != nil {
 				return res, err
 			}
-			o := workflow.Outcome{Account: cfg.Accounts.Management, Region: region, Service: settings.ServiceCloudTrail}
+			o := workflow.Outcome{Account: ManagingAccount(cfg), Region: region, Service: settings.ServiceCloudTrail}
 			switch {
 			case !found:
 				o.Status, o.Reason = workflow.StatusFailed, "trail "+name+" not found here"
@@ -122,11 +124,12 @@ func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan b
 	return res, nil
 }
 
-// keyIn returns the KMS key the trail reports in region, and whether the
-// trail was found there (shadow trails included).
+// keyIn returns the KMS key the trail reports in region, read from the
+// managing account, and whether the trail was found there (shadow trails
+// included).
 func keyIn(ctx context.Context, d Deps, cfg settings.Config, region string) (string, bool, error) {
 	name := cfg.Services.CloudTrail.TrailName
-	out, err := d.TrailsIn(region).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{TrailARN(cfg)}, IncludeShadowTrails: aws.Bool(true)})
+	out, err := trailAPI(d, cfg, region).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{TrailARN(cfg)}, IncludeShadowTrails: aws.Bool(true)})
 	if err != nil {
 		return "", false, awsclient.Classify("describe trail "+name+" in "+region, err)
 	}
@@ -139,27 +142,29 @@ func keyIn(ctx context.Context, d Deps, cfg settings.Config, region string) (str
 
 // RollbackCloudWatchLogs stops the organization trail's delivery to
 // CloudWatch Logs: cloudtrail:UpdateTrail with empty
-// CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn, if they are set. The
-// log group and the role stay: they belong to the management stack. A second
-// run changes nothing. With plan, the action is reported, not taken.
+// CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn, if they are set, from
+// the managing account. The log group and the role stay: they belong to the
+// managing account's stack. A second run changes nothing. With plan, the
+// action is reported, not taken.
 func RollbackCloudWatchLogs(ctx context.Context, d Deps, cfg settings.Config, plan bool) (workflow.StepResult, error) {
 	res := rollbackResult(RollbackCloudWatchLogsName, plan)
 	name := cfg.Services.CloudTrail.TrailName
-	t, err := readTrail(ctx, d.CloudTrail, cfg)
+	ct := trailAPI(d, cfg, cfg.HomeRegion)
+	t, err := readTrail(ctx, ct, cfg)
 	if err != nil {
 		return res, err
 	}
 	if t != nil && aws.ToString(t.HomeRegion) != "" && aws.ToString(t.HomeRegion) != cfg.HomeRegion {
 		return res, &workflow.ConflictError{Conflicts: []workflow.Conflict{homeRegionConflict(cfg, aws.ToString(t.HomeRegion))}}
 	}
-	out := workflow.Outcome{Account: cfg.Accounts.Management, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
+	out := workflow.Outcome{Account: ManagingAccount(cfg), Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
 	switch {
 	case t == nil:
 		out.Reason = "no trail " + name + " in " + cfg.HomeRegion
 	case aws.ToString(t.CloudWatchLogsLogGroupArn) != "" || aws.ToString(t.CloudWatchLogsRoleArn) != "":
 		if !plan {
-			_, err := d.CloudTrail.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{
-				Name: aws.String(name), CloudWatchLogsLogGroupArn: aws.String(""), CloudWatchLogsRoleArn: aws.String(""),
+			_, err := ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{
+				Name: aws.String(trailID(cfg)), CloudWatchLogsLogGroupArn: aws.String(""), CloudWatchLogsRoleArn: aws.String(""),
 			})
 			if err != nil {
 				return res, awsclient.Classify("remove CloudWatch Logs delivery from trail "+name, err)
@@ -168,11 +173,20 @@ func RollbackCloudWatchLogs(ctx context.Context, d Deps, cfg settings.Config, pl
 		out.Actions = append(out.Actions, workflow.Action{Call: CallUpdateTrail, Target: name + ": " + FieldCloudWatchLogsLogGroupArn + "=\"\", " + FieldCloudWatchLogsRoleArn + "=\"\""})
 	}
 	res.Add(out)
-	res.Warnings = append(res.Warnings, fmt.Sprintf("the log group %s and the role %s stay: they belong to the management stack %s; switch services.cloudtrail.cloudWatchLogs.enabled off in the configuration and redeploy to remove them", LogGroupName, CloudWatchLogsRoleName, workflow.ManagementStackName))
+	res.Warnings = append(res.Warnings, fmt.Sprintf("the log group %s and the role %s stay: they belong to the stack %s of account %s; switch services.cloudtrail.cloudWatchLogs.enabled off in the configuration and redeploy to remove them", LogGroupName, CloudWatchLogsRoleName, logDeliveryStack(cfg), ManagingAccount(cfg)))
 	if cfg.Services.CloudTrail.CloudWatchLogs.Enabled {
 		res.Warnings = append(res.Warnings, "cloudWatchLogs.enabled is still on in the configuration: the next apply of the baseline turns the delivery on again")
 	}
 	return res, nil
+}
+
+// logDeliveryStack names the stack that holds the log group and the role:
+// the managing account's.
+func logDeliveryStack(cfg settings.Config) string {
+	if cfg.Services.CloudTrail.ManagedFromSecurity() {
+		return workflow.SecurityStackName
+	}
+	return workflow.ManagementStackName
 }
 
 func rollbackResult(name string, plan bool) workflow.StepResult {

@@ -82,9 +82,12 @@ func (tp trailPlan) actions(name string) []workflow.Action {
 	return out
 }
 
-// Run creates or converges the organization trail, in the management account
-// and the home region, with the log-archive bucket and the security
-// account's key that the CDK stacks made.
+// Run creates or converges the organization trail, in the home region, with
+// the log-archive bucket and the security account's key that the CDK stacks
+// made. The trail's CloudTrail calls are made from the managing account
+// (ManagingAccount): the management account, or with manageFrom security
+// the security account as CloudTrail delegated administrator; the trail is
+// the management account's either way.
 //
 //  1. kms:DescribeKey on the key's alias (security account): the key ARN.
 //  2. s3:HeadBucket and s3:GetBucketEncryption on the trail bucket
@@ -95,22 +98,28 @@ func (tp trailPlan) actions(name string) []workflow.Action {
 //     so the trail step sets the bucket's default encryption.
 //  3. With delegatedAdmin: organizations:ListDelegatedAdministrators for
 //     cloudtrail.amazonaws.com, then
-//     cloudtrail:RegisterOrganizationDelegatedAdmin (the security account).
+//     cloudtrail:RegisterOrganizationDelegatedAdmin (the security account),
+//     both from the management account.
 //  4. cloudtrail:DescribeTrails, then CreateTrail or UpdateTrail (only the
 //     fields that differ), GetEventSelectors/PutEventSelectors,
-//     GetInsightSelectors/PutInsightSelectors, GetTrailStatus/StartLogging.
+//     GetInsightSelectors/PutInsightSelectors, GetTrailStatus/StartLogging,
+//     from the managing account.
 //  5. Preflight warnings: member accounts with trails of their own, and
 //     what the organization trail implies.
 //
 // Everything is read first; a conflict (another delegated administrator, a
 // trail homed in another region) returns a *workflow.ConflictError before
-// any change. In plan mode the actions are reported, not taken. A re-run on a
-// converged organization makes no mutating call.
+// any change. The one exception: managed from the security account before
+// it is the delegated administrator, the trail can only be read once step 3
+// has registered it, so in apply a trail homed in another region is found
+// after the registration, and in plan the trail's actions are those of a
+// new trail, with a warning. In plan mode the actions are reported, not
+// taken. A re-run on a converged organization makes no mutating call.
 func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, log *slog.Logger) (workflow.StepResult, error) {
 	res := workflow.StepResult{Step: workflow.StepOrgTrail.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	home := cfg.HomeRegion
 	name := cfg.Services.CloudTrail.TrailName
-	trailOut := workflow.Outcome{Account: cfg.Accounts.Management, Region: home, Service: settings.ServiceCloudTrail}
+	trailOut := workflow.Outcome{Account: ManagingAccount(cfg), Region: home, Service: settings.ServiceCloudTrail}
 	switch {
 	case !cfg.Enabled(settings.ServiceCloudTrail):
 		trailOut.Status, trailOut.Reason = workflow.StatusSkipped, "cloudtrail is disabled in the configuration"
@@ -137,6 +146,8 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	}
 	var conflicts []workflow.Conflict
 	register := false
+	// adminReady: the managing account may make the trail's calls now.
+	adminReady := !cfg.Services.CloudTrail.ManagedFromSecurity()
 	if cfg.Services.CloudTrail.DelegatedAdmin {
 		admins, err := delegatedAdmins(ctx, d.Orgs)
 		if err != nil {
@@ -151,27 +162,24 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 		case len(admins) == 0:
 			register = true
 		}
+		if slices.Contains(admins, cfg.Accounts.Security) {
+			adminReady = true
+		}
 	}
-	existing, err := readTrail(ctx, d.CloudTrail, cfg)
-	if err != nil {
-		return res, err
-	}
+	ct := trailAPI(d, cfg, home)
 	var tp trailPlan
-	if existing != nil && aws.ToString(existing.HomeRegion) != "" && aws.ToString(existing.HomeRegion) != home {
-		conflicts = append(conflicts, homeRegionConflict(cfg, aws.ToString(existing.HomeRegion)))
-	} else if existing != nil {
-		if tp, err = planExisting(ctx, d.CloudTrail, cfg, keyARN, existing); err != nil {
+	if adminReady {
+		var c *workflow.Conflict
+		if tp, c, err = planTrail(ctx, ct, cfg, keyARN); err != nil {
 			return res, err
 		}
-	} else {
-		tp = planNew(cfg)
+		if c != nil {
+			conflicts = append(conflicts, *c)
+		}
 	}
 	res.Warnings = append(res.Warnings, preflight(ctx, d, cfg, log)...)
 	if len(conflicts) > 0 {
-		for _, c := range conflicts {
-			log.WarnContext(ctx, "conflict", "service", c.Service, "resource", c.Resource, "found", c.Found, "wanted", c.Wanted)
-		}
-		return res, &workflow.ConflictError{Conflicts: conflicts}
+		return res, conflictError(ctx, log, conflicts)
 	}
 
 	// Act where the state differs.
@@ -192,7 +200,7 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 		adminOut := workflow.Outcome{Account: cfg.Accounts.Management, Region: workflow.RegionGlobal, Service: settings.ServiceCloudTrail}
 		if register {
 			if apply {
-				if err := registerAdmin(ctx, d, cfg.Accounts.Security); err != nil {
+				if err := registerAdmin(ctx, d, cfg, cfg.Accounts.Security); err != nil {
 					return res, err
 				}
 				log.InfoContext(ctx, "registered the CloudTrail delegated administrator", "account", cfg.Accounts.Security)
@@ -202,20 +210,78 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 		res.Add(adminOut)
 	}
 
+	if !adminReady {
+		// Managed from the security account, which the step has just
+		// registered (apply) or would register (plan).
+		if apply {
+			var c *workflow.Conflict
+			if tp, c, err = planTrail(ctx, ct, cfg, keyARN); err != nil {
+				return res, err
+			}
+			if c != nil {
+				return res, conflictError(ctx, log, []workflow.Conflict{*c})
+			}
+		} else {
+			tp = planNew(cfg)
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the trail %s is managed from the security account %s, which can read it only once it is the CloudTrail delegated administrator: its actions are shown as for a new trail; the apply registers the account first, then reads the trail and changes only what differs", name, cfg.Accounts.Security))
+		}
+	}
+
 	if apply {
-		done, err := applyTrail(ctx, d.CloudTrail, cfg, keyARN, tp, true)
+		done, err := applyTrail(ctx, ct, cfg, keyARN, tp, true)
 		if err != nil {
 			return res, err
 		}
 		trailOut.Actions = done
 		if len(done) > 0 {
-			log.InfoContext(ctx, "converged the organization trail", "trail", name, "actions", len(done))
+			log.InfoContext(ctx, "converged the organization trail", "trail", name, "managedFrom", ManagingAccount(cfg), "actions", len(done))
 		}
 	} else {
 		trailOut.Actions = tp.actions(name)
 	}
 	res.Add(trailOut)
 	return res, nil
+}
+
+// trailAPI is the client of the organization trail's calls in region: the
+// managing account's.
+func trailAPI(d Deps, cfg settings.Config, region string) CloudTrailAPI {
+	return d.CloudTrail(ManagingAccount(cfg), region)
+}
+
+// trailID names the trail in the calls on an existing trail: its name from
+// the management account, which owns it, and its ARN from the delegated
+// administrator, whose bare names would name trails of its own account.
+func trailID(cfg settings.Config) string {
+	if cfg.Services.CloudTrail.ManagedFromSecurity() {
+		return TrailARN(cfg)
+	}
+	return cfg.Services.CloudTrail.TrailName
+}
+
+// planTrail reads the trail and returns what converging it takes, or the
+// conflict of a trail homed in another region.
+func planTrail(ctx context.Context, api CloudTrailAPI, cfg settings.Config, keyARN string) (trailPlan, *workflow.Conflict, error) {
+	existing, err := readTrail(ctx, api, cfg)
+	if err != nil {
+		return trailPlan{}, nil, err
+	}
+	if existing == nil {
+		return planNew(cfg), nil, nil
+	}
+	if hr := aws.ToString(existing.HomeRegion); hr != "" && hr != cfg.HomeRegion {
+		c := homeRegionConflict(cfg, hr)
+		return trailPlan{}, &c, nil
+	}
+	tp, err := planExisting(ctx, api, cfg, keyARN, existing)
+	return tp, nil, err
+}
+
+func conflictError(ctx context.Context, log *slog.Logger, conflicts []workflow.Conflict) error {
+	for _, c := range conflicts {
+		log.WarnContext(ctx, "conflict", "service", c.Service, "resource", c.Resource, "found", c.Found, "wanted", c.Wanted)
+	}
+	return &workflow.ConflictError{Conflicts: conflicts}
 }
 
 // resolveKey returns the ARN of the key behind the trail key's alias in the
@@ -332,11 +398,11 @@ func adminConflict(found, wanted string) workflow.Conflict {
 	}
 }
 
-// registerAdmin registers account as CloudTrail delegated administrator.
-// AccountRegisteredException is success only when a fresh read shows that
-// very account registered.
-func registerAdmin(ctx context.Context, d Deps, account string) error {
-	_, err := d.CloudTrail.RegisterOrganizationDelegatedAdmin(ctx, &cloudtrail.RegisterOrganizationDelegatedAdminInput{MemberAccountId: aws.String(account)})
+// registerAdmin registers account as CloudTrail delegated administrator,
+// from the management account. AccountRegisteredException is success only
+// when a fresh read shows that very account registered.
+func registerAdmin(ctx context.Context, d Deps, cfg settings.Config, account string) error {
+	_, err := d.CloudTrail(cfg.Accounts.Management, cfg.HomeRegion).RegisterOrganizationDelegatedAdmin(ctx, &cloudtrail.RegisterOrganizationDelegatedAdminInput{MemberAccountId: aws.String(account)})
 	var already *cttypes.AccountRegisteredException
 	if errors.As(err, &already) {
 		admins, lerr := delegatedAdmins(ctx, d.Orgs)
@@ -379,7 +445,7 @@ func readTrail(ctx context.Context, api DescribeTrailsAPI, cfg settings.Config) 
 
 func describeTrail(ctx context.Context, api DescribeTrailsAPI, cfg settings.Config, shadow bool) (*cttypes.Trail, error) {
 	name := cfg.Services.CloudTrail.TrailName
-	in := &cloudtrail.DescribeTrailsInput{TrailNameList: []string{name}, IncludeShadowTrails: aws.Bool(shadow)}
+	in := &cloudtrail.DescribeTrailsInput{TrailNameList: []string{trailID(cfg)}, IncludeShadowTrails: aws.Bool(shadow)}
 	if shadow {
 		// A name matches only trails homed in this region; a trail homed
 		// elsewhere is found among all the trails this region shows.
@@ -393,7 +459,10 @@ func describeTrail(ctx context.Context, api DescribeTrailsAPI, cfg settings.Conf
 }
 
 // pickTrail returns the management account's trail named in cfg from list.
-// The name is matched here rather than trusted to the request's filter.
+// The name is matched here rather than trusted to the request's filter. The
+// ARN's account is the management account's also when the list comes from
+// the security account: the management account owns the organization trails
+// a delegated administrator manages.
 func pickTrail(list []cttypes.Trail, cfg settings.Config) *cttypes.Trail {
 	name := cfg.Services.CloudTrail.TrailName
 	for i, t := range list {
@@ -445,21 +514,22 @@ func planNew(cfg settings.Config) trailPlan {
 // and its fields, with the configuration.
 func planExisting(ctx context.Context, api CloudTrailAPI, cfg settings.Config, keyARN string, t *cttypes.Trail) (trailPlan, error) {
 	name := cfg.Services.CloudTrail.TrailName
+	id := trailID(cfg)
 	tp := trailPlan{update: trailDiff(t, cfg, keyARN)}
 
-	sel, err := api.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(name)})
+	sel, err := api.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(id)})
 	if err != nil {
 		return tp, awsclient.Classify("read the event selectors of "+name, err)
 	}
 	tp.selectors = len(sel.EventSelectors) > 0 || !sameSelectors(sel.AdvancedEventSelectors, DesiredEventSelectors(cfg))
 
-	ins, err := insightTypes(ctx, api, name)
+	ins, err := insightTypes(ctx, api, id)
 	if err != nil {
 		return tp, err
 	}
 	tp.insights = !slices.Equal(ins, desiredInsightTypes(cfg))
 
-	st, err := api.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(name)})
+	st, err := api.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(id)})
 	if err != nil {
 		return tp, awsclient.Classify("read the status of "+name, err)
 	}
@@ -564,6 +634,7 @@ func desiredInsightSelectors(cfg settings.Config) []cttypes.InsightSelector {
 // read again and converged instead, once.
 func applyTrail(ctx context.Context, api CloudTrailAPI, cfg settings.Config, keyARN string, tp trailPlan, retryExisting bool) ([]workflow.Action, error) {
 	name := cfg.Services.CloudTrail.TrailName
+	id := trailID(cfg)
 	group, role := desiredCWL(cfg)
 	if tp.create {
 		in := &cloudtrail.CreateTrailInput{
@@ -605,7 +676,7 @@ func applyTrail(ctx context.Context, api CloudTrailAPI, cfg settings.Config, key
 	}
 	if len(tp.update) > 0 {
 		_, err := api.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{
-			Name:                       aws.String(name),
+			Name:                       aws.String(id),
 			S3BucketName:               aws.String(BucketName(cfg)),
 			IsOrganizationTrail:        aws.Bool(true),
 			IsMultiRegionTrail:         aws.Bool(true),
@@ -620,19 +691,19 @@ func applyTrail(ctx context.Context, api CloudTrailAPI, cfg settings.Config, key
 		}
 	}
 	if tp.selectors {
-		_, err := api.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: aws.String(name), AdvancedEventSelectors: DesiredEventSelectors(cfg)})
+		_, err := api.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: aws.String(id), AdvancedEventSelectors: DesiredEventSelectors(cfg)})
 		if err != nil {
 			return nil, awsclient.Classify("put the event selectors of "+name, err)
 		}
 	}
 	if tp.insights {
-		_, err := api.PutInsightSelectors(ctx, &cloudtrail.PutInsightSelectorsInput{TrailName: aws.String(name), InsightSelectors: desiredInsightSelectors(cfg)})
+		_, err := api.PutInsightSelectors(ctx, &cloudtrail.PutInsightSelectorsInput{TrailName: aws.String(id), InsightSelectors: desiredInsightSelectors(cfg)})
 		if err != nil {
 			return nil, awsclient.Classify("put the Insights selectors of "+name, err)
 		}
 	}
 	if tp.startLogging {
-		if _, err := api.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(name)}); err != nil {
+		if _, err := api.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(id)}); err != nil {
 			return nil, awsclient.Classify("start logging on "+name, err)
 		}
 	}

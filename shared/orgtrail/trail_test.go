@@ -56,6 +56,14 @@ type fakeAWS struct {
 	// onErr runs when an injected error for the named operation is returned.
 	onErr map[string]func()
 	calls []string
+	// seq records every CloudTrail call, reads included, as "<account>
+	// <region> <operation>", by the account and region of the client it went
+	// through; ids are the trail names or ARNs the calls on the trail gave.
+	seq []string
+	ids []string
+	// The inputs of the last CreateTrail and UpdateTrail.
+	created *cloudtrail.CreateTrailInput
+	updated *cloudtrail.UpdateTrailInput
 }
 
 func newFake() *fakeAWS {
@@ -85,12 +93,93 @@ func (f *fakeAWS) call(op string) error {
 	return f.injected(op)
 }
 
+// deps gives the step a CloudTrail client per account and region, each
+// recording its calls in f.seq under its own account and region.
 func (f *fakeAWS) deps() Deps {
 	return Deps{
-		CloudTrail: f, KMS: f, S3: f, Orgs: f,
-		TrailsIn:     func(string) DescribeTrailsAPI { return f },
+		KMS: f, S3: f, Orgs: f,
+		CloudTrail:   func(account, region string) CloudTrailAPI { return fakeCT{f, account, region} },
 		MemberTrails: func(account string) DescribeTrailsAPI { return memberAPI{f, account} },
 	}
+}
+
+// fakeCT is the CloudTrail client of one account and region.
+type fakeCT struct {
+	f               *fakeAWS
+	account, region string
+}
+
+func (c fakeCT) record(op, id string) {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	c.f.seq = append(c.f.seq, c.account+" "+c.region+" "+op)
+	if id != "" {
+		c.f.ids = append(c.f.ids, id)
+	}
+}
+
+// callsIn returns the CloudTrail operations made through account's clients.
+func (f *fakeAWS) callsIn(account string) []string {
+	var out []string
+	for _, c := range f.seq {
+		parts := strings.Fields(c)
+		if parts[0] == account {
+			out = append(out, parts[2])
+		}
+	}
+	return out
+}
+
+func (c fakeCT) DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTrailsInput, o ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error) {
+	c.record("DescribeTrails", "")
+	return c.f.DescribeTrails(ctx, in, o...)
+}
+
+func (c fakeCT) CreateTrail(ctx context.Context, in *cloudtrail.CreateTrailInput, o ...func(*cloudtrail.Options)) (*cloudtrail.CreateTrailOutput, error) {
+	c.record("CreateTrail", "")
+	c.f.created = in
+	return c.f.CreateTrail(ctx, in, o...)
+}
+
+func (c fakeCT) UpdateTrail(ctx context.Context, in *cloudtrail.UpdateTrailInput, o ...func(*cloudtrail.Options)) (*cloudtrail.UpdateTrailOutput, error) {
+	c.record("UpdateTrail", aws.ToString(in.Name))
+	c.f.updated = in
+	return c.f.UpdateTrail(ctx, in, o...)
+}
+
+func (c fakeCT) GetTrailStatus(ctx context.Context, in *cloudtrail.GetTrailStatusInput, o ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error) {
+	c.record("GetTrailStatus", aws.ToString(in.Name))
+	return c.f.GetTrailStatus(ctx, in, o...)
+}
+
+func (c fakeCT) StartLogging(ctx context.Context, in *cloudtrail.StartLoggingInput, o ...func(*cloudtrail.Options)) (*cloudtrail.StartLoggingOutput, error) {
+	c.record("StartLogging", aws.ToString(in.Name))
+	return c.f.StartLogging(ctx, in, o...)
+}
+
+func (c fakeCT) GetEventSelectors(ctx context.Context, in *cloudtrail.GetEventSelectorsInput, o ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error) {
+	c.record("GetEventSelectors", aws.ToString(in.TrailName))
+	return c.f.GetEventSelectors(ctx, in, o...)
+}
+
+func (c fakeCT) PutEventSelectors(ctx context.Context, in *cloudtrail.PutEventSelectorsInput, o ...func(*cloudtrail.Options)) (*cloudtrail.PutEventSelectorsOutput, error) {
+	c.record("PutEventSelectors", aws.ToString(in.TrailName))
+	return c.f.PutEventSelectors(ctx, in, o...)
+}
+
+func (c fakeCT) GetInsightSelectors(ctx context.Context, in *cloudtrail.GetInsightSelectorsInput, o ...func(*cloudtrail.Options)) (*cloudtrail.GetInsightSelectorsOutput, error) {
+	c.record("GetInsightSelectors", aws.ToString(in.TrailName))
+	return c.f.GetInsightSelectors(ctx, in, o...)
+}
+
+func (c fakeCT) PutInsightSelectors(ctx context.Context, in *cloudtrail.PutInsightSelectorsInput, o ...func(*cloudtrail.Options)) (*cloudtrail.PutInsightSelectorsOutput, error) {
+	c.record("PutInsightSelectors", aws.ToString(in.TrailName))
+	return c.f.PutInsightSelectors(ctx, in, o...)
+}
+
+func (c fakeCT) RegisterOrganizationDelegatedAdmin(ctx context.Context, in *cloudtrail.RegisterOrganizationDelegatedAdminInput, o ...func(*cloudtrail.Options)) (*cloudtrail.RegisterOrganizationDelegatedAdminOutput, error) {
+	c.record("RegisterOrganizationDelegatedAdmin", "")
+	return c.f.RegisterOrganizationDelegatedAdmin(ctx, in, o...)
 }
 
 func (f *fakeAWS) DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTrailsInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error) {
@@ -308,6 +397,9 @@ func TestFakeApplyThenRerun(t *testing.T) {
 	}
 	if !res.Changed {
 		t.Error("first apply reports no change")
+	}
+	if a := f.callsIn(fSecurity); len(a) != 0 || !slices.Contains(f.callsIn(fMgmt), "CreateTrail") {
+		t.Errorf("managed from the management account: CloudTrail calls %v", f.seq)
 	}
 	f.calls = nil
 	res, err = fakeRun(t, f, cfg, workflow.ModeApply)
@@ -616,5 +708,213 @@ func TestFakeSkipped(t *testing.T) {
 				t.Errorf("a skipped step made calls %v", f.calls)
 			}
 		})
+	}
+}
+
+// Managed from the security account.
+
+const (
+	fSecurityManaged = "services: {cloudtrail: {delegatedAdmin: true, manageFrom: security, insights: true, cloudWatchLogs: {enabled: true}}}"
+	fTrailARN        = "arn:aws:cloudtrail:eu-west-1:" + fMgmt + ":trail/" + settings.DefaultTrailName
+	fSecGroupARN     = "arn:aws:logs:eu-west-1:" + fSecurity + ":log-group:/orgbaseline/cloudtrail:*"
+	fSecRoleARN      = "arn:aws:iam::" + fSecurity + ":role/orgbaseline-cloudtrail-to-logs"
+)
+
+// trailOps are the CloudTrail operations on the organization trail.
+var trailOps = []string{"DescribeTrails", "CreateTrail", "UpdateTrail", "GetEventSelectors", "PutEventSelectors",
+	"GetInsightSelectors", "PutInsightSelectors", "GetTrailStatus", "StartLogging"}
+
+// outcomeOf returns the outcome in region with an action calling call.
+func outcomeOf(t *testing.T, res workflow.StepResult, region, call string) workflow.Outcome {
+	t.Helper()
+	for _, o := range res.Outcomes {
+		if o.Region == region && slices.ContainsFunc(o.Actions, func(a workflow.Action) bool { return a.Call == call }) {
+			return o
+		}
+	}
+	t.Fatalf("no outcome in %s with %s: %+v", region, call, res.Outcomes)
+	return workflow.Outcome{}
+}
+
+// The first apply registers the security account from the management
+// account, then creates the trail from the security account with the
+// security account's log group and role; a re-run changes nothing.
+func TestFakeManagedFromSecurityApplyThenRerun(t *testing.T) {
+	f := newFake()
+	cfg := config(t, fSecurityManaged)
+	res, err := fakeRun(t, f, cfg, workflow.ModeApply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := []string{"PutBucketEncryption", "RegisterOrganizationDelegatedAdmin", "CreateTrail", "PutEventSelectors", "PutInsightSelectors", "StartLogging"}, f.calls; !reflect.DeepEqual(e, a) {
+		t.Errorf("calls:\nexpect %v\ngot    %v", e, a)
+	}
+	if e, a := []string{"RegisterOrganizationDelegatedAdmin"}, f.callsIn(fMgmt); !reflect.DeepEqual(e, a) {
+		t.Errorf("CloudTrail calls in the management account: expect %v, got %v", e, a)
+	}
+	sec := f.callsIn(fSecurity)
+	for _, op := range sec {
+		if !slices.Contains(trailOps, op) {
+			t.Errorf("the security account called %s", op)
+		}
+	}
+	for _, op := range []string{"DescribeTrails", "CreateTrail", "PutEventSelectors", "PutInsightSelectors", "StartLogging"} {
+		if !slices.Contains(sec, op) {
+			t.Errorf("no %s from the security account: %v", op, sec)
+		}
+	}
+	if len(f.seq) == 0 || f.seq[0] != fMgmt+" eu-west-1 RegisterOrganizationDelegatedAdmin" {
+		t.Errorf("the delegated administrator is not registered before the trail's calls: %v", f.seq)
+	}
+	if f.created == nil || aws.ToString(f.created.CloudWatchLogsLogGroupArn) != fSecGroupARN || aws.ToString(f.created.CloudWatchLogsRoleArn) != fSecRoleARN {
+		t.Errorf("CreateTrail: expect log group %s and role %s, got %+v", fSecGroupARN, fSecRoleARN, f.created)
+	}
+	if aws.ToString(f.created.Name) != settings.DefaultTrailName {
+		t.Errorf("CreateTrail names %s, want the trail name", aws.ToString(f.created.Name))
+	}
+	for _, id := range f.ids {
+		if id != fTrailARN {
+			t.Errorf("a call from the security account names the trail %s, want its ARN %s", id, fTrailARN)
+		}
+	}
+	if o := outcomeOf(t, res, "eu-west-1", CallCreateTrail); o.Account != fSecurity {
+		t.Errorf("trail outcome in account %s, want %s", o.Account, fSecurity)
+	}
+	if o := outcomeOf(t, res, workflow.RegionGlobal, CallRegisterAdmin); o.Account != fMgmt {
+		t.Errorf("registration outcome in account %s, want %s", o.Account, fMgmt)
+	}
+
+	f.calls, f.seq, f.ids = nil, nil, nil
+	res, err = fakeRun(t, f, cfg, workflow.ModeApply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 0 || res.Changed {
+		t.Errorf("re-run made calls %v (changed %v)", f.calls, res.Changed)
+	}
+	if a := f.callsIn(fMgmt); len(a) != 0 {
+		t.Errorf("re-run called CloudTrail in the management account: %v", a)
+	}
+	if !slices.Contains(f.callsIn(fSecurity), "DescribeTrails") {
+		t.Errorf("re-run did not read the trail from the security account: %v", f.seq)
+	}
+}
+
+// In plan, before the security account is the delegated administrator,
+// nothing is read from it and the trail's actions are planned.
+func TestFakeManagedFromSecurityPlanBeforeRegistration(t *testing.T) {
+	f := newFake()
+	res, err := fakeRun(t, f, config(t, fSecurityManaged), workflow.ModePlan)
+	if err != nil {
+		t.Fatalf("plan before registration: %v", err)
+	}
+	if len(f.calls) != 0 || len(f.seq) != 0 {
+		t.Errorf("plan made calls %v, CloudTrail calls %v", f.calls, f.seq)
+	}
+	o := outcomeOf(t, res, "eu-west-1", CallCreateTrail)
+	var calls []string
+	for _, a := range o.Actions {
+		calls = append(calls, a.Call)
+	}
+	if e := []string{CallCreateTrail, CallPutEventSelectors, CallPutInsightSelectors, CallStartLogging}; !reflect.DeepEqual(e, calls) || o.Account != fSecurity {
+		t.Errorf("trail actions: expect %v in %s, got %v in %s", e, fSecurity, calls, o.Account)
+	}
+	outcomeOf(t, res, workflow.RegionGlobal, CallRegisterAdmin)
+	if !slices.ContainsFunc(res.Warnings, func(w string) bool {
+		return strings.Contains(w, "delegated administrator") && strings.Contains(w, fSecurity)
+	}) {
+		t.Errorf("no warning about the plan before registration: %v", res.Warnings)
+	}
+}
+
+// A trail managed from the management account, switched to the security
+// account: one UpdateTrail from the security account moves the delivery to
+// the security account's log group and role.
+func TestFakeSwitchToSecurityMovesLogDelivery(t *testing.T) {
+	f := newFake()
+	if _, err := fakeRun(t, f, config(t, "services: {cloudtrail: {delegatedAdmin: true, insights: true, cloudWatchLogs: {enabled: true}}}"), workflow.ModeApply); err != nil {
+		t.Fatal(err)
+	}
+	if e, a := "arn:aws:logs:eu-west-1:"+fMgmt+":log-group:/orgbaseline/cloudtrail:*", aws.ToString(f.trail.CloudWatchLogsLogGroupArn); e != a {
+		t.Fatalf("managed from the management account: expect log group %s, got %s", e, a)
+	}
+	if a := f.callsIn(fSecurity); len(a) != 0 {
+		t.Errorf("managed from the management account, the security account called %v", a)
+	}
+	f.calls, f.seq, f.ids = nil, nil, nil
+	res, err := fakeRun(t, f, config(t, fSecurityManaged), workflow.ModeApply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := []string{"UpdateTrail"}, f.calls; !reflect.DeepEqual(e, a) {
+		t.Errorf("calls: expect %v, got %v", e, a)
+	}
+	if a := f.callsIn(fMgmt); len(a) != 0 {
+		t.Errorf("CloudTrail calls in the management account: %v", a)
+	}
+	if f.updated == nil || aws.ToString(f.updated.Name) != fTrailARN || aws.ToString(f.updated.CloudWatchLogsLogGroupArn) != fSecGroupARN || aws.ToString(f.updated.CloudWatchLogsRoleArn) != fSecRoleARN {
+		t.Errorf("UpdateTrail: expect %s with %s and %s, got %+v", fTrailARN, fSecGroupARN, fSecRoleARN, f.updated)
+	}
+	o := outcomeOf(t, res, "eu-west-1", CallUpdateTrail)
+	if e, a := settings.DefaultTrailName+": "+FieldCloudWatchLogsLogGroupArn+", "+FieldCloudWatchLogsRoleArn, o.Actions[0].Target; e != a {
+		t.Errorf("update: expect %q, got %q", e, a)
+	}
+}
+
+// Both rollbacks act through the security account, in every region they
+// read, when the trail is managed from there.
+func TestFakeManagedFromSecurityRollbacks(t *testing.T) {
+	f := newFake()
+	cfg := config(t, fSecurityManaged)
+	cfg.Regions.Names = []string{"eu-west-1", "us-east-1"}
+	if _, err := fakeRun(t, f, cfg, workflow.ModeApply); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	f.calls, f.seq, f.ids = nil, nil, nil
+	res, err := RollbackCloudWatchLogs(ctx, f.deps(), cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := []string{"UpdateTrail"}, f.calls; !reflect.DeepEqual(e, a) {
+		t.Errorf("CloudWatch Logs rollback calls: expect %v, got %v", e, a)
+	}
+	if f.trail.CloudWatchLogsLogGroupArn != nil || f.trail.CloudWatchLogsRoleArn != nil {
+		t.Errorf("CloudWatch Logs delivery still set: %+v", f.trail)
+	}
+	if o := outcomeOf(t, res, "eu-west-1", CallUpdateTrail); o.Account != fSecurity {
+		t.Errorf("rollback outcome in %s, want %s", o.Account, fSecurity)
+	}
+	if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, workflow.SecurityStackName) }) {
+		t.Errorf("the warning does not name the security stack: %v", res.Warnings)
+	}
+
+	f.calls = nil
+	res, err = RollbackEncryption(ctx, f.deps(), cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := []string{"UpdateTrail", "PutBucketEncryption"}, f.calls; !reflect.DeepEqual(e, a) {
+		t.Errorf("calls: expect %v, got %v", e, a)
+	}
+	if f.trail.KmsKeyId != nil || f.sse != s3types.ServerSideEncryptionAes256 {
+		t.Errorf("encryption not rolled back: key %v, bucket %s", aws.ToString(f.trail.KmsKeyId), f.sse)
+	}
+	for _, o := range res.Outcomes {
+		if o.Status == workflow.StatusFailed {
+			t.Errorf("failed outcome: %+v", o)
+		}
+	}
+	if !slices.Contains(f.seq, fSecurity+" us-east-1 DescribeTrails") {
+		t.Errorf("the trail was not verified from the security account in us-east-1: %v", f.seq)
+	}
+	if a := f.callsIn(fMgmt); len(a) != 0 {
+		t.Errorf("the rollbacks called CloudTrail in the management account: %v", a)
+	}
+	for _, id := range f.ids {
+		if id != fTrailARN {
+			t.Errorf("a rollback call names the trail %s, want %s", id, fTrailARN)
+		}
 	}
 }

@@ -32,6 +32,13 @@ const (
 	DefaultPublishFrequency  = "FIFTEEN_MINUTES"
 )
 
+// Values of services.cloudtrail.manageFrom: the account whose credentials
+// make the organization trail's CloudTrail calls.
+const (
+	ManageFromManagement = "management"
+	ManageFromSecurity   = "security"
+)
+
 // Config is the whole configuration.
 type Config struct {
 	// Accounts are the three accounts the baseline is built around.
@@ -88,6 +95,13 @@ type CloudTrailOptions struct {
 	// DelegatedAdmin registers the security account as CloudTrail delegated
 	// administrator (cloudtrail:RegisterOrganizationDelegatedAdmin).
 	DelegatedAdmin bool `yaml:"delegatedAdmin" json:"delegatedAdmin"`
+	// ManageFrom is the account the organization trail is managed from:
+	// ManageFromManagement (default) or ManageFromSecurity, the CloudTrail
+	// delegated administrator, which needs DelegatedAdmin. The trail's
+	// CloudWatch Logs log group and delivery role live in that account:
+	// CloudTrail takes the role only from a caller that may pass it
+	// (iam:PassRole), and a principal passes only roles of its own account.
+	ManageFrom string `yaml:"manageFrom" json:"manageFrom"`
 	// KMSEncryption encrypts the trail's log files with the security
 	// account's key (default true). Off, the trail has no key and the bucket
 	// uses SSE-S3 — what `orgbaseline rollback trail-encryption` does once.
@@ -104,6 +118,10 @@ type CloudTrailOptions struct {
 	// Insights records API call-rate and error-rate Insights events.
 	Insights bool `yaml:"insights" json:"insights"`
 }
+
+// ManagedFromSecurity reports whether the trail is managed from the
+// security account.
+func (o CloudTrailOptions) ManagedFromSecurity() bool { return o.ManageFrom == ManageFromSecurity }
 
 // Encrypted reports whether the trail is to be encrypted with the key.
 func (o CloudTrailOptions) Encrypted() bool { return o.KMSEncryption == nil || *o.KMSEncryption }
@@ -234,6 +252,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Services.CloudTrail.TrailName == "" {
 		c.Services.CloudTrail.TrailName = DefaultTrailName
+	}
+	if c.Services.CloudTrail.ManageFrom == "" {
+		c.Services.CloudTrail.ManageFrom = ManageFromManagement
 	}
 	if c.Services.CloudTrail.KMSEncryption == nil {
 		c.Services.CloudTrail.KMSEncryption = ptr(true)

@@ -33,6 +33,9 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	if e, a := []string{"cloudtrail", "config", "guardduty", "securityhub", "accessanalyzer", "health"}, c.EnabledServices(); !reflect.DeepEqual(e, a) {
 		t.Errorf("enabled services: expect %v, got %v", e, a)
 	}
+	if e, a := ManageFromManagement, c.Services.CloudTrail.ManageFrom; e != a || c.Services.CloudTrail.ManagedFromSecurity() {
+		t.Errorf("manageFrom: expect %q, got %q", e, a)
+	}
 	if c.Enabled(ServiceDetective) {
 		t.Error("detective is enabled by default; it needs 48 hours of GuardDuty first")
 	}
@@ -76,6 +79,7 @@ homeRegion: mars-north-1
 regions: [us-east-1, atlantis-1, us-east-1]
 executionRoleName: "bad role"
 services:
+  cloudtrail: {manageFrom: security}
   guardduty:
     findingPublishingFrequency: HOURLY
   nonsense: {enabled: true}
@@ -100,6 +104,7 @@ findings:
 		"findings.severityThreshold 11 is out of range: want 0 to 10",
 		"organizationId is missing",
 		`findings.emailSubscriptions[0] "not-an-address" is not an e-mail address`,
+		"services.cloudtrail.manageFrom is security, which needs services.cloudtrail.delegatedAdmin: true",
 	}
 	msg := err.Error()
 	for _, w := range want {
@@ -142,6 +147,8 @@ func TestLoadRules(t *testing.T) {
 		{"empty file", valid, "", "the file is empty"},
 		{"bad organization ID", "organizationId: o-a1b2c3d4e5", "organizationId: 123", `organizationId "123" is not an organization ID`},
 		{"trail retention", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {retentionDays: -5}}", "retentionDays -5"},
+		{"manageFrom security without delegatedAdmin", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {manageFrom: security}}", "manageFrom is security, which needs services.cloudtrail.delegatedAdmin: true"},
+		{"manageFrom unknown", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {manageFrom: audit, delegatedAdmin: true}}", `services.cloudtrail.manageFrom "audit": want management or security`},
 		{"log group retention", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {cloudWatchLogs: {retentionDays: 100}}}", "is not a CloudWatch Logs retention period"},
 	}
 	for _, tt := range tests {
@@ -155,6 +162,25 @@ func TestLoadRules(t *testing.T) {
 				t.Errorf("expect error containing %q, got %v", tt.want, err)
 			}
 		})
+	}
+}
+
+func TestManageFromSecurity(t *testing.T) {
+	src := strings.Replace(valid, "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {manageFrom: security, delegatedAdmin: true}}", 1)
+	c, err := Load("t.yaml", strings.NewReader(src))
+	if err != nil {
+		t.Fatalf("manageFrom security with delegatedAdmin: %v", err)
+	}
+	if e, a := ManageFromSecurity, c.Services.CloudTrail.ManageFrom; e != a || !c.Services.CloudTrail.ManagedFromSecurity() {
+		t.Errorf("manageFrom: expect %q, got %q", e, a)
+	}
+	s, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode("env", s)
+	if err != nil || back.Services.CloudTrail.ManageFrom != ManageFromSecurity {
+		t.Errorf("round trip: %+v, %v", back.Services.CloudTrail, err)
 	}
 }
 

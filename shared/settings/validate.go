@@ -93,6 +93,12 @@ func (c Config) problems() []string {
 	if !trailNamePattern.MatchString(c.Services.CloudTrail.TrailName) {
 		add("services.cloudtrail.trailName %q is not a valid trail name (3-128 letters, digits, '.', '_' or '-')", c.Services.CloudTrail.TrailName)
 	}
+	switch ct := c.Services.CloudTrail; {
+	case ct.ManageFrom != ManageFromManagement && ct.ManageFrom != ManageFromSecurity:
+		add("services.cloudtrail.manageFrom %q: want %s or %s", ct.ManageFrom, ManageFromManagement, ManageFromSecurity)
+	case ct.ManageFrom == ManageFromSecurity && !ct.DelegatedAdmin:
+		add("services.cloudtrail.manageFrom is %s, which needs services.cloudtrail.delegatedAdmin: true: only the CloudTrail delegated administrator may manage the organization trail from the security account", ManageFromSecurity)
+	}
 	if d := c.Services.CloudTrail.RetentionDays; d < 1 || d > 36500 {
 		add("services.cloudtrail.retentionDays %d: want 1 to 36500 days", d)
 	}
