@@ -44,10 +44,11 @@ type Report struct {
 	Cause string `json:"cause,omitempty"`
 }
 
-// executionOutput is the state machine's output: its input plus the results.
+// executionOutput is the state machine's output: its input plus the results,
+// each a StepResult or, from a Map state, an array of them.
 type executionOutput struct {
-	Mode    workflow.Mode                  `json:"mode"`
-	Results map[string]workflow.StepResult `json:"results"`
+	Mode    workflow.Mode              `json:"mode"`
+	Results map[string]json.RawMessage `json:"results"`
 }
 
 // FromExecution builds the report of an execution that ended with status,
@@ -60,8 +61,18 @@ func FromExecution(mode workflow.Mode, status string, output []byte, errName, ca
 			return r, fmt.Errorf("read the execution output: %w", err)
 		}
 		for _, spec := range workflow.Steps {
-			if res, ok := out.Results[spec.ResultKey]; ok {
-				r.add(res)
+			for _, key := range spec.ResultKeys() {
+				raw, ok := out.Results[key]
+				if !ok {
+					continue
+				}
+				results, err := decodeResults(raw)
+				if err != nil {
+					return r, fmt.Errorf("read the result of %s: %w", key, err)
+				}
+				for _, res := range results {
+					r.add(res)
+				}
 			}
 		}
 		return r, nil
@@ -69,6 +80,19 @@ func FromExecution(mode workflow.Mode, status string, output []byte, errName, ca
 	r.Error, r.Cause = errName, cause
 	r.Rows = append(r.Rows, Row{Account: "-", Region: "-", Service: "-", Step: "-", Status: string(workflow.StatusFailed), Reason: FailureText(errName, cause)})
 	return r, nil
+}
+
+// decodeResults reads one StepResult or an array of them.
+func decodeResults(raw json.RawMessage) ([]workflow.StepResult, error) {
+	var many []workflow.StepResult
+	if err := json.Unmarshal(raw, &many); err == nil {
+		return many, nil
+	}
+	var one workflow.StepResult
+	if err := json.Unmarshal(raw, &one); err != nil {
+		return nil, err
+	}
+	return []workflow.StepResult{one}, nil
 }
 
 // FromResults builds the report of steps run outside a state machine (the

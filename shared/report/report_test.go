@@ -74,3 +74,28 @@ func TestFailedExecution(t *testing.T) {
 		t.Errorf("expect %q, got %q", e, a)
 	}
 }
+
+// A Map state's results are an array of step results.
+func TestMapResults(t *testing.T) {
+	one := func(region string, status workflow.Status) workflow.StepResult {
+		return workflow.StepResult{Step: "guardduty-admin", Mode: workflow.ModeApply, Outcomes: []workflow.Outcome{{Account: "111111111111", Region: region, Service: "guardduty", Status: status}}}
+	}
+	out, err := json.Marshal(map[string]any{"mode": "apply", "results": map[string]any{
+		"guardDutyAdminHomeRegion":   one("eu-west-1", workflow.StatusChanged),
+		"guardDutyAdminOtherRegions": []workflow.StepResult{one("us-east-1", workflow.StatusChanged), one("eu-central-1", workflow.StatusUnchanged)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := FromExecution(workflow.ModeApply, "SUCCEEDED", out, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var regions []string
+	for _, r := range rep.Rows {
+		regions = append(regions, r.Region+":"+r.Status)
+	}
+	if e, a := "eu-west-1:changed us-east-1:changed eu-central-1:unchanged", strings.Join(regions, " "); e != a {
+		t.Errorf("rows: expect %s, got %s", e, a)
+	}
+}

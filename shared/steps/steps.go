@@ -6,15 +6,19 @@ package steps
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/orgprereq"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/targets"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 var builders = map[string]lambdamain.Builder{
 	workflow.StepOrgPrerequisites.Name: orgprereq.Build,
 	workflow.StepOrgTrail.Name:         orgtrail.Build,
+	workflow.StepOrgTargets.Name:       targets.Build,
+	workflow.StepGuardDutyAdmin.Name:   guardduty.BuildAdmin,
 }
 
 // Lookup returns the spec and builder of the step called name.

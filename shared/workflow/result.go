@@ -27,6 +27,14 @@ type Input struct {
 	Regions  []string `json:"regions,omitempty"`
 }
 
+// Item is the input of one iteration of a fan-out (a Map state): the
+// execution's input and the region or account the iteration covers.
+type Item struct {
+	Input   Input  `json:"input"`
+	Region  string `json:"region,omitempty"`
+	Account string `json:"account,omitempty"`
+}
+
 // Validate checks the mode and returns a TerminalError for bad input.
 func (in Input) Validate() error {
 	switch in.Mode {

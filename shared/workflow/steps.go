@@ -15,6 +15,19 @@ const (
 	StateMachineArnOutput = "BaselineStateMachineArn"
 )
 
+// Shape says how the state machine calls a step.
+type Shape string
+
+const (
+	// ShapeOnce: one Task with the whole execution input (Input).
+	ShapeOnce Shape = ""
+	// ShapeHomeThenOtherRegions: one Task for the home region, then a Map
+	// over the other regions of the run, each iteration with an Item. Some
+	// services fail when switched on in many regions at once before the
+	// home region is done (GuardDuty's delegated administrator).
+	ShapeHomeThenOtherRegions Shape = "home-then-other-regions"
+)
+
 // StepSpec describes one step Lambda: what infra deploys and what the state
 // machine calls. Its IAM actions are the step's whole permission set in the
 // management account (least privilege, one list per function).
@@ -31,6 +44,29 @@ type StepSpec struct {
 	Description string
 	// Actions are the IAM actions the step calls in the management account.
 	Actions []string
+	// Shape is how the state machine calls the step.
+	Shape Shape
+	// MaxConcurrency caps the iterations of its Map state, from the
+	// service's API limits.
+	MaxConcurrency int
+}
+
+// States returns the names of the states that run the step: State, or for
+// ShapeHomeThenOtherRegions the home Task and the Map.
+func (s StepSpec) States() []string {
+	if s.Shape == ShapeHomeThenOtherRegions {
+		return []string{s.State + "HomeRegion", s.State + "OtherRegions"}
+	}
+	return []string{s.State}
+}
+
+// ResultKeys returns where the step's results are stored, under $.results:
+// one StepResult per key, or for a Map an array of them.
+func (s StepSpec) ResultKeys() []string {
+	if s.Shape == ShapeHomeThenOtherRegions {
+		return []string{s.ResultKey + "HomeRegion", s.ResultKey + "OtherRegions"}
+	}
+	return []string{s.ResultKey}
 }
 
 // StepOrgPrerequisites checks the organization and enables trusted access and
@@ -74,10 +110,48 @@ var StepOrgTrail = StepSpec{
 		"organizations:ListDelegatedAdministrators",
 		"iam:GetRole",
 		"iam:CreateServiceLinkedRole",
-		// Handing the CloudWatch Logs delivery role to CloudTrail.
+		// Handing the CloudWatch Logs delivery role to CloudTrail (unneeded
+		// when the trail is managed from the security account: see
+		// baseline.UnneededActions).
 		"iam:PassRole",
 	},
 }
 
+// StepOrgTargets resolves the regions and accounts the run covers; the state
+// machine fans out over its result.
+var StepOrgTargets = StepSpec{
+	Name:        "org-targets",
+	State:       "OrgTargets",
+	ResultKey:   "orgTargets",
+	Description: "orgbaseline: the regions and ACTIVE accounts a run covers",
+	Actions: []string{
+		"account:ListRegions",
+		"organizations:ListAccounts",
+		"sts:GetCallerIdentity",
+	},
+}
+
+// StepGuardDutyAdmin makes the security account GuardDuty's delegated
+// administrator, in the home region alone and then in the other regions.
+var StepGuardDutyAdmin = StepSpec{
+	Name:        "guardduty-admin",
+	State:       "GuardDutyAdmin",
+	ResultKey:   "guardDutyAdmin",
+	Description: "orgbaseline: GuardDuty delegated administrator, per region",
+	Actions: []string{
+		"guardduty:ListOrganizationAdminAccounts",
+		"guardduty:EnableOrganizationAdminAccount",
+		// What EnableOrganizationAdminAccount does in Organizations for the caller.
+		"organizations:DescribeOrganization",
+		"organizations:EnableAWSServiceAccess",
+		"organizations:ListAWSServiceAccessForOrganization",
+		"organizations:ListDelegatedAdministrators",
+		"organizations:RegisterDelegatedAdministrator",
+	},
+	Shape: ShapeHomeThenOtherRegions,
+	// Organizations-backed and known to fail when many regions go at once.
+	MaxConcurrency: 3,
+}
+
 // Steps lists every step, in the order the state machine runs them.
-var Steps = []StepSpec{StepOrgPrerequisites, StepOrgTrail}
+var Steps = []StepSpec{StepOrgPrerequisites, StepOrgTrail, StepOrgTargets, StepGuardDutyAdmin}

@@ -1,0 +1,156 @@
+// Package guardduty switches on GuardDuty across the organization. This file
+// is the guardduty-admin step: the security account as GuardDuty's delegated
+// administrator, one region per invocation. The state machine runs it for the
+// home region alone first, then for the other regions in a Map: enabling
+// the administrator in many regions at once, before the first is done, is
+// known to fail.
+//
+// From the management account, per region: guardduty:ListOrganizationAdminAccounts,
+// then guardduty:EnableOrganizationAdminAccount when the security account is
+// not the administrator (it also registers the Organizations delegated
+// administrator). The same administrator already there is success; another
+// one is a conflict, reported with both IDs and never replaced; one being
+// disabled is not ready yet.
+package guardduty
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// CallEnableAdmin is the action the step takes.
+const CallEnableAdmin = "guardduty:EnableOrganizationAdminAccount"
+
+// AdminAPI is the part of the GuardDuty client the step uses, in one region.
+type AdminAPI interface {
+	guardduty.ListOrganizationAdminAccountsAPIClient
+	EnableOrganizationAdminAccount(ctx context.Context, in *guardduty.EnableOrganizationAdminAccountInput, optFns ...func(*guardduty.Options)) (*guardduty.EnableOrganizationAdminAccountOutput, error)
+}
+
+var _ AdminAPI = (*guardduty.Client)(nil)
+
+// EnableAdmin makes the security account GuardDuty's delegated administrator
+// in one region.
+func EnableAdmin(ctx context.Context, api AdminAPI, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
+	in := item.Input
+	res := workflow.StepResult{Step: workflow.StepGuardDutyAdmin.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
+	out := workflow.Outcome{Account: cfg.Accounts.Management, Region: item.Region, Service: settings.ServiceGuardDuty}
+	switch {
+	case item.Region == "":
+		out.Region, out.Status, out.Reason = "-", workflow.StatusSkipped, "the home region is not part of this run"
+	case !cfg.Enabled(settings.ServiceGuardDuty):
+		out.Status, out.Reason = workflow.StatusSkipped, "guardduty is disabled in the configuration"
+	case !in.WantsService(settings.ServiceGuardDuty):
+		out.Status, out.Reason = workflow.StatusSkipped, "guardduty is not in the services filter"
+	}
+	if out.Status != "" {
+		res.Add(out)
+		return res, nil
+	}
+
+	admins, err := listAdmins(ctx, api)
+	if notOffered(err) {
+		out.Status, out.Reason = workflow.StatusSkipped, "GuardDuty is not offered in "+item.Region
+		res.Add(out)
+		return res, nil
+	}
+	if err != nil {
+		return res, awsclient.Classify("list GuardDuty administrators in "+item.Region, err)
+	}
+	security := cfg.Accounts.Security
+	switch status, ok := admins[security]; {
+	case ok && status == gdtypes.AdminStatusEnabled:
+		res.Add(out)
+		return res, nil
+	case ok && status == gdtypes.AdminStatusDisableInProgress:
+		return res, &workflow.NotReadyError{Op: "GuardDuty administrator in " + item.Region, Err: fmt.Errorf("%s is being disabled as administrator; enabling it again must wait", security)}
+	case len(admins) > 0:
+		return res, conflict(item.Region, others(admins, security), security)
+	}
+
+	out.Actions = []workflow.Action{{Call: CallEnableAdmin, Target: security}}
+	if in.Mode == workflow.ModeApply {
+		_, err := api.EnableOrganizationAdminAccount(ctx, &guardduty.EnableOrganizationAdminAccountInput{AdminAccountId: aws.String(security)})
+		if err != nil {
+			if !alreadyAdmin(err) {
+				return res, awsclient.Classify("enable the GuardDuty administrator in "+item.Region, err)
+			}
+			// Another run got there first: success only if a fresh read
+			// shows the security account.
+			again, lerr := listAdmins(ctx, api)
+			if lerr != nil {
+				return res, awsclient.Classify("list GuardDuty administrators in "+item.Region, lerr)
+			}
+			if _, ok := again[security]; !ok {
+				return res, conflict(item.Region, others(again, security), security)
+			}
+			out.Actions = nil
+		} else {
+			log.InfoContext(ctx, "enabled the GuardDuty delegated administrator", "region", item.Region, "account", security)
+		}
+	}
+	res.Add(out)
+	return res, nil
+}
+
+func listAdmins(ctx context.Context, api AdminAPI) (map[string]gdtypes.AdminStatus, error) {
+	admins := map[string]gdtypes.AdminStatus{}
+	pages := guardduty.NewListOrganizationAdminAccountsPaginator(api, &guardduty.ListOrganizationAdminAccountsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.AdminAccounts {
+			admins[aws.ToString(a.AdminAccountId)] = a.AdminStatus
+		}
+	}
+	return admins, nil
+}
+
+func others(admins map[string]gdtypes.AdminStatus, security string) string {
+	var ids []string
+	for id := range admins {
+		if id != security {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
+}
+
+func conflict(region, found, wanted string) error {
+	return &workflow.ConflictError{Conflicts: []workflow.Conflict{{
+		Service: settings.ServiceGuardDuty, Resource: "delegated administrator in " + region,
+		Found: found, Wanted: wanted,
+		Hint: "orgbaseline never replaces a delegated administrator; disable it yourself or set accounts.security to it",
+	}}}
+}
+
+// alreadyAdmin: GuardDuty answers BadRequestException when the account is
+// already the administrator.
+func alreadyAdmin(err error) bool {
+	var br *gdtypes.BadRequestException
+	return errors.As(err, &br) && strings.Contains(strings.ToLower(br.ErrorMessage()), "already")
+}
+
+// notOffered reports whether err says GuardDuty has no endpoint in the
+// region: a name that does not resolve.
+func notOffered(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}

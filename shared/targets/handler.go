@@ -1,0 +1,40 @@
+package targets
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/logging"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// Handler is the org-targets step Lambda.
+type Handler struct {
+	Settings settings.Config
+	Deps     Deps
+	Log      *slog.Logger
+}
+
+// Build wires the handler from the Lambda's dependencies.
+func Build(_ context.Context, d lambdamain.Deps) (any, error) {
+	h := &Handler{Settings: d.Settings, Deps: NewDeps(d.AWS, d.Settings), Log: d.Log}
+	return h.Handle, nil
+}
+
+// Handle runs the step. Its error, if any, is one of the named workflow
+// errors at the top level.
+func (h *Handler) Handle(ctx context.Context, in workflow.Input) (Result, error) {
+	if err := in.Validate(); err != nil {
+		return Result{}, err
+	}
+	log := logging.Where(h.Log, h.Settings.Accounts.Management, workflow.RegionGlobal, ServiceName)
+	res, err := Run(ctx, h.Deps, h.Settings, in, log)
+	if err != nil {
+		err = workflow.Unwrapped(err)
+		log.ErrorContext(ctx, "step failed", "error", err.Error())
+		return Result{}, err
+	}
+	return res, nil
+}

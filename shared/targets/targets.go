@@ -1,0 +1,258 @@
+// Package targets decides where a run works: which regions and which
+// accounts, and which are skipped and why. It is the org-targets step; the
+// state machine fans out over its result (Map states over the regions and
+// accounts it returns), so no later step loops over regions itself.
+//
+//   - Regions: the configured list, or with `regions: discover` every region
+//     the management account has enabled (account:ListRegions, ENABLED and
+//     ENABLED_BY_DEFAULT). Each candidate is then checked with an STS call to
+//     its regional endpoint: a region that is not opted in rejects the
+//     credentials (InvalidClientTokenId), and is skipped and reported — never
+//     a failure of the run. The --regions filter narrows the set.
+//   - Accounts: organizations:ListAccounts, read once per run. Only ACTIVE
+//     accounts are worked on; SUSPENDED and PENDING_CLOSURE ones are skipped
+//     and reported. The --accounts filter narrows the set; an ID that is not
+//     in the organization is reported.
+package targets
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/account"
+	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// ServiceName is the report's service column for the targets' outcomes.
+const ServiceName = "targets"
+
+// RegionCheckConcurrency bounds the regional STS checks in flight.
+const RegionCheckConcurrency = 8
+
+// CallerIdentityAPI is the STS call that tells whether a region is enabled.
+type CallerIdentityAPI interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+var _ CallerIdentityAPI = (*sts.Client)(nil)
+
+// Deps are the clients the step uses.
+type Deps struct {
+	Regions  account.ListRegionsAPIClient
+	Accounts organizations.ListAccountsAPIClient
+	// STSIn returns an STS client for a regional endpoint.
+	STSIn func(region string) CallerIdentityAPI
+}
+
+var (
+	_ account.ListRegionsAPIClient        = (*account.Client)(nil)
+	_ organizations.ListAccountsAPIClient = (*organizations.Client)(nil)
+)
+
+// NewDeps makes the clients from the management account's configuration.
+func NewDeps(base aws.Config, cfg settings.Config) Deps {
+	return Deps{
+		Regions:  account.NewFromConfig(awsclient.WithRegion(base, cfg.HomeRegion)),
+		Accounts: organizations.NewFromConfig(awsclient.WithRegion(base, awsclient.OrganizationsRegion)),
+		STSIn: func(region string) CallerIdentityAPI {
+			return sts.NewFromConfig(awsclient.WithRegion(base, region))
+		},
+	}
+}
+
+// Result is the step's result: the usual outcomes (the skipped regions and
+// accounts) plus what the state machine fans out over.
+type Result struct {
+	workflow.StepResult
+	// HomeRegion is the configured home region, or "" when the run does not
+	// cover it (the state machine reads it, so it is always present).
+	HomeRegion string `json:"homeRegion"`
+	// Regions are the regions to work in, the home region first.
+	Regions []string `json:"regions"`
+	// OtherRegions are Regions without the home region.
+	OtherRegions []string `json:"otherRegions"`
+	// Accounts are the ACTIVE accounts to work on, the management account
+	// first.
+	Accounts []string `json:"accounts"`
+}
+
+// Run resolves the regions and accounts of a run.
+func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, log *slog.Logger) (Result, error) {
+	res := Result{StepResult: workflow.StepResult{Step: workflow.StepOrgTargets.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}},
+		Regions: []string{}, OtherRegions: []string{}, Accounts: []string{}}
+	regions, err := resolveRegions(ctx, d, cfg, in, &res.StepResult)
+	if err != nil {
+		return res, err
+	}
+	for _, r := range regions {
+		if r == cfg.HomeRegion {
+			res.HomeRegion = r
+		} else {
+			res.OtherRegions = append(res.OtherRegions, r)
+		}
+	}
+	if res.HomeRegion != "" {
+		res.Regions = append(res.Regions, res.HomeRegion)
+	}
+	res.Regions = append(res.Regions, res.OtherRegions...)
+
+	if res.Accounts, err = resolveAccounts(ctx, d.Accounts, cfg, in, &res.StepResult); err != nil {
+		return res, err
+	}
+	log.InfoContext(ctx, "targets", "regions", len(res.Regions), "accounts", len(res.Accounts), "skipped", len(res.Outcomes))
+	return res, nil
+}
+
+func skip(res *workflow.StepResult, account, region, reason string) {
+	res.Add(workflow.Outcome{Account: account, Region: region, Service: ServiceName, Status: workflow.StatusSkipped, Reason: reason})
+}
+
+// resolveRegions returns the enabled regions of the run, in configuration
+// order (discovered ones sorted), reporting the others as skipped.
+func resolveRegions(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, res *workflow.StepResult) ([]string, error) {
+	mgmt := cfg.Accounts.Management
+	candidates := cfg.Regions.Names
+	if cfg.Regions.Discover {
+		var err error
+		if candidates, err = discover(ctx, d.Regions); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range in.Regions {
+		if !slices.Contains(candidates, r) {
+			skip(res, mgmt, r, "not a region of the run: not in the configuration's regions, or not enabled in the account")
+		}
+	}
+	var wanted []string
+	for _, r := range candidates {
+		if in.WantsRegion(r) {
+			wanted = append(wanted, r)
+		}
+	}
+
+	// Check each region's STS endpoint, a few at a time.
+	type check struct {
+		enabled bool
+		err     error
+	}
+	results := make([]check, len(wanted))
+	sem := make(chan struct{}, RegionCheckConcurrency)
+	var wg sync.WaitGroup
+	for i, r := range wanted {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			_, err := d.STSIn(r).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			switch code := awsclient.ErrorCode(err); {
+			case err == nil:
+				results[i] = check{enabled: true}
+			case code == "InvalidClientTokenId" || code == "UnrecognizedClientException":
+				results[i] = check{enabled: false}
+			default:
+				results[i] = check{err: awsclient.Classify("check region "+r, err)}
+			}
+		}()
+	}
+	wg.Wait()
+	var enabled []string
+	for i, r := range wanted {
+		switch c := results[i]; {
+		case c.err != nil:
+			return nil, c.err
+		case c.enabled:
+			enabled = append(enabled, r)
+		default:
+			skip(res, mgmt, r, "region not enabled (opted out) for the management account")
+		}
+	}
+	return enabled, nil
+}
+
+// discover lists the regions the account has enabled.
+func discover(ctx context.Context, api account.ListRegionsAPIClient) ([]string, error) {
+	var out []string
+	pages := account.NewListRegionsPaginator(api, &account.ListRegionsInput{
+		RegionOptStatusContains: []accounttypes.RegionOptStatus{accounttypes.RegionOptStatusEnabled, accounttypes.RegionOptStatusEnabledByDefault},
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, awsclient.Classify("discover the enabled regions (account:ListRegions)", err)
+		}
+		for _, r := range page.Regions {
+			name := aws.ToString(r.RegionName)
+			if settings.KnownRegion(name) {
+				out = append(out, name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// resolveAccounts returns the ACTIVE accounts of the run, the management
+// account first, reporting the others as skipped.
+func resolveAccounts(ctx context.Context, api organizations.ListAccountsAPIClient, cfg settings.Config, in workflow.Input, res *workflow.StepResult) ([]string, error) {
+	found := map[string]bool{}
+	var active []string
+	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, awsclient.Classify("list the organization's accounts", err)
+		}
+		for _, a := range page.Accounts {
+			id := aws.ToString(a.Id)
+			found[id] = true
+			if !in.WantsAccount(id) {
+				continue
+			}
+			if state := accountState(a); state != string(orgtypes.AccountStateActive) {
+				skip(res, id, workflow.RegionGlobal, fmt.Sprintf("account is %s", state))
+				continue
+			}
+			active = append(active, id)
+		}
+	}
+	for _, id := range in.Accounts {
+		if !found[id] {
+			skip(res, id, workflow.RegionGlobal, "not an account of the organization")
+		}
+	}
+	// The management account first, then the others in ID order.
+	slices.SortFunc(active, func(a, b string) int {
+		switch {
+		case a == cfg.Accounts.Management:
+			return -1
+		case b == cfg.Accounts.Management:
+			return 1
+		case a < b:
+			return -1
+		case a > b:
+			return 1
+		}
+		return 0
+	})
+	return active, nil
+}
+
+// accountState reads State, falling back to the older Status field.
+func accountState(a orgtypes.Account) string {
+	if a.State != "" {
+		return string(a.State)
+	}
+	return string(a.Status) // the field older responses carry
+}
