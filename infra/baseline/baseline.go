@@ -186,6 +186,20 @@ func validate(props *BaselineProps) (BaselineProps, string) {
 		if len(s.Actions) == 0 {
 			add("step %s: Actions is empty: list the IAM actions the step calls", s.Name)
 		}
+		if s.Shape == workflow.ShapeHomeThenOtherRegions {
+			if !seen["name "+workflow.StepOrgTargets.Name] {
+				add("step %s fans out over the regions of step %s, which must come before it", s.Name, workflow.StepOrgTargets.Name)
+			}
+			if s.MaxConcurrency < 1 {
+				add("step %s: MaxConcurrency must be at least 1 for its Map state", s.Name)
+			}
+			for _, st := range s.States() {
+				if seen["state "+st] || slices.Contains(reserved, st) {
+					add("step %s: state %q is used elsewhere", s.Name, st)
+				}
+				seen["state "+st] = true
+			}
+		}
 		for _, problem := range scopeProblems(s, p.Config) {
 			add("step %s: %s", s.Name, problem)
 		}
@@ -350,6 +364,51 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 }
 
 // newStateMachine chains one Task per step and the end states.
+// newTask is the Lambda Task of a step: the function ARN as Resource, the
+// step's result at resultPath ("" keeps the result as the state's output),
+// the payload built from params (nil passes the state's input), and the
+// retries every step gets.
+func newTask(scope constructs.Construct, id string, step workflow.StepSpec, fn awslambda.IFunction, resultPath string, params *map[string]interface{}) tasks.LambdaInvoke {
+	props := &tasks.LambdaInvokeProps{
+		Comment:        jsii.String(step.Description),
+		LambdaFunction: fn,
+		// The Task's Resource is then the function ARN itself, and the
+		// step's return value is the Task's result.
+		PayloadResponseOnly: jsii.Bool(true),
+		// The Lambda service errors get the one retry below.
+		RetryOnServiceExceptions: jsii.Bool(false),
+		TaskTimeout:              sfn.Timeout_Duration(awscdk.Duration_Seconds(jsii.Number(taskTimeoutSeconds))),
+	}
+	if resultPath != "" {
+		props.ResultPath = jsii.String(resultPath)
+	}
+	if params != nil {
+		props.Payload = sfn.TaskInput_FromObject(params)
+	}
+	task := tasks.NewLambdaInvoke(scope, jsii.String(id), props)
+	task.AddRetry(&sfn.RetryProps{
+		Errors:         jsii.Strings(workflow.ErrNameRetryable),
+		Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
+		BackoffRate:    jsii.Number(2),
+		MaxAttempts:    jsii.Number(6),
+		JitterStrategy: sfn.JitterType_FULL,
+	})
+	task.AddRetry(&sfn.RetryProps{
+		Errors:      jsii.Strings(workflow.ErrNameNotReady),
+		Interval:    awscdk.Duration_Seconds(jsii.Number(15)),
+		BackoffRate: jsii.Number(1.5),
+		MaxAttempts: jsii.Number(12),
+	})
+	task.AddRetry(&sfn.RetryProps{
+		Errors:         jsii.Strings(LambdaServiceErrors...),
+		Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
+		BackoffRate:    jsii.Number(2),
+		MaxAttempts:    jsii.Number(6),
+		JitterStrategy: sfn.JitterType_FULL,
+	})
+	return task
+}
+
 func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns []awslambda.IFunction, key awskms.IKey) sfn.StateMachine {
 	endWithError := func(id, comment string) sfn.Fail {
 		return sfn.NewFail(scope, jsii.String(id), &sfn.FailProps{
@@ -365,50 +424,48 @@ func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns 
 	})
 
 	var chain sfn.Chain
-	for i, step := range steps {
-		task := tasks.NewLambdaInvoke(scope, jsii.String(step.State), &tasks.LambdaInvokeProps{
-			Comment:        jsii.String(step.Description),
-			LambdaFunction: fns[i],
-			// The Task's Resource is then the function ARN itself, and the
-			// step's return value is the Task's result.
-			PayloadResponseOnly: jsii.Bool(true),
-			// The Lambda service errors get the one retry below.
-			RetryOnServiceExceptions: jsii.Bool(false),
-			ResultPath:               jsii.String("$.results." + step.ResultKey),
-			TaskTimeout:              sfn.Timeout_Duration(awscdk.Duration_Seconds(jsii.Number(taskTimeoutSeconds))),
-		})
-		task.AddRetry(&sfn.RetryProps{
-			Errors:         jsii.Strings(workflow.ErrNameRetryable),
-			Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
-			BackoffRate:    jsii.Number(2),
-			MaxAttempts:    jsii.Number(6),
-			JitterStrategy: sfn.JitterType_FULL,
-		})
-		task.AddRetry(&sfn.RetryProps{
-			Errors:      jsii.Strings(workflow.ErrNameNotReady),
-			Interval:    awscdk.Duration_Seconds(jsii.Number(15)),
-			BackoffRate: jsii.Number(1.5),
-			MaxAttempts: jsii.Number(12),
-		})
-		task.AddRetry(&sfn.RetryProps{
-			Errors:         jsii.Strings(LambdaServiceErrors...),
-			Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
-			BackoffRate:    jsii.Number(2),
-			MaxAttempts:    jsii.Number(6),
-			JitterStrategy: sfn.JitterType_FULL,
-		})
-		task.AddCatch(conflict, &sfn.CatchProps{
-			Errors:     jsii.Strings(workflow.ErrNameConflict),
-			ResultPath: jsii.String(ErrorResultPath),
-		})
-		task.AddCatch(failed, &sfn.CatchProps{
-			Errors:     jsii.Strings(*sfn.Errors_ALL()),
-			ResultPath: jsii.String(ErrorResultPath),
-		})
+	add := func(s sfn.IChainable) {
 		if chain == nil {
-			chain = sfn.Chain_Start(task)
+			chain = sfn.Chain_Start(s)
 		} else {
-			chain = chain.Next(task)
+			chain = chain.Next(s)
+		}
+	}
+	catch := func(add func(handler sfn.IChainable, props *sfn.CatchProps)) {
+		add(conflict, &sfn.CatchProps{Errors: jsii.Strings(workflow.ErrNameConflict), ResultPath: jsii.String(ErrorResultPath)})
+		add(failed, &sfn.CatchProps{Errors: jsii.Strings(*sfn.Errors_ALL()), ResultPath: jsii.String(ErrorResultPath)})
+	}
+	targets := "$.results." + workflow.StepOrgTargets.ResultKey
+	for i, step := range steps {
+		switch step.Shape {
+		case workflow.ShapeHomeThenOtherRegions:
+			// The home region alone first, then a Map over the others.
+			// Each invocation gets a workflow.Item: the execution input and
+			// its region.
+			states, keys := step.States(), step.ResultKeys()
+			home := newTask(scope, states[0], step, fns[i], "$.results."+keys[0], &map[string]interface{}{
+				"input.$":  "$$.Execution.Input",
+				"region.$": targets + ".homeRegion",
+			})
+			catch(func(h sfn.IChainable, p *sfn.CatchProps) { home.AddCatch(h, p) })
+			others := sfn.NewMap(scope, jsii.String(states[1]), &sfn.MapProps{
+				Comment:   jsii.String(step.Description + " (the regions other than the home region)"),
+				ItemsPath: jsii.String(targets + ".otherRegions"),
+				ItemSelector: &map[string]interface{}{
+					"input.$":  "$$.Execution.Input",
+					"region.$": "$$.Map.Item.Value",
+				},
+				MaxConcurrency: jsii.Number(step.MaxConcurrency),
+				ResultPath:     jsii.String("$.results." + keys[1]),
+			})
+			others.ItemProcessor(newTask(scope, step.State, step, fns[i], "", nil), nil)
+			catch(func(h sfn.IChainable, p *sfn.CatchProps) { others.AddCatch(h, p) })
+			add(home)
+			add(others)
+		default:
+			task := newTask(scope, step.State, step, fns[i], "$.results."+step.ResultKey, nil)
+			catch(func(h sfn.IChainable, p *sfn.CatchProps) { task.AddCatch(h, p) })
+			add(task)
 		}
 	}
 	chain = chain.Next(done)

@@ -676,8 +676,12 @@ func TestStateMachineDefinition(t *testing.T) {
 	if got := def["TimeoutSeconds"]; got != 7200.0 {
 		t.Errorf("TimeoutSeconds = %v, want 7200", got)
 	}
-	if got, want := len(states), len(workflow.Steps)+3; got != want {
-		t.Errorf("%d states, want one per step and Conflict, Failed, Done (%d)", got, want)
+	want := 3
+	for _, step := range workflow.Steps {
+		want += len(step.States())
+	}
+	if got := len(states); got != want {
+		t.Errorf("%d states, want the steps' states and Conflict, Failed, Done (%d)", got, want)
 	}
 
 	wantRetry := []any{
@@ -694,6 +698,9 @@ func TestStateMachineDefinition(t *testing.T) {
 	}
 
 	for i, step := range workflow.Steps {
+		if step.Shape != workflow.ShapeOnce {
+			continue // TestStateMachineFanOut
+		}
 		t.Run(step.State, func(t *testing.T) {
 			s, ok := states[step.State].(map[string]any)
 			if !ok {
@@ -727,7 +734,7 @@ func TestStateMachineDefinition(t *testing.T) {
 			}
 			next := baseline.StateDone
 			if i+1 < len(workflow.Steps) {
-				next = workflow.Steps[i+1].State
+				next = workflow.Steps[i+1].States()[0]
 			}
 			if s["Next"] != next {
 				t.Errorf("Next = %v, want %s", s["Next"], next)
@@ -763,12 +770,14 @@ func TestStateMachineChain(t *testing.T) {
 		}
 	}
 	slices.Sort(tasks)
-	if want := []string{"OrgPrerequisites", "OrgTrail"}; !slices.Equal(tasks, want) {
+	if want := []string{"GuardDutyAdminHomeRegion", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
 		t.Errorf("Task states %v, want %v", tasks, want)
 	}
 	for _, tt := range []struct{ state, next, resultPath, step string }{
 		{"OrgPrerequisites", "OrgTrail", "$.results.orgPrerequisites", "org-prerequisites"},
-		{"OrgTrail", baseline.StateDone, "$.results.orgTrail", "org-trail"},
+		{"OrgTrail", "OrgTargets", "$.results.orgTrail", "org-trail"},
+		{"OrgTargets", "GuardDutyAdminHomeRegion", "$.results.orgTargets", "org-targets"},
+		{"GuardDutyAdminHomeRegion", "GuardDutyAdminOtherRegions", "$.results.guardDutyAdminHomeRegion", "guardduty-admin"},
 	} {
 		st, _ := states[tt.state].(map[string]any)
 		if st["Next"] != tt.next {
@@ -780,6 +789,61 @@ func TestStateMachineChain(t *testing.T) {
 		if got, want := st["Resource"], fakeArn(functionID(t, a, tt.step)); got != want {
 			t.Errorf("%s: Resource = %v, want the %s function %s", tt.state, got, tt.step, want)
 		}
+	}
+}
+
+// TestStateMachineFanOut pins the fan-out of GuardDuty's delegated
+// administrator: the home region alone, then a Map over the other regions
+// of the org-targets result, each iteration given the execution input and
+// its region; a failed iteration is caught like any step's error.
+func TestStateMachineFanOut(t *testing.T) {
+	a := build(t)
+	def := definition(t, a)
+	states, _ := def["States"].(map[string]any)
+	fn := fakeArn(functionID(t, a, "guardduty-admin"))
+	wantCatch := []any{
+		map[string]any{"ErrorEquals": []any{workflow.ErrNameConflict}, "ResultPath": "$.error", "Next": baseline.StateConflict},
+		map[string]any{"ErrorEquals": []any{"States.ALL"}, "ResultPath": "$.error", "Next": baseline.StateFailed},
+	}
+
+	home, _ := states["GuardDutyAdminHomeRegion"].(map[string]any)
+	if e, a := (map[string]any{"input.$": "$$.Execution.Input", "region.$": "$.results.orgTargets.homeRegion"}), home["Parameters"]; !reflect.DeepEqual(e, a) {
+		t.Errorf("home Parameters: expect %v, got %v", e, a)
+	}
+	if home["Resource"] != fn || home["Next"] != "GuardDutyAdminOtherRegions" || !reflect.DeepEqual(home["Catch"], wantCatch) {
+		t.Errorf("home task: %v", home)
+	}
+	if r, _ := home["Retry"].([]any); len(r) != 3 {
+		t.Errorf("home task retries: %v", home["Retry"])
+	}
+
+	m, _ := states["GuardDutyAdminOtherRegions"].(map[string]any)
+	for k, want := range map[string]any{
+		"Type":           "Map",
+		"ItemsPath":      "$.results.orgTargets.otherRegions",
+		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
+		"MaxConcurrency": float64(workflow.StepGuardDutyAdmin.MaxConcurrency),
+		"ResultPath":     "$.results.guardDutyAdminOtherRegions",
+		"Next":           baseline.StateDone,
+		"Catch":          wantCatch,
+	} {
+		if !reflect.DeepEqual(m[k], want) {
+			t.Errorf("Map %s: expect %v, got %v", k, want, m[k])
+		}
+	}
+	proc, _ := m["ItemProcessor"].(map[string]any)
+	inner, _ := proc["States"].(map[string]any)["GuardDutyAdmin"].(map[string]any)
+	if proc["StartAt"] != "GuardDutyAdmin" || inner["Resource"] != fn || inner["End"] != true {
+		t.Errorf("Map iteration: %v", proc)
+	}
+	if _, ok := inner["ResultPath"]; ok {
+		t.Errorf("the iteration's output is the step's result, got ResultPath %v", inner["ResultPath"])
+	}
+	if r, _ := inner["Retry"].([]any); len(r) != 3 {
+		t.Errorf("iteration retries: %v", inner["Retry"])
+	}
+	if _, ok := inner["Catch"]; ok {
+		t.Error("errors of an iteration are caught on the Map, not inside it")
 	}
 }
 
