@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -302,6 +303,21 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		}
 		if len(rep.Warnings) == 0 || !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "management account") }) {
 			t.Errorf("the preflight warnings are missing: %v", rep.Warnings)
+		}
+		// GuardDuty's delegated administrator, home region and the other one.
+		for _, region := range []string{"us-east-1", "eu-west-1"} {
+			if !slices.ContainsFunc(rep.Rows, func(r report.Row) bool {
+				return r.Step == "guardduty-admin" && r.Region == region && r.Status == "changed"
+			}) {
+				t.Errorf("no changed guardduty-admin row for %s: %+v", region, rep.Rows)
+			}
+			out, err := guardduty.NewFromConfig(awsclient.WithRegion(awsCfg, region)).ListOrganizationAdminAccounts(context.Background(), &guardduty.ListOrganizationAdminAccountsInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.AdminAccounts) != 1 || aws.ToString(out.AdminAccounts[0].AdminAccountId) != org.Security {
+				t.Errorf("GuardDuty administrators in %s: %+v", region, out.AdminAccounts)
+			}
 		}
 	})
 

@@ -57,6 +57,11 @@ type Env struct {
 // Main runs the command line args (without the program name) and returns
 // the exit status.
 func Main(args []string) int {
+	if len(args) >= 2 && args[0] == "dev" && args[1] == "lambda-runtime" {
+		// A step process: it runs until the Lambda runtime loop ends, and
+		// SIGTERM must end it at once, as on Lambda; no signal handling here.
+		return Run(context.Background(), args, Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, args, Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})

@@ -98,9 +98,12 @@ func (s *LambdaService) Close() error {
 		pools = append(pools, p)
 	}
 	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, p := range pools {
-		p.close()
+		wg.Add(1)
+		go func() { defer wg.Done(); p.close() }()
 	}
+	wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return s.srv.Shutdown(ctx)
@@ -355,15 +358,21 @@ func (p *fnPool) close() {
 	p.mu.Lock()
 	ws := append([]*worker{}, p.workers...)
 	p.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, w := range ws {
-		w.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-w.exited:
-		case <-time.After(2 * time.Second):
-			w.cmd.Process.Kill()
-			<-w.exited
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-w.exited:
+			case <-time.After(2 * time.Second):
+				w.cmd.Process.Kill()
+				<-w.exited
+			}
+		}()
 	}
+	wg.Wait()
 }
 
 const runtimePrefix = "/2018-06-01/runtime/"
