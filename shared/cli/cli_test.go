@@ -285,3 +285,28 @@ func TestProgressCaughtStateIsNotOK(t *testing.T) {
 		t.Errorf("progress:\n%s", out)
 	}
 }
+
+func TestDeployAndRollbackRefuseBadInputWithoutCalls(t *testing.T) {
+	calls := countingEndpoint(t)
+	bad := writeFile(t, "homeRegion: nowhere\n")
+	example := filepath.Join("..", "..", "orgbaseline.example.yaml")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"deploy", "--config", example}, "cdk deploy --all"},
+		{[]string{"deploy", "--local", "--config", bad}, `homeRegion "nowhere"`},
+		{[]string{"deploy", "--local", "--config", example, "--output", "xml"}, `--output "xml"`},
+		{[]string{"rollback"}, "trail-encryption"},
+		{[]string{"rollback", "everything"}, `unknown rollback "everything"`},
+		{[]string{"rollback", "trail-encryption", "--config", bad}, `homeRegion "nowhere"`},
+	} {
+		code, _, stderr := runCLI(t, tt.args...)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr does not mention %q:\n%s", tt.args, code, tt.want, stderr)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("%d AWS calls were made with bad input", n)
+	}
+}

@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/localdeploy"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/report"
-	"github.com/orgbaseline/orgbaseline/shared/settings"
-	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 // deploy is `orgbaseline deploy --local`: the local stand-in for
@@ -17,9 +14,7 @@ import (
 func deploy(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("deploy", env)
 	local := fs.Bool("local", false, "create the stacks' resources in the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL), with SDK calls")
-	plan := fs.Bool("plan", false, "report what would change; change nothing")
-	configPath := fs.String("config", defaultConfigFile, "configuration `file`")
-	output := fs.String("output", "table", "report format: table or json")
+	flags := addRunFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -27,33 +22,22 @@ func deploy(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline deploy: on AWS, deploy the stacks with `cdk deploy --all` (see README); `orgbaseline deploy --local` stands in for it on an emulator")
 		return ExitUsage
 	}
-	if *output != "table" && *output != "json" {
-		fmt.Fprintf(env.Stderr, "orgbaseline deploy: --output %q: want table or json\nnothing was called.\n", *output)
+	cfg, mode, ok := flags.load("deploy", env)
+	if !ok {
 		return ExitUsage
-	}
-	cfg, err := settings.LoadFile(*configPath)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		fmt.Fprintln(env.Stderr, "nothing was called.")
-		return ExitUsage
-	}
-	mode := workflow.ModeApply
-	if *plan {
-		mode = workflow.ModePlan
 	}
 	fmt.Fprintf(env.Stderr, "orgbaseline deploy --local (%s): the log-archive and security stacks' resources, with SDK calls\n", mode)
-	awsCfg, err := awsclient.Load(ctx)
+	awsCfg, accounts, err := connect(ctx, cfg, "orgbaseline-local-deploy")
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
 		return ExitFailed
 	}
-	accounts := awsclient.NewAccounts(awsCfg, cfg.Accounts.Management, cfg.ExecutionRoleName, "orgbaseline-local-deploy")
 	res, err := localdeploy.Deploy(ctx, cfg, awsCfg, accounts, mode, logging.New(env.Stderr, localdeploy.StepName))
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
 		return ExitFailed
 	}
-	return writeReport(report.FromResults(mode, res), *output, env)
+	return writeReport(report.FromResults(mode, res), *flags.output, env)
 }
 
 // writeReport prints rep and returns the exit status it calls for.

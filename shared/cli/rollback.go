@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -53,37 +52,24 @@ func rollback(ctx context.Context, args []string, env Env) int {
 		return ExitUsage
 	}
 	fs := newFlagSet("rollback "+args[0], env)
-	plan := fs.Bool("plan", false, "report what would change; change nothing")
-	configPath := fs.String("config", defaultConfigFile, "configuration `file`")
-	output := fs.String("output", "table", "report format: table or json")
+	flags := addRunFlags(fs)
 	if code, ok := parseFlags(fs, args[1:]); !ok {
 		return code
 	}
-	if *output != "table" && *output != "json" {
-		fmt.Fprintf(env.Stderr, "orgbaseline rollback: --output %q: want table or json\nnothing was called.\n", *output)
+	cfg, mode, ok := flags.load("rollback", env)
+	if !ok {
 		return ExitUsage
-	}
-	cfg, err := settings.LoadFile(*configPath)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		fmt.Fprintln(env.Stderr, "nothing was called.")
-		return ExitUsage
-	}
-	mode := workflow.ModeApply
-	if *plan {
-		mode = workflow.ModePlan
 	}
 	fmt.Fprintf(env.Stderr, "orgbaseline rollback %s (%s): %s\n", args[0], mode, rb.what)
-	awsCfg, err := awsclient.Load(ctx)
+	awsCfg, accounts, err := connect(ctx, cfg, "orgbaseline-rollback")
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "orgbaseline rollback:", err)
 		return ExitFailed
 	}
-	accounts := awsclient.NewAccounts(awsCfg, cfg.Accounts.Management, cfg.ExecutionRoleName, "orgbaseline-rollback")
-	res, err := rb.run(ctx, orgtrail.NewDeps(awsCfg, accounts, cfg), cfg, *plan)
+	res, err := rb.run(ctx, orgtrail.NewDeps(awsCfg, accounts, cfg), cfg, mode == workflow.ModePlan)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "orgbaseline rollback:", err)
 		return ExitFailed
 	}
-	return writeReport(report.FromResults(mode, res), *output, env)
+	return writeReport(report.FromResults(mode, res), *flags.output, env)
 }

@@ -71,3 +71,27 @@ func Run(step workflow.StepSpec, build Builder) {
 	logging.Default(step.Name).Error("init failed", "error", err.Error())
 	os.Exit(1)
 }
+
+// Handle runs one invocation of a step: it checks the input, runs run, logs
+// how it ended, and returns run's error as the named workflow error at the
+// top level — a Go Lambda reports the error's type name, and the state
+// machine's Retry and Catch match on it.
+func Handle[R any](ctx context.Context, in workflow.Input, log *slog.Logger, run func(context.Context, *slog.Logger) (R, error)) (R, error) {
+	var zero R
+	if err := in.Validate(); err != nil {
+		return zero, err
+	}
+	log = log.With("mode", string(in.Mode))
+	res, err := run(ctx, log)
+	if err != nil {
+		err = workflow.Unwrapped(err)
+		log.ErrorContext(ctx, "step failed", "error", err.Error())
+		return zero, err
+	}
+	var attrs []any
+	if s, ok := any(res).(interface{ LogAttrs() []any }); ok {
+		attrs = s.LogAttrs()
+	}
+	log.InfoContext(ctx, "step done", attrs...)
+	return res, nil
+}

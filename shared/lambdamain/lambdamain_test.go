@@ -2,7 +2,11 @@ package lambdamain
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -50,5 +54,36 @@ func TestSetupRefusesMiswiring(t *testing.T) {
 	t.Setenv(settings.EnvVar, "")
 	if _, err := Setup(context.Background(), workflow.StepOrgPrerequisites); err == nil || !strings.Contains(err.Error(), settings.EnvVar) {
 		t.Errorf("expect a settings error, got %v", err)
+	}
+}
+
+func TestHandle(t *testing.T) {
+	var logs strings.Builder
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	ctx := context.Background()
+
+	// A wrapped named error reaches the top level, as the state machine needs it.
+	_, err := Handle(ctx, workflow.Input{Mode: workflow.ModeApply}, log, func(context.Context, *slog.Logger) (workflow.StepResult, error) {
+		return workflow.StepResult{}, fmt.Errorf("step: %w", &workflow.ConflictError{})
+	})
+	if e, a := workflow.ErrNameConflict, reflect.TypeOf(err).Elem().Name(); e != a {
+		t.Errorf("error type: expect %s, got %s", e, a)
+	}
+	// Bad input is refused before run.
+	ran := false
+	_, err = Handle(ctx, workflow.Input{Mode: "destroy"}, log, func(context.Context, *slog.Logger) (workflow.StepResult, error) {
+		ran = true
+		return workflow.StepResult{}, nil
+	})
+	var te *workflow.TerminalError
+	if !errors.As(err, &te) || ran {
+		t.Errorf("bad mode: ran=%v err=%v", ran, err)
+	}
+	// Success is logged with the result's summary.
+	res, err := Handle(ctx, workflow.Input{Mode: workflow.ModePlan}, log, func(context.Context, *slog.Logger) (workflow.StepResult, error) {
+		return workflow.StepResult{Changed: true}, nil
+	})
+	if err != nil || !res.Changed || !strings.Contains(logs.String(), `"msg":"step done","mode":"plan","changed":true`) {
+		t.Errorf("success: %+v %v\n%s", res, err, logs.String())
 	}
 }

@@ -26,16 +26,8 @@ func Build(_ context.Context, d lambdamain.Deps) (any, error) {
 // Handle runs the step. Its error, if any, is one of the named workflow
 // errors at the top level, so the state machine can match it.
 func (h *Handler) Handle(ctx context.Context, in workflow.Input) (workflow.StepResult, error) {
-	if err := in.Validate(); err != nil {
-		return workflow.StepResult{}, err
-	}
-	log := logging.Where(h.Log, h.Settings.Accounts.Management, h.Settings.HomeRegion, settings.ServiceCloudTrail).With("mode", string(in.Mode))
-	res, err := Run(ctx, h.Deps, h.Settings, in, log)
-	if err != nil {
-		err = workflow.Unwrapped(err)
-		log.ErrorContext(ctx, "step failed", "error", err.Error())
-		return workflow.StepResult{}, err
-	}
-	log.InfoContext(ctx, "step done", "changed", res.Changed, "outcomes", len(res.Outcomes), "warnings", len(res.Warnings))
-	return res, nil
+	log := logging.Where(h.Log, h.Settings.Accounts.Management, h.Settings.HomeRegion, settings.ServiceCloudTrail)
+	return lambdamain.Handle(ctx, in, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		return Run(ctx, h.Deps, h.Settings, in, log)
+	})
 }

@@ -26,15 +26,8 @@ func Build(_ context.Context, d lambdamain.Deps) (any, error) {
 // Handle runs the step. Its error, if any, is one of the named workflow
 // errors at the top level.
 func (h *Handler) Handle(ctx context.Context, in workflow.Input) (Result, error) {
-	if err := in.Validate(); err != nil {
-		return Result{}, err
-	}
 	log := logging.Where(h.Log, h.Settings.Accounts.Management, workflow.RegionGlobal, ServiceName)
-	res, err := Run(ctx, h.Deps, h.Settings, in, log)
-	if err != nil {
-		err = workflow.Unwrapped(err)
-		log.ErrorContext(ctx, "step failed", "error", err.Error())
-		return Result{}, err
-	}
-	return res, nil
+	return lambdamain.Handle(ctx, in, log, func(ctx context.Context, log *slog.Logger) (Result, error) {
+		return Run(ctx, h.Deps, h.Settings, in, log)
+	})
 }

@@ -129,3 +129,8 @@ func (r *StepResult) Add(o Outcome) {
 	}
 	r.Outcomes = append(r.Outcomes, o)
 }
+
+// LogAttrs summarizes the result for a log line.
+func (r StepResult) LogAttrs() []any {
+	return []any{"changed", r.Changed, "outcomes", len(r.Outcomes), "warnings", len(r.Warnings)}
+}
