@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
@@ -35,20 +36,55 @@ func clientsByRegion(base aws.Config) func(string) AdminAPI {
 // Handle runs the step for one region. Its error, if any, is one of the
 // named workflow errors at the top level.
 func (h *AdminHandler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
-	if err := item.Input.Validate(); err != nil {
-		return workflow.StepResult{}, err
+	log := logging.Where(h.Log, h.Settings.Accounts.Management, item.Region, settings.ServiceGuardDuty)
+	return lambdamain.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		var api AdminAPI
+		if item.Region != "" {
+			api = h.In(item.Region)
+		}
+		return EnableAdmin(ctx, api, h.Settings, item, log)
+	})
+}
+
+// OrgHandler is the guardduty-org step Lambda.
+type OrgHandler struct {
+	Settings settings.Config
+	// In returns the GuardDuty client of the security account in a region.
+	In func(region string) OrgAPI
+	// Accounts lists the organization's accounts, from the management
+	// account.
+	Accounts organizations.ListAccountsAPIClient
+	Log      *slog.Logger
+}
+
+// BuildOrg wires the guardduty-org handler from the Lambda's dependencies.
+func BuildOrg(_ context.Context, d lambdamain.Deps) (any, error) {
+	return NewOrgHandler(d.Settings, d.AWS, d.Accounts, d.Log).Handle, nil
+}
+
+// NewOrgHandler returns the guardduty-org handler: GuardDuty in the security
+// account through accounts, the organization's accounts listed with mgmt
+// (the management account's configuration).
+func NewOrgHandler(cfg settings.Config, mgmt aws.Config, accounts *awsclient.Accounts, log *slog.Logger) *OrgHandler {
+	return &OrgHandler{
+		Settings: cfg,
+		In: func(region string) OrgAPI {
+			return guardduty.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), region))
+		},
+		Accounts: organizations.NewFromConfig(awsclient.WithRegion(mgmt, awsclient.OrganizationsRegion)),
+		Log:      log,
 	}
-	log := logging.Where(h.Log, h.Settings.Accounts.Management, item.Region, settings.ServiceGuardDuty).With("mode", string(item.Input.Mode))
-	var api AdminAPI
-	if item.Region != "" {
-		api = h.In(item.Region)
-	}
-	res, err := EnableAdmin(ctx, api, h.Settings, item, log)
-	if err != nil {
-		err = workflow.Unwrapped(err)
-		log.ErrorContext(ctx, "step failed", "error", err.Error())
-		return workflow.StepResult{}, err
-	}
-	log.InfoContext(ctx, "step done", "changed", res.Changed)
-	return res, nil
+}
+
+// Handle runs the step for one region. Its error, if any, is one of the
+// named workflow errors at the top level.
+func (h *OrgHandler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
+	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceGuardDuty)
+	return lambdamain.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		d := OrgDeps{Accounts: h.Accounts}
+		if item.Region != "" {
+			d.GuardDuty = h.In(item.Region)
+		}
+		return ConfigureOrg(ctx, d, h.Settings, item, log)
+	})
 }

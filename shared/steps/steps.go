@@ -19,6 +19,7 @@ var builders = map[string]lambdamain.Builder{
 	workflow.StepOrgTrail.Name:         orgtrail.Build,
 	workflow.StepOrgTargets.Name:       targets.Build,
 	workflow.StepGuardDutyAdmin.Name:   guardduty.BuildAdmin,
+	workflow.StepGuardDutyOrg.Name:     guardduty.BuildOrg,
 }
 
 // Lookup returns the spec and builder of the step called name.

@@ -26,6 +26,9 @@ const (
 	// services fail when switched on in many regions at once before the
 	// home region is done (GuardDuty's delegated administrator).
 	ShapeHomeThenOtherRegions Shape = "home-then-other-regions"
+	// ShapeEachRegion: a Map over every region of the run, each iteration
+	// with an Item.
+	ShapeEachRegion Shape = "each-region"
 )
 
 // StepSpec describes one step Lambda: what infra deploys and what the state
@@ -54,8 +57,11 @@ type StepSpec struct {
 // States returns the names of the states that run the step: State, or for
 // ShapeHomeThenOtherRegions the home Task and the Map.
 func (s StepSpec) States() []string {
-	if s.Shape == ShapeHomeThenOtherRegions {
+	switch s.Shape {
+	case ShapeHomeThenOtherRegions:
 		return []string{s.State + "HomeRegion", s.State + "OtherRegions"}
+	case ShapeEachRegion:
+		return []string{s.State + "EachRegion"}
 	}
 	return []string{s.State}
 }
@@ -67,6 +73,25 @@ func (s StepSpec) ResultKeys() []string {
 		return []string{s.ResultKey + "HomeRegion", s.ResultKey + "OtherRegions"}
 	}
 	return []string{s.ResultKey}
+}
+
+// StepGuardDutyOrg configures GuardDuty from the delegated administrator in
+// each region: its detector, the organization configuration (auto-enable
+// and protection plans) and the existing accounts as members. The work in
+// the security account is done through the execution role; from the
+// management account it only lists the organization's accounts.
+var StepGuardDutyOrg = StepSpec{
+	Name:        "guardduty-org",
+	State:       "GuardDutyOrg",
+	ResultKey:   "guardDutyOrg",
+	Description: "orgbaseline: GuardDuty detector, organization configuration and members, per region, from the delegated administrator",
+	Actions: []string{
+		"organizations:ListAccounts",
+	},
+	Shape: ShapeEachRegion,
+	// Per region the calls go to one administrator account; a few regions
+	// at a time keep GuardDuty's per-account request rates in reach.
+	MaxConcurrency: 5,
 }
 
 // StepOrgPrerequisites checks the organization and enables trusted access and
@@ -154,4 +179,4 @@ var StepGuardDutyAdmin = StepSpec{
 }
 
 // Steps lists every step, in the order the state machine runs them.
-var Steps = []StepSpec{StepOrgPrerequisites, StepOrgTrail, StepOrgTargets, StepGuardDutyAdmin}
+var Steps = []StepSpec{StepOrgPrerequisites, StepOrgTrail, StepOrgTargets, StepGuardDutyAdmin, StepGuardDutyOrg}

@@ -1,0 +1,221 @@
+package guardduty
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// callRecorder records every API call made through a configuration, as
+// "Service:Operation".
+type callRecorder struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *callRecorder) option(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("guarddutyRecorder",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			r.mu.Lock()
+			r.calls = append(r.calls, awsmiddleware.GetServiceID(ctx)+":"+awsmiddleware.GetOperationName(ctx))
+			r.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
+// take returns the calls recorded since the last take, and all of them.
+func (r *callRecorder) take() (mutating, all []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	all, r.calls = r.calls, nil
+	for _, c := range all {
+		op := c[strings.Index(c, ":")+1:]
+		if op == "AssumeRole" || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "List") {
+			continue
+		}
+		mutating = append(mutating, c)
+	}
+	return mutating, all
+}
+
+func motoOrgSettings(t *testing.T, org motorig.Org) settings.Config {
+	t.Helper()
+	c, err := settings.Load("moto.yaml", strings.NewReader(fmt.Sprintf(`
+accounts: {management: %q, security: %q, logArchive: %q}
+organizationId: %s
+homeRegion: us-east-1
+regions: [us-east-1, eu-west-1]
+services:
+  guardduty:
+    findingPublishingFrequency: ONE_HOUR
+    features: {eksAuditLogs: true, runtimeMonitoring: true}
+`, org.Management, org.Security, org.LogArchive, org.ID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func detectorIDs(t *testing.T, api guardduty.ListDetectorsAPIClient) []string {
+	t.Helper()
+	out, err := api.ListDetectors(context.Background(), &guardduty.ListDetectorsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.DetectorIds
+}
+
+func TestMotoOrgConfigOneRegion(t *testing.T) {
+	mgmt, org := srv.SeedT(t)
+	cfg := motoOrgSettings(t, org)
+	rec := &callRecorder{}
+	mgmt.APIOptions = append(slices.Clone(mgmt.APIOptions), rec.option)
+	h := NewOrgHandler(cfg, mgmt, awsclient.NewAccounts(mgmt, org.Management, motorig.ExecutionRole, "test"), quiet)
+	ctx := context.Background()
+	const region = "eu-west-1"
+	sec := guardduty.NewFromConfig(awsclient.WithRegion(srv.AccountConfigT(t, org.Security), region))
+	item := func(mode workflow.Mode) workflow.Item {
+		return workflow.Item{Input: workflow.Input{Mode: mode}, Region: region}
+	}
+	var others []string
+	for _, a := range org.Accounts {
+		if a.ID != org.Security {
+			others = append(others, a.ID)
+		}
+	}
+	slices.Sort(others)
+
+	// Plan: every part planned, nothing made.
+	res, err := h.Handle(ctx, item(workflow.ModePlan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := []workflow.Status{workflow.StatusPlanned, workflow.StatusPlanned, workflow.StatusPlanned}, statuses(res); !reflect.DeepEqual(e, a) {
+		t.Fatalf("plan statuses: expect %v, got %v: %+v", e, a, res.Outcomes)
+	}
+	if e, a := (workflow.Action{Call: CallCreateMembers, Target: strings.Join(others, ",")}), res.Outcomes[2].Actions[0]; e != a {
+		t.Errorf("planned members: expect %v, got %v", e, a)
+	}
+	if mut, _ := rec.take(); len(mut) != 0 {
+		t.Errorf("plan made calls: %v", mut)
+	}
+	if ids := detectorIDs(t, sec); len(ids) != 0 {
+		t.Fatalf("plan made a detector: %v", ids)
+	}
+
+	// Apply: the detector is made in the security account; the rest is not
+	// offered by the emulator and comes out skipped.
+	res, err = h.Handle(ctx, item(workflow.ModeApply))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := []workflow.Status{workflow.StatusChanged, workflow.StatusSkipped, workflow.StatusSkipped}, statuses(res); !reflect.DeepEqual(e, a) || !res.Changed {
+		t.Fatalf("apply statuses: expect %v, got %v: %+v", e, a, res.Outcomes)
+	}
+	for i, op := range map[int]string{1: "DescribeOrganizationConfiguration", 2: "ListMembers"} {
+		if e, a := op+" is not available at this endpoint", res.Outcomes[i].Reason; e != a {
+			t.Errorf("outcome %d: expect reason %q, got %q", i, e, a)
+		}
+	}
+	mut, all := rec.take()
+	if e := []string{"GuardDuty:CreateDetector"}; !reflect.DeepEqual(e, mut) {
+		t.Errorf("mutating calls: expect %v, got %v", e, mut)
+	}
+	if !slices.Contains(all, "Organizations:ListAccounts") {
+		t.Errorf("the accounts were not listed: %v", all)
+	}
+	ids := detectorIDs(t, sec)
+	if len(ids) != 1 || res.Outcomes[0].Actions[0] != (workflow.Action{Call: CallCreateDetector, Target: ids[0]}) {
+		t.Fatalf("detectors %v, outcome %+v", ids, res.Outcomes[0])
+	}
+	// Made in the security account and the region only.
+	if other := detectorIDs(t, guardduty.NewFromConfig(awsclient.WithRegion(mgmt, region))); len(other) != 0 {
+		t.Errorf("detector in the management account: %v", other)
+	}
+	if other := detectorIDs(t, guardduty.NewFromConfig(awsclient.WithRegion(srv.AccountConfigT(t, org.Security), "us-east-1"))); len(other) != 0 {
+		t.Errorf("detector in us-east-1: %v", other)
+	}
+	before, err := sec.GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: aws.String(ids[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Status != gdtypes.DetectorStatusEnabled || before.FindingPublishingFrequency != gdtypes.FindingPublishingFrequencyOneHour {
+		t.Errorf("detector: status %s, frequency %s", before.Status, before.FindingPublishingFrequency)
+	}
+	got := map[string]string{}
+	for _, f := range before.Features {
+		got[string(f.Name)] = string(f.Status)
+		for _, a := range f.AdditionalConfiguration {
+			got[string(f.Name)+"/"+string(a.Name)] = string(a.Status)
+		}
+	}
+	want := map[string]string{
+		"S3_DATA_EVENTS": "ENABLED", "EKS_AUDIT_LOGS": "ENABLED", "EBS_MALWARE_PROTECTION": "DISABLED",
+		"RDS_LOGIN_EVENTS": "DISABLED", "LAMBDA_NETWORK_LOGS": "DISABLED", "RUNTIME_MONITORING": "ENABLED",
+		"RUNTIME_MONITORING/EKS_ADDON_MANAGEMENT": "ENABLED", "RUNTIME_MONITORING/ECS_FARGATE_AGENT_MANAGEMENT": "ENABLED",
+		"RUNTIME_MONITORING/EC2_AGENT_MANAGEMENT": "ENABLED",
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("detector features:\nexpect %v\ngot    %v", want, got)
+	}
+
+	// Re-run: nothing changes.
+	res, err = h.Handle(ctx, item(workflow.ModeApply))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusSkipped, workflow.StatusSkipped}, statuses(res); !reflect.DeepEqual(e, a) || res.Changed {
+		t.Errorf("re-run statuses: expect %v, got %v: %+v", e, a, res.Outcomes)
+	}
+	if mut, _ := rec.take(); len(mut) != 0 {
+		t.Errorf("re-run made calls: %v", mut)
+	}
+	after, err := sec.GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: aws.String(ids[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(before.UpdatedAt) != aws.ToString(after.UpdatedAt) || !reflect.DeepEqual(before.Features, after.Features) {
+		t.Errorf("re-run changed the detector")
+	}
+
+	// Drift: someone lowers the frequency and switches EKS audit logs off;
+	// one UpdateDetector puts it back.
+	if _, err := sec.UpdateDetector(ctx, &guardduty.UpdateDetectorInput{
+		DetectorId: aws.String(ids[0]), FindingPublishingFrequency: gdtypes.FindingPublishingFrequencySixHours,
+		Features: []gdtypes.DetectorFeatureConfiguration{{Name: gdtypes.DetectorFeatureS3DataEvents, Status: gdtypes.FeatureStatusEnabled}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = h.Handle(ctx, item(workflow.ModeApply))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := []string{"GuardDuty:UpdateDetector"}, func() []string { m, _ := rec.take(); return m }(); !reflect.DeepEqual(e, a) {
+		t.Errorf("drift: mutating calls: expect %v, got %v", e, a)
+	}
+	if o := res.Outcomes[0]; o.Status != workflow.StatusChanged || !strings.Contains(o.Reason, "SIX_HOURS, want ONE_HOUR") {
+		t.Errorf("drift outcome: %+v", o)
+	}
+	fixed, err := sec.GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: aws.String(ids[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fixed.FindingPublishingFrequency != gdtypes.FindingPublishingFrequencyOneHour || !reflect.DeepEqual(before.Features, fixed.Features) {
+		t.Errorf("drift not repaired: %s %+v", fixed.FindingPublishingFrequency, fixed.Features)
+	}
+}
