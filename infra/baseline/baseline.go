@@ -186,7 +186,7 @@ func validate(props *BaselineProps) (BaselineProps, string) {
 		if len(s.Actions) == 0 {
 			add("step %s: Actions is empty: list the IAM actions the step calls", s.Name)
 		}
-		if s.Shape == workflow.ShapeHomeThenOtherRegions {
+		if s.Shape != workflow.ShapeOnce {
 			if !seen["name "+workflow.StepOrgTargets.Name] {
 				add("step %s fans out over the regions of step %s, which must come before it", s.Name, workflow.StepOrgTargets.Name)
 			}
@@ -364,6 +364,22 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 }
 
 // newStateMachine chains one Task per step and the end states.
+// newRegionMap is a Map over the regions at itemsPath: each iteration is
+// given a workflow.Item, the execution input and its region; the array of
+// the iterations' results goes to resultPath.
+func newRegionMap(scope constructs.Construct, id string, step workflow.StepSpec, itemsPath, resultPath string) sfn.Map {
+	return sfn.NewMap(scope, jsii.String(id), &sfn.MapProps{
+		Comment:   jsii.String(step.Description + " (" + itemsPath + ")"),
+		ItemsPath: jsii.String(itemsPath),
+		ItemSelector: &map[string]interface{}{
+			"input.$":  "$$.Execution.Input",
+			"region.$": "$$.Map.Item.Value",
+		},
+		MaxConcurrency: jsii.Number(step.MaxConcurrency),
+		ResultPath:     jsii.String(resultPath),
+	})
+}
+
 // newTask is the Lambda Task of a step: the function ARN as Resource, the
 // step's result at resultPath ("" keeps the result as the state's output),
 // the payload built from params (nil passes the state's input), and the
@@ -448,20 +464,16 @@ func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns 
 				"region.$": targets + ".homeRegion",
 			})
 			catch(func(h sfn.IChainable, p *sfn.CatchProps) { home.AddCatch(h, p) })
-			others := sfn.NewMap(scope, jsii.String(states[1]), &sfn.MapProps{
-				Comment:   jsii.String(step.Description + " (the regions other than the home region)"),
-				ItemsPath: jsii.String(targets + ".otherRegions"),
-				ItemSelector: &map[string]interface{}{
-					"input.$":  "$$.Execution.Input",
-					"region.$": "$$.Map.Item.Value",
-				},
-				MaxConcurrency: jsii.Number(step.MaxConcurrency),
-				ResultPath:     jsii.String("$.results." + keys[1]),
-			})
+			others := newRegionMap(scope, states[1], step, targets+".otherRegions", "$.results."+keys[1])
 			others.ItemProcessor(newTask(scope, step.State, step, fns[i], "", nil), nil)
 			catch(func(h sfn.IChainable, p *sfn.CatchProps) { others.AddCatch(h, p) })
 			add(home)
 			add(others)
+		case workflow.ShapeEachRegion:
+			each := newRegionMap(scope, step.States()[0], step, targets+".regions", "$.results."+step.ResultKey)
+			each.ItemProcessor(newTask(scope, step.State, step, fns[i], "", nil), nil)
+			catch(func(h sfn.IChainable, p *sfn.CatchProps) { each.AddCatch(h, p) })
+			add(each)
 		default:
 			task := newTask(scope, step.State, step, fns[i], "$.results."+step.ResultKey, nil)
 			catch(func(h sfn.IChainable, p *sfn.CatchProps) { task.AddCatch(h, p) })

@@ -824,7 +824,7 @@ func TestStateMachineFanOut(t *testing.T) {
 		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
 		"MaxConcurrency": float64(workflow.StepGuardDutyAdmin.MaxConcurrency),
 		"ResultPath":     "$.results.guardDutyAdminOtherRegions",
-		"Next":           baseline.StateDone,
+		"Next":           "GuardDutyOrgEachRegion",
 		"Catch":          wantCatch,
 	} {
 		if !reflect.DeepEqual(m[k], want) {
@@ -844,6 +844,27 @@ func TestStateMachineFanOut(t *testing.T) {
 	}
 	if _, ok := inner["Catch"]; ok {
 		t.Error("errors of an iteration are caught on the Map, not inside it")
+	}
+
+	// GuardDuty's organization configuration: a Map over every region.
+	each, _ := states["GuardDutyOrgEachRegion"].(map[string]any)
+	for k, want := range map[string]any{
+		"Type":           "Map",
+		"ItemsPath":      "$.results.orgTargets.regions",
+		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
+		"MaxConcurrency": float64(workflow.StepGuardDutyOrg.MaxConcurrency),
+		"ResultPath":     "$.results.guardDutyOrg",
+		"Next":           baseline.StateDone,
+		"Catch":          wantCatch,
+	} {
+		if !reflect.DeepEqual(each[k], want) {
+			t.Errorf("GuardDutyOrgEachRegion %s: expect %v, got %v", k, want, each[k])
+		}
+	}
+	eproc, _ := each["ItemProcessor"].(map[string]any)
+	einner, _ := eproc["States"].(map[string]any)["GuardDutyOrg"].(map[string]any)
+	if eproc["StartAt"] != "GuardDutyOrg" || einner["Resource"] != fakeArn(functionID(t, a, "guardduty-org")) || einner["End"] != true {
+		t.Errorf("GuardDutyOrgEachRegion iteration: %v", eproc)
 	}
 }
 
