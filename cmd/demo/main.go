@@ -207,14 +207,17 @@ What runs where in this demo:
   - 'deploy --local' stands in for 'cdk deploy --all': moto's CloudFormation does not
     apply bucket or key policies, so the stacks' buckets, key and policies are made
     with SDK calls from the same Go values the templates carry.
-  - Against the emulator (moto): AWS Organizations, STS (cross-account roles),
-    CloudTrail (the organization trail, selectors, logging), S3, KMS, IAM and
-    CloudWatch Logs. moto 5.2 rejects delegated administrators for config,
+  - Against the emulator (moto): AWS Organizations, STS (cross-account roles and
+    the regional checks), CloudTrail (the organization trail, selectors, logging),
+    S3, KMS, IAM, CloudWatch Logs, and GuardDuty's delegated administrator and
+    detectors in every region. moto 5.2 rejects delegated administrators for config,
     securityhub, detective, health and cloudtrail, which AWS accepts;
     scripts/motoserver.py adds them to moto's list before it starts. moto enforces
     no IAM, bucket or key policy: the policies are checked by tests, not here.
   - Not against the emulator: cloudtrail:RegisterOrganizationDelegatedAdmin (missing
-    in moto; this demo's configuration leaves it off, tests use fakes). Config,
-    GuardDuty, Security Hub, IAM Access Analyzer, Detective and Health are not part of
-    the state machine yet; moto has no Access Analyzer, Detective or Health at all.
+    in moto; this demo's configuration leaves it off, tests use fakes), and GuardDuty's
+    organization configuration and members (moto answers 404: the report shows those
+    parts as "skipped: ... is not available at this endpoint"; tests use fakes).
+    Config, Security Hub, IAM Access Analyzer, Detective and Health are not part of the
+    state machine yet; moto has no Access Analyzer, Detective or Health at all.
 `

@@ -310,3 +310,22 @@ func TestDeployAndRollbackRefuseBadInputWithoutCalls(t *testing.T) {
 		t.Errorf("%d AWS calls were made with bad input", n)
 	}
 }
+
+func TestStateLabel(t *testing.T) {
+	for _, tt := range []struct{ input, want string }{
+		{`{"input":{"mode":"apply"},"region":"eu-west-1"}`, "GuardDutyOrg eu-west-1"},
+		{`{"input":{"mode":"apply"},"region":"eu-west-1","account":"111111111111"}`, "GuardDutyOrg 111111111111 eu-west-1"},
+		{`{"mode":"apply"}`, "GuardDutyOrg"},
+		{`not json`, "GuardDutyOrg"},
+	} {
+		if got := stateLabel("GuardDutyOrg", []byte(tt.input)); got != tt.want {
+			t.Errorf("%s: expect %q, got %q", tt.input, tt.want, got)
+		}
+	}
+	var buf bytes.Buffer
+	p := newProgress(&buf)
+	p.exited("Unmatched")
+	if !strings.Contains(buf.String(), "ok Unmatched\n") || strings.Contains(buf.String(), "s)") {
+		t.Errorf("an unmatched exit prints no duration: %q", buf.String())
+	}
+}

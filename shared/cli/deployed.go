@@ -149,9 +149,11 @@ func (f follower) printNewEvents(ctx context.Context, execARN string, lastID int
 func (f follower) historyEvent(e sfntypes.HistoryEvent) {
 	switch e.Type {
 	case sfntypes.HistoryEventTypeTaskStateEntered:
-		f.progress.entered(aws.ToString(e.StateEnteredEventDetails.Name))
+		d := e.StateEnteredEventDetails
+		f.progress.entered(stateLabel(aws.ToString(d.Name), []byte(aws.ToString(d.Input))))
 	case sfntypes.HistoryEventTypeTaskStateExited:
-		f.progress.exited(aws.ToString(e.StateExitedEventDetails.Name))
+		d := e.StateExitedEventDetails
+		f.progress.exited(stateLabel(aws.ToString(d.Name), []byte(aws.ToString(d.Output))))
 	case sfntypes.HistoryEventTypeLambdaFunctionFailed:
 		if d := e.LambdaFunctionFailedEventDetails; d != nil {
 			f.progress.note(".. step error %s (the state machine retries or catches it)", aws.ToString(d.Error))

@@ -91,21 +91,22 @@ func localEvent(p *progress, e localsfn.Event) {
 	if e.State == nil || e.State.Type != "Task" {
 		return
 	}
+	name := stateLabel(e.State.Name, e.State.Input)
 	switch e.Type {
 	case "StateEntered":
-		p.entered(e.State.Name)
+		p.entered(name)
 	case "StateExited":
-		p.exited(e.State.Name)
+		p.exited(name)
 	case "StateRetried":
 		attempt := 0
 		if e.Retry != nil {
 			attempt = e.Retry.Attempt
 		}
-		p.retried(e.State.Name, attempt, "")
+		p.retried(name, attempt, "")
 	case "StateFailed":
-		p.failed(e.State.Name, e.Error)
+		p.failed(name, e.Error)
 	case "StateCaught":
-		p.caught(e.State.Name)
+		p.caught(name)
 	}
 }
 

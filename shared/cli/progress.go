@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -39,10 +40,15 @@ func (p *progress) entered(state string) {
 // exits (into its Catch); that is not reported as success.
 func (p *progress) exited(state string) {
 	p.mu.Lock()
-	d, ended := p.now().Sub(p.started[state]), p.ended[state]
+	start, known := p.started[state]
+	d, ended := p.now().Sub(start), p.ended[state]
 	p.mu.Unlock()
-	if !ended {
+	switch {
+	case ended:
+	case known:
 		p.printf("  ok %s (%.1fs)\n", state, d.Seconds())
+	default: // an exit that cannot be matched to its entry
+		p.printf("  ok %s\n", state)
 	}
 }
 
@@ -67,4 +73,24 @@ func (p *progress) caught(state string) {
 
 func (p *progress) note(format string, a ...any) {
 	p.printf("  "+format+"\n", a...)
+}
+
+// stateLabel names a Task state for the progress lines: the state, and for
+// an iteration of a fan-out the region (or account) its input names, so the
+// iterations of a Map can be told apart.
+func stateLabel(state string, input []byte) string {
+	var item struct {
+		Region  string `json:"region"`
+		Account string `json:"account"`
+	}
+	if json.Unmarshal(input, &item) != nil {
+		return state
+	}
+	label := state
+	for _, v := range []string{item.Account, item.Region} {
+		if v != "" {
+			label += " " + v
+		}
+	}
+	return label
 }
