@@ -25,9 +25,11 @@ const (
 	CallUpdateDetector                  = "guardduty:UpdateDetector"
 	CallUpdateOrganizationConfiguration = "guardduty:UpdateOrganizationConfiguration"
 	CallCreateMembers                   = "guardduty:CreateMembers"
+	CallUpdateMemberDetectors           = "guardduty:UpdateMemberDetectors"
 )
 
-// MembersPerCall is the most accounts one CreateMembers call takes.
+// MembersPerCall is the most accounts one CreateMembers, GetMemberDetectors
+// or UpdateMemberDetectors call takes.
 const MembersPerCall = 50
 
 // OrgAPI is the part of the GuardDuty client the guardduty-org step uses, in
@@ -41,6 +43,8 @@ type OrgAPI interface {
 	UpdateOrganizationConfiguration(ctx context.Context, in *guardduty.UpdateOrganizationConfigurationInput, optFns ...func(*guardduty.Options)) (*guardduty.UpdateOrganizationConfigurationOutput, error)
 	guardduty.ListMembersAPIClient
 	CreateMembers(ctx context.Context, in *guardduty.CreateMembersInput, optFns ...func(*guardduty.Options)) (*guardduty.CreateMembersOutput, error)
+	GetMemberDetectors(ctx context.Context, in *guardduty.GetMemberDetectorsInput, optFns ...func(*guardduty.Options)) (*guardduty.GetMemberDetectorsOutput, error)
+	UpdateMemberDetectors(ctx context.Context, in *guardduty.UpdateMemberDetectorsInput, optFns ...func(*guardduty.Options)) (*guardduty.UpdateMemberDetectorsOutput, error)
 }
 
 var _ OrgAPI = (*guardduty.Client)(nil)
@@ -200,15 +204,24 @@ type orgRun struct {
 //     (organizations:ListAccounts from the management account,
 //     guardduty:ListMembers, CreateMembers in calls of at most
 //     MembersPerCall; the accounts GuardDuty leaves unprocessed are tried
-//     once more, and what is left is reported as failed).
+//     once more, and what is left is reported as failed);
+//  4. gives the members' detectors the configured protection plans: the
+//     members of those ACTIVE accounts, already there or just added, are
+//     read (guardduty:GetMemberDetectors) and those whose features or
+//     runtime monitoring's additional configurations differ are updated
+//     (UpdateMemberDetectors), both in calls of at most MembersPerCall;
+//     unprocessed accounts are tried once more, and what is left is
+//     reported as failed. In plan mode before the detector exists there
+//     are no members, and this part has no outcome.
 //
 // It reads everything and calls only where the state differs; in plan mode
 // it reports the calls it would make. Each part has its own outcome under
 // the security account, the region and "guardduty"; the members' actions
-// name the accounts of each CreateMembers call. Features a region does not
-// offer (BadRequestException) are left out and the call is retried once,
-// with a warning. An operation the endpoint does not offer makes its part
-// skipped, and the other parts go on.
+// name the accounts of each CreateMembers or UpdateMemberDetectors call.
+// Features a region does not offer (BadRequestException) are left out,
+// here and in the later parts, and the call is retried once, with a
+// warning. An operation the endpoint does not offer makes its part skipped,
+// and the other parts go on.
 func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
 	in := item.Input
 	res := workflow.StepResult{Step: workflow.StepGuardDutyOrg.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
@@ -254,12 +267,21 @@ func (r *orgRun) run(ctx context.Context) error {
 		r.add(workflow.StatusSkipped, skipped)
 		r.add(workflow.StatusSkipped, "organization configuration: no detector: "+skipped)
 		r.add(workflow.StatusSkipped, "members: no detector: "+skipped)
+		r.add(workflow.StatusSkipped, memberFeaturesPart+": no detector: "+skipped)
 		return nil
 	}
 	if err := r.orgConfig(ctx, id); err != nil {
 		return err
 	}
-	return r.members(ctx, id)
+	members, unknown, err := r.members(ctx, id)
+	switch {
+	case err != nil:
+		return err
+	case unknown != "":
+		r.add(workflow.StatusSkipped, memberFeaturesPart+": no member list: "+unknown)
+		return nil
+	}
+	return r.memberFeatures(ctx, id, members)
 }
 
 // detector converges the administrator's detector and returns its ID: ""
@@ -429,24 +451,39 @@ func detectorDiff(got *guardduty.GetDetectorOutput, freq gdtypes.FindingPublishi
 	if got.FindingPublishingFrequency != freq {
 		diff = append(diff, fmt.Sprintf("FindingPublishingFrequency %s, want %s", orNone(string(got.FindingPublishingFrequency)), freq))
 	}
-	current := map[string]gdtypes.DetectorFeatureConfigurationResult{}
+	current := map[string]featureState{}
 	for _, f := range got.Features {
-		current[string(f.Name)] = f
+		st := featureState{status: f.Status, agents: map[string]gdtypes.FeatureStatus{}}
+		for _, a := range f.AdditionalConfiguration {
+			st.agents[string(a.Name)] = a.Status
+		}
+		current[string(f.Name)] = st
 	}
+	return append(diff, featureDiff(current, fs)...)
+}
+
+// featureState is a protection plan as a detector has it.
+type featureState struct {
+	status gdtypes.FeatureStatus
+	// agents are the statuses of its additional configurations, by name.
+	agents map[string]gdtypes.FeatureStatus
+}
+
+// featureDiff lists how the features of a detector differ from fs. A
+// feature or additional configuration it does not list counts as disabled;
+// features that fs does not name are not compared.
+func featureDiff(current map[string]featureState, fs []feature) []string {
+	var diff []string
 	for _, f := range fs {
 		cur, want := current[f.name], status(f.on)
-		if have := orDisabled(cur.Status); have != want {
+		if have := orDisabled(cur.status); have != want {
 			diff = append(diff, fmt.Sprintf("%s %s, want %s", f.name, have, want))
 		}
 		if !f.on {
 			continue
 		}
-		agents := map[string]gdtypes.FeatureStatus{}
-		for _, a := range cur.AdditionalConfiguration {
-			agents[string(a.Name)] = a.Status
-		}
 		for _, a := range f.agents {
-			if have := orDisabled(agents[a]); have != gdtypes.FeatureStatusEnabled {
+			if have := orDisabled(cur.agents[a]); have != gdtypes.FeatureStatusEnabled {
 				diff = append(diff, fmt.Sprintf("%s/%s %s, want ENABLED", f.name, a, have))
 			}
 		}
@@ -680,26 +717,40 @@ func describeOrgFeatures(fs []feature) string {
 }
 
 // members adds the organization's ACTIVE accounts that are not members of
-// detector id ("" in plan mode before the detector exists: none are).
-func (r *orgRun) members(ctx context.Context, id string) error {
+// detector id ("" in plan mode before the detector exists: none are). It
+// returns those of the accounts that are members now, in ID order (in plan
+// mode, those that already are), or, when the members could not be listed,
+// the reason.
+func (r *orgRun) members(ctx context.Context, id string) (members []string, unknown string, err error) {
 	accounts, err := r.orgAccounts(ctx)
 	if skip, ok := r.unavailable(err); ok {
 		r.add(workflow.StatusSkipped, "members: "+skip)
-		return nil
+		return nil, skip, nil
 	}
 	if err != nil {
-		return awsclient.Classify("list the organization's accounts", err)
+		return nil, "", awsclient.Classify("list the organization's accounts", err)
 	}
 	existing := map[string]bool{}
 	if id != "" {
 		existing, err = r.listMembers(ctx, id)
 		if skip, ok := r.unavailable(err); ok {
 			r.add(workflow.StatusSkipped, skip)
-			return nil
+			return nil, skip, nil
 		}
 		if err != nil {
-			return awsclient.Classify("list GuardDuty members in "+r.region, err)
+			return nil, "", awsclient.Classify("list GuardDuty members in "+r.region, err)
 		}
+	}
+	// added holds the accounts CreateMembers made members.
+	added := map[string]bool{}
+	memberList := func() []string {
+		var out []string
+		for _, a := range accounts {
+			if acct := aws.ToString(a.AccountId); existing[acct] || added[acct] {
+				out = append(out, acct)
+			}
+		}
+		return out
 	}
 	var todo []gdtypes.AccountDetail
 	for _, a := range accounts {
@@ -709,7 +760,7 @@ func (r *orgRun) members(ctx context.Context, id string) error {
 	}
 	if len(todo) == 0 {
 		r.add(workflow.StatusUnchanged, fmt.Sprintf("members: all %d ACTIVE accounts are members", len(accounts)))
-		return nil
+		return memberList(), "", nil
 	}
 	if r.plan() {
 		var acts []workflow.Action
@@ -717,7 +768,7 @@ func (r *orgRun) members(ctx context.Context, id string) error {
 			acts = append(acts, workflow.Action{Call: CallCreateMembers, Target: membersTarget(batch)})
 		}
 		r.add("", fmt.Sprintf("members: %d of %d ACTIVE accounts are not members", len(todo), len(accounts)), acts...)
-		return nil
+		return memberList(), "", nil
 	}
 
 	// unprocessed holds GuardDuty's reason for each account it did not add.
@@ -737,15 +788,16 @@ func (r *orgRun) members(ctx context.Context, id string) error {
 				left[aws.ToString(u.AccountId)] = true
 				unprocessed[aws.ToString(u.AccountId)] = aws.ToString(u.Result)
 			}
-			var added []gdtypes.AccountDetail
+			var done []gdtypes.AccountDetail
 			for _, a := range batch {
 				if !left[aws.ToString(a.AccountId)] {
-					added = append(added, a)
+					done = append(done, a)
+					added[aws.ToString(a.AccountId)] = true
 					delete(unprocessed, aws.ToString(a.AccountId))
 				}
 			}
-			if len(added) > 0 {
-				acts = append(acts, workflow.Action{Call: CallCreateMembers, Target: membersTarget(added)})
+			if len(done) > 0 {
+				acts = append(acts, workflow.Action{Call: CallCreateMembers, Target: membersTarget(done)})
 			}
 		}
 		return "", nil
@@ -762,7 +814,7 @@ func (r *orgRun) members(ctx context.Context, id string) error {
 		skip, err = create(again)
 	}
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if len(acts) > 0 {
 		r.log.InfoContext(ctx, "added GuardDuty members", "calls", len(acts))
@@ -770,7 +822,7 @@ func (r *orgRun) members(ctx context.Context, id string) error {
 	}
 	if skip != "" {
 		r.add(workflow.StatusSkipped, skip)
-		return nil
+		return memberList(), "", nil
 	}
 	if len(unprocessed) > 0 {
 		var parts []string
@@ -782,7 +834,219 @@ func (r *orgRun) members(ctx context.Context, id string) error {
 		r.log.Warn("GuardDuty did not add some accounts as members", "accounts", parts)
 		r.add(workflow.StatusFailed, fmt.Sprintf("members: CreateMembers did not add %d account(s): %s", len(parts), strings.Join(parts, "; ")))
 	}
+	return memberList(), "", nil
+}
+
+// memberFeaturesPart begins the reasons of the member detectors' part.
+const memberFeaturesPart = "member detectors' features"
+
+// memberFeatures gives the detectors of members (account IDs, in order) of
+// detector id the protection plans of r.features. Nothing is done in plan
+// mode before the detector exists (id ""): it has no members yet.
+func (r *orgRun) memberFeatures(ctx context.Context, id string, members []string) error {
+	if id == "" {
+		return nil
+	}
+	if len(members) == 0 {
+		r.add(workflow.StatusUnchanged, memberFeaturesPart+": there are no members")
+		return nil
+	}
+	differ, diffs, err := r.readMembers(ctx, id, members)
+	if skip, ok := r.unavailable(err); ok {
+		r.add(workflow.StatusSkipped, skip)
+		return nil
+	}
+	if err != nil {
+		return awsclient.Classify("read GuardDuty's member detectors in "+r.region, err)
+	}
+	if len(differ) == 0 {
+		reason := fmt.Sprintf("%s: all %d members match the configuration", memberFeaturesPart, len(members))
+		if len(diffs.unread) > 0 {
+			reason = fmt.Sprintf("%s: the %d members read match the configuration, %d were not read", memberFeaturesPart, len(members)-len(diffs.unread), len(diffs.unread))
+		}
+		r.add(workflow.StatusUnchanged, reason)
+		return nil
+	}
+	reason := fmt.Sprintf("%s: %d of %d members differ: %s", memberFeaturesPart, len(differ), len(members), diffs.summary())
+	if r.plan() {
+		var acts []workflow.Action
+		for batch := range slices.Chunk(differ, MembersPerCall) {
+			acts = append(acts, workflow.Action{Call: CallUpdateMemberDetectors, Target: accountsTarget(batch)})
+		}
+		r.add("", reason, acts...)
+		return nil
+	}
+
+	// unprocessed holds GuardDuty's reason for each account it did not
+	// update.
+	unprocessed := map[string]string{}
+	var acts []workflow.Action
+	dropped := false
+	update := func(accounts []string) (skip string, err error) {
+		for batch := range slices.Chunk(accounts, MembersPerCall) {
+			var out *guardduty.UpdateMemberDetectorsOutput
+			for {
+				out, err = r.d.GuardDuty.UpdateMemberDetectors(ctx, &guardduty.UpdateMemberDetectorsInput{
+					DetectorId: aws.String(id), AccountIds: batch, Features: memberFeatureInput(r.features),
+				})
+				if err == nil {
+					break
+				}
+				if skip, ok := r.unavailable(err); ok {
+					return skip, nil
+				}
+				if !dropped {
+					if kept, ok := r.fallback("UpdateMemberDetectors", r.features, err); ok {
+						r.features, dropped = kept, true
+						continue
+					}
+				}
+				return "", awsclient.Classify("update GuardDuty's member detectors in "+r.region, err)
+			}
+			left := map[string]bool{}
+			for _, u := range out.UnprocessedAccounts {
+				left[aws.ToString(u.AccountId)] = true
+				unprocessed[aws.ToString(u.AccountId)] = aws.ToString(u.Result)
+			}
+			var done []string
+			for _, a := range batch {
+				if !left[a] {
+					done = append(done, a)
+					delete(unprocessed, a)
+				}
+			}
+			if len(done) > 0 {
+				acts = append(acts, workflow.Action{Call: CallUpdateMemberDetectors, Target: accountsTarget(done)})
+			}
+		}
+		return "", nil
+	}
+	skip, err := update(differ)
+	if err == nil && skip == "" && len(unprocessed) > 0 {
+		var again []string
+		for _, a := range differ {
+			if _, ok := unprocessed[a]; ok {
+				again = append(again, a)
+			}
+		}
+		r.log.InfoContext(ctx, "trying the unprocessed member detectors again", "accounts", len(again))
+		skip, err = update(again)
+	}
+	if err != nil {
+		return err
+	}
+	if len(acts) > 0 {
+		r.log.InfoContext(ctx, "updated GuardDuty's member detectors", "calls", len(acts))
+		r.add("", reason, acts...)
+	}
+	if skip != "" {
+		r.add(workflow.StatusSkipped, skip)
+		return nil
+	}
+	if len(unprocessed) > 0 {
+		var parts []string
+		for _, a := range differ {
+			if why, ok := unprocessed[a]; ok {
+				parts = append(parts, fmt.Sprintf("%s (%s)", a, why))
+			}
+		}
+		r.log.Warn("GuardDuty did not update some member detectors", "accounts", parts)
+		r.add(workflow.StatusFailed, fmt.Sprintf("%s: UpdateMemberDetectors did not update %d account(s): %s", memberFeaturesPart, len(parts), capped(parts, "; ")))
+	}
 	return nil
+}
+
+// memberDiffs are the differences of the members' detectors.
+type memberDiffs struct {
+	// order lists the differences as first met; count says how many
+	// members have each.
+	order []string
+	count map[string]int
+	// unread holds GuardDuty's reason for each member it did not read.
+	unread map[string]string
+}
+
+// summary names each difference and how many members have it.
+func (d memberDiffs) summary() string {
+	parts := make([]string, len(d.order))
+	for i, s := range d.order {
+		parts[i] = fmt.Sprintf("%s (%d)", s, d.count[s])
+	}
+	return strings.Join(parts, "; ")
+}
+
+// readMembers reads the detectors of members and returns, in order, those
+// whose features differ from r.features. Members GuardDuty does not read
+// are left out, with a warning.
+func (r *orgRun) readMembers(ctx context.Context, id string, members []string) (differ []string, diffs memberDiffs, err error) {
+	diffs = memberDiffs{count: map[string]int{}, unread: map[string]string{}}
+	current := map[string]map[string]featureState{}
+	for batch := range slices.Chunk(members, MembersPerCall) {
+		out, err := r.d.GuardDuty.GetMemberDetectors(ctx, &guardduty.GetMemberDetectorsInput{DetectorId: aws.String(id), AccountIds: batch})
+		if err != nil {
+			return nil, diffs, err
+		}
+		for _, m := range out.MemberDataSourceConfigurations {
+			fs := map[string]featureState{}
+			for _, f := range m.Features {
+				st := featureState{status: f.Status, agents: map[string]gdtypes.FeatureStatus{}}
+				for _, a := range f.AdditionalConfiguration {
+					st.agents[string(a.Name)] = a.Status
+				}
+				fs[string(f.Name)] = st
+			}
+			current[aws.ToString(m.AccountId)] = fs
+		}
+		for _, u := range out.UnprocessedAccounts {
+			diffs.unread[aws.ToString(u.AccountId)] = aws.ToString(u.Result)
+		}
+	}
+	var unread []string
+	for _, a := range members {
+		fs, ok := current[a]
+		if !ok {
+			why, given := diffs.unread[a]
+			if !given {
+				why = "not returned"
+				diffs.unread[a] = why
+			}
+			unread = append(unread, fmt.Sprintf("%s (%s)", a, why))
+			continue
+		}
+		diff := featureDiff(fs, r.features)
+		if len(diff) == 0 {
+			continue
+		}
+		differ = append(differ, a)
+		for _, s := range diff {
+			if diffs.count[s] == 0 {
+				diffs.order = append(diffs.order, s)
+			}
+			diffs.count[s]++
+		}
+	}
+	if len(unread) > 0 {
+		r.log.Warn("GuardDuty did not read some member detectors", "accounts", unread)
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("guardduty in %s: GetMemberDetectors did not read %d member(s), left as they are: %s",
+			r.region, len(unread), capped(unread, "; ")))
+	}
+	return differ, diffs, nil
+}
+
+func memberFeatureInput(fs []feature) []gdtypes.MemberFeaturesConfiguration {
+	out := make([]gdtypes.MemberFeaturesConfiguration, 0, len(fs))
+	for _, f := range fs {
+		c := gdtypes.MemberFeaturesConfiguration{Name: gdtypes.OrgFeature(f.name), Status: status(f.on)}
+		if f.on {
+			for _, a := range f.agents {
+				c.AdditionalConfiguration = append(c.AdditionalConfiguration, gdtypes.MemberAdditionalConfiguration{
+					Name: gdtypes.OrgFeatureAdditionalConfiguration(a), Status: gdtypes.FeatureStatusEnabled,
+				})
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // maxTargetIDs caps the account IDs an action names: results of every
@@ -797,6 +1061,24 @@ func membersTarget(details []gdtypes.AccountDetail) string {
 		return ids(details)
 	}
 	return fmt.Sprintf("%s and %d more (%d accounts)", ids(details[:maxTargetIDs]), len(details)-maxTargetIDs, len(details))
+}
+
+// accountsTarget names the accounts of an UpdateMemberDetectors call as
+// membersTarget does.
+func accountsTarget(accounts []string) string {
+	if len(accounts) <= maxTargetIDs {
+		return strings.Join(accounts, ",")
+	}
+	return fmt.Sprintf("%s and %d more (%d accounts)", strings.Join(accounts[:maxTargetIDs], ","), len(accounts)-maxTargetIDs, len(accounts))
+}
+
+// capped joins the first maxTargetIDs items and says how many more there
+// are.
+func capped(items []string, sep string) string {
+	if len(items) <= maxTargetIDs {
+		return strings.Join(items, sep)
+	}
+	return fmt.Sprintf("%s%sand %d more", strings.Join(items[:maxTargetIDs], sep), sep, len(items)-maxTargetIDs)
 }
 
 func ids(details []gdtypes.AccountDetail) string {

@@ -21,7 +21,8 @@ import (
 
 // fakeGD is the security account's GuardDuty in one region behind OrgAPI.
 // Its state starts as what the default configuration wants (S3 data events
-// only, FIFTEEN_MINUTES, every account of fakeOrgs a member).
+// only, FIFTEEN_MINUTES, every account of fakeOrgs a member, the members'
+// detectors with S3 data events only).
 type fakeGD struct {
 	detectorIDs []string
 	detector    guardduty.GetDetectorOutput
@@ -34,12 +35,24 @@ type fakeGD struct {
 	// unprocessed returns what CreateMembers leaves unprocessed, by call
 	// (1-based).
 	unprocessed func(call int, in []gdtypes.AccountDetail) []gdtypes.UnprocessedAccount
+	// memberFeatures are the features of members' detectors, by account;
+	// a member without an entry has memberDefault.
+	memberFeatures map[string][]gdtypes.MemberFeaturesConfigurationResult
+	memberDefault  []gdtypes.MemberFeaturesConfigurationResult
+	// unreadable members are left unprocessed by GetMemberDetectors, with
+	// the reason.
+	unreadable map[string]string
+	// updateUnprocessed returns what UpdateMemberDetectors leaves
+	// unprocessed, by call (1-based).
+	updateUnprocessed func(call int, ids []string) []gdtypes.UnprocessedAccount
 
 	mutating      []string
 	createDet     []*guardduty.CreateDetectorInput
 	updateDet     []*guardduty.UpdateDetectorInput
 	updateOrg     []*guardduty.UpdateOrganizationConfigurationInput
 	createMembers []*guardduty.CreateMembersInput
+	getMembers    [][]string
+	updateMembers []*guardduty.UpdateMemberDetectorsInput
 }
 
 func newFakeGD(members ...string) *fakeGD {
@@ -58,9 +71,23 @@ func newFakeGD(members ...string) *fakeGD {
 			{Name: gdtypes.OrgFeatureS3DataEvents, AutoEnable: gdtypes.OrgFeatureStatusAll},
 			{Name: gdtypes.OrgFeatureEksAuditLogs, AutoEnable: gdtypes.OrgFeatureStatusNone},
 		},
-		members: members,
-		errs:    map[string][]error{},
+		members:        slices.Clone(members),
+		memberFeatures: map[string][]gdtypes.MemberFeaturesConfigurationResult{},
+		memberDefault:  []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"), mf("EKS_AUDIT_LOGS", "DISABLED")},
+		errs:           map[string][]error{},
 	}
+}
+
+// mf is a feature of a member's detector with its additional
+// configurations, given as name and status pairs.
+func mf(name string, status gdtypes.FeatureStatus, agents ...string) gdtypes.MemberFeaturesConfigurationResult {
+	f := gdtypes.MemberFeaturesConfigurationResult{Name: gdtypes.OrgFeature(name), Status: status}
+	for i := 0; i+1 < len(agents); i += 2 {
+		f.AdditionalConfiguration = append(f.AdditionalConfiguration, gdtypes.MemberAdditionalConfigurationResult{
+			Name: gdtypes.OrgFeatureAdditionalConfiguration(agents[i]), Status: gdtypes.FeatureStatus(agents[i+1]),
+		})
+	}
+	return f
 }
 
 func (f *fakeGD) next(op string) error {
@@ -158,6 +185,81 @@ func (f *fakeGD) CreateMembers(ctx context.Context, in *guardduty.CreateMembersI
 	if f.unprocessed != nil {
 		out.UnprocessedAccounts = f.unprocessed(len(f.createMembers), in.AccountDetails)
 	}
+	for _, a := range in.AccountDetails {
+		id := aws.ToString(a.AccountId)
+		if !slices.ContainsFunc(out.UnprocessedAccounts, func(u gdtypes.UnprocessedAccount) bool { return aws.ToString(u.AccountId) == id }) {
+			f.members = append(f.members, id)
+		}
+	}
+	return out, nil
+}
+
+// checkMemberCall refuses what GuardDuty refuses: another detector, no
+// accounts or more than 50.
+func (f *fakeGD) checkMemberCall(detector *string, ids []string) error {
+	if !slices.Contains(f.detectorIDs, aws.ToString(detector)) {
+		return &gdtypes.BadRequestException{Message: aws.String("no such detector " + aws.ToString(detector))}
+	}
+	if len(ids) == 0 || len(ids) > 50 {
+		return &gdtypes.BadRequestException{Message: aws.String(fmt.Sprintf("%d account IDs, want 1 to 50", len(ids)))}
+	}
+	return nil
+}
+
+func (f *fakeGD) GetMemberDetectors(ctx context.Context, in *guardduty.GetMemberDetectorsInput, _ ...func(*guardduty.Options)) (*guardduty.GetMemberDetectorsOutput, error) {
+	f.getMembers = append(f.getMembers, slices.Clone(in.AccountIds))
+	if err := f.next("GetMemberDetectors"); err != nil {
+		return nil, err
+	}
+	if err := f.checkMemberCall(in.DetectorId, in.AccountIds); err != nil {
+		return nil, err
+	}
+	out := &guardduty.GetMemberDetectorsOutput{}
+	for _, id := range in.AccountIds {
+		why, unreadable := f.unreadable[id]
+		if !slices.Contains(f.members, id) {
+			why, unreadable = "The account is not a member", true
+		}
+		if unreadable {
+			out.UnprocessedAccounts = append(out.UnprocessedAccounts, gdtypes.UnprocessedAccount{AccountId: aws.String(id), Result: aws.String(why)})
+			continue
+		}
+		fs, ok := f.memberFeatures[id]
+		if !ok {
+			fs = f.memberDefault
+		}
+		out.MemberDataSourceConfigurations = append(out.MemberDataSourceConfigurations, gdtypes.MemberDataSourceConfiguration{AccountId: aws.String(id), Features: slices.Clone(fs)})
+	}
+	return out, nil
+}
+
+func (f *fakeGD) UpdateMemberDetectors(ctx context.Context, in *guardduty.UpdateMemberDetectorsInput, _ ...func(*guardduty.Options)) (*guardduty.UpdateMemberDetectorsOutput, error) {
+	f.mutating = append(f.mutating, "UpdateMemberDetectors")
+	f.updateMembers = append(f.updateMembers, in)
+	if err := f.next("UpdateMemberDetectors"); err != nil {
+		return nil, err
+	}
+	if err := f.checkMemberCall(in.DetectorId, in.AccountIds); err != nil {
+		return nil, err
+	}
+	out := &guardduty.UpdateMemberDetectorsOutput{}
+	if f.updateUnprocessed != nil {
+		out.UnprocessedAccounts = f.updateUnprocessed(len(f.updateMembers), in.AccountIds)
+	}
+	// The processed members' detectors take the features given.
+	var fs []gdtypes.MemberFeaturesConfigurationResult
+	for _, c := range in.Features {
+		r := gdtypes.MemberFeaturesConfigurationResult{Name: c.Name, Status: c.Status}
+		for _, a := range c.AdditionalConfiguration {
+			r.AdditionalConfiguration = append(r.AdditionalConfiguration, gdtypes.MemberAdditionalConfigurationResult{Name: a.Name, Status: a.Status})
+		}
+		fs = append(fs, r)
+	}
+	for _, id := range in.AccountIds {
+		if !slices.ContainsFunc(out.UnprocessedAccounts, func(u gdtypes.UnprocessedAccount) bool { return aws.ToString(u.AccountId) == id }) {
+			f.memberFeatures[id] = fs
+		}
+	}
 	return out, nil
 }
 
@@ -242,9 +344,16 @@ func TestFakeAllMatchingCallsNothing(t *testing.T) {
 	if len(gd.mutating) != 0 {
 		t.Errorf("mutating calls: %v", gd.mutating)
 	}
-	want := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged}
+	want := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged}
 	if a := statuses(res); !reflect.DeepEqual(want, a) || res.Changed {
-		t.Errorf("statuses %v changed=%v, want %v: %+v", a, res.Changed, want, res.Outcomes)
+		t.Fatalf("statuses %v changed=%v, want %v: %+v", a, res.Changed, want, res.Outcomes)
+	}
+	// The members' detectors were read, and match.
+	if e, a := [][]string{baseMembers}, gd.getMembers; !reflect.DeepEqual(e, a) {
+		t.Errorf("GetMemberDetectors calls: expect %v, got %v", e, a)
+	}
+	if e, a := "member detectors' features: all 2 members match the configuration", res.Outcomes[3].Reason; e != a {
+		t.Errorf("member detectors' outcome: expect %q, got %q", e, a)
 	}
 }
 
@@ -269,7 +378,8 @@ func TestFakeDetectorDiffers(t *testing.T) {
 	}
 
 	res := mustRun(t, extra, gd, orgOf(0), workflow.ModeApply)
-	if e, a := []string{"UpdateDetector"}, gd.mutating; !reflect.DeepEqual(e, a) {
+	// The members' detectors have S3 data events only: they follow.
+	if e, a := []string{"UpdateDetector", "UpdateMemberDetectors"}, gd.mutating; !reflect.DeepEqual(e, a) {
 		t.Fatalf("mutating calls: expect %v, got %v", e, a)
 	}
 	in := gd.updateDet[0]
@@ -295,7 +405,7 @@ func TestFakeDetectorDiffers(t *testing.T) {
 		!strings.Contains(o.Reason, "FindingPublishingFrequency SIX_HOURS, want ONE_HOUR") || !strings.Contains(o.Reason, "EKS_AUDIT_LOGS DISABLED, want ENABLED") {
 		t.Errorf("detector outcome: %+v", o)
 	}
-	if e, a := []workflow.Status{workflow.StatusChanged, workflow.StatusUnchanged, workflow.StatusUnchanged}, statuses(res); !reflect.DeepEqual(e, a) {
+	if e, a := []workflow.Status{workflow.StatusChanged, workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusChanged}, statuses(res); !reflect.DeepEqual(e, a) {
 		t.Errorf("statuses: expect %v, got %v", e, a)
 	}
 }
@@ -332,6 +442,13 @@ func TestFakeMissingDetectorIsCreated(t *testing.T) {
 	}
 	if o := res.Outcomes[0]; o.Status != workflow.StatusChanged || o.Actions[0] != (workflow.Action{Call: CallCreateDetector, Target: "det-new"}) {
 		t.Errorf("detector outcome: %+v", o)
+	}
+	// The just-added members' detectors are read and updated through it.
+	if e, a := [][]string{baseMembers}, gd.getMembers; !reflect.DeepEqual(e, a) {
+		t.Errorf("GetMemberDetectors calls: expect %v, got %v", e, a)
+	}
+	if len(gd.updateMembers) != 1 || aws.ToString(gd.updateMembers[0].DetectorId) != "det-new" || !reflect.DeepEqual(baseMembers, gd.updateMembers[0].AccountIds) {
+		t.Errorf("UpdateMemberDetectors: %+v", gd.updateMembers)
 	}
 }
 
@@ -377,8 +494,9 @@ func TestFakeOrgConfigDiffers(t *testing.T) {
 		{Name: gdtypes.OrgFeatureEksAuditLogs, AutoEnable: gdtypes.OrgFeatureStatusAll},
 	}
 	res := mustRun(t, `services: {guardduty: {features: {ebsMalwareProtection: true}}}`, gd, orgOf(0), workflow.ModeApply)
-	// The detector has EBS malware protection off: it is updated too.
-	if e, a := []string{"UpdateDetector", "UpdateOrganizationConfiguration"}, gd.mutating; !reflect.DeepEqual(e, a) {
+	// The detector and the members' have EBS malware protection off: they
+	// are updated too.
+	if e, a := []string{"UpdateDetector", "UpdateOrganizationConfiguration", "UpdateMemberDetectors"}, gd.mutating; !reflect.DeepEqual(e, a) {
 		t.Fatalf("mutating calls: expect %v, got %v", e, a)
 	}
 	want := &guardduty.UpdateOrganizationConfigurationInput{
@@ -418,6 +536,7 @@ func TestFakeRuntimeMonitoringAgentsCompared(t *testing.T) {
 		Name: "RUNTIME_MONITORING", AutoEnable: "ALL", AdditionalConfiguration: []gdtypes.OrganizationAdditionalConfigurationResult{
 			{Name: "EKS_ADDON_MANAGEMENT", AutoEnable: "ALL"}, {Name: "ECS_FARGATE_AGENT_MANAGEMENT", AutoEnable: "NONE"}, {Name: "EC2_AGENT_MANAGEMENT", AutoEnable: "ALL"},
 		}})
+	gd.memberDefault = append(gd.memberDefault, mf("RUNTIME_MONITORING", "ENABLED", "EKS_ADDON_MANAGEMENT", "ENABLED", "ECS_FARGATE_AGENT_MANAGEMENT", "ENABLED", "EC2_AGENT_MANAGEMENT", "ENABLED"))
 	res := mustRun(t, extra, gd, orgOf(0), workflow.ModeApply)
 	if e, a := []string{"UpdateOrganizationConfiguration"}, gd.mutating; !reflect.DeepEqual(e, a) {
 		t.Fatalf("mutating calls: expect %v, got %v", e, a)
@@ -533,8 +652,12 @@ func TestFakeDetectorFeatureNotInRegionMatchesAfterDrop(t *testing.T) {
 	if e, a := []string{"UpdateDetector"}, gd.mutating; !reflect.DeepEqual(e, a) {
 		t.Errorf("mutating calls: expect %v, got %v", e, a)
 	}
-	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged}, statuses(res); !reflect.DeepEqual(e, a) {
+	// The members' detectors lack Lambda protection too: not compared.
+	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged}, statuses(res); !reflect.DeepEqual(e, a) {
 		t.Errorf("statuses: expect %v, got %v: %+v", e, a, res.Outcomes)
+	}
+	if len(gd.getMembers) != 1 {
+		t.Errorf("GetMemberDetectors calls: %v", gd.getMembers)
 	}
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "LAMBDA_NETWORK_LOGS") {
 		t.Errorf("warnings: %q", res.Warnings)
@@ -598,8 +721,12 @@ func TestFakeUnprocessedRetriedOnceThenFailed(t *testing.T) {
 	if e, a := "500000000001,500000000003", ids(gd.createMembers[1].AccountDetails); e != a {
 		t.Errorf("retry sent %s, want %s", a, e)
 	}
-	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusChanged, workflow.StatusFailed}, statuses(res); !reflect.DeepEqual(e, a) {
+	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusChanged, workflow.StatusFailed, workflow.StatusUnchanged}, statuses(res); !reflect.DeepEqual(e, a) {
 		t.Fatalf("statuses: expect %v, got %v", e, a)
+	}
+	// The members' detectors read are those of the members now.
+	if e, a := [][]string{{"111111111111", "333333333333", "500000000000", "500000000001", "500000000002"}}, gd.getMembers; !reflect.DeepEqual(e, a) {
+		t.Errorf("GetMemberDetectors calls: expect %v, got %v", e, a)
 	}
 	if e, a := []workflow.Action{
 		{Call: CallCreateMembers, Target: "500000000000,500000000002"},
@@ -661,6 +788,9 @@ func TestFakeErrors(t *testing.T) {
 		{name: "describe not at the endpoint", op: "DescribeOrganizationConfiguration", err: sdkErr("DescribeOrganizationConfiguration", 404, htmlBody), wantSkip: "DescribeOrganizationConfiguration is not available at this endpoint"},
 		{name: "update not at the endpoint", op: "UpdateOrganizationConfiguration", err: sdkErr("UpdateOrganizationConfiguration", 404, htmlBody), wantSkip: "UpdateOrganizationConfiguration is not available at this endpoint"},
 		{name: "unknown operation", op: "CreateMembers", err: sdkErr("CreateMembers", 400, &smithy.GenericAPIError{Code: "UnknownOperationException"}), wantSkip: "CreateMembers is not available at this endpoint"},
+		{name: "throttled member detectors read", op: "GetMemberDetectors", err: throttled, wantErr: workflow.ErrNameRetryable},
+		{name: "member detectors read denied", op: "GetMemberDetectors", err: &smithy.GenericAPIError{Code: "AccessDeniedException"}, wantErr: workflow.ErrNameTerminal},
+		{name: "member detectors not at the endpoint", op: "GetMemberDetectors", err: sdkErr("GetMemberDetectors", 404, htmlBody), wantSkip: "GetMemberDetectors is not available at this endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -703,7 +833,7 @@ func TestFakeDetectorUnavailableSkipsEveryPart(t *testing.T) {
 	gd := newFakeGD()
 	gd.errs["ListDetectors"] = []error{sdkErr("ListDetectors", 404, htmlBody)}
 	res := mustRun(t, "", gd, orgOf(0), workflow.ModeApply)
-	if e, a := []workflow.Status{workflow.StatusSkipped, workflow.StatusSkipped, workflow.StatusSkipped}, statuses(res); !reflect.DeepEqual(e, a) {
+	if e, a := []workflow.Status{workflow.StatusSkipped, workflow.StatusSkipped, workflow.StatusSkipped, workflow.StatusSkipped}, statuses(res); !reflect.DeepEqual(e, a) {
 		t.Fatalf("statuses: expect %v, got %v", e, a)
 	}
 	for _, o := range res.Outcomes {
@@ -746,9 +876,11 @@ func TestFakePlanWithoutDetector(t *testing.T) {
 	gd := newFakeGD()
 	gd.detectorIDs = nil
 	res := mustRun(t, "", gd, orgOf(1), workflow.ModePlan)
-	if len(gd.mutating) != 0 {
-		t.Errorf("plan called %v", gd.mutating)
+	if len(gd.mutating) != 0 || len(gd.getMembers) != 0 {
+		t.Errorf("plan called %v, read members %v", gd.mutating, gd.getMembers)
 	}
+	// No detector, no members to compare: the member detectors' part has
+	// no outcome.
 	want := [][]workflow.Action{
 		{{Call: CallCreateDetector}},
 		{{Call: CallUpdateOrganizationConfiguration}},
@@ -763,5 +895,312 @@ func TestFakePlanWithoutDetector(t *testing.T) {
 	}
 	if !reflect.DeepEqual(want, got) {
 		t.Errorf("actions:\nexpect %v\ngot    %v", want, got)
+	}
+}
+
+// defaultMemberInput is the UpdateMemberDetectors features of the default
+// configuration.
+var defaultMemberInput = []gdtypes.MemberFeaturesConfiguration{
+	{Name: "S3_DATA_EVENTS", Status: "ENABLED"},
+	{Name: "EKS_AUDIT_LOGS", Status: "DISABLED"},
+	{Name: "EBS_MALWARE_PROTECTION", Status: "DISABLED"},
+	{Name: "RDS_LOGIN_EVENTS", Status: "DISABLED"},
+	{Name: "LAMBDA_NETWORK_LOGS", Status: "DISABLED"},
+	{Name: "RUNTIME_MONITORING", Status: "DISABLED"},
+}
+
+func TestFakeMemberFeaturesInBatches(t *testing.T) {
+	orgs := orgOf(120)
+	var others, differ []string
+	for i := range 120 {
+		others = append(others, fmt.Sprintf("5%011d", i))
+	}
+	all := append(slices.Clone(baseMembers), others...)
+	// 7 of every 12 differ: 70 of the 120.
+	setup := func() *fakeGD {
+		gd := newFakeGD(all...)
+		differ = nil
+		for i, id := range others {
+			switch i % 12 {
+			case 0, 1, 2:
+				gd.memberFeatures[id] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"), mf("EKS_AUDIT_LOGS", "ENABLED")}
+			case 3, 4:
+				gd.memberFeatures[id] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "DISABLED")}
+			case 5, 6:
+				// No features listed: S3 data events count as disabled.
+				gd.memberFeatures[id] = nil
+			case 7:
+				// Other features, as GuardDuty lists them, are not compared.
+				gd.memberFeatures[id] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"), mf("EKS_RUNTIME_MONITORING", "ENABLED")}
+			}
+			if i%12 < 7 {
+				differ = append(differ, id)
+			}
+		}
+		return gd
+	}
+	gd := setup()
+	if len(differ) != 70 {
+		t.Fatalf("the test means 70 differing members, has %d", len(differ))
+	}
+	wantActs := []workflow.Action{
+		{Call: CallUpdateMemberDetectors, Target: strings.Join(differ[:10], ",") + " and 40 more (50 accounts)"},
+		{Call: CallUpdateMemberDetectors, Target: strings.Join(differ[50:60], ",") + " and 10 more (20 accounts)"},
+	}
+	res := mustRun(t, "", gd, orgs, workflow.ModeApply)
+	var read []string
+	var sizes []int
+	for _, ids := range gd.getMembers {
+		read = append(read, ids...)
+		sizes = append(sizes, len(ids))
+	}
+	if !reflect.DeepEqual(all, read) || !reflect.DeepEqual([]int{50, 50, 22}, sizes) {
+		t.Errorf("GetMemberDetectors calls of %v accounts: %v", sizes, read)
+	}
+	if e, a := []string{"UpdateMemberDetectors", "UpdateMemberDetectors"}, gd.mutating; !reflect.DeepEqual(e, a) {
+		t.Fatalf("mutating calls: expect %v, got %v", e, a)
+	}
+	for i, want := range [][]string{differ[:50], differ[50:]} {
+		in := gd.updateMembers[i]
+		if aws.ToString(in.DetectorId) != "det1" || !reflect.DeepEqual(want, in.AccountIds) {
+			t.Errorf("call %d: detector %s, accounts %v, want %v", i, aws.ToString(in.DetectorId), in.AccountIds, want)
+		}
+		if !reflect.DeepEqual(defaultMemberInput, in.Features) {
+			t.Errorf("call %d features:\nexpect %+v\ngot    %+v", i, defaultMemberInput, in.Features)
+		}
+		if in.DataSources != nil {
+			t.Errorf("call %d sends the deprecated data sources", i)
+		}
+	}
+	o := res.Outcomes[3]
+	if o.Status != workflow.StatusChanged || !reflect.DeepEqual(wantActs, o.Actions) {
+		t.Errorf("member detectors' outcome: %+v", o)
+	}
+	for _, s := range []string{"member detectors' features: 70 of 122 members differ", "EKS_AUDIT_LOGS ENABLED, want DISABLED (30)", "S3_DATA_EVENTS DISABLED, want ENABLED (40)"} {
+		if !strings.Contains(o.Reason, s) {
+			t.Errorf("reason does not say %q: %s", s, o.Reason)
+		}
+	}
+	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusChanged}, statuses(res); !reflect.DeepEqual(e, a) {
+		t.Errorf("statuses: expect %v, got %v", e, a)
+	}
+
+	// Again: the members match now.
+	res = mustRun(t, "", gd, orgs, workflow.ModeApply)
+	if len(gd.updateMembers) != 2 || res.Outcomes[3].Status != workflow.StatusUnchanged || res.Changed {
+		t.Errorf("re-run: %d UpdateMemberDetectors calls, outcome %+v", len(gd.updateMembers), res.Outcomes[3])
+	}
+
+	// Plan proposes the same two calls and makes none.
+	gd = setup()
+	plan := mustRun(t, "", gd, orgs, workflow.ModePlan)
+	if o := plan.Outcomes[3]; len(gd.mutating) != 0 || o.Status != workflow.StatusPlanned || !reflect.DeepEqual(wantActs, o.Actions) ||
+		!strings.Contains(o.Reason, "70 of 122 members differ") {
+		t.Errorf("plan: calls %v, outcome %+v", gd.mutating, o)
+	}
+}
+
+func TestFakeMemberFeaturesUnprocessedRetriedOnceThenFailed(t *testing.T) {
+	gd := newFakeGD(append(slices.Clone(baseMembers), "500000000000", "500000000001", "500000000002", "500000000003")...)
+	for i := range 4 {
+		gd.memberFeatures[fmt.Sprintf("5%011d", i)] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "DISABLED")}
+	}
+	gd.updateUnprocessed = func(call int, ids []string) []gdtypes.UnprocessedAccount {
+		switch call {
+		case 1:
+			return []gdtypes.UnprocessedAccount{
+				{AccountId: aws.String("500000000001"), Result: aws.String("Internal error, try again")},
+				{AccountId: aws.String("500000000003"), Result: aws.String("The member account is suspended")},
+			}
+		case 2:
+			return []gdtypes.UnprocessedAccount{{AccountId: aws.String("500000000003"), Result: aws.String("The member account is suspended")}}
+		}
+		return nil
+	}
+	res := mustRun(t, "", gd, orgOf(4), workflow.ModeApply)
+	var sent [][]string
+	for _, in := range gd.updateMembers {
+		sent = append(sent, in.AccountIds)
+	}
+	if e := [][]string{{"500000000000", "500000000001", "500000000002", "500000000003"}, {"500000000001", "500000000003"}}; !reflect.DeepEqual(e, sent) {
+		t.Fatalf("UpdateMemberDetectors calls: expect %v, got %v", e, sent)
+	}
+	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusChanged, workflow.StatusFailed}, statuses(res); !reflect.DeepEqual(e, a) {
+		t.Fatalf("statuses: expect %v, got %v", e, a)
+	}
+	if e, a := []workflow.Action{
+		{Call: CallUpdateMemberDetectors, Target: "500000000000,500000000002"},
+		{Call: CallUpdateMemberDetectors, Target: "500000000001"},
+	}, res.Outcomes[3].Actions; !reflect.DeepEqual(e, a) {
+		t.Errorf("actions: expect %v, got %v", e, a)
+	}
+	if e, a := "member detectors' features: UpdateMemberDetectors did not update 1 account(s): 500000000003 (The member account is suspended)", res.Outcomes[4].Reason; e != a {
+		t.Errorf("failed outcome: expect %q, got %q", e, a)
+	}
+}
+
+func TestFakeMemberFeaturesLeaveOutFeaturesNotInRegion(t *testing.T) {
+	// The region does not offer Lambda protection, as UpdateDetector
+	// finds: it is neither compared nor sent for the members.
+	gd := newFakeGD(baseMembers...)
+	gd.detector.Features = []gdtypes.DetectorFeatureConfigurationResult{{Name: "S3_DATA_EVENTS", Status: "ENABLED"}, {Name: "EKS_AUDIT_LOGS", Status: "ENABLED"}}
+	gd.orgFeatures = []gdtypes.OrganizationFeatureConfigurationResult{{Name: "S3_DATA_EVENTS", AutoEnable: "ALL"}, {Name: "EKS_AUDIT_LOGS", AutoEnable: "ALL"}}
+	gd.errs["UpdateDetector"] = []error{sdkErr("UpdateDetector", 400, &gdtypes.BadRequestException{Message: aws.String("LAMBDA_NETWORK_LOGS is not available in this region")})}
+	// 111111111111 lacks only Lambda protection; 333333333333 has EKS audit
+	// logs off too.
+	gd.memberFeatures["111111111111"] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"), mf("EKS_AUDIT_LOGS", "ENABLED")}
+	gd.memberFeatures["333333333333"] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"), mf("EKS_AUDIT_LOGS", "DISABLED")}
+	res := mustRun(t, `services: {guardduty: {features: {eksAuditLogs: true, lambdaNetworkLogs: true}}}`, gd, orgOf(0), workflow.ModeApply)
+	if e, a := []string{"UpdateDetector", "UpdateMemberDetectors"}, gd.mutating; !reflect.DeepEqual(e, a) {
+		t.Fatalf("mutating calls: expect %v, got %v", e, a)
+	}
+	want := &guardduty.UpdateMemberDetectorsInput{
+		DetectorId: aws.String("det1"), AccountIds: []string{"333333333333"},
+		Features: []gdtypes.MemberFeaturesConfiguration{
+			{Name: "S3_DATA_EVENTS", Status: "ENABLED"}, {Name: "EKS_AUDIT_LOGS", Status: "ENABLED"},
+			{Name: "EBS_MALWARE_PROTECTION", Status: "DISABLED"}, {Name: "RDS_LOGIN_EVENTS", Status: "DISABLED"},
+			{Name: "RUNTIME_MONITORING", Status: "DISABLED"},
+		},
+	}
+	if got := gd.updateMembers[0]; !reflect.DeepEqual(want, got) {
+		t.Errorf("UpdateMemberDetectors input:\nexpect %+v\ngot    %+v", want, got)
+	}
+	if o := res.Outcomes[3]; o.Status != workflow.StatusChanged || strings.Contains(o.Reason, "LAMBDA") || !strings.Contains(o.Reason, "1 of 2 members differ: EKS_AUDIT_LOGS DISABLED, want ENABLED (1)") {
+		t.Errorf("member detectors' outcome: %+v", o)
+	}
+	if len(res.Warnings) != 1 {
+		t.Errorf("warnings: %q", res.Warnings)
+	}
+}
+
+func TestFakeMemberFeaturesRuntimeMonitoringAgentsCompared(t *testing.T) {
+	gd := newFakeGD(append(slices.Clone(baseMembers), "500000000000", "500000000001", "500000000002")...)
+	all := []string{"EKS_ADDON_MANAGEMENT", "ENABLED", "ECS_FARGATE_AGENT_MANAGEMENT", "ENABLED", "EC2_AGENT_MANAGEMENT", "ENABLED"}
+	gd.detector.Features = append(gd.detector.Features, gdtypes.DetectorFeatureConfigurationResult{
+		Name: "RUNTIME_MONITORING", Status: "ENABLED", AdditionalConfiguration: []gdtypes.DetectorAdditionalConfigurationResult{
+			{Name: "EKS_ADDON_MANAGEMENT", Status: "ENABLED"}, {Name: "ECS_FARGATE_AGENT_MANAGEMENT", Status: "ENABLED"}, {Name: "EC2_AGENT_MANAGEMENT", Status: "ENABLED"},
+		}})
+	gd.orgFeatures = append(gd.orgFeatures, gdtypes.OrganizationFeatureConfigurationResult{
+		Name: "RUNTIME_MONITORING", AutoEnable: "ALL", AdditionalConfiguration: []gdtypes.OrganizationAdditionalConfigurationResult{
+			{Name: "EKS_ADDON_MANAGEMENT", AutoEnable: "ALL"}, {Name: "ECS_FARGATE_AGENT_MANAGEMENT", AutoEnable: "ALL"}, {Name: "EC2_AGENT_MANAGEMENT", AutoEnable: "ALL"},
+		}})
+	gd.memberDefault = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"), mf("RUNTIME_MONITORING", "ENABLED", all...)}
+	gd.memberFeatures["500000000000"] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"),
+		mf("RUNTIME_MONITORING", "ENABLED", "EKS_ADDON_MANAGEMENT", "ENABLED", "ECS_FARGATE_AGENT_MANAGEMENT", "DISABLED", "EC2_AGENT_MANAGEMENT", "ENABLED")}
+	gd.memberFeatures["500000000001"] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"),
+		mf("RUNTIME_MONITORING", "ENABLED", "EKS_ADDON_MANAGEMENT", "ENABLED", "ECS_FARGATE_AGENT_MANAGEMENT", "ENABLED")}
+	res := mustRun(t, `services: {guardduty: {features: {runtimeMonitoring: true}}}`, gd, orgOf(3), workflow.ModeApply)
+	if e, a := []string{"UpdateMemberDetectors"}, gd.mutating; !reflect.DeepEqual(e, a) {
+		t.Fatalf("mutating calls: expect %v, got %v", e, a)
+	}
+	in := gd.updateMembers[0]
+	if e := []string{"500000000000", "500000000001"}; !reflect.DeepEqual(e, in.AccountIds) {
+		t.Errorf("accounts: expect %v, got %v", e, in.AccountIds)
+	}
+	wantRM := gdtypes.MemberFeaturesConfiguration{Name: "RUNTIME_MONITORING", Status: "ENABLED", AdditionalConfiguration: []gdtypes.MemberAdditionalConfiguration{
+		{Name: "EKS_ADDON_MANAGEMENT", Status: "ENABLED"}, {Name: "ECS_FARGATE_AGENT_MANAGEMENT", Status: "ENABLED"}, {Name: "EC2_AGENT_MANAGEMENT", Status: "ENABLED"},
+	}}
+	if len(in.Features) != 6 || !reflect.DeepEqual(wantRM, in.Features[5]) {
+		t.Errorf("features: %+v", in.Features)
+	}
+	for _, s := range []string{"2 of 5 members differ", "RUNTIME_MONITORING/ECS_FARGATE_AGENT_MANAGEMENT DISABLED, want ENABLED (1)", "RUNTIME_MONITORING/EC2_AGENT_MANAGEMENT DISABLED, want ENABLED (1)"} {
+		if r := res.Outcomes[3].Reason; !strings.Contains(r, s) {
+			t.Errorf("reason does not say %q: %s", s, r)
+		}
+	}
+}
+
+func TestFakeMemberFeaturesUpdateErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		errs     []error
+		wantSent int
+		wantErr  string
+		wantLast workflow.Status
+		wantWhy  string
+	}{
+		{name: "not at the endpoint", errs: []error{sdkErr("UpdateMemberDetectors", 404, htmlBody)}, wantSent: 1,
+			wantLast: workflow.StatusSkipped, wantWhy: "UpdateMemberDetectors is not available at this endpoint"},
+		{name: "feature not offered", errs: []error{sdkErr("UpdateMemberDetectors", 400, &gdtypes.BadRequestException{Message: aws.String("RDS_LOGIN_EVENTS is not available in this region")})}, wantSent: 2,
+			wantLast: workflow.StatusChanged, wantWhy: "1 of 2 members differ"},
+		{name: "throttled", errs: []error{&smithy.GenericAPIError{Code: "ThrottlingException"}}, wantSent: 1, wantErr: workflow.ErrNameRetryable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gd := newFakeGD(baseMembers...)
+			gd.memberFeatures["333333333333"] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "DISABLED")}
+			gd.errs["UpdateMemberDetectors"] = tt.errs
+			res, err := runOrg(t, "", gd, orgOf(0), workflow.ModeApply)
+			if len(gd.updateMembers) != tt.wantSent {
+				t.Errorf("UpdateMemberDetectors calls: expect %d, got %d", tt.wantSent, len(gd.updateMembers))
+			}
+			if tt.wantErr != "" {
+				if err == nil || reflect.TypeOf(err).Elem().Name() != tt.wantErr {
+					t.Fatalf("expect %s, got %T %v", tt.wantErr, err, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Outcomes) != 4 || res.Outcomes[3].Status != tt.wantLast || !strings.Contains(res.Outcomes[3].Reason, tt.wantWhy) {
+				t.Fatalf("outcomes: %+v", res.Outcomes)
+			}
+			if tt.wantSent == 2 {
+				var names []string
+				for _, f := range gd.updateMembers[1].Features {
+					names = append(names, string(f.Name))
+				}
+				if e := []string{"S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING"}; !reflect.DeepEqual(e, names) {
+					t.Errorf("retry features: expect %v, got %v", e, names)
+				}
+				if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "UpdateMemberDetectors") {
+					t.Errorf("warnings: %q", res.Warnings)
+				}
+			}
+		})
+	}
+}
+
+func TestFakeMemberFeaturesUnreadMemberIsLeft(t *testing.T) {
+	gd := newFakeGD(baseMembers...)
+	gd.memberFeatures["333333333333"] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "DISABLED")}
+	gd.unreadable = map[string]string{"333333333333": "The member is not enabled"}
+	res := mustRun(t, "", gd, orgOf(0), workflow.ModeApply)
+	if len(gd.mutating) != 0 {
+		t.Errorf("mutating calls: %v", gd.mutating)
+	}
+	if o := res.Outcomes[3]; o.Status != workflow.StatusUnchanged || o.Reason != "member detectors' features: the 1 members read match the configuration, 1 were not read" {
+		t.Errorf("member detectors' outcome: %+v", o)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "333333333333 (The member is not enabled)") {
+		t.Errorf("warnings: %q", res.Warnings)
+	}
+}
+
+func TestFakeMemberFeaturesSkippedWithoutMemberList(t *testing.T) {
+	tests := []struct {
+		name, op string
+	}{{"ListMembers", "ListMembers"}, {"ListAccounts", "ListAccounts"}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gd := newFakeGD(baseMembers...)
+			orgs := orgOf(1)
+			if tt.op == "ListAccounts" {
+				orgs.err = sdkErr("ListAccounts", 404, htmlBody)
+			} else {
+				gd.errs[tt.op] = []error{sdkErr(tt.op, 404, htmlBody)}
+			}
+			res := mustRun(t, "", gd, orgs, workflow.ModeApply)
+			if len(gd.getMembers) != 0 || len(gd.mutating) != 0 {
+				t.Errorf("read %v, called %v", gd.getMembers, gd.mutating)
+			}
+			if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusSkipped, workflow.StatusSkipped}, statuses(res); !reflect.DeepEqual(e, a) {
+				t.Fatalf("statuses: expect %v, got %v", e, a)
+			}
+			if e, a := "member detectors' features: no member list: "+tt.op+" is not available at this endpoint", res.Outcomes[3].Reason; e != a {
+				t.Errorf("reason: expect %q, got %q", e, a)
+			}
+		})
 	}
 }
