@@ -70,31 +70,33 @@ func EnableAdmin(ctx context.Context, api AdminAPI, cfg settings.Config, item wo
 		return res, awsclient.Classify("list GuardDuty administrators in "+item.Region, err)
 	}
 	security := cfg.Accounts.Security
-	switch status, ok := admins[security]; {
-	case ok && status == gdtypes.AdminStatusEnabled:
+	done, err := judgeAdmins(admins, security, item.Region)
+	if err != nil {
+		return res, err
+	}
+	if done {
 		res.Add(out)
 		return res, nil
-	case ok && status == gdtypes.AdminStatusDisableInProgress:
-		return res, &workflow.NotReadyError{Op: "GuardDuty administrator in " + item.Region, Err: fmt.Errorf("%s is being disabled as administrator; enabling it again must wait", security)}
-	case len(admins) > 0:
-		return res, conflict(item.Region, others(admins, security), security)
 	}
 
 	out.Actions = []workflow.Action{{Call: CallEnableAdmin, Target: security}}
 	if in.Mode == workflow.ModeApply {
-		_, err := api.EnableOrganizationAdminAccount(ctx, &guardduty.EnableOrganizationAdminAccountInput{AdminAccountId: aws.String(security)})
-		if err != nil {
-			if !alreadyAdmin(err) {
-				return res, awsclient.Classify("enable the GuardDuty administrator in "+item.Region, err)
+		_, enableErr := api.EnableOrganizationAdminAccount(ctx, &guardduty.EnableOrganizationAdminAccountInput{AdminAccountId: aws.String(security)})
+		if enableErr != nil {
+			if !alreadyAdmin(enableErr) {
+				return res, awsclient.Classify("enable the GuardDuty administrator in "+item.Region, enableErr)
 			}
 			// Another run got there first: success only if a fresh read
-			// shows the security account.
+			// shows the security account enabled, judged as the first read.
 			again, lerr := listAdmins(ctx, api)
 			if lerr != nil {
 				return res, awsclient.Classify("list GuardDuty administrators in "+item.Region, lerr)
 			}
-			if _, ok := again[security]; !ok {
-				return res, conflict(item.Region, others(again, security), security)
+			if done, err = judgeAdmins(again, security, item.Region); err != nil {
+				return res, err
+			}
+			if !done {
+				return res, &workflow.NotReadyError{Op: "GuardDuty administrator in " + item.Region, Err: fmt.Errorf("GuardDuty reports an administrator already, but none is listed yet: %w", enableErr)}
 			}
 			out.Actions = nil
 		} else {
@@ -103,6 +105,26 @@ func EnableAdmin(ctx context.Context, api AdminAPI, cfg settings.Config, item wo
 	}
 	res.Add(out)
 	return res, nil
+}
+
+// judgeAdmins judges the region's administrators: done when the security
+// account is the enabled administrator; a *workflow.NotReadyError while it
+// is being disabled; a *workflow.ConflictError naming the others when only
+// other accounts are; neither done nor an error when there is none, so the
+// security account is to be enabled.
+func judgeAdmins(admins map[string]gdtypes.AdminStatus, security, region string) (bool, error) {
+	status, ok := admins[security]
+	switch {
+	case ok && status == gdtypes.AdminStatusEnabled:
+		return true, nil
+	case ok && status == gdtypes.AdminStatusDisableInProgress:
+		return false, &workflow.NotReadyError{Op: "GuardDuty administrator in " + region, Err: fmt.Errorf("%s is being disabled as administrator; enabling it again must wait", security)}
+	case ok:
+		return false, &workflow.NotReadyError{Op: "GuardDuty administrator in " + region, Err: fmt.Errorf("%s is administrator with status %q, not %s", security, status, gdtypes.AdminStatusEnabled)}
+	case len(admins) > 0:
+		return false, conflict(region, others(admins, security), security)
+	}
+	return false, nil
 }
 
 func listAdmins(ctx context.Context, api AdminAPI) (map[string]gdtypes.AdminStatus, error) {

@@ -176,6 +176,10 @@ func TestFakePaths(t *testing.T) {
 		{name: "already admin but another account is a conflict", fake: &fakeAdmin{enableErr: already, onEnable: func(f *fakeAdmin) {
 			f.admins = []gdtypes.AdminAccount{{AdminAccountId: aws.String("888888888888"), AdminStatus: gdtypes.AdminStatusEnabled}}
 		}}, region: "eu-west-1", wantErr: workflow.ErrNameConflict, wantCalls: 1},
+		{name: "already admin but being disabled after a race is not ready", fake: &fakeAdmin{enableErr: already, onEnable: func(f *fakeAdmin) {
+			f.admins = []gdtypes.AdminAccount{{AdminAccountId: aws.String("222222222222"), AdminStatus: gdtypes.AdminStatusDisableInProgress}}
+		}}, region: "eu-west-1", wantErr: workflow.ErrNameNotReady, wantCalls: 1},
+		{name: "already admin but none listed yet is not ready", fake: &fakeAdmin{enableErr: already}, region: "eu-west-1", wantErr: workflow.ErrNameNotReady, wantCalls: 1},
 		{name: "not offered in the region is skipped", fake: &fakeAdmin{listErr: &net.DNSError{Err: "no such host", Name: "guardduty.xx-east-9.amazonaws.com", IsNotFound: true}}, region: "eu-west-1", wantStatus: workflow.StatusSkipped, wantReason: "not offered"},
 		{name: "home region outside the run is skipped", fake: &fakeAdmin{}, region: "", wantStatus: workflow.StatusSkipped, wantReason: "home region is not part of this run"},
 		{name: "guardduty off is skipped", extra: "services: {guardduty: {enabled: false}}", fake: &fakeAdmin{}, region: "eu-west-1", wantStatus: workflow.StatusSkipped, wantReason: "disabled in the configuration"},

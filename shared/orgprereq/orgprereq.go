@@ -11,7 +11,8 @@
 //     whose delegated administrator is registered through Organizations.
 //     Services that register it through their own API (GuardDuty, Security
 //     Hub, Detective, CloudTrail) are only checked here, so a conflict shows
-//     before anything is changed.
+//     before anything is changed. Health and CloudTrail have a delegated
+//     administrator only when their delegatedAdmin option asks for one.
 //
 // Everything is read first and the whole plan is made before the first
 // change. A conflict (another delegated administrator, a missing feature set)
@@ -218,6 +219,8 @@ func principalsFor(cfg settings.Config, service string) []settings.Principal {
 		case p.Name == "malware-protection.guardduty.amazonaws.com" && !cfg.Services.GuardDuty.Features.EBSMalwareProtection:
 			continue
 		case service == settings.ServiceHealth && p.Admin == settings.AdminOrganizations && !*cfg.Services.Health.DelegatedAdmin:
+			p.Admin = settings.AdminNone
+		case service == settings.ServiceCloudTrail && p.Admin == settings.AdminServiceAPI && !cfg.Services.CloudTrail.DelegatedAdmin:
 			p.Admin = settings.AdminNone
 		}
 		out = append(out, p)

@@ -3,6 +3,7 @@ package orgprereq
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -303,6 +304,52 @@ func TestConflicts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Another account registered for cloudtrail.amazonaws.com is a conflict only
+// when the configuration asks for a CloudTrail delegated administrator.
+func TestCloudTrailDelegatedAdminOption(t *testing.T) {
+	for _, mode := range []workflow.Mode{workflow.ModePlan, workflow.ModeApply} {
+		t.Run("off/"+string(mode), func(t *testing.T) {
+			f := newFakeOrgs()
+			f.admins["cloudtrail.amazonaws.com"] = []string{other}
+			res, err := run(t, f, testConfig(t, "services: {cloudtrail: {delegatedAdmin: false}}"), workflow.Input{Mode: mode, Services: []string{"cloudtrail"}})
+			if err != nil {
+				t.Fatalf("expect no error, got %T %v", err, err)
+			}
+			ct := outcomeFor(t, res, settings.ServiceCloudTrail)
+			if strings.Contains(ct.Reason, "registered by the cloudtrail step") {
+				t.Errorf("outcome says the cloudtrail step registers an administrator it does not: %q", ct.Reason)
+			}
+			if slices.ContainsFunc(f.calls, func(c string) bool { return strings.HasPrefix(c, "RegisterDelegatedAdministrator") }) {
+				t.Errorf("registered a CloudTrail delegated administrator: %v", f.calls)
+			}
+		})
+		t.Run("on/"+string(mode), func(t *testing.T) {
+			f := newFakeOrgs()
+			f.admins["cloudtrail.amazonaws.com"] = []string{other}
+			_, err := run(t, f, testConfig(t, "services: {cloudtrail: {delegatedAdmin: true}}"), workflow.Input{Mode: mode, Services: []string{"cloudtrail"}})
+			var ce *workflow.ConflictError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), other) || !strings.Contains(err.Error(), security) {
+				t.Fatalf("expect a conflict naming %s and %s, got %T %v", other, security, err, err)
+			}
+			if len(f.calls) != 0 {
+				t.Errorf("a conflict made calls: %v", f.calls)
+			}
+		})
+	}
+	// Without another administrator, the outcome says the cloudtrail step
+	// registers one only when delegatedAdmin asks for it.
+	for _, on := range []bool{false, true} {
+		f := newFakeOrgs()
+		res, err := run(t, f, testConfig(t, fmt.Sprintf("services: {cloudtrail: {delegatedAdmin: %v}}", on)), workflow.Input{Mode: workflow.ModePlan, Services: []string{"cloudtrail"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct := outcomeFor(t, res, settings.ServiceCloudTrail); strings.Contains(ct.Reason, "registered by the cloudtrail step") != on {
+			t.Errorf("delegatedAdmin %v: cloudtrail outcome reason %q", on, ct.Reason)
+		}
 	}
 }
 

@@ -109,12 +109,15 @@ func (tp trailPlan) actions(name string) []workflow.Action {
 //
 // Everything is read first; a conflict (another delegated administrator, a
 // trail homed in another region) returns a *workflow.ConflictError before
-// any change. The one exception: managed from the security account before
-// it is the delegated administrator, the trail can only be read once step 3
-// has registered it, so in apply a trail homed in another region is found
-// after the registration, and in plan the trail's actions are those of a
-// new trail, with a warning. In plan mode the actions are reported, not
-// taken. A re-run on a converged organization makes no mutating call.
+// any change. Managed from the security account before it is the delegated
+// administrator, the security account can read the trail only once step 3
+// has registered it: the management account, which owns the trail, reads
+// it first in the home region (shadow trails included) so that a trail
+// homed in another region is a conflict before any change; the rest of the
+// trail's plan is made from the security account's read after the
+// registration in apply, and in plan the trail's actions are those of a new
+// trail, with a warning. In plan mode the actions are reported, not taken.
+// A re-run on a converged organization makes no mutating call.
 func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, log *slog.Logger) (workflow.StepResult, error) {
 	res := workflow.StepResult{Step: workflow.StepOrgTrail.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	home := cfg.HomeRegion
@@ -171,6 +174,17 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	if adminReady {
 		var c *workflow.Conflict
 		if tp, c, err = planTrail(ctx, ct, cfg, keyARN); err != nil {
+			return res, err
+		}
+		if c != nil {
+			conflicts = append(conflicts, *c)
+		}
+	} else {
+		// The security account cannot read the trail yet; the management
+		// account, which owns it, can: a trail homed in another region is
+		// a conflict found before any change.
+		c, err := homeRegionCheck(ctx, d.CloudTrail(cfg.Accounts.Management, home), cfg)
+		if err != nil {
 			return res, err
 		}
 		if c != nil {
@@ -257,6 +271,20 @@ func trailID(cfg settings.Config) string {
 		return TrailARN(cfg)
 	}
 	return cfg.Services.CloudTrail.TrailName
+}
+
+// homeRegionCheck reads the trail through api and returns the conflict of a
+// trail homed in another region, or nil when there is none or no trail.
+func homeRegionCheck(ctx context.Context, api DescribeTrailsAPI, cfg settings.Config) (*workflow.Conflict, error) {
+	existing, err := readTrail(ctx, api, cfg)
+	if err != nil || existing == nil {
+		return nil, err
+	}
+	if hr := aws.ToString(existing.HomeRegion); hr != "" && hr != cfg.HomeRegion {
+		c := homeRegionConflict(cfg, hr)
+		return &c, nil
+	}
+	return nil, nil
 }
 
 // planTrail reads the trail and returns what converging it takes, or the

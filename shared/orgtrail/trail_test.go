@@ -604,6 +604,46 @@ func TestFakeHomeRegionMismatchIsConflict(t *testing.T) {
 	}
 }
 
+// Managed from the security account before it is the delegated
+// administrator, a trail homed in another region is found from the
+// management account before anything is changed, in plan and apply; managed
+// from the management account, it is a conflict as before.
+func TestFakeHomeRegionMismatchBeforeRegistrationIsConflict(t *testing.T) {
+	for _, tc := range []struct{ name, yaml string }{
+		{"security-managed", fSecurityManaged},
+		{"management-managed", ""},
+	} {
+		for _, mode := range []workflow.Mode{workflow.ModePlan, workflow.ModeApply} {
+			f := newFake()
+			f.trail = &cttypes.Trail{
+				Name: aws.String(settings.DefaultTrailName), HomeRegion: aws.String("us-west-2"),
+				TrailARN: aws.String("arn:aws:cloudtrail:us-west-2:" + fMgmt + ":trail/" + settings.DefaultTrailName),
+			}
+			_, err := fakeRun(t, f, config(t, tc.yaml), mode)
+			var ce *workflow.ConflictError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), "us-west-2") || !strings.Contains(err.Error(), "eu-west-1") {
+				t.Errorf("%s %s: expect a conflict naming both regions, got %v", tc.name, mode, err)
+			}
+			if err != nil {
+				if e, a := workflow.ErrNameConflict, reflect.TypeOf(err).Elem().Name(); e != a {
+					t.Errorf("%s %s: expect top-level %s, got %s", tc.name, mode, e, a)
+				}
+			}
+			if len(f.calls) != 0 {
+				t.Errorf("%s %s: a conflict made calls: %v", tc.name, mode, f.calls)
+			}
+			for _, c := range f.seq {
+				if op := strings.Fields(c)[2]; op != "DescribeTrails" {
+					t.Errorf("%s %s: a conflict made the CloudTrail call %s", tc.name, mode, c)
+				}
+			}
+			if len(f.admins) != 0 {
+				t.Errorf("%s %s: a conflict registered %v", tc.name, mode, f.admins)
+			}
+		}
+	}
+}
+
 // Another run creates the trail between the read and CreateTrail: the step
 // reads it again and converges it.
 func TestFakeTrailAlreadyExistsConverges(t *testing.T) {
@@ -749,8 +789,8 @@ func TestFakeManagedFromSecurityApplyThenRerun(t *testing.T) {
 	if e, a := []string{"PutBucketEncryption", "RegisterOrganizationDelegatedAdmin", "CreateTrail", "PutEventSelectors", "PutInsightSelectors", "StartLogging"}, f.calls; !reflect.DeepEqual(e, a) {
 		t.Errorf("calls:\nexpect %v\ngot    %v", e, a)
 	}
-	if e, a := []string{"RegisterOrganizationDelegatedAdmin"}, f.callsIn(fMgmt); !reflect.DeepEqual(e, a) {
-		t.Errorf("CloudTrail calls in the management account: expect %v, got %v", e, a)
+	if a := f.callsIn(fMgmt); len(a) == 0 || a[len(a)-1] != "RegisterOrganizationDelegatedAdmin" || slices.ContainsFunc(a[:len(a)-1], func(op string) bool { return op != "DescribeTrails" }) {
+		t.Errorf("CloudTrail calls in the management account: expect reads of the trail, then RegisterOrganizationDelegatedAdmin; got %v", a)
 	}
 	sec := f.callsIn(fSecurity)
 	for _, op := range sec {
@@ -763,8 +803,8 @@ func TestFakeManagedFromSecurityApplyThenRerun(t *testing.T) {
 			t.Errorf("no %s from the security account: %v", op, sec)
 		}
 	}
-	if len(f.seq) == 0 || f.seq[0] != fMgmt+" eu-west-1 RegisterOrganizationDelegatedAdmin" {
-		t.Errorf("the delegated administrator is not registered before the trail's calls: %v", f.seq)
+	if i := slices.Index(f.seq, fMgmt+" eu-west-1 RegisterOrganizationDelegatedAdmin"); i < 0 || slices.ContainsFunc(f.seq[:i], func(c string) bool { return strings.HasPrefix(c, fSecurity+" ") }) {
+		t.Errorf("the delegated administrator is not registered before the security account's calls: %v", f.seq)
 	}
 	if f.created == nil || aws.ToString(f.created.CloudWatchLogsLogGroupArn) != fSecGroupARN || aws.ToString(f.created.CloudWatchLogsRoleArn) != fSecRoleARN {
 		t.Errorf("CreateTrail: expect log group %s and role %s, got %+v", fSecGroupARN, fSecRoleARN, f.created)
@@ -801,15 +841,19 @@ func TestFakeManagedFromSecurityApplyThenRerun(t *testing.T) {
 }
 
 // In plan, before the security account is the delegated administrator,
-// nothing is read from it and the trail's actions are planned.
+// nothing is read from it (the management account reads the trail) and the
+// trail's actions are planned.
 func TestFakeManagedFromSecurityPlanBeforeRegistration(t *testing.T) {
 	f := newFake()
 	res, err := fakeRun(t, f, config(t, fSecurityManaged), workflow.ModePlan)
 	if err != nil {
 		t.Fatalf("plan before registration: %v", err)
 	}
-	if len(f.calls) != 0 || len(f.seq) != 0 {
-		t.Errorf("plan made calls %v, CloudTrail calls %v", f.calls, f.seq)
+	if sec := f.callsIn(fSecurity); len(f.calls) != 0 || len(sec) != 0 {
+		t.Errorf("plan made calls %v, CloudTrail calls from the security account %v", f.calls, sec)
+	}
+	if mgmt := f.callsIn(fMgmt); slices.ContainsFunc(mgmt, func(op string) bool { return op != "DescribeTrails" }) {
+		t.Errorf("plan made CloudTrail calls other than reads from the management account: %v", mgmt)
 	}
 	o := outcomeOf(t, res, "eu-west-1", CallCreateTrail)
 	var calls []string
