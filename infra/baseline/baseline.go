@@ -272,7 +272,6 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 	// What AWSLambdaBasicExecutionRole would allow, for this log group only.
 	logs.GrantWrite(role)
 
-	executionRole := fmt.Sprintf("arn:%s:iam::*:role/%s", *awscdk.Aws_PARTITION(), p.Config.ExecutionRoleName)
 	// The step's actions on Resource *, except those of ScopeRequired, which
 	// get a statement each on the resources of the step's ScopedGrants.
 	scoped := ScopedGrants(step.Name, p.Config)
@@ -283,16 +282,19 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 			Actions:   jsii.Strings(onAny...),
 			Resources: jsii.Strings("*"),
 		}),
-		// The execution role of the security, log-archive and member
-		// accounts, in accounts of this organization only.
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	}
+	// The execution role, only in the accounts the step works in, and only
+	// in accounts of this organization.
+	executionRole := ExecutionRoleARN(step.Reach, p.Config)
+	if executionRole != "" {
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("AssumeExecutionRole"),
 			Actions:   jsii.Strings("sts:AssumeRole"),
 			Resources: jsii.Strings(executionRole),
 			Conditions: &map[string]any{
 				"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"},
 			},
-		}),
+		}))
 	}
 	for _, g := range scoped {
 		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -328,15 +330,21 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 	// The function is usable only once its step policy is attached.
 	fn.Node().AddDependency(policy)
 
+	appliesTo := []any{"Resource::*"}
+	reason := fmt.Sprintf("Resource * for the step's own actions (%s): the step acts on the "+
+		"organization and on accounts it finds at run time; most of these actions support no resource-level "+
+		"permissions, and the others would need ARNs with the organization ID or account IDs, which are only "+
+		"known at run time.", strings.Join(onAny, ", "))
+	if step.Reach == workflow.ReachOrganization {
+		appliesTo = append(appliesTo, "Resource::arn:<AWS::Partition>:iam::*:role/"+p.Config.ExecutionRoleName)
+		reason += fmt.Sprintf(" The step works in any account of the organization (member accounts it finds at run "+
+			"time): the account wildcard of the %s ARN is confined to this organization by the aws:ResourceOrgID "+
+			"condition.", p.Config.ExecutionRoleName)
+	}
 	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String(fmt.Sprintf("Resource * for the step's own actions (%s): the step acts on the "+
-			"organization and on accounts it finds at run time; most of these actions support no resource-level "+
-			"permissions, and the others would need ARNs with the organization ID or account IDs, which are only "+
-			"known at run time. The account wildcard of the %s ARN is confined to this organization by the "+
-			"aws:ResourceOrgID condition.",
-			strings.Join(onAny, ", "), p.Config.ExecutionRoleName)),
-		AppliesTo: &[]any{"Resource::*", "Resource::arn:<AWS::Partition>:iam::*:role/" + p.Config.ExecutionRoleName},
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String(reason),
+		AppliesTo: &appliesTo,
 	}}, jsii.Bool(true))
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
@@ -363,7 +371,19 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 	return fn
 }
 
-// newStateMachine chains one Task per step and the end states.
+// ExecutionRoleARN is the execution role a step may assume, by its reach:
+// every account's (the account ID a wildcard, confined to the organization by
+// the statement's condition), the security account's, or none ("").
+func ExecutionRoleARN(reach workflow.Reach, cfg settings.Config) string {
+	switch reach {
+	case workflow.ReachOrganization:
+		return fmt.Sprintf("arn:%s:iam::*:role/%s", *awscdk.Aws_PARTITION(), cfg.ExecutionRoleName)
+	case workflow.ReachSecurity:
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", *awscdk.Aws_PARTITION(), cfg.Accounts.Security, cfg.ExecutionRoleName)
+	}
+	return ""
+}
+
 // newRegionMap is a Map over the regions at itemsPath: each iteration is
 // given a workflow.Item, the execution input and its region; the array of
 // the iterations' results goes to resultPath.
@@ -425,6 +445,8 @@ func newTask(scope constructs.Construct, id string, step workflow.StepSpec, fn a
 	return task
 }
 
+// newStateMachine chains the steps' states — a Task, or the Map states of a
+// fan-out — and the end states.
 func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns []awslambda.IFunction, key awskms.IKey) sfn.StateMachine {
 	endWithError := func(id, comment string) sfn.Fail {
 		return sfn.NewFail(scope, jsii.String(id), &sfn.FailProps{

@@ -532,19 +532,29 @@ func checkStepPermissions(t *testing.T, a *app, step workflow.StepSpec) {
 		}
 	}
 
-	if len(assume) != 1 {
-		t.Fatalf("%d AssumeExecutionRole statements, want 1", len(assume))
-	}
-	s := assume[0]
-	if got := actions(s); !slices.Equal(got, []string{"sts:AssumeRole"}) {
-		t.Errorf("AssumeExecutionRole actions = %v, want sts:AssumeRole", got)
-	}
-	if got, want := resolve(t, s["Resource"]), "arn:aws:iam::*:role/"+a.cfg.ExecutionRoleName; got != want {
-		t.Errorf("sts:AssumeRole on %s, want %s", got, want)
-	}
-	wantCond := map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
-	if !reflect.DeepEqual(s["Condition"], wantCond) {
-		t.Errorf("sts:AssumeRole condition = %v, want %v", s["Condition"], wantCond)
+	// sts:AssumeRole only where the step works: none, the security
+	// account's execution role, or any account's in the organization.
+	wantRole := map[workflow.Reach]string{
+		workflow.ReachOrganization: "arn:aws:iam::*:role/" + a.cfg.ExecutionRoleName,
+		workflow.ReachSecurity:     "arn:aws:iam::" + a.cfg.Accounts.Security + ":role/" + a.cfg.ExecutionRoleName,
+	}[step.Reach]
+	switch {
+	case wantRole == "" && len(assume) != 0:
+		t.Errorf("the step works in the management account only, but may assume %v", assume[0]["Resource"])
+	case wantRole != "" && len(assume) != 1:
+		t.Errorf("%d AssumeExecutionRole statements, want 1", len(assume))
+	case wantRole != "":
+		s := assume[0]
+		if got := actions(s); !slices.Equal(got, []string{"sts:AssumeRole"}) {
+			t.Errorf("AssumeExecutionRole actions = %v, want sts:AssumeRole", got)
+		}
+		if got := resolve(t, s["Resource"]); got != wantRole {
+			t.Errorf("sts:AssumeRole on %s, want %s", got, wantRole)
+		}
+		wantCond := map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
+		if !reflect.DeepEqual(s["Condition"], wantCond) {
+			t.Errorf("sts:AssumeRole condition = %v, want %v", s["Condition"], wantCond)
+		}
 	}
 
 	// Only the Lambda service can assume the role.
@@ -552,6 +562,28 @@ func checkStepPermissions(t *testing.T, a *app, step workflow.StepSpec) {
 	trust, _ := json.Marshal(role["AssumeRolePolicyDocument"])
 	if !strings.Contains(string(trust), `"Service":"lambda.amazonaws.com"`) || strings.Count(string(trust), `"Principal"`) != 1 {
 		t.Errorf("role trust policy = %s, want the Lambda service only", trust)
+	}
+}
+
+// TestStepReach pins where each step may assume the execution role: the
+// trail works in the security, log-archive and member accounts, GuardDuty's
+// organization configuration in the security account, the others in the
+// management account only.
+func TestStepReach(t *testing.T) {
+	want := map[string]workflow.Reach{
+		"org-prerequisites": workflow.ReachNone,
+		"org-trail":         workflow.ReachOrganization,
+		"org-targets":       workflow.ReachNone,
+		"guardduty-admin":   workflow.ReachNone,
+		"guardduty-org":     workflow.ReachSecurity,
+	}
+	if len(want) != len(workflow.Steps) {
+		t.Errorf("%d steps, %d pinned: pin the new step's reach", len(workflow.Steps), len(want))
+	}
+	for _, s := range workflow.Steps {
+		if r, ok := want[s.Name]; !ok || r != s.Reach {
+			t.Errorf("%s reaches %q, want %q", s.Name, s.Reach, r)
+		}
 	}
 }
 
@@ -1261,14 +1293,24 @@ func checkBucketBasics(t *testing.T, cfg settings.Config, id string, r map[strin
 		"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}},
 	})
 	days := cfg.Services.CloudTrail.RetentionDays
+	// Log files are kept days in total: current objects expire after days,
+	// the noncurrent versions this leaves go a day later, and the delete
+	// markers left without versions are removed by a rule of their own.
 	checkEqual(t, id+" LifecycleConfiguration", p["LifecycleConfiguration"], map[string]any{
-		"Rules": []any{map[string]any{
-			"Id":                             "orgbaseline-retention",
-			"Status":                         "Enabled",
-			"ExpirationInDays":               days,
-			"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": days},
-			"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 7},
-		}},
+		"Rules": []any{
+			map[string]any{
+				"Id":                             "orgbaseline-retention",
+				"Status":                         "Enabled",
+				"ExpirationInDays":               days,
+				"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": 1},
+				"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 7},
+			},
+			map[string]any{
+				"Id":                        "orgbaseline-delete-markers",
+				"Status":                    "Enabled",
+				"ExpiredObjectDeleteMarker": true,
+			},
+		},
 	})
 	for _, k := range []string{"AccessControl", "ObjectLockEnabled", "WebsiteConfiguration"} {
 		if v, ok := p[k]; ok {
@@ -1391,8 +1433,8 @@ func TestTrailKey(t *testing.T) {
 			if p["EnableKeyRotation"] != true {
 				t.Errorf("EnableKeyRotation = %v, want true", p["EnableKeyRotation"])
 			}
-			if p["Description"] != stacks.TrailKeyDescription {
-				t.Errorf("Description = %v, want %q", p["Description"], stacks.TrailKeyDescription)
+			if p["Description"] != orgtrail.TrailKeyDescription {
+				t.Errorf("Description = %v, want %q", p["Description"], orgtrail.TrailKeyDescription)
 			}
 			for _, k := range []string{"KeySpec", "KeyUsage", "MultiRegion", "Enabled", "BypassPolicyLockoutSafetyCheck"} {
 				if v, ok := p[k]; ok {
@@ -1547,7 +1589,7 @@ func TestTrailLogDelivery(t *testing.T) {
 			t.Errorf("alias %s targets %v, want %s", orgtrail.LogGroupKeyAlias, props(alias)["TargetKeyId"], keyID)
 		}
 		// The trail key's policy is exactly orgtrail's, still.
-		trailKeyID, _ := tp.one(t, "AWS::KMS::Key", "Description", stacks.TrailKeyDescription)
+		trailKeyID, _ := tp.one(t, "AWS::KMS::Key", "Description", orgtrail.TrailKeyDescription)
 		checkEqual(t, "trail key policy", props(tp.resource(t, trailKeyID))["KeyPolicy"], orgtrail.KeyPolicy(a.cfg).Map())
 		if got := len(tp.ofType("AWS::KMS::Key")); got != 2 {
 			t.Errorf("%d keys in the security stack, want the trail's and the log group's", got)

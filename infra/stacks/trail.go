@@ -45,16 +45,6 @@ const (
 	TrailKeyArnOutput = "TrailKeyArn"
 )
 
-// LifecycleRuleID names the retention rule of both trail buckets.
-const LifecycleRuleID = "orgbaseline-retention"
-
-// AbortIncompleteUploadDays is when the buckets' lifecycle aborts multipart
-// uploads that were never completed.
-const AbortIncompleteUploadDays = 7
-
-// TrailKeyDescription is the description of the trail's key.
-const TrailKeyDescription = "orgbaseline: encrypts the organization trail's log files"
-
 // LogGroupKeyDescription is the description of the log group's key in the
 // security account.
 const LogGroupKeyDescription = "orgbaseline: encrypts the organization trail's CloudWatch Logs log group"
@@ -90,21 +80,31 @@ func bucketOwnerEnforced() *awss3.CfnBucket_OwnershipControlsProperty {
 	}
 }
 
-// expireAfter expires current and noncurrent objects after days, and
-// aborts incomplete multipart uploads.
-func expireAfter(days int) *awss3.CfnBucket_LifecycleConfigurationProperty {
+// keepFor keeps log files days in total: current objects expire after days,
+// the versions they leave noncurrent are removed
+// orgtrail.NoncurrentVersionDays later, and so are the expired-object delete
+// markers (in a rule of their own, as S3 requires); incomplete multipart
+// uploads are aborted after orgtrail.AbortIncompleteUploadDays.
+func keepFor(days int) *awss3.CfnBucket_LifecycleConfigurationProperty {
 	return &awss3.CfnBucket_LifecycleConfigurationProperty{
-		Rules: &[]any{&awss3.CfnBucket_RuleProperty{
-			Id:               jsii.String(LifecycleRuleID),
-			Status:           jsii.String("Enabled"),
-			ExpirationInDays: jsii.Number(days),
-			NoncurrentVersionExpiration: &awss3.CfnBucket_NoncurrentVersionExpirationProperty{
-				NoncurrentDays: jsii.Number(days),
+		Rules: &[]any{
+			&awss3.CfnBucket_RuleProperty{
+				Id:               jsii.String(orgtrail.RetentionRuleID),
+				Status:           jsii.String("Enabled"),
+				ExpirationInDays: jsii.Number(days),
+				NoncurrentVersionExpiration: &awss3.CfnBucket_NoncurrentVersionExpirationProperty{
+					NoncurrentDays: jsii.Number(orgtrail.NoncurrentVersionDays),
+				},
+				AbortIncompleteMultipartUpload: &awss3.CfnBucket_AbortIncompleteMultipartUploadProperty{
+					DaysAfterInitiation: jsii.Number(orgtrail.AbortIncompleteUploadDays),
+				},
 			},
-			AbortIncompleteMultipartUpload: &awss3.CfnBucket_AbortIncompleteMultipartUploadProperty{
-				DaysAfterInitiation: jsii.Number(AbortIncompleteUploadDays),
+			&awss3.CfnBucket_RuleProperty{
+				Id:                        jsii.String(orgtrail.DeleteMarkerRuleID),
+				Status:                    jsii.String("Enabled"),
+				ExpiredObjectDeleteMarker: jsii.Bool(true),
 			},
-		}},
+		},
 	}
 }
 
@@ -127,7 +127,7 @@ func newTrailBuckets(stack awscdk.Stack, c settings.Config) {
 				},
 			}},
 		},
-		LifecycleConfiguration: expireAfter(days),
+		LifecycleConfiguration: keepFor(days),
 	})
 	accessLogs.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
 	accessLogPolicy := newBucketPolicy(stack, "TrailAccessLogBucketPolicy", accessLogs, orgtrail.AccessLogBucketName(c), orgtrail.AccessLogBucketPolicy(c))
@@ -154,7 +154,7 @@ func newTrailBuckets(stack awscdk.Stack, c settings.Config) {
 		PublicAccessBlockConfiguration: blockAllPublicAccess(),
 		VersioningConfiguration:        &awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")},
 		OwnershipControls:              bucketOwnerEnforced(),
-		LifecycleConfiguration:         expireAfter(days),
+		LifecycleConfiguration:         keepFor(days),
 		LoggingConfiguration: &awss3.CfnBucket_LoggingConfigurationProperty{
 			DestinationBucketName: accessLogs.Ref(),
 			LogFilePrefix:         jsii.String(orgtrail.AccessLogPrefix),
@@ -200,7 +200,7 @@ func newBucketPolicy(stack awscdk.Stack, id string, bucket awss3.CfnBucket, name
 // and outputs the key's ARN.
 func newTrailKey(stack awscdk.Stack, c settings.Config) {
 	key := awskms.NewCfnKey(stack, jsii.String("TrailKey"), &awskms.CfnKeyProps{
-		Description:       jsii.String(TrailKeyDescription),
+		Description:       jsii.String(orgtrail.TrailKeyDescription),
 		EnableKeyRotation: jsii.Bool(true),
 		KeyPolicy:         orgtrail.KeyPolicy(c).Map(),
 	})

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/url"
 	"reflect"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -42,8 +43,10 @@ import (
 // StepName names the deploy in results.
 const StepName = "local-deploy"
 
-// lifecycleRuleID names the retention rule on both buckets.
-const lifecycleRuleID = "orgbaseline-retention"
+// KeyAliasTag tags the trail's key with its alias (orgtrail.KeyAlias) on
+// creation, so that a run interrupted between creating the key and its alias
+// finds the key again instead of creating another one.
+const KeyAliasTag = "orgbaseline:alias"
 
 // Deploy converges the emulated accounts to what the stacks declare for cfg.
 // accounts gives configurations for the log-archive and security accounts;
@@ -269,7 +272,7 @@ func (d *deployer) bucket(ctx context.Context, api *s3.Client, b bucketSpec, act
 		}
 	}
 
-	wantRule := lifecycleRule(b.retention)
+	wantRules := lifecycleRules(b.retention)
 	ok, err = settingsOK(func() (bool, error) {
 		out, err := api.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: name})
 		if notFound(err, "NoSuchLifecycleConfiguration") {
@@ -278,7 +281,7 @@ func (d *deployer) bucket(ctx context.Context, api *s3.Client, b bucketSpec, act
 		if err != nil {
 			return false, err
 		}
-		return len(out.Rules) == 1 && sameRule(out.Rules[0], wantRule), nil
+		return sameRules(out.Rules, wantRules), nil
 	})
 	if err != nil {
 		return awsclient.Classify("s3:GetBucketLifecycleConfiguration "+b.name, err)
@@ -286,7 +289,7 @@ func (d *deployer) bucket(ctx context.Context, api *s3.Client, b bucketSpec, act
 	if !ok {
 		if err := d.change(actions, "s3:PutBucketLifecycleConfiguration", fmt.Sprintf("%s %d days", b.name, b.retention), func() error {
 			_, err := api.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: name,
-				LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{wantRule}}})
+				LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: wantRules}})
 			return err
 		}); err != nil {
 			return err
@@ -338,31 +341,74 @@ func (d *deployer) bucket(ctx context.Context, api *s3.Client, b bucketSpec, act
 	return nil
 }
 
-// lifecycleRule expires current and noncurrent objects after days and
-// aborts incomplete multipart uploads after a week.
-func lifecycleRule(days int32) s3types.LifecycleRule {
-	return s3types.LifecycleRule{
-		ID:                             aws.String(lifecycleRuleID),
-		Status:                         s3types.ExpirationStatusEnabled,
-		Filter:                         &s3types.LifecycleRuleFilter{Prefix: aws.String("")},
-		Expiration:                     &s3types.LifecycleExpiration{Days: aws.Int32(days)},
-		NoncurrentVersionExpiration:    &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(days)},
-		AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(7)},
+// lifecycleRules are the buckets' lifecycle rules as the stacks declare
+// them: log files are kept days in total. Current objects expire after days;
+// the buckets are versioned, so this leaves a noncurrent version behind a
+// delete marker, and the version is removed orgtrail.NoncurrentVersionDays
+// later and the marker, once alone, by a rule of its own (S3 takes
+// ExpiredObjectDeleteMarker only in a rule without an expiration in days).
+// Incomplete multipart uploads are aborted after
+// orgtrail.AbortIncompleteUploadDays.
+func lifecycleRules(days int32) []s3types.LifecycleRule {
+	all := func() *s3types.LifecycleRuleFilter { return &s3types.LifecycleRuleFilter{Prefix: aws.String("")} }
+	return []s3types.LifecycleRule{
+		{
+			ID:                             aws.String(orgtrail.RetentionRuleID),
+			Status:                         s3types.ExpirationStatusEnabled,
+			Filter:                         all(),
+			Expiration:                     &s3types.LifecycleExpiration{Days: aws.Int32(days)},
+			NoncurrentVersionExpiration:    &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(orgtrail.NoncurrentVersionDays)},
+			AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(orgtrail.AbortIncompleteUploadDays)},
+		},
+		{
+			ID:         aws.String(orgtrail.DeleteMarkerRuleID),
+			Status:     s3types.ExpirationStatusEnabled,
+			Filter:     all(),
+			Expiration: &s3types.LifecycleExpiration{ExpiredObjectDeleteMarker: aws.Bool(true)},
+		},
 	}
 }
 
-func sameRule(a, b s3types.LifecycleRule) bool {
-	days := func(e *s3types.LifecycleExpiration) int32 {
-		if e == nil {
-			return 0
-		}
-		return aws.ToInt32(e.Days)
+// sameRules reports whether got holds exactly the rules want, in any order:
+// no rule missing, none more, none twice.
+func sameRules(got, want []s3types.LifecycleRule) bool {
+	if len(got) != len(want) {
+		return false
 	}
-	nc := func(e *s3types.NoncurrentVersionExpiration) int32 {
-		if e == nil {
-			return 0
+	seen := map[string]bool{}
+	for _, g := range got {
+		id := aws.ToString(g.ID)
+		if seen[id] {
+			return false
 		}
-		return aws.ToInt32(e.NoncurrentDays)
+		seen[id] = true
+		i := slices.IndexFunc(want, func(w s3types.LifecycleRule) bool { return aws.ToString(w.ID) == id })
+		if i < 0 || !sameRule(g, want[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameRule compares what the rules do: status, scope (the whole bucket, or
+// the same prefix) and every action the stacks set.
+func sameRule(a, b s3types.LifecycleRule) bool {
+	type expiration struct {
+		days    int32
+		markers bool
+		date    bool
+	}
+	exp := func(e *s3types.LifecycleExpiration) expiration {
+		if e == nil {
+			return expiration{}
+		}
+		return expiration{aws.ToInt32(e.Days), aws.ToBool(e.ExpiredObjectDeleteMarker), e.Date != nil}
+	}
+	nc := func(e *s3types.NoncurrentVersionExpiration) [2]int32 {
+		if e == nil {
+			return [2]int32{}
+		}
+		return [2]int32{aws.ToInt32(e.NoncurrentDays), aws.ToInt32(e.NewerNoncurrentVersions)}
 	}
 	abort := func(e *s3types.AbortIncompleteMultipartUpload) int32 {
 		if e == nil {
@@ -371,41 +417,85 @@ func sameRule(a, b s3types.LifecycleRule) bool {
 		return aws.ToInt32(e.DaysAfterInitiation)
 	}
 	return aws.ToString(a.ID) == aws.ToString(b.ID) && a.Status == b.Status &&
-		days(a.Expiration) == days(b.Expiration) && nc(a.NoncurrentVersionExpiration) == nc(b.NoncurrentVersionExpiration) &&
-		abort(a.AbortIncompleteMultipartUpload) == abort(b.AbortIncompleteMultipartUpload)
+		scope(a) == scope(b) &&
+		exp(a.Expiration) == exp(b.Expiration) && nc(a.NoncurrentVersionExpiration) == nc(b.NoncurrentVersionExpiration) &&
+		abort(a.AbortIncompleteMultipartUpload) == abort(b.AbortIncompleteMultipartUpload) &&
+		len(a.Transitions) == 0 && len(b.Transitions) == 0 &&
+		len(a.NoncurrentVersionTransitions) == 0 && len(b.NoncurrentVersionTransitions) == 0
+}
+
+// scope is the prefix a rule applies to ("" for the whole bucket), or "?"
+// for a filter by tag, size or a combination, which the stacks never set.
+func scope(r s3types.LifecycleRule) string {
+	f := r.Filter
+	switch {
+	case f == nil:
+		return aws.ToString(r.Prefix)
+	case f.Tag != nil || f.And != nil || f.ObjectSizeGreaterThan != nil || f.ObjectSizeLessThan != nil:
+		return "?"
+	default:
+		return aws.ToString(f.Prefix)
+	}
 }
 
 // key converges the trail's key and its alias in the security account.
+//
+// The key is made in steps (CreateKey, CreateAlias, EnableKeyRotation) and a
+// run can stop between them, so each step is found again by a later run: the
+// key by its alias or, before the alias exists, by its tag KeyAliasTag; the
+// rotation and the policy by reading them.
 func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action, error) {
 	var actions []workflow.Action
 	policy := orgtrail.KeyPolicy(d.cfg).JSON()
 	alias := aws.String(orgtrail.KeyAlias)
+	var keyID *string
 	out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: alias})
 	var nf *kmstypes.NotFoundException
 	switch {
 	case errors.As(err, &nf):
-		if err := d.change(&actions, "kms:CreateKey", orgtrail.KeyAlias, func() error {
-			k, err := api.CreateKey(ctx, &kms.CreateKeyInput{
-				Policy:      aws.String(policy),
-				Description: aws.String("orgbaseline: encrypts the organization trail's log files"),
-			})
-			if err != nil {
-				return err
+		tagged, err := taggedKey(ctx, api)
+		if err != nil {
+			return nil, err
+		}
+		keyID = tagged
+		if keyID == nil {
+			if err := d.change(&actions, "kms:CreateKey", orgtrail.KeyAlias, func() error {
+				k, err := api.CreateKey(ctx, &kms.CreateKeyInput{
+					Policy:      aws.String(policy),
+					Description: aws.String(orgtrail.TrailKeyDescription),
+					Tags:        []kmstypes.Tag{{TagKey: aws.String(KeyAliasTag), TagValue: aws.String(orgtrail.KeyAlias)}},
+				})
+				if err != nil {
+					return err
+				}
+				if k.KeyMetadata == nil || k.KeyMetadata.KeyId == nil {
+					return errors.New("CreateKey returned no key ID")
+				}
+				keyID = k.KeyMetadata.KeyId
+				return nil
+			}); err != nil {
+				return nil, err
 			}
-			if _, err := api.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: k.KeyMetadata.KeyId}); err != nil {
-				return err
-			}
-			_, err = api.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: alias, TargetKeyId: k.KeyMetadata.KeyId})
+		}
+		if err := d.change(&actions, "kms:CreateAlias", orgtrail.KeyAlias, func() error {
+			_, err := api.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: alias, TargetKeyId: keyID})
 			return err
 		}); err != nil {
 			return nil, err
 		}
-		actions = append(actions, workflow.Action{Call: "kms:EnableKeyRotation", Target: orgtrail.KeyAlias}, workflow.Action{Call: "kms:CreateAlias", Target: orgtrail.KeyAlias})
-		return actions, nil
+		if keyID == nil {
+			// Planning, with no key yet: a new key gets the policy it is
+			// created with, and its rotation is still off.
+			actions = append(actions, workflow.Action{Call: "kms:EnableKeyRotation", Target: orgtrail.KeyAlias})
+			return actions, nil
+		}
 	case err != nil:
 		return nil, awsclient.Classify("kms:DescribeKey "+orgtrail.KeyAlias, err)
+	case out.KeyMetadata == nil || out.KeyMetadata.KeyId == nil:
+		return nil, &workflow.TerminalError{Op: "kms:DescribeKey " + orgtrail.KeyAlias, Err: errors.New("no key metadata in the answer")}
+	default:
+		keyID = out.KeyMetadata.KeyId
 	}
-	keyID := out.KeyMetadata.KeyId
 	p, err := api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: keyID, PolicyName: aws.String("default")})
 	if err != nil {
 		return nil, awsclient.Classify("kms:GetKeyPolicy", err)
@@ -431,6 +521,58 @@ func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action,
 		}
 	}
 	return actions, nil
+}
+
+// taggedKey returns the ID of a key of the account tagged KeyAliasTag with
+// the trail key's alias, that is a key a former run created but did not
+// alias, or nil. Keys pending deletion are left alone.
+func taggedKey(ctx context.Context, api *kms.Client) (*string, error) {
+	keys := kms.NewListKeysPaginator(api, &kms.ListKeysInput{})
+	for keys.HasMorePages() {
+		page, err := keys.NextPage(ctx)
+		if err != nil {
+			return nil, awsclient.Classify("kms:ListKeys", err)
+		}
+		for _, k := range page.Keys {
+			tagged, err := hasAliasTag(ctx, api, k.KeyId)
+			if err != nil {
+				return nil, err
+			}
+			if !tagged {
+				continue
+			}
+			out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
+			if err != nil {
+				return nil, awsclient.Classify("kms:DescribeKey "+aws.ToString(k.KeyId), err)
+			}
+			if m := out.KeyMetadata; m != nil && m.KeyState != kmstypes.KeyStatePendingDeletion && m.KeyState != kmstypes.KeyStatePendingReplicaDeletion {
+				return k.KeyId, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// hasAliasTag reports whether key carries KeyAliasTag with the trail key's
+// alias. A key whose tags cannot be read (another service's, or gone since
+// the listing) is not the trail's.
+func hasAliasTag(ctx context.Context, api *kms.Client, key *string) (bool, error) {
+	tags := kms.NewListResourceTagsPaginator(api, &kms.ListResourceTagsInput{KeyId: key})
+	for tags.HasMorePages() {
+		page, err := tags.NextPage(ctx)
+		if notFound(err, "NotFoundException", "AccessDeniedException") {
+			return false, nil
+		}
+		if err != nil {
+			return false, awsclient.Classify("kms:ListResourceTags "+aws.ToString(key), err)
+		}
+		for _, t := range page.Tags {
+			if aws.ToString(t.TagKey) == KeyAliasTag && aws.ToString(t.TagValue) == orgtrail.KeyAlias {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // logDeliveryIn reports whether account's stack holds the log group and the
@@ -505,7 +647,7 @@ func (d *deployer) cloudWatchLogs(ctx context.Context, logs *cloudwatchlogs.Clie
 		}); err != nil {
 			return nil, err
 		}
-	case !sameJSON(decodeIAM(aws.ToString(got.Role.AssumeRolePolicyDocument)), trust):
+	case got.Role == nil || !sameJSON(decodeIAM(aws.ToString(got.Role.AssumeRolePolicyDocument)), trust):
 		if err := d.change(&actions, "iam:UpdateAssumeRolePolicy", orgtrail.CloudWatchLogsRoleName, func() error {
 			_, err := roles.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: role, PolicyDocument: aws.String(trust)})
 			return err

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net/url"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -108,10 +111,8 @@ func TestDeployCreatesWhatTheStacksDeclare(t *testing.T) {
 	if err != nil || ver.Status != s3types.BucketVersioningStatusEnabled {
 		t.Errorf("versioning: %+v %v", ver, err)
 	}
-	lc, err := la.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: bucket})
-	if err != nil || len(lc.Rules) != 1 || aws.ToInt32(lc.Rules[0].Expiration.Days) != 1095 {
-		t.Errorf("lifecycle: %+v %v", lc, err)
-	}
+	checkLifecycle(t, la, orgtrail.BucketName(cfg), 1095)
+	checkLifecycle(t, la, orgtrail.AccessLogBucketName(cfg), 1095)
 	lg, err := la.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: bucket})
 	if err != nil || lg.LoggingEnabled == nil || aws.ToString(lg.LoggingEnabled.TargetBucket) != orgtrail.AccessLogBucketName(cfg) {
 		t.Errorf("access logging: %+v %v", lg, err)
@@ -247,5 +248,193 @@ func TestDeploySkippedWithoutCloudTrail(t *testing.T) {
 	res := deploy(t, cfg, mgmt, acc, workflow.ModeApply)
 	if len(res.Outcomes) != 1 || res.Outcomes[0].Status != workflow.StatusSkipped {
 		t.Errorf("expect one skipped outcome, got %+v", res.Outcomes)
+	}
+}
+
+// checkLifecycle reads bucket's lifecycle rules back and checks they keep
+// log files days in total: current objects expire after days, noncurrent
+// versions a day after, expired-object delete markers are removed by a rule
+// of their own, incomplete uploads are aborted after a week; nothing else.
+func checkLifecycle(t *testing.T, api *s3.Client, bucket string, days int32) {
+	t.Helper()
+	lc, err := api.GetBucketLifecycleConfiguration(context.Background(), &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatalf("%s lifecycle: %v", bucket, err)
+	}
+	if len(lc.Rules) != 2 {
+		t.Fatalf("%s lifecycle: %d rules, want 2: %+v", bucket, len(lc.Rules), lc.Rules)
+	}
+	byID := map[string]s3types.LifecycleRule{}
+	for _, r := range lc.Rules {
+		byID[aws.ToString(r.ID)] = r
+		if r.Status != s3types.ExpirationStatusEnabled {
+			t.Errorf("%s rule %s: status %s", bucket, aws.ToString(r.ID), r.Status)
+		}
+	}
+	ret, ok := byID["orgbaseline-retention"]
+	if !ok || ret.Expiration == nil || aws.ToInt32(ret.Expiration.Days) != days || aws.ToBool(ret.Expiration.ExpiredObjectDeleteMarker) ||
+		ret.NoncurrentVersionExpiration == nil || aws.ToInt32(ret.NoncurrentVersionExpiration.NoncurrentDays) != 1 ||
+		ret.AbortIncompleteMultipartUpload == nil || aws.ToInt32(ret.AbortIncompleteMultipartUpload.DaysAfterInitiation) != 7 {
+		t.Errorf("%s retention rule: %+v", bucket, ret)
+	}
+	dm, ok := byID["orgbaseline-delete-markers"]
+	if !ok || dm.Expiration == nil || !aws.ToBool(dm.Expiration.ExpiredObjectDeleteMarker) || aws.ToInt32(dm.Expiration.Days) != 0 ||
+		dm.NoncurrentVersionExpiration != nil || dm.AbortIncompleteMultipartUpload != nil {
+		t.Errorf("%s delete-marker rule: %+v", bucket, dm)
+	}
+	if !sameRules(lc.Rules, lifecycleRules(days)) {
+		t.Errorf("%s: the rules read back do not compare equal to the declared ones: %+v", bucket, lc.Rules)
+	}
+}
+
+// A bucket with the former single rule (noncurrent versions kept as long
+// again as current ones) gets the two rules.
+func TestDeployReplacesTheFormerLifecycle(t *testing.T) {
+	cfg, mgmt, acc := seeded(t)
+	ctx := context.Background()
+	deploy(t, cfg, mgmt, acc, workflow.ModeApply)
+	la := s3.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.LogArchive), cfg.HomeRegion))
+	bucket := orgtrail.BucketName(cfg)
+	if _, err := la.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: aws.String(bucket),
+		LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{{
+			ID:                             aws.String("orgbaseline-retention"),
+			Status:                         s3types.ExpirationStatusEnabled,
+			Filter:                         &s3types.LifecycleRuleFilter{Prefix: aws.String("")},
+			Expiration:                     &s3types.LifecycleExpiration{Days: aws.Int32(1095)},
+			NoncurrentVersionExpiration:    &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1095)},
+			AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(7)},
+		}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res := deploy(t, cfg, mgmt, acc, workflow.ModeApply)
+	var calls []string
+	for _, o := range res.Outcomes {
+		for _, a := range o.Actions {
+			calls = append(calls, a.Call+" "+a.Target)
+		}
+	}
+	if e := []string{"s3:PutBucketLifecycleConfiguration " + bucket + " 1095 days"}; !reflect.DeepEqual(e, calls) {
+		t.Errorf("actions: expect %v, got %v", e, calls)
+	}
+	checkLifecycle(t, la, bucket, 1095)
+}
+
+func TestSameRules(t *testing.T) {
+	want := lifecycleRules(30)
+	former := lifecycleRules(30)[0]
+	former.NoncurrentVersionExpiration = &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(30)}
+	extra := s3types.LifecycleRule{ID: aws.String("someone-elses"), Status: s3types.ExpirationStatusEnabled, Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(1)}}
+	tagged := lifecycleRules(30)[1]
+	tagged.Filter = &s3types.LifecycleRuleFilter{Tag: &s3types.Tag{Key: aws.String("k"), Value: aws.String("v")}}
+	for _, tt := range []struct {
+		name string
+		got  []s3types.LifecycleRule
+		same bool
+	}{
+		{"the two rules", lifecycleRules(30), true},
+		{"in the other order", []s3types.LifecycleRule{want[1], want[0]}, true},
+		{"other retention", lifecycleRules(31), false},
+		{"the former single rule", []s3types.LifecycleRule{former}, false},
+		{"the retention rule only", want[:1], false},
+		{"one more rule", append(lifecycleRules(30), extra), false},
+		{"a rule twice", []s3types.LifecycleRule{want[0], want[0]}, false},
+		{"one rule replaced", []s3types.LifecycleRule{want[0], extra}, false},
+		{"filtered by tag", []s3types.LifecycleRule{want[0], tagged}, false},
+		{"none", nil, false},
+	} {
+		if got := sameRules(tt.got, want); got != tt.same {
+			t.Errorf("%s: sameRules = %v, want %v", tt.name, got, tt.same)
+		}
+	}
+}
+
+// A key created by a run that stopped before its alias is found by its tag
+// and aliased; no second key is created.
+func TestDeployResumesAKeyWithoutAlias(t *testing.T) {
+	cfg, mgmt, acc := seeded(t)
+	ctx := context.Background()
+	k := kms.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion))
+	created, err := k.CreateKey(ctx, &kms.CreateKeyInput{
+		Policy:      aws.String(orgtrail.KeyPolicy(cfg).JSON()),
+		Description: aws.String(orgtrail.TrailKeyDescription),
+		Tags:        []kmstypes.Tag{{TagKey: aws.String(KeyAliasTag), TagValue: aws.String(orgtrail.KeyAlias)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A key of someone else's, untagged, is left alone.
+	if _, err := k.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("another key")}); err != nil {
+		t.Fatal(err)
+	}
+	keys := func() []string {
+		var ids []string
+		pages := kms.NewListKeysPaginator(k, &kms.ListKeysInput{})
+		for pages.HasMorePages() {
+			p, err := pages.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, key := range p.Keys {
+				ids = append(ids, aws.ToString(key.KeyId))
+			}
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	before := keys()
+
+	plan := deploy(t, cfg, mgmt, acc, workflow.ModePlan)
+	res := deploy(t, cfg, mgmt, acc, workflow.ModeApply)
+	for _, r := range []workflow.StepResult{plan, res} {
+		var kmsCalls []string
+		for _, o := range r.Outcomes {
+			for _, a := range o.Actions {
+				if strings.HasPrefix(a.Call, "kms:") {
+					kmsCalls = append(kmsCalls, a.Call)
+				}
+			}
+		}
+		if e := []string{"kms:CreateAlias", "kms:EnableKeyRotation"}; !reflect.DeepEqual(e, kmsCalls) {
+			t.Errorf("%s: KMS actions: expect %v, got %v", r.Mode, e, kmsCalls)
+		}
+	}
+	if after := keys(); !reflect.DeepEqual(before, after) {
+		t.Errorf("keys: before %v, after %v", before, after)
+	}
+	key, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(orgtrail.KeyAlias)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := aws.ToString(created.KeyMetadata.KeyId), aws.ToString(key.KeyMetadata.KeyId); e != a {
+		t.Errorf("alias targets %s, want the tagged key %s", a, e)
+	}
+	if n := actions(deploy(t, cfg, mgmt, acc, workflow.ModeApply)); n != 0 {
+		t.Errorf("a second deploy took %d actions", n)
+	}
+}
+
+// A fresh deploy tags the key it creates, so that a later run can find it
+// before it has its alias.
+func TestDeployTagsTheKey(t *testing.T) {
+	cfg, mgmt, acc := seeded(t)
+	ctx := context.Background()
+	deploy(t, cfg, mgmt, acc, workflow.ModeApply)
+	k := kms.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion))
+	key, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(orgtrail.KeyAlias)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := orgtrail.TrailKeyDescription, aws.ToString(key.KeyMetadata.Description); e != a {
+		t.Errorf("description: expect %q, got %q", e, a)
+	}
+	tags, err := k.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: key.KeyMetadata.KeyId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(tags.Tags, func(tg kmstypes.Tag) bool {
+		return aws.ToString(tg.TagKey) == KeyAliasTag && aws.ToString(tg.TagValue) == orgtrail.KeyAlias
+	}) {
+		t.Errorf("tags: %+v", tags.Tags)
 	}
 }

@@ -32,6 +32,33 @@ const CloudWatchLogsRoleName = "orgbaseline-cloudtrail-to-logs"
 // account, the baseline's own key encrypts it.
 const LogGroupKeyAlias = "alias/orgbaseline-trail-logs"
 
+// TrailKeyDescription is the description of the trail's key in the
+// security account, in the template and in the local deploy alike.
+const TrailKeyDescription = "orgbaseline: encrypts the organization trail's log files"
+
+// The lifecycle of both trail buckets (the trail bucket and its access-log
+// bucket), in the template and in the local deploy alike. The buckets are
+// versioned, so expiring a current object only makes it noncurrent behind a
+// delete marker: RetentionRuleID expires current objects after the
+// configured retention and removes noncurrent versions
+// NoncurrentVersionDays after, and DeleteMarkerRuleID removes the delete
+// markers left without versions. S3 takes ExpiredObjectDeleteMarker only in
+// a rule without an expiration in days, hence two rules.
+const (
+	// RetentionRuleID names the rule that expires current objects after
+	// the retention, noncurrent versions NoncurrentVersionDays later, and
+	// aborts incomplete multipart uploads after AbortIncompleteUploadDays.
+	RetentionRuleID = "orgbaseline-retention"
+	// DeleteMarkerRuleID names the rule that removes expired object delete
+	// markers.
+	DeleteMarkerRuleID = "orgbaseline-delete-markers"
+	// NoncurrentVersionDays is how long a version is kept once noncurrent.
+	NoncurrentVersionDays = 1
+	// AbortIncompleteUploadDays is when multipart uploads that were never
+	// completed are aborted.
+	AbortIncompleteUploadDays = 7
+)
+
 // AccessLogPrefix is where the trail bucket's server access logs go in the
 // access-log bucket.
 const AccessLogPrefix = "trail-bucket/"

@@ -42,7 +42,7 @@ func (d Document) Map() map[string]any {
 	return m
 }
 
-// Statement returns the statement with sid.
+// Find returns the statement with sid.
 func (d Document) Find(sid string) (Statement, bool) {
 	for _, s := range d.Statement {
 		if s.Sid == sid {

@@ -9,10 +9,11 @@
 //     its regional endpoint: a region that is not opted in rejects the
 //     credentials (InvalidClientTokenId), and is skipped and reported — never
 //     a failure of the run. The --regions filter narrows the set.
-//   - Accounts: organizations:ListAccounts, read once per run. Only ACTIVE
-//     accounts are worked on; SUSPENDED and PENDING_CLOSURE ones are skipped
-//     and reported. The --accounts filter narrows the set; an ID that is not
-//     in the organization is reported.
+//   - Accounts: organizations:ListAccounts. Only ACTIVE accounts are worked
+//     on; SUSPENDED and PENDING_CLOSURE ones are skipped and reported here.
+//     The --accounts filter narrows the set; an ID that is not in the
+//     organization is reported. (Steps that add accounts as members read the
+//     list themselves and apply the same rule.)
 package targets
 
 import (
@@ -124,9 +125,13 @@ func resolveRegions(ctx context.Context, d Deps, cfg settings.Config, in workflo
 	mgmt := cfg.Accounts.Management
 	candidates := cfg.Regions.Names
 	if cfg.Regions.Discover {
+		var unknown []string
 		var err error
-		if candidates, err = discover(ctx, d.Regions); err != nil {
+		if candidates, unknown, err = discover(ctx, d.Regions); err != nil {
 			return nil, err
+		}
+		for _, r := range unknown {
+			skip(res, mgmt, r, "enabled in the account, but not a region orgbaseline knows (the aws partition's list in shared/settings)")
 		}
 	}
 	for _, r := range in.Regions {
@@ -181,26 +186,28 @@ func resolveRegions(ctx context.Context, d Deps, cfg settings.Config, in workflo
 	return enabled, nil
 }
 
-// discover lists the regions the account has enabled.
-func discover(ctx context.Context, api account.ListRegionsAPIClient) ([]string, error) {
-	var out []string
+// discover lists the regions the account has enabled: those orgbaseline
+// knows, and the others.
+func discover(ctx context.Context, api account.ListRegionsAPIClient) (known, unknown []string, err error) {
 	pages := account.NewListRegionsPaginator(api, &account.ListRegionsInput{
 		RegionOptStatusContains: []accounttypes.RegionOptStatus{accounttypes.RegionOptStatusEnabled, accounttypes.RegionOptStatusEnabledByDefault},
 	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, awsclient.Classify("discover the enabled regions (account:ListRegions)", err)
+			return nil, nil, awsclient.Classify("discover the enabled regions (account:ListRegions)", err)
 		}
 		for _, r := range page.Regions {
 			name := aws.ToString(r.RegionName)
 			if settings.KnownRegion(name) {
-				out = append(out, name)
+				known = append(known, name)
+			} else {
+				unknown = append(unknown, name)
 			}
 		}
 	}
-	slices.Sort(out)
-	return out, nil
+	slices.Sort(known)
+	return known, unknown, nil
 }
 
 // resolveAccounts returns the ACTIVE accounts of the run, the management

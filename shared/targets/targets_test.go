@@ -86,6 +86,7 @@ func deps(t *testing.T, stsErrs map[string]error, seen *[]string) Deps {
 	return Deps{
 		Regions: fakeRegions{t: t, regions: []accounttypes.Region{
 			{RegionName: aws.String("us-east-1")}, {RegionName: aws.String("eu-west-1")}, {RegionName: aws.String("ap-southeast-4")},
+			{RegionName: aws.String("xx-future-1")},
 		}},
 		Accounts: fakeAccounts{accounts: []orgtypes.Account{
 			account_("555555555555", orgtypes.AccountStateActive),
@@ -175,9 +176,10 @@ func TestDiscoverAndFilters(t *testing.T) {
 		t.Errorf("accounts: expect %v, got %v", e, a)
 	}
 	want := map[string]string{
-		"111111111111/sa-east-1": "not a region of the run: not in the configuration's regions, or not enabled in the account",
-		"999999999999/global":    "not an account of the organization",
-		"444444444444/global":    "account is SUSPENDED",
+		"111111111111/xx-future-1": "enabled in the account, but not a region orgbaseline knows (the aws partition's list in shared/settings)",
+		"111111111111/sa-east-1":   "not a region of the run: not in the configuration's regions, or not enabled in the account",
+		"999999999999/global":      "not an account of the organization",
+		"444444444444/global":      "account is SUSPENDED",
 	}
 	if a := skipped(res); !reflect.DeepEqual(want, a) {
 		t.Errorf("skipped:\nexpect %v\ngot    %v", want, a)

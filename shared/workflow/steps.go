@@ -31,6 +31,18 @@ const (
 	ShapeEachRegion Shape = "each-region"
 )
 
+// Reach says in which accounts a step may assume the execution role.
+type Reach string
+
+const (
+	// ReachNone: the step works in the management account only.
+	ReachNone Reach = ""
+	// ReachSecurity: the step works in the security account too.
+	ReachSecurity Reach = "security"
+	// ReachOrganization: the step works in any account of the organization.
+	ReachOrganization Reach = "organization"
+)
+
 // StepSpec describes one step Lambda: what infra deploys and what the state
 // machine calls. Its IAM actions are the step's whole permission set in the
 // management account (least privilege, one list per function).
@@ -47,6 +59,10 @@ type StepSpec struct {
 	Description string
 	// Actions are the IAM actions the step calls in the management account.
 	Actions []string
+	// Reach is where the step may assume the execution role; the role is
+	// typically an administrator of its account, so each step gets only
+	// the accounts it works in.
+	Reach Reach
 	// Shape is how the state machine calls the step.
 	Shape Shape
 	// MaxConcurrency caps the iterations of its Map state, from the
@@ -88,6 +104,7 @@ var StepGuardDutyOrg = StepSpec{
 	Actions: []string{
 		"organizations:ListAccounts",
 	},
+	Reach: ReachSecurity,
 	Shape: ShapeEachRegion,
 	// Per region the calls go to one administrator account; a few regions
 	// at a time keep GuardDuty's per-account request rates in reach.
@@ -128,6 +145,10 @@ var StepOrgTrail = StepSpec{
 		"cloudtrail:GetInsightSelectors",
 		"cloudtrail:PutInsightSelectors",
 		"cloudtrail:RegisterOrganizationDelegatedAdmin",
+		// What CloudTrail calls in Organizations when it registers the
+		// delegated administrator ("Required permissions to assign a
+		// delegated administrator", CloudTrail User Guide).
+		"organizations:RegisterDelegatedAdministrator",
 		// What CloudTrail itself checks and creates for an organization trail.
 		"organizations:DescribeOrganization",
 		"organizations:ListAccounts",
@@ -140,6 +161,9 @@ var StepOrgTrail = StepSpec{
 		// baseline.UnneededActions).
 		"iam:PassRole",
 	},
+	// The key in the security account, the bucket in the log-archive
+	// account, and every member account's own trails (the preflight).
+	Reach: ReachOrganization,
 }
 
 // StepOrgTargets resolves the regions and accounts the run covers; the state
@@ -172,6 +196,12 @@ var StepGuardDutyAdmin = StepSpec{
 		"organizations:ListAWSServiceAccessForOrganization",
 		"organizations:ListDelegatedAdministrators",
 		"organizations:RegisterDelegatedAdministrator",
+		// Read-only calls GuardDuty's guide also lists for designating a
+		// delegated administrator ("Permissions required to designate a
+		// delegated GuardDuty administrator account").
+		"organizations:DescribeAccount",
+		"organizations:DescribeOrganizationalUnit",
+		"organizations:ListAccounts",
 	},
 	Shape: ShapeHomeThenOtherRegions,
 	// Organizations-backed and known to fail when many regions go at once.
