@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/targets"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -1101,7 +1101,7 @@ func (r *orgRun) orgAccounts(ctx context.Context) ([]gdtypes.AccountDetail, erro
 		}
 		for _, a := range page.Accounts {
 			id := aws.ToString(a.Id)
-			if id == r.security || !r.in.WantsAccount(id) || !active(a) {
+			if id == r.security || !r.in.WantsAccount(id) || !targets.Active(a) {
 				continue
 			}
 			out = append(out, gdtypes.AccountDetail{AccountId: aws.String(id), Email: a.Email})
@@ -1111,14 +1111,6 @@ func (r *orgRun) orgAccounts(ctx context.Context) ([]gdtypes.AccountDetail, erro
 		return strings.Compare(aws.ToString(a.AccountId), aws.ToString(b.AccountId))
 	})
 	return out, nil
-}
-
-// active reads State, falling back to the older Status field.
-func active(a orgtypes.Account) bool {
-	if a.State != "" {
-		return a.State == orgtypes.AccountStateActive
-	}
-	return a.Status == orgtypes.AccountStatusActive
 }
 
 // listMembers returns the accounts that are members of detector id, in any

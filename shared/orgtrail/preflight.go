@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/targets"
 )
 
 // Bounds of the preflight check of member accounts: how many accounts are
@@ -259,11 +259,7 @@ func activeAccounts(ctx context.Context, api organizations.ListAccountsAPIClient
 			return nil, err
 		}
 		for _, a := range page.Accounts {
-			state := a.State
-			if state == "" {
-				state = orgtypes.AccountState(a.Status)
-			}
-			if state == orgtypes.AccountStateActive {
+			if targets.Active(a) {
 				ids = append(ids, aws.ToString(a.Id))
 			}
 		}

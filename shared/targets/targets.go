@@ -227,7 +227,7 @@ func resolveAccounts(ctx context.Context, api organizations.ListAccountsAPIClien
 			if !in.WantsAccount(id) {
 				continue
 			}
-			if state := accountState(a); state != string(orgtypes.AccountStateActive) {
+			if state := AccountState(a); state != string(orgtypes.AccountStateActive) {
 				skip(res, id, workflow.RegionGlobal, fmt.Sprintf("account is %s", state))
 				continue
 			}
@@ -256,10 +256,15 @@ func resolveAccounts(ctx context.Context, api organizations.ListAccountsAPIClien
 	return active, nil
 }
 
-// accountState reads State, falling back to the older Status field.
-func accountState(a orgtypes.Account) string {
+// AccountState reads an account's state: State, or in older responses the
+// Status field.
+func AccountState(a orgtypes.Account) string {
 	if a.State != "" {
 		return string(a.State)
 	}
 	return string(a.Status) // the field older responses carry
 }
+
+// Active reports whether the account is ACTIVE: the only accounts the
+// baseline works on.
+func Active(a orgtypes.Account) bool { return AccountState(a) == string(orgtypes.AccountStateActive) }
