@@ -47,15 +47,7 @@ func EnableAdmin(ctx context.Context, api AdminAPI, cfg settings.Config, item wo
 	in := item.Input
 	res := workflow.StepResult{Step: workflow.StepGuardDutyAdmin.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	out := workflow.Outcome{Account: cfg.Accounts.Management, Region: item.Region, Service: settings.ServiceGuardDuty}
-	switch {
-	case item.Region == "":
-		out.Region, out.Status, out.Reason = "-", workflow.StatusSkipped, "the home region is not part of this run"
-	case !cfg.Enabled(settings.ServiceGuardDuty):
-		out.Status, out.Reason = workflow.StatusSkipped, "guardduty is disabled in the configuration"
-	case !in.WantsService(settings.ServiceGuardDuty):
-		out.Status, out.Reason = workflow.StatusSkipped, "guardduty is not in the services filter"
-	}
-	if out.Status != "" {
+	if skipped(cfg, item, &out, "the home region is not part of this run") {
 		res.Add(out)
 		return res, nil
 	}
@@ -175,4 +167,22 @@ func alreadyAdmin(err error) bool {
 func notOffered(err error) bool {
 	var dnsErr *net.DNSError
 	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// skipped fills out as skipped, and reports true, when the iteration has
+// nothing to do: no region (noRegion says why), GuardDuty switched off, or
+// left out by the services filter.
+func skipped(cfg settings.Config, item workflow.Item, out *workflow.Outcome, noRegion string) bool {
+	switch {
+	case item.Region == "":
+		out.Region, out.Reason = "-", noRegion
+	case !cfg.Enabled(settings.ServiceGuardDuty):
+		out.Reason = "guardduty is disabled in the configuration"
+	case !item.Input.WantsService(settings.ServiceGuardDuty):
+		out.Reason = "guardduty is not in the services filter"
+	default:
+		return false
+	}
+	out.Status = workflow.StatusSkipped
+	return true
 }

@@ -226,15 +226,7 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 	in := item.Input
 	res := workflow.StepResult{Step: workflow.StepGuardDutyOrg.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	out := workflow.Outcome{Account: cfg.Accounts.Security, Region: item.Region, Service: settings.ServiceGuardDuty}
-	switch {
-	case item.Region == "":
-		out.Region, out.Status, out.Reason = "-", workflow.StatusSkipped, "no region given"
-	case !cfg.Enabled(settings.ServiceGuardDuty):
-		out.Status, out.Reason = workflow.StatusSkipped, "guardduty is disabled in the configuration"
-	case !in.WantsService(settings.ServiceGuardDuty):
-		out.Status, out.Reason = workflow.StatusSkipped, "guardduty is not in the services filter"
-	}
-	if out.Status != "" {
+	if skipped(cfg, item, &out, "no region given") {
 		res.Add(out)
 		return res, nil
 	}
