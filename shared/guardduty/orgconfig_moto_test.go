@@ -6,52 +6,17 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
-
-// callRecorder records every API call made through a configuration, as
-// "Service:Operation".
-type callRecorder struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (r *callRecorder) option(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("guarddutyRecorder",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			r.mu.Lock()
-			r.calls = append(r.calls, awsmiddleware.GetServiceID(ctx)+":"+awsmiddleware.GetOperationName(ctx))
-			r.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
-}
-
-// take returns the calls recorded since the last take, and all of them.
-func (r *callRecorder) take() (mutating, all []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	all, r.calls = r.calls, nil
-	for _, c := range all {
-		op := c[strings.Index(c, ":")+1:]
-		if op == "AssumeRole" || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "List") {
-			continue
-		}
-		mutating = append(mutating, c)
-	}
-	return mutating, all
-}
 
 func motoOrgSettings(t *testing.T, org motorig.Org) settings.Config {
 	t.Helper()
@@ -83,8 +48,8 @@ func detectorIDs(t *testing.T, api guardduty.ListDetectorsAPIClient) []string {
 func TestMotoOrgConfigOneRegion(t *testing.T) {
 	mgmt, org := srv.SeedT(t)
 	cfg := motoOrgSettings(t, org)
-	rec := &callRecorder{}
-	mgmt.APIOptions = append(slices.Clone(mgmt.APIOptions), rec.option)
+	rec := &motorig.Recorder{}
+	mgmt.APIOptions = append(slices.Clone(mgmt.APIOptions), rec.Option)
 	h := NewOrgHandler(cfg, mgmt, awsclient.NewAccounts(mgmt, org.Management, motorig.ExecutionRole, "test"), quiet)
 	ctx := context.Background()
 	const region = "eu-west-1"
@@ -112,7 +77,7 @@ func TestMotoOrgConfigOneRegion(t *testing.T) {
 	if e, a := (workflow.Action{Call: CallCreateMembers, Target: strings.Join(others, ",")}), res.Outcomes[2].Actions[0]; e != a {
 		t.Errorf("planned members: expect %v, got %v", e, a)
 	}
-	if mut, _ := rec.take(); len(mut) != 0 {
+	if mut, _ := rec.Take(); len(mut) != 0 {
 		t.Errorf("plan made calls: %v", mut)
 	}
 	if ids := detectorIDs(t, sec); len(ids) != 0 {
@@ -138,7 +103,7 @@ func TestMotoOrgConfigOneRegion(t *testing.T) {
 			t.Errorf("outcome %d: expect reason %q, got %q", i, e, a)
 		}
 	}
-	mut, all := rec.take()
+	mut, all := rec.Take()
 	if e := []string{"GuardDuty:CreateDetector"}; !reflect.DeepEqual(e, mut) {
 		t.Errorf("mutating calls: expect %v, got %v", e, mut)
 	}
@@ -191,7 +156,7 @@ func TestMotoOrgConfigOneRegion(t *testing.T) {
 	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusSkipped, workflow.StatusSkipped, workflow.StatusSkipped}, statuses(res); !reflect.DeepEqual(e, a) || res.Changed {
 		t.Errorf("re-run statuses: expect %v, got %v: %+v", e, a, res.Outcomes)
 	}
-	if mut, _ := rec.take(); len(mut) != 0 {
+	if mut, _ := rec.Take(); len(mut) != 0 {
 		t.Errorf("re-run made calls: %v", mut)
 	}
 	after, err := sec.GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: aws.String(ids[0])})
@@ -214,7 +179,7 @@ func TestMotoOrgConfigOneRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, a := []string{"GuardDuty:UpdateDetector"}, func() []string { m, _ := rec.take(); return m }(); !reflect.DeepEqual(e, a) {
+	if e, a := []string{"GuardDuty:UpdateDetector"}, func() []string { m, _ := rec.Take(); return m }(); !reflect.DeepEqual(e, a) {
 		t.Errorf("drift: mutating calls: expect %v, got %v", e, a)
 	}
 	if o := res.Outcomes[0]; o.Status != workflow.StatusChanged || !strings.Contains(o.Reason, "SIX_HOURS, want ONE_HOUR") {

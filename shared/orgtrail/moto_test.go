@@ -8,17 +8,14 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/motorig"
@@ -32,51 +29,12 @@ func TestMain(m *testing.M) { motorig.Main(m, func(s *motorig.Server) { srv = s 
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// recorder records every API call made through a configuration, as
-// "Service:Operation".
-type recorder struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (r *recorder) option(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("orgtrailRecorder",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			r.mu.Lock()
-			r.calls = append(r.calls, awsmiddleware.GetServiceID(ctx)+":"+awsmiddleware.GetOperationName(ctx))
-			r.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
-}
-
-func (r *recorder) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = nil
-}
-
-// mutating returns the recorded calls that change something: all but reads
-// and the role assumptions.
-func (r *recorder) mutating() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, c := range r.calls {
-		op := c[strings.Index(c, ":")+1:]
-		if op == "AssumeRole" || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "List") || strings.HasPrefix(op, "Head") {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
 // motoOrg is a seeded organization with what the CDK stacks would have made.
 type motoOrg struct {
 	org    motorig.Org
 	cfg    settings.Config
 	deps   Deps
-	rec    *recorder
+	rec    *motorig.Recorder
 	keyARN string
 	mgmt   aws.Config
 }
@@ -103,8 +61,8 @@ func newMotoOrg(t *testing.T, services string) *motoOrg {
 	mgmt, org := srv.SeedT(t)
 	cfg := motoConfig(t, org, services)
 	keyARN := deployStacks(t, cfg)
-	rec := &recorder{}
-	mgmt.APIOptions = append(slices.Clone(mgmt.APIOptions), rec.option)
+	rec := &motorig.Recorder{}
+	mgmt.APIOptions = append(slices.Clone(mgmt.APIOptions), rec.Option)
 	accounts := awsclient.NewAccounts(mgmt, org.Management, motorig.ExecutionRole, "test")
 	return &motoOrg{org: org, cfg: cfg, deps: NewDeps(mgmt, accounts, cfg), rec: rec, keyARN: keyARN, mgmt: mgmt}
 }
@@ -136,7 +94,7 @@ func deployStacks(t *testing.T, cfg settings.Config) string {
 
 func (m *motoOrg) run(t *testing.T, mode workflow.Mode) workflow.StepResult {
 	t.Helper()
-	m.rec.reset()
+	m.rec.Reset()
 	res, err := Run(context.Background(), m.deps, m.cfg, workflow.Input{Mode: mode}, quiet)
 	if err != nil {
 		t.Fatalf("%s: %v", mode, err)
@@ -185,7 +143,7 @@ func calls(res workflow.StepResult) []string {
 
 func assertUnchanged(t *testing.T, m *motoOrg, res workflow.StepResult) {
 	t.Helper()
-	if mut := m.rec.mutating(); len(mut) != 0 {
+	if mut := m.rec.Mutating(); len(mut) != 0 {
 		t.Errorf("re-run made mutating calls: %v", mut)
 	}
 	if res.Changed {
@@ -207,7 +165,7 @@ func TestMotoCreateThenRerunIsUnchanged(t *testing.T) {
 	if e, a := []string{CallPutBucketEncryption, CallCreateTrail, CallPutEventSelectors, CallStartLogging}, calls(res); !reflect.DeepEqual(e, a) {
 		t.Errorf("actions:\nexpect %v\ngot    %v", e, a)
 	}
-	if e, a := []string{"S3:PutBucketEncryption", "CloudTrail:CreateTrail", "CloudTrail:PutEventSelectors", "CloudTrail:StartLogging"}, m.rec.mutating(); !reflect.DeepEqual(e, a) {
+	if e, a := []string{"S3:PutBucketEncryption", "CloudTrail:CreateTrail", "CloudTrail:PutEventSelectors", "CloudTrail:StartLogging"}, m.rec.Mutating(); !reflect.DeepEqual(e, a) {
 		t.Errorf("mutating calls:\nexpect %v\ngot    %v", e, a)
 	}
 	if !res.Changed {
@@ -264,7 +222,7 @@ func TestMotoCreateThenRerunIsUnchanged(t *testing.T) {
 func TestMotoPlanOnFreshOrgChangesNothing(t *testing.T) {
 	m := newMotoOrg(t, "")
 	res := m.run(t, workflow.ModePlan)
-	if mut := m.rec.mutating(); len(mut) != 0 {
+	if mut := m.rec.Mutating(); len(mut) != 0 {
 		t.Errorf("plan made mutating calls: %v", mut)
 	}
 	if res.Changed {
@@ -305,7 +263,7 @@ func TestMotoCloudWatchLogsOnThenOff(t *testing.T) {
 
 	m.cfg = motoConfig(t, m.org, "")
 	res := m.run(t, workflow.ModeApply)
-	if e, a := []string{"CloudTrail:UpdateTrail"}, m.rec.mutating(); !reflect.DeepEqual(e, a) {
+	if e, a := []string{"CloudTrail:UpdateTrail"}, m.rec.Mutating(); !reflect.DeepEqual(e, a) {
 		t.Errorf("switching CloudWatch Logs off: expect %v, got %v", e, a)
 	}
 	if a := res.Outcomes[len(res.Outcomes)-1].Actions; len(a) != 1 || a[0].Target != m.cfg.Services.CloudTrail.TrailName+": CloudWatchLogsLogGroupArn, CloudWatchLogsRoleArn" {
@@ -329,13 +287,13 @@ func TestMotoExistingTrailConvergesWithOneUpdate(t *testing.T) {
 	}
 	res := m.run(t, workflow.ModeApply)
 	var updates []string
-	for _, c := range m.rec.mutating() {
+	for _, c := range m.rec.Mutating() {
 		if c == "CloudTrail:UpdateTrail" {
 			updates = append(updates, c)
 		}
 	}
-	if len(updates) != 1 || slices.Contains(m.rec.mutating(), "CloudTrail:CreateTrail") {
-		t.Errorf("expect one UpdateTrail and no CreateTrail, got %v", m.rec.mutating())
+	if len(updates) != 1 || slices.Contains(m.rec.Mutating(), "CloudTrail:CreateTrail") {
+		t.Errorf("expect one UpdateTrail and no CreateTrail, got %v", m.rec.Mutating())
 	}
 	want := m.cfg.Services.CloudTrail.TrailName + ": IsOrganizationTrail, IsMultiRegionTrail, EnableLogFileValidation, KmsKeyId"
 	if !strings.Contains(fmt.Sprint(res.Outcomes), want) {
@@ -352,24 +310,24 @@ func TestMotoRollbackEncryption(t *testing.T) {
 	m := newMotoOrg(t, "")
 	m.run(t, workflow.ModeApply)
 
-	m.rec.reset()
+	m.rec.Reset()
 	plan, err := RollbackEncryption(context.Background(), m.deps, m.cfg, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mut := m.rec.mutating(); len(mut) != 0 {
+	if mut := m.rec.Mutating(); len(mut) != 0 {
 		t.Errorf("rollback plan made mutating calls: %v", mut)
 	}
 	if e, a := []string{CallUpdateTrail, CallPutBucketEncryption}, calls(plan); !reflect.DeepEqual(e, a) {
 		t.Errorf("planned rollback: expect %v, got %v", e, a)
 	}
 
-	m.rec.reset()
+	m.rec.Reset()
 	res, err := RollbackEncryption(context.Background(), m.deps, m.cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, a := []string{"CloudTrail:UpdateTrail", "S3:PutBucketEncryption"}, m.rec.mutating(); !reflect.DeepEqual(e, a) {
+	if e, a := []string{"CloudTrail:UpdateTrail", "S3:PutBucketEncryption"}, m.rec.Mutating(); !reflect.DeepEqual(e, a) {
 		t.Errorf("rollback calls: expect %v, got %v", e, a)
 	}
 	var regions []string
@@ -397,7 +355,7 @@ func TestMotoRollbackEncryption(t *testing.T) {
 		t.Errorf("the key is gone: %v", err)
 	}
 
-	m.rec.reset()
+	m.rec.Reset()
 	again, err := RollbackEncryption(context.Background(), m.deps, m.cfg, false)
 	if err != nil {
 		t.Fatal(err)
@@ -409,12 +367,12 @@ func TestMotoRollbackCloudWatchLogs(t *testing.T) {
 	m := newMotoOrg(t, "services: {cloudtrail: {cloudWatchLogs: {enabled: true}}}")
 	m.run(t, workflow.ModeApply)
 
-	m.rec.reset()
+	m.rec.Reset()
 	res, err := RollbackCloudWatchLogs(context.Background(), m.deps, m.cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, a := []string{"CloudTrail:UpdateTrail"}, m.rec.mutating(); !reflect.DeepEqual(e, a) {
+	if e, a := []string{"CloudTrail:UpdateTrail"}, m.rec.Mutating(); !reflect.DeepEqual(e, a) {
 		t.Errorf("rollback calls: expect %v, got %v", e, a)
 	}
 	if e, a := []string{CallUpdateTrail}, calls(res); !reflect.DeepEqual(e, a) {
@@ -431,7 +389,7 @@ func TestMotoRollbackCloudWatchLogs(t *testing.T) {
 		t.Errorf("no warning that the log group stays: %v", res.Warnings)
 	}
 
-	m.rec.reset()
+	m.rec.Reset()
 	again, err := RollbackCloudWatchLogs(context.Background(), m.deps, m.cfg, false)
 	if err != nil {
 		t.Fatal(err)
@@ -475,7 +433,7 @@ func TestMotoKMSEncryptionOffThenOn(t *testing.T) {
 
 	m.cfg = motoConfig(t, m.org, "")
 	m.run(t, workflow.ModeApply)
-	if e, a := []string{"S3:PutBucketEncryption", "CloudTrail:UpdateTrail"}, m.rec.mutating(); !reflect.DeepEqual(e, a) {
+	if e, a := []string{"S3:PutBucketEncryption", "CloudTrail:UpdateTrail"}, m.rec.Mutating(); !reflect.DeepEqual(e, a) {
 		t.Errorf("switching SSE-KMS on: expect %v, got %v", e, a)
 	}
 	if e, a := m.keyARN, aws.ToString(m.trail(t, "us-east-1").KmsKeyId); e != a {
