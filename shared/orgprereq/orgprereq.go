@@ -141,7 +141,7 @@ func Run(ctx context.Context, api OrganizationsAPI, cfg settings.Config, in work
 				case !found && p.Admin == settings.AdminOrganizations:
 					pp.register = true
 				case !found && p.Admin == settings.AdminServiceAPI:
-					pp.note = fmt.Sprintf("delegated administrator for %s is registered by the %s step", p.Name, svc)
+					pp.note = adminNote(p.Name, svc)
 				}
 			}
 			plans = append(plans, pp)
@@ -303,4 +303,20 @@ func appendReason(r, s string) string {
 		return s
 	}
 	return r + "; " + s
+}
+
+// adminSteps are the steps that register a service's delegated administrator
+// through the service's own API.
+var adminSteps = map[string]workflow.StepSpec{
+	settings.ServiceCloudTrail: workflow.StepOrgTrail,
+	settings.ServiceGuardDuty:  workflow.StepGuardDutyAdmin,
+}
+
+// adminNote says who registers the delegated administrator of a service
+// that registers it through its own API.
+func adminNote(principal, service string) string {
+	if step, ok := adminSteps[service]; ok {
+		return fmt.Sprintf("delegated administrator for %s is registered by the %s step", principal, step.Name)
+	}
+	return fmt.Sprintf("delegated administrator for %s is registered through the service's own API, which the baseline does not do yet", principal)
 }

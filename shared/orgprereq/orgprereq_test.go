@@ -229,7 +229,10 @@ func TestApplyThenRerunIsUnchanged(t *testing.T) {
 		t.Errorf("guardduty admin registered through Organizations; its own step does that (%d)", n)
 	}
 	gd := outcomeFor(t, res, settings.ServiceGuardDuty)
-	if !strings.Contains(gd.Reason, "registered by the guardduty step") {
+	if sh := outcomeFor(t, res, settings.ServiceSecurityHub); !strings.Contains(sh.Reason, "the baseline does not do yet") {
+		t.Errorf("security hub's administrator has no step yet, the outcome must say so: %q", sh.Reason)
+	}
+	if !strings.Contains(gd.Reason, "registered by the guardduty-admin step") {
 		t.Errorf("guardduty outcome does not say who registers its admin: %q", gd.Reason)
 	}
 
@@ -319,7 +322,7 @@ func TestCloudTrailDelegatedAdminOption(t *testing.T) {
 				t.Fatalf("expect no error, got %T %v", err, err)
 			}
 			ct := outcomeFor(t, res, settings.ServiceCloudTrail)
-			if strings.Contains(ct.Reason, "registered by the cloudtrail step") {
+			if strings.Contains(ct.Reason, "registered by the org-trail step") {
 				t.Errorf("outcome says the cloudtrail step registers an administrator it does not: %q", ct.Reason)
 			}
 			if slices.ContainsFunc(f.calls, func(c string) bool { return strings.HasPrefix(c, "RegisterDelegatedAdministrator") }) {
@@ -347,7 +350,7 @@ func TestCloudTrailDelegatedAdminOption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ct := outcomeFor(t, res, settings.ServiceCloudTrail); strings.Contains(ct.Reason, "registered by the cloudtrail step") != on {
+		if ct := outcomeFor(t, res, settings.ServiceCloudTrail); strings.Contains(ct.Reason, "registered by the org-trail step") != on {
 			t.Errorf("delegatedAdmin %v: cloudtrail outcome reason %q", on, ct.Reason)
 		}
 	}
