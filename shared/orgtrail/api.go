@@ -2,6 +2,7 @@ package orgtrail
 
 import (
 	"context"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -86,13 +87,23 @@ type Deps struct {
 // CLI's rollback commands build them the same way.
 func NewDeps(base aws.Config, accounts *awsclient.Accounts, cfg settings.Config) Deps {
 	home := cfg.HomeRegion
+	// One CloudTrail client per account and region for the life of the Deps.
+	var mu sync.Mutex
+	clients := map[[2]string]CloudTrailAPI{}
 	return Deps{
 		CloudTrail: func(account, region string) CloudTrailAPI {
+			mu.Lock()
+			defer mu.Unlock()
+			key := [2]string{account, region}
+			if c, ok := clients[key]; ok {
+				return c
+			}
 			c := base
 			if account != cfg.Accounts.Management {
 				c = accounts.Config(account)
 			}
-			return cloudtrail.NewFromConfig(awsclient.WithRegion(c, region))
+			clients[key] = cloudtrail.NewFromConfig(awsclient.WithRegion(c, region))
+			return clients[key]
 		},
 		MemberTrails: func(account string) DescribeTrailsAPI {
 			return cloudtrail.NewFromConfig(awsclient.WithRegion(accounts.Config(account), home))
