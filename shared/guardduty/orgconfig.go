@@ -543,12 +543,12 @@ func (r *orgRun) fallback(op string, fs []feature, err error) (kept []feature, o
 // unavailable turns an operation the endpoint does not offer into the
 // reason of a skipped part.
 func (r *orgRun) unavailable(err error) (string, bool) {
-	op, ok := unavailableOperation(err)
+	op, ok := awsclient.UnavailableOperation(err)
 	if !ok {
 		return "", false
 	}
 	r.log.Warn("operation not available at the endpoint", "operation", op)
-	return unavailableReason(op), true
+	return awsclient.UnavailableReason(op), true
 }
 
 // alreadyExists: CreateDetector's answer when the account has a detector in

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orgbaseline/orgbaseline/shared/awstest"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
@@ -1204,3 +1206,9 @@ func TestFakeMemberFeaturesSkippedWithoutMemberList(t *testing.T) {
 		})
 	}
 }
+
+func sdkErr(op string, status int, err error) error {
+	return awstest.ResponseErr("GuardDuty", op, status, err)
+}
+
+var htmlBody = awstest.HTMLBody

@@ -13,6 +13,8 @@ package orgtrail
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/policydoc"
+
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
@@ -75,7 +77,7 @@ func AccessLogBucketName(c settings.Config) string {
 }
 
 // BucketARN returns the ARN of bucket name.
-func BucketARN(name string) string { return "arn:aws:s3:::" + name }
+func BucketARN(name string) string { return policydoc.BucketARN(name) }
 
 // TrailARN is the organization trail's ARN. Its account is the management
 // account's, also when a delegated administrator creates the trail.

@@ -1,77 +1,27 @@
 package orgtrail
 
 import (
-	"encoding/json"
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
-// Document is an IAM policy document.
-type Document struct {
-	Version   string      `json:"Version"`
-	Statement []Statement `json:"Statement"`
-}
+// Document and Statement are policydoc's: orgtrail's documents are plain
+// policy documents.
+type (
+	Document  = policydoc.Document
+	Statement = policydoc.Statement
+)
 
-// Statement is one statement. Principal, Action and Resource hold a string
-// or a list, as IAM writes them.
-type Statement struct {
-	Sid       string                    `json:"Sid"`
-	Effect    string                    `json:"Effect"`
-	Principal any                       `json:"Principal,omitempty"`
-	Action    any                       `json:"Action"`
-	Resource  any                       `json:"Resource,omitempty"`
-	Condition map[string]map[string]any `json:"Condition,omitempty"`
-}
-
-// JSON returns the document as IAM JSON.
-func (d Document) JSON() string {
-	b, err := json.Marshal(d)
-	if err != nil {
-		panic(fmt.Sprintf("orgtrail: policy document does not encode: %v", err)) // plain data: cannot happen
-	}
-	return string(b)
-}
-
-// Map returns the document as a generic JSON value, the form the CDK takes.
-func (d Document) Map() map[string]any {
-	var m map[string]any
-	if err := json.Unmarshal([]byte(d.JSON()), &m); err != nil {
-		panic(fmt.Sprintf("orgtrail: policy document does not decode: %v", err))
-	}
-	return m
-}
-
-// Find returns the statement with sid.
-func (d Document) Find(sid string) (Statement, bool) {
-	for _, s := range d.Statement {
-		if s.Sid == sid {
-			return s, true
-		}
-	}
-	return Statement{}, false
-}
-
-func doc(statements ...Statement) Document {
-	return Document{Version: "2012-10-17", Statement: statements}
-}
-
-func service(name string) map[string]any { return map[string]any{"Service": name} }
-
-func accountRoot(account string) map[string]any {
-	return map[string]any{"AWS": fmt.Sprintf("arn:aws:iam::%s:root", account)}
-}
+var (
+	doc                   = policydoc.New
+	service               = policydoc.Service
+	accountRoot           = policydoc.AccountRoot
+	denyInsecureTransport = policydoc.DenyInsecureTransport
+)
 
 const cloudtrailPrincipal = "cloudtrail.amazonaws.com"
-
-// denyInsecureTransport refuses any request to bucket not made over TLS.
-func denyInsecureTransport(bucket string) Statement {
-	return Statement{
-		Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*",
-		Resource:  []string{BucketARN(bucket), BucketARN(bucket) + "/*"},
-		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
-	}
-}
 
 // BucketPolicy is the trail bucket's policy. CloudTrail checks the bucket's
 // ACL and writes under AWSLogs/<management account>/ — CreateTrail's preflight

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -74,7 +75,7 @@ type Regions struct {
 // Services holds the per-service switches and options.
 type Services struct {
 	CloudTrail     CloudTrailOptions `yaml:"cloudtrail" json:"cloudtrail"`
-	Config         Switch            `yaml:"config" json:"config"`
+	Config         ConfigOptions     `yaml:"config" json:"config"`
 	GuardDuty      GuardDutyOptions  `yaml:"guardduty" json:"guardduty"`
 	SecurityHub    Switch            `yaml:"securityhub" json:"securityhub"`
 	AccessAnalyzer Switch            `yaml:"accessanalyzer" json:"accessanalyzer"`
@@ -196,7 +197,16 @@ func LoadFile(path string) (Config, error) {
 		return Config{}, fmt.Errorf("read configuration: %w", err)
 	}
 	defer f.Close()
-	return Load(path, f)
+	c, err := Load(path, f)
+	if err != nil {
+		return c, err
+	}
+	// Template files are read where the configuration is, at synth time;
+	// the step reads the copy bundled with it.
+	if p := c.Services.Config.resolveTemplateFiles(filepath.Dir(path)); len(p) > 0 {
+		return Config{}, &Error{Source: path, Problems: p}
+	}
+	return c, nil
 }
 
 // Load reads, defaults and validates a YAML configuration. source names it
@@ -271,6 +281,7 @@ func (c *Config) applyDefaults() {
 	if c.Services.GuardDuty.Features.S3DataEvents == nil {
 		c.Services.GuardDuty.Features.S3DataEvents = ptr(true)
 	}
+	c.Services.Config.applyDefaults(c.Accounts.Security)
 	if c.Services.Health.DelegatedAdmin == nil {
 		c.Services.Health.DelegatedAdmin = ptr(true)
 	}

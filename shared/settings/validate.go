@@ -55,8 +55,8 @@ func (c Config) problems() []string {
 	}
 
 	switch {
-	case c.OrganizationID == "" && c.Enabled(ServiceCloudTrail):
-		add("organizationId is missing: the trail bucket's policy names it (aws organizations describe-organization)")
+	case c.OrganizationID == "" && (c.Enabled(ServiceCloudTrail) || c.Enabled(ServiceConfig)):
+		add("organizationId is missing: the trail and Config delivery buckets' policies name it (aws organizations describe-organization)")
 	case c.OrganizationID != "" && !orgIDPattern.MatchString(c.OrganizationID):
 		add("organizationId %q is not an organization ID (o- and 10 to 32 lowercase letters or digits)", c.OrganizationID)
 	}
@@ -105,6 +105,7 @@ func (c Config) problems() []string {
 	if d := c.Services.CloudTrail.CloudWatchLogs.RetentionDays; !slices.Contains(logRetentionDays, d) {
 		add("services.cloudtrail.cloudWatchLogs.retentionDays %d is not a CloudWatch Logs retention period (%v)", d, logRetentionDays)
 	}
+	p = append(p, c.Services.Config.problems()...)
 	if f := c.Services.GuardDuty.FindingPublishingFrequency; !slices.Contains(publishFrequencies, f) {
 		add("services.guardduty.findingPublishingFrequency %q: want one of %s", f, strings.Join(publishFrequencies, ", "))
 	}

@@ -33,6 +33,8 @@ type Item struct {
 	Input   Input  `json:"input"`
 	Region  string `json:"region,omitempty"`
 	Account string `json:"account,omitempty"`
+	// Polls counts the earlier calls of a step with a Poll for this item.
+	Polls int `json:"polls,omitempty"`
 }
 
 // Validate checks the mode and returns a TerminalError for bad input.
@@ -109,6 +111,10 @@ type StepResult struct {
 	Changed  bool      `json:"changed"`
 	Outcomes []Outcome `json:"outcomes"`
 	Warnings []string  `json:"warnings,omitempty"`
+	// Pending asks a step with a Poll to be called again after its
+	// interval, with Item.Polls set to Polls.
+	Pending bool `json:"pending,omitempty"`
+	Polls   int  `json:"polls,omitempty"`
 }
 
 // Add appends an outcome, deriving its status from the mode and the actions

@@ -29,7 +29,22 @@ const (
 	// ShapeEachRegion: a Map over every region of the run, each iteration
 	// with an Item.
 	ShapeEachRegion Shape = "each-region"
+	// ShapeEachAccountRegion: a Map over the run's accounts, each iteration
+	// a Map over its regions, each of those with an Item that names the
+	// account and the region. MaxConcurrency caps the accounts in flight,
+	// RegionConcurrency the regions of one account.
+	ShapeEachAccountRegion Shape = "each-account-region"
 )
+
+// Poll makes the state machine call a step again while its result says
+// Pending: a Choice after the Task, then a Wait state of IntervalSeconds,
+// then the Task again with Item.Polls set to the result's Polls. The step
+// stops asking after MaxPolls (it reports what is still pending as failed),
+// so the loop is bounded; no Lambda sleeps to wait.
+type Poll struct {
+	IntervalSeconds int
+	MaxPolls        int
+}
 
 // Reach says in which accounts a step may assume the execution role.
 type Reach string
@@ -68,6 +83,10 @@ type StepSpec struct {
 	// MaxConcurrency caps the iterations of its Map state, from the
 	// service's API limits.
 	MaxConcurrency int
+	// RegionConcurrency caps the inner Map of ShapeEachAccountRegion.
+	RegionConcurrency int
+	// Poll, when set, repeats the step while its result is Pending.
+	Poll *Poll
 }
 
 // States returns the names of the states that run the step: State, or for
@@ -78,6 +97,8 @@ func (s StepSpec) States() []string {
 		return []string{s.State + "HomeRegion", s.State + "OtherRegions"}
 	case ShapeEachRegion:
 		return []string{s.State + "EachRegion"}
+	case ShapeEachAccountRegion:
+		return []string{s.State + "EachAccount", s.State + "EachRegion"}
 	}
 	return []string{s.State}
 }
@@ -208,5 +229,76 @@ var StepGuardDutyAdmin = StepSpec{
 	MaxConcurrency: 3,
 }
 
+// StepConfigAggregator creates or converges the organization aggregator in
+// the security account's home region. Every call is made in the security
+// account, through the execution role.
+var StepConfigAggregator = StepSpec{
+	Name:        "config-aggregator",
+	State:       "ConfigAggregator",
+	ResultKey:   "configAggregator",
+	Description: "orgbaseline: AWS Config organization aggregator in the security account",
+	Reach:       ReachSecurity,
+}
+
+// StepConfigRecorders sets up AWS Config's recorder and delivery channel in
+// one account and region: the service-linked role, the recorder (an
+// existing one keeps its name), the delivery channel to the log-archive
+// bucket with the security account's key, and recording on. In the
+// management account the step works with its own role; elsewhere through
+// the execution role.
+var StepConfigRecorders = StepSpec{
+	Name:        "config-recorders",
+	State:       "ConfigRecorders",
+	ResultKey:   "configRecorders",
+	Description: "orgbaseline: AWS Config recorder and delivery channel, per account and region",
+	Actions: []string{
+		"config:DescribeConfigurationRecorders",
+		"config:DescribeConfigurationRecorderStatus",
+		"config:DescribeDeliveryChannels",
+		"config:PutConfigurationRecorder",
+		"config:PutDeliveryChannel",
+		"config:StartConfigurationRecorder",
+		"iam:GetRole",
+		"iam:CreateServiceLinkedRole",
+		// Handing the service-linked role to the recorder.
+		"iam:PassRole",
+		// The delivery key's ARN, from its alias in the security account.
+		"kms:DescribeKey",
+	},
+	Reach: ReachOrganization,
+	Shape: ShapeEachAccountRegion,
+	// Config's rate limits are per account and region, so accounts go in
+	// parallel; what bounds the fan-out is the management account's Lambda
+	// concurrency (as low as 10 in a new account; throttled invocations
+	// are retried) and STS, which every iteration calls once per container.
+	MaxConcurrency:    5,
+	RegionConcurrency: 3,
+}
+
+// ConfigRulesPoll is how the state machine waits for organization rules
+// and conformance packs to reach every member: 30 seconds between checks,
+// for at most 20 minutes.
+var ConfigRulesPoll = Poll{IntervalSeconds: 30, MaxPolls: 40}
+
+// StepConfigRules puts the organization config rules and conformance packs
+// from the delegated administrator in each region, after the recorders,
+// and then follows their deployment to the members (Poll).
+var StepConfigRules = StepSpec{
+	Name:        "config-rules",
+	State:       "ConfigRules",
+	ResultKey:   "configRules",
+	Description: "orgbaseline: AWS Config organization rules and conformance packs, per region, from the delegated administrator",
+	Reach:       ReachSecurity,
+	Shape:       ShapeEachRegion,
+	// PutOrganizationConfigRule and the conformance pack calls are
+	// rate-limited per administrator account (about 1 request per second
+	// each); a few regions at a time stay clear of it.
+	MaxConcurrency: 3,
+	Poll:           &ConfigRulesPoll,
+}
+
 // Steps lists every step, in the order the state machine runs them.
-var Steps = []StepSpec{StepOrgPrerequisites, StepOrgTrail, StepOrgTargets, StepGuardDutyAdmin, StepGuardDutyOrg}
+var Steps = []StepSpec{
+	StepOrgPrerequisites, StepOrgTrail, StepOrgTargets, StepGuardDutyAdmin, StepGuardDutyOrg,
+	StepConfigAggregator, StepConfigRecorders, StepConfigRules,
+}

@@ -1,4 +1,4 @@
-package guardduty
+package awsclient
 
 import (
 	"errors"
@@ -14,12 +14,12 @@ const codeUnknownOperation = "UnknownOperationException"
 // that carries none (no X-Amzn-ErrorType header, no code in the body).
 const codeNoCode = "UnknownError"
 
-// unavailableOperation reports whether err says the endpoint does not offer
+// UnavailableOperation reports whether err says the endpoint does not offer
 // the operation at all, and which operation it was. An endpoint says so
 // either with an UnknownOperationException, or with an HTTP 404 for the
 // operation's route that carries no modeled error code (a modeled code, such
 // as a 404 ResourceNotFoundException, is an answer of the operation itself).
-func unavailableOperation(err error) (operation string, ok bool) {
+func UnavailableOperation(err error) (operation string, ok bool) {
 	if err == nil {
 		return "", false
 	}
@@ -48,8 +48,8 @@ func unavailableOperation(err error) (operation string, ok bool) {
 	return operation, true
 }
 
-// unavailableReason is the outcome reason for an operation the endpoint
+// UnavailableReason is the outcome reason for an operation the endpoint
 // does not offer.
-func unavailableReason(operation string) string {
+func UnavailableReason(operation string) string {
 	return operation + " is not available at this endpoint"
 }

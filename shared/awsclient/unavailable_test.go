@@ -1,4 +1,4 @@
-package guardduty
+package awsclient
 
 import (
 	"errors"
@@ -7,25 +7,19 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/orgbaseline/orgbaseline/shared/awstest"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// sdkErr is err as the SDK returns it from operation op after an HTTP
-// response with status: an OperationError around an awshttp.ResponseError.
 func sdkErr(op string, status int, err error) error {
-	return &smithy.OperationError{ServiceID: "GuardDuty", OperationName: op, Err: &awshttp.ResponseError{
-		ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err},
-		RequestID:     "req-1",
-	}}
+	return awstest.ResponseErr("GuardDuty", op, status, err)
 }
 
-// htmlBody is what the deserializer makes of a response body that is not
-// JSON, such as an HTML "404 Not Found" page.
-var htmlBody = &smithy.DeserializationError{Err: errors.New("failed to decode response body, invalid character '<' looking for beginning of value")}
+var htmlBody = awstest.HTMLBody
 
 func TestUnavailableOperation(t *testing.T) {
 	tests := []struct {
@@ -51,7 +45,7 @@ func TestUnavailableOperation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			op, ok := unavailableOperation(tt.err)
+			op, ok := UnavailableOperation(tt.err)
 			if offered := !ok; offered != (tt.wantOp == "") {
 				t.Fatalf("offered = %v, want %v (%v)", offered, tt.wantOp == "", tt.err)
 			}
@@ -60,7 +54,7 @@ func TestUnavailableOperation(t *testing.T) {
 			}
 		})
 	}
-	if e, a := "CreateMembers is not available at this endpoint", unavailableReason("CreateMembers"); e != a {
+	if e, a := "CreateMembers is not available at this endpoint", UnavailableReason("CreateMembers"); e != a {
 		t.Errorf("reason %q, want %q", a, e)
 	}
 }
