@@ -32,12 +32,38 @@ before the server starts:
     health.amazonaws.com        AWS Health organizational view
     cloudtrail.amazonaws.com    AWS CloudTrail
 
-Nothing else in moto is changed. Without this, the emulator would reject calls
-that AWS accepts, and the registrations could only be tested with fakes.
+Without this, the emulator would reject calls that AWS accepts, and the
+registrations could only be tested with fakes.
+
+Second correction: operations moto does not implement
+---------------------------------------------------------
+For an operation it lacks, moto raises NotImplementedError in
+BaseResponse.call_action (moto/core/responses.py), which the server turns into
+a bare HTTP 500 page. A client cannot tell that from a failing service, and
+retries it. For the JSON protocols (requests with an X-Amz-Target header, such
+as AWS Config's organization config rule operations), this launcher answers
+instead as an AWS endpoint answers an operation it does not offer: HTTP 400
+with the error code UnknownOperationException. orgbaseline's steps report such
+a part as "not available at this endpoint", so a run against the emulator shows
+what the emulator lacks. Only operations missing from moto's response class
+are answered so; a NotImplementedError raised inside an implemented operation
+still fails as before.
+
+Third correction: Config's service-linked role name
+---------------------------------------------------
+moto derives a service-linked role's name from the service principal and a
+small table of spellings (SERVICE_NAME_CONVERSION in moto/iam/models.py), so
+iam:CreateServiceLinkedRole(config.amazonaws.com) makes "AWSServiceRoleForconfig".
+AWS names it AWSServiceRoleForConfig (AWS Config Developer Guide, "Using
+service-linked roles for AWS Config"), the name the recorder step looks for.
+This launcher adds config's spelling to the table.
+
+Nothing else in moto is changed.
 """
 
 import argparse
 import errno
+import json
 import os
 import signal
 import socket
@@ -97,6 +123,60 @@ def extend_delegated_admin_principals():
             )
 
 
+# Service-linked role names moto spells differently from AWS.
+SERVICE_LINKED_ROLE_SPELLINGS = {"config": "Config"}
+
+
+def spell_service_linked_roles():
+    from moto.iam import models
+
+    table = getattr(models, "SERVICE_NAME_CONVERSION", None)
+    if not isinstance(table, dict):
+        fail(
+            EXIT_MOTO_CHANGED,
+            "moto.iam.models.SERVICE_NAME_CONVERSION is not a dict in this moto "
+            "version; re-check the service-linked role correction in scripts/motoserver.py",
+        )
+    table.update(SERVICE_LINKED_ROLE_SPELLINGS)
+
+
+def answer_missing_json_operations():
+    from moto.core.responses import BaseResponse
+    from moto.core.utils import camelcase_to_underscores, method_names_from_class
+
+    original = getattr(BaseResponse, "call_action", None)
+    if original is None:
+        fail(
+            EXIT_MOTO_CHANGED,
+            "moto.core.responses.BaseResponse.call_action is missing in this moto "
+            "version; re-check the missing-operation correction in scripts/motoserver.py",
+        )
+
+    def call_action(self):
+        try:
+            return original(self)
+        except NotImplementedError:
+            target = (getattr(self, "headers", None) or {}).get("X-Amz-Target")
+            action = self._get_action()
+            if not target or not action:
+                raise
+            if camelcase_to_underscores(action) in method_names_from_class(self.__class__):
+                raise  # an implemented operation that failed: not ours to hide
+            body = json.dumps(
+                {
+                    "__type": "UnknownOperationException",
+                    "message": f"{action} is not implemented by this emulator",
+                }
+            )
+            headers = {
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amzn-ErrorType": "UnknownOperationException",
+            }
+            return 400, headers, body
+
+    BaseResponse.call_action = call_action
+
+
 def main(argv):
     parser = argparse.ArgumentParser(
         prog="motoserver.py", description="Run a moto server on 127.0.0.1."
@@ -130,6 +210,8 @@ def main(argv):
         )
 
     extend_delegated_admin_principals()
+    answer_missing_json_operations()
+    spell_service_linked_roles()
 
     # Bind here rather than in werkzeug, which reports a failed bind with
     # sys.exit(1) and so hides "address in use" (the caller picks another

@@ -183,8 +183,14 @@ func validate(props *BaselineProps) (BaselineProps, string) {
 		if slices.Contains(reserved, s.State) {
 			add("step %s: state name %q is reserved for the end states", s.Name, s.State)
 		}
-		if len(s.Actions) == 0 {
-			add("step %s: Actions is empty: list the IAM actions the step calls", s.Name)
+		if len(s.Actions) == 0 && s.Reach == workflow.ReachNone {
+			add("step %s: Actions is empty and Reach is none: list the IAM actions the step calls", s.Name)
+		}
+		if s.Shape == workflow.ShapeEachAccountRegion && s.RegionConcurrency < 1 {
+			add("step %s: RegionConcurrency must be at least 1 for its inner Map state", s.Name)
+		}
+		if s.Poll != nil && (s.Shape != workflow.ShapeEachRegion || s.Poll.IntervalSeconds < 1 || s.Poll.MaxPolls < 1) {
+			add("step %s: a Poll needs ShapeEachRegion, an interval and a maximum of at least 1", s.Name)
 		}
 		if s.Shape != workflow.ShapeOnce {
 			if !seen["name "+workflow.StepOrgTargets.Name] {
@@ -276,12 +282,13 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 	// get a statement each on the resources of the step's ScopedGrants.
 	scoped := ScopedGrants(step.Name, p.Config)
 	onAny := UnscopedActions(step, p.Config)
-	statements := []awsiam.PolicyStatement{
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	var statements []awsiam.PolicyStatement
+	if len(onAny) > 0 {
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("StepActions"),
 			Actions:   jsii.Strings(onAny...),
 			Resources: jsii.Strings("*"),
-		}),
+		}))
 	}
 	// The execution role, only in the accounts the step works in, and only
 	// in accounts of this organization.
@@ -330,22 +337,28 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 	// The function is usable only once its step policy is attached.
 	fn.Node().AddDependency(policy)
 
-	appliesTo := []any{"Resource::*"}
-	reason := fmt.Sprintf("Resource * for the step's own actions (%s): the step acts on the "+
-		"organization and on accounts it finds at run time; most of these actions support no resource-level "+
-		"permissions, and the others would need ARNs with the organization ID or account IDs, which are only "+
-		"known at run time.", strings.Join(onAny, ", "))
+	var appliesTo []any
+	var reason string
+	if len(onAny) > 0 {
+		appliesTo = append(appliesTo, "Resource::*")
+		reason = fmt.Sprintf("Resource * for the step's own actions (%s): the step acts on the "+
+			"organization and on accounts it finds at run time; most of these actions support no resource-level "+
+			"permissions, and the others would need ARNs with the organization ID or account IDs, which are only "+
+			"known at run time.", strings.Join(onAny, ", "))
+	}
 	if step.Reach == workflow.ReachOrganization {
 		appliesTo = append(appliesTo, "Resource::arn:<AWS::Partition>:iam::*:role/"+p.Config.ExecutionRoleName)
 		reason += fmt.Sprintf(" The step works in any account of the organization (member accounts it finds at run "+
 			"time): the account wildcard of the %s ARN is confined to this organization by the aws:ResourceOrgID "+
 			"condition.", p.Config.ExecutionRoleName)
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String(reason),
-		AppliesTo: &appliesTo,
-	}}, jsii.Bool(true))
+	if len(appliesTo) > 0 {
+		cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String(strings.TrimSpace(reason)),
+			AppliesTo: &appliesTo,
+		}}, jsii.Bool(true))
+	}
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		Reason:    jsii.String("X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
@@ -357,17 +370,19 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 			"receives failed asynchronous invocations only, so it would stay empty. Failures reach the Task's Catch and the execution history."},
 		lintskip.Check{ID: "CKV_AWS_117", Comment: "The function calls AWS service APIs (Organizations, STS and the security services) only " +
 			"and serves no network endpoint; a VPC would add NAT or interface endpoints without narrowing what the function can reach."},
-		lintskip.Check{ID: "CKV_AWS_115", Comment: "The state machine calls the step once per execution. Reserved concurrency would be " +
+		lintskip.Check{ID: "CKV_AWS_115", Comment: "Only the state machine calls the step, with its Map states' MaxConcurrency as the bound. Reserved concurrency would be " +
 			"taken from the account's unreserved pool, and deployment fails in accounts whose concurrency quota is at the minimum of 10."},
 	)
 	// CDK makes the function depend on everything under its role, the role
 	// itself included, which the Role property already references.
 	lintskip.CfnLint(fn, "W3005")
-	lintskip.Checkov(policy, lintskip.Check{ID: "CKV_AWS_111", Comment: "The policy grants exactly the step's declared " +
-		"actions (" + strings.Join(onAny, ", ") + ") on Resource *: most of them support no resource-level " +
-		"permissions, and the others would need ARNs that are only known at run time. iam:PassRole and " +
-		"iam:CreateServiceLinkedRole are never on Resource *: they have statements of their own on named resources. " +
-		"Only the Lambda service can assume the role, and only this step's function uses it."})
+	if len(onAny) > 0 {
+		lintskip.Checkov(policy, lintskip.Check{ID: "CKV_AWS_111", Comment: "The policy grants exactly the step's declared " +
+			"actions (" + strings.Join(onAny, ", ") + ") on Resource *: most of them support no resource-level " +
+			"permissions, and the others would need ARNs that are only known at run time. iam:PassRole and " +
+			"iam:CreateServiceLinkedRole are never on Resource *: they have statements of their own on named resources. " +
+			"Only the Lambda service can assume the role, and only this step's function uses it."})
+	}
 	return fn
 }
 
@@ -447,6 +462,47 @@ func newTask(scope constructs.Construct, id string, step workflow.StepSpec, fn a
 
 // newStateMachine chains the steps' states — a Task, or the Map states of a
 // fan-out — and the end states.
+// Suffixes of the states that repeat a step with a Poll.
+const (
+	PendingSuffix = "Pending"
+	WaitSuffix    = "Wait"
+	AgainSuffix   = "Again"
+	ResultSuffix  = "Result"
+)
+
+// newPolledTask returns the iteration of a step with a Poll: the Task, its
+// result kept beside the item ($.result); a Choice that, while the result is
+// pending, waits the poll interval and calls the Task again with the item and
+// the result's poll count; and at the end the result alone, as the
+// iteration's output. The step bounds the loop (workflow.Poll.MaxPolls).
+func newPolledTask(scope constructs.Construct, step workflow.StepSpec, fn awslambda.IFunction) sfn.IChainable {
+	task := newTask(scope, step.State, step, fn, "$.result", nil)
+	wait := sfn.NewWait(scope, jsii.String(step.State+WaitSuffix), &sfn.WaitProps{
+		Comment: jsii.String("Gives the service time to reach the members before the step checks again."),
+		Time:    sfn.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(step.Poll.IntervalSeconds))),
+	})
+	again := sfn.NewPass(scope, jsii.String(step.State+AgainSuffix), &sfn.PassProps{
+		Comment: jsii.String("The item again, with the number of checks so far."),
+		Parameters: &map[string]interface{}{
+			"input.$":  "$.input",
+			"region.$": "$.region",
+			"polls.$":  "$.result.polls",
+		},
+	})
+	result := sfn.NewPass(scope, jsii.String(step.State+ResultSuffix), &sfn.PassProps{
+		Comment:   jsii.String("The step's last result is the iteration's output."),
+		InputPath: jsii.String("$.result"),
+	})
+	pending := sfn.NewChoice(scope, jsii.String(step.State+PendingSuffix), &sfn.ChoiceProps{
+		Comment: jsii.String("Is the step's work still reaching the members?"),
+	})
+	pending.When(sfn.Condition_And(
+		sfn.Condition_IsPresent(jsii.String("$.result.pending")),
+		sfn.Condition_BooleanEquals(jsii.String("$.result.pending"), jsii.Bool(true)),
+	), wait.Next(again).Next(task), nil).Otherwise(result)
+	return task.Next(pending)
+}
+
 func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns []awslambda.IFunction, key awskms.IKey) sfn.StateMachine {
 	endWithError := func(id, comment string) sfn.Fail {
 		return sfn.NewFail(scope, jsii.String(id), &sfn.FailProps{
@@ -493,9 +549,40 @@ func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns 
 			add(others)
 		case workflow.ShapeEachRegion:
 			each := newRegionMap(scope, step.States()[0], step, targets+".regions", "$.results."+step.ResultKey)
-			each.ItemProcessor(newTask(scope, step.State, step, fns[i], "", nil), nil)
+			if step.Poll != nil {
+				each.ItemProcessor(newPolledTask(scope, step, fns[i]), nil)
+			} else {
+				each.ItemProcessor(newTask(scope, step.State, step, fns[i], "", nil), nil)
+			}
 			catch(func(h sfn.IChainable, p *sfn.CatchProps) { each.AddCatch(h, p) })
 			add(each)
+		case workflow.ShapeEachAccountRegion:
+			states := step.States()
+			accounts := sfn.NewMap(scope, jsii.String(states[0]), &sfn.MapProps{
+				Comment:   jsii.String(step.Description + " (" + targets + ".accounts)"),
+				ItemsPath: jsii.String(targets + ".accounts"),
+				ItemSelector: &map[string]interface{}{
+					"input.$":   "$$.Execution.Input",
+					"account.$": "$$.Map.Item.Value",
+					"regions.$": targets + ".regions",
+				},
+				MaxConcurrency: jsii.Number(step.MaxConcurrency),
+				ResultPath:     jsii.String("$.results." + step.ResultKey),
+			})
+			regions := sfn.NewMap(scope, jsii.String(step.State+"EachRegion"), &sfn.MapProps{
+				Comment:   jsii.String(step.Description + " (the account's regions)"),
+				ItemsPath: jsii.String("$.regions"),
+				ItemSelector: &map[string]interface{}{
+					"input.$":   "$.input",
+					"account.$": "$.account",
+					"region.$":  "$$.Map.Item.Value",
+				},
+				MaxConcurrency: jsii.Number(step.RegionConcurrency),
+			})
+			regions.ItemProcessor(newTask(scope, step.State, step, fns[i], "", nil), nil)
+			accounts.ItemProcessor(regions, nil)
+			catch(func(h sfn.IChainable, p *sfn.CatchProps) { accounts.AddCatch(h, p) })
+			add(accounts)
 		default:
 			task := newTask(scope, step.State, step, fns[i], "$.results."+step.ResultKey, nil)
 			catch(func(h sfn.IChainable, p *sfn.CatchProps) { task.AddCatch(h, p) })

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -67,6 +68,23 @@ func ScopedGrants(step string, c settings.Config) []ScopedGrant {
 			Resources: []string{serviceLinkedRoleARN(c.Accounts.Management, cloudTrailService, "AWSServiceRoleForCloudTrail")},
 			Condition: map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": cloudTrailService}},
 		})
+	case workflow.StepConfigRecorders.Name:
+		// In the management account; elsewhere the execution role does it.
+		slr := configsvc.ServiceLinkedRoleARN(c.Accounts.Management)
+		return []ScopedGrant{
+			{
+				Sid:       "CreateConfigServiceLinkedRole",
+				Action:    "iam:CreateServiceLinkedRole",
+				Resources: []string{slr},
+				Condition: map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": configsvc.Principal}},
+			},
+			{
+				Sid:       "PassConfigServiceLinkedRoleToRecorder",
+				Action:    "iam:PassRole",
+				Resources: []string{slr},
+				Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": configsvc.Principal}},
+			},
+		}
 	}
 	return nil
 }

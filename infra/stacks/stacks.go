@@ -82,8 +82,14 @@ func NewManagementStack(scope constructs.Construct, id string, props *StackProps
 func NewLogArchiveStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
 	p := withDescription(props, "orgbaseline: the log-archive account's part of the baseline (the account that keeps the organization's logs)")
 	s := awscdk.NewStack(scope, &id, &p.StackProps)
-	if trailEnabled(p.Config) {
-		newTrailBuckets(s, p.Config)
+	if trailEnabled(p.Config) || configEnabled(p.Config) {
+		accessLogs, accessLogPolicy := newAccessLogBucket(s, p.Config)
+		if trailEnabled(p.Config) {
+			newTrailBuckets(s, p.Config, accessLogs, accessLogPolicy)
+		}
+		if configEnabled(p.Config) {
+			newConfigBucket(s, p.Config, accessLogs, accessLogPolicy)
+		}
 	}
 	newAccountRole(s, RoleLogArchive)
 	return s
@@ -101,6 +107,10 @@ func NewSecurityStack(scope constructs.Construct, id string, props *StackProps) 
 	}
 	if logDeliveryIn(p.Config, p.Config.Accounts.Security) {
 		newTrailLogDelivery(s, p.Config, newLogGroupKey(s, p.Config).AttrArn())
+	}
+	if configEnabled(p.Config) {
+		newConfigKey(s, p.Config)
+		newAggregatorRole(s, p.Config)
 	}
 	newAccountRole(s, RoleSecurity)
 	return s

@@ -10,6 +10,7 @@ package stacks_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/infra/baseline"
 	"github.com/orgbaseline/orgbaseline/infra/stacks"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -124,6 +126,9 @@ const (
 	variantExample  = "example"
 	variantAllOn    = "all-on"
 	variantTrailOff = "trail-off"
+	// The trail and Config off: the log-archive and security stacks hold
+	// no service resources.
+	variantLogsOff = "logs-off"
 	// The trail managed from the security account, with CloudWatch Logs.
 	variantSecurityManaged = "security-managed"
 )
@@ -157,6 +162,12 @@ var variants = map[string]func(*settings.Config){
 		c.Services.CloudTrail.Enabled = &off
 		c.Services.CloudTrail.OrganizationRead = true
 		c.Services.CloudTrail.CloudWatchLogs.Enabled = true
+	},
+	variantLogsOff: func(c *settings.Config) {
+		off := false
+		c.Services.CloudTrail.Enabled = &off
+		c.Services.CloudTrail.CloudWatchLogs.Enabled = true
+		c.Services.Config.Enabled = &off
 	},
 }
 
@@ -495,6 +506,20 @@ func checkStepPermissions(t *testing.T, a *app, step workflow.StepSpec) {
 		t.Errorf("the step statements grant %v, want each of the step's actions once: %v", granted, want)
 	}
 
+	unscoped := baseline.UnscopedActions(step, a.cfg)
+	if len(unscoped) == 0 {
+		// A step that works only in other accounts has no actions here.
+		if len(stepActions) != 0 {
+			t.Errorf("%d StepActions statements for a step without actions in the management account", len(stepActions))
+		}
+	} else {
+		checkStepActions(t, step, a, stepActions)
+	}
+	checkScopedAndAssume(t, step, a, grants, scoped, assume, roleID)
+}
+
+func checkStepActions(t *testing.T, step workflow.StepSpec, a *app, stepActions []statement) {
+	t.Helper()
 	if len(stepActions) != 1 {
 		t.Fatalf("%d StepActions statements, want 1", len(stepActions))
 	}
@@ -513,7 +538,10 @@ func checkStepPermissions(t *testing.T, a *app, step workflow.StepSpec) {
 	if c, ok := stepActions[0]["Condition"]; ok {
 		t.Errorf("step actions under condition %v, want none", c)
 	}
+}
 
+func checkScopedAndAssume(t *testing.T, step workflow.StepSpec, a *app, grants []baseline.ScopedGrant, scoped map[string][]statement, assume []statement, roleID string) {
+	t.Helper()
 	if len(scoped) != len(grants) {
 		t.Errorf("%d scoped statements, want %d", len(scoped), len(grants))
 	}
@@ -576,6 +604,9 @@ func TestStepReach(t *testing.T) {
 		"org-targets":       workflow.ReachNone,
 		"guardduty-admin":   workflow.ReachNone,
 		"guardduty-org":     workflow.ReachSecurity,
+		"config-aggregator": workflow.ReachSecurity,
+		"config-recorders":  workflow.ReachOrganization,
+		"config-rules":      workflow.ReachSecurity,
 	}
 	if len(want) != len(workflow.Steps) {
 		t.Errorf("%d steps, %d pinned: pin the new step's reach", len(workflow.Steps), len(want))
@@ -802,7 +833,7 @@ func TestStateMachineChain(t *testing.T) {
 		}
 	}
 	slices.Sort(tasks)
-	if want := []string{"GuardDutyAdminHomeRegion", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
+	if want := []string{"ConfigAggregator", "GuardDutyAdminHomeRegion", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
 		t.Errorf("Task states %v, want %v", tasks, want)
 	}
 	for _, tt := range []struct{ state, next, resultPath, step string }{
@@ -810,6 +841,7 @@ func TestStateMachineChain(t *testing.T) {
 		{"OrgTrail", "OrgTargets", "$.results.orgTrail", "org-trail"},
 		{"OrgTargets", "GuardDutyAdminHomeRegion", "$.results.orgTargets", "org-targets"},
 		{"GuardDutyAdminHomeRegion", "GuardDutyAdminOtherRegions", "$.results.guardDutyAdminHomeRegion", "guardduty-admin"},
+		{"ConfigAggregator", "ConfigRecordersEachAccount", "$.results.configAggregator", "config-aggregator"},
 	} {
 		st, _ := states[tt.state].(map[string]any)
 		if st["Next"] != tt.next {
@@ -886,7 +918,7 @@ func TestStateMachineFanOut(t *testing.T) {
 		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
 		"MaxConcurrency": float64(workflow.StepGuardDutyOrg.MaxConcurrency),
 		"ResultPath":     "$.results.guardDutyOrg",
-		"Next":           baseline.StateDone,
+		"Next":           "ConfigAggregator",
 		"Catch":          wantCatch,
 	} {
 		if !reflect.DeepEqual(each[k], want) {
@@ -1380,12 +1412,16 @@ func TestTrailAccessLogBucket(t *testing.T) {
 			}
 			checkBucketPolicy(t, tp, orgtrail.AccessLogBucketName(a.cfg), orgtrail.AccessLogBucketPolicy(a.cfg))
 
-			// Exactly the two buckets and their two policies.
-			if got := len(tp.ofType("AWS::S3::Bucket")); got != 2 {
-				t.Errorf("%d buckets, want 2", got)
+			// Exactly the two buckets and their two policies, and Config's.
+			want := 2
+			if a.cfg.Enabled(settings.ServiceConfig) {
+				want++
 			}
-			if got := len(tp.ofType("AWS::S3::BucketPolicy")); got != 2 {
-				t.Errorf("%d bucket policies, want 2", got)
+			if got := len(tp.ofType("AWS::S3::Bucket")); got != want {
+				t.Errorf("%d buckets, want %d", got, want)
+			}
+			if got := len(tp.ofType("AWS::S3::BucketPolicy")); got != want {
+				t.Errorf("%d bucket policies, want %d", got, want)
 			}
 
 			// S3 may deliver to the bucket before the trail bucket logs.
@@ -1422,12 +1458,10 @@ func TestTrailKey(t *testing.T) {
 		t.Run(variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
 			tp := a.secJSON
-			keys := tp.ofType("AWS::KMS::Key")
-			if len(keys) != 1 {
-				t.Fatalf("%d keys in the security stack, want 1", len(keys))
+			if got := len(tp.ofType("AWS::KMS::Key")); got != 2 {
+				t.Fatalf("%d keys in the security stack, want the trail's and Config's", got)
 			}
-			id := keys[0]
-			r := tp.resource(t, id)
+			id, r := tp.one(t, "AWS::KMS::Key", "Description", orgtrail.TrailKeyDescription)
 			p := props(r)
 			checkEqual(t, "KeyPolicy", p["KeyPolicy"], orgtrail.KeyPolicy(a.cfg).Map())
 			if p["EnableKeyRotation"] != true {
@@ -1481,7 +1515,8 @@ func TestOrganizationRead(t *testing.T) {
 			}
 			_, policy := a.logArchiveJSON.one(t, "AWS::S3::BucketPolicy", "Bucket", orgtrail.BucketName(a.cfg))
 			bucketSids := statementSids(props(policy)["PolicyDocument"])
-			keySids := statementSids(props(a.secJSON.resource(t, a.secJSON.ofType("AWS::KMS::Key")[0]))["KeyPolicy"])
+			_, trailKey := a.secJSON.one(t, "AWS::KMS::Key", "Description", orgtrail.TrailKeyDescription)
+			keySids := statementSids(props(trailKey)["KeyPolicy"])
 			if got := slices.Contains(bucketSids, "OrganizationRead"); got != tt.want {
 				t.Errorf("bucket policy statements %v: OrganizationRead present = %v, want %v", bucketSids, got, tt.want)
 			}
@@ -1591,8 +1626,8 @@ func TestTrailLogDelivery(t *testing.T) {
 		// The trail key's policy is exactly orgtrail's, still.
 		trailKeyID, _ := tp.one(t, "AWS::KMS::Key", "Description", orgtrail.TrailKeyDescription)
 		checkEqual(t, "trail key policy", props(tp.resource(t, trailKeyID))["KeyPolicy"], orgtrail.KeyPolicy(a.cfg).Map())
-		if got := len(tp.ofType("AWS::KMS::Key")); got != 2 {
-			t.Errorf("%d keys in the security stack, want the trail's and the log group's", got)
+		if got := len(tp.ofType("AWS::KMS::Key")); got != 3 {
+			t.Errorf("%d keys in the security stack, want the trail's, the log group's and Config's", got)
 		}
 
 		_, role := tp.one(t, "AWS::IAM::Role", "RoleName", orgtrail.CloudWatchLogsRoleName)
@@ -1637,12 +1672,12 @@ func TestTrailLogDelivery(t *testing.T) {
 	}
 }
 
-// TestTrailOff checks that with the cloudtrail service off the log-archive
-// and security stacks hold only the account role parameter.
-func TestTrailOff(t *testing.T) {
-	a := buildVariant(t, variantTrailOff)
-	if a.cfg.Enabled(settings.ServiceCloudTrail) {
-		t.Fatal("cloudtrail is on in the trail-off variant")
+// TestLogServicesOff checks that with the cloudtrail and config services off
+// the log-archive and security stacks hold only the account role parameter.
+func TestLogServicesOff(t *testing.T) {
+	a := buildVariant(t, variantLogsOff)
+	if a.cfg.Enabled(settings.ServiceCloudTrail) || a.cfg.Enabled(settings.ServiceConfig) {
+		t.Fatal("cloudtrail or config is on in the logs-off variant")
 	}
 	for name, tp := range map[string]template{
 		workflow.LogArchiveStackName: a.logArchiveJSON,
@@ -1659,5 +1694,196 @@ func TestTrailOff(t *testing.T) {
 		if outs, ok := tp["Outputs"].(map[string]any); ok && len(outs) > 0 {
 			t.Errorf("%s has outputs %v, want none", name, outs)
 		}
+	}
+}
+
+// TestStateMachineConfig pins Config's fan-out: the recorders in a Map over
+// the org-targets accounts whose iterations are Maps over the regions, each
+// inner iteration given the execution input, the account and the region;
+// then the rules in a Map over the regions whose iteration repeats the step
+// after a Wait while its result is pending, and outputs the last result.
+func TestStateMachineConfig(t *testing.T) {
+	a := build(t)
+	def := definition(t, a)
+	states, _ := def["States"].(map[string]any)
+	wantCatch := []any{
+		map[string]any{"ErrorEquals": []any{workflow.ErrNameConflict}, "ResultPath": "$.error", "Next": baseline.StateConflict},
+		map[string]any{"ErrorEquals": []any{"States.ALL"}, "ResultPath": "$.error", "Next": baseline.StateFailed},
+	}
+
+	outer, _ := states["ConfigRecordersEachAccount"].(map[string]any)
+	for k, want := range map[string]any{
+		"Type":      "Map",
+		"ItemsPath": "$.results.orgTargets.accounts",
+		"ItemSelector": map[string]any{
+			"input.$": "$$.Execution.Input", "account.$": "$$.Map.Item.Value", "regions.$": "$.results.orgTargets.regions",
+		},
+		"MaxConcurrency": float64(workflow.StepConfigRecorders.MaxConcurrency),
+		"ResultPath":     "$.results.configRecorders",
+		"Next":           "ConfigRulesEachRegion",
+		"Catch":          wantCatch,
+	} {
+		if !reflect.DeepEqual(outer[k], want) {
+			t.Errorf("ConfigRecordersEachAccount %s: expect %v, got %v", k, want, outer[k])
+		}
+	}
+	oproc, _ := outer["ItemProcessor"].(map[string]any)
+	inner, _ := oproc["States"].(map[string]any)["ConfigRecordersEachRegion"].(map[string]any)
+	if oproc["StartAt"] != "ConfigRecordersEachRegion" {
+		t.Fatalf("the account iteration starts at %v", oproc["StartAt"])
+	}
+	for k, want := range map[string]any{
+		"Type":           "Map",
+		"ItemsPath":      "$.regions",
+		"ItemSelector":   map[string]any{"input.$": "$.input", "account.$": "$.account", "region.$": "$$.Map.Item.Value"},
+		"MaxConcurrency": float64(workflow.StepConfigRecorders.RegionConcurrency),
+		"End":            true,
+	} {
+		if !reflect.DeepEqual(inner[k], want) {
+			t.Errorf("ConfigRecordersEachRegion %s: expect %v, got %v", k, want, inner[k])
+		}
+	}
+	iproc, _ := inner["ItemProcessor"].(map[string]any)
+	task, _ := iproc["States"].(map[string]any)["ConfigRecorders"].(map[string]any)
+	if iproc["StartAt"] != "ConfigRecorders" || task["Resource"] != fakeArn(functionID(t, a, "config-recorders")) || task["End"] != true {
+		t.Errorf("ConfigRecordersEachRegion iteration: %v", iproc)
+	}
+	if r, _ := task["Retry"].([]any); len(r) != 3 {
+		t.Errorf("recorder task retries: %v", task["Retry"])
+	}
+
+	rules, _ := states["ConfigRulesEachRegion"].(map[string]any)
+	for k, want := range map[string]any{
+		"Type":           "Map",
+		"ItemsPath":      "$.results.orgTargets.regions",
+		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
+		"MaxConcurrency": float64(workflow.StepConfigRules.MaxConcurrency),
+		"ResultPath":     "$.results.configRules",
+		"Next":           baseline.StateDone,
+		"Catch":          wantCatch,
+	} {
+		if !reflect.DeepEqual(rules[k], want) {
+			t.Errorf("ConfigRulesEachRegion %s: expect %v, got %v", k, want, rules[k])
+		}
+	}
+	rproc, _ := rules["ItemProcessor"].(map[string]any)
+	rs, _ := rproc["States"].(map[string]any)
+	if rproc["StartAt"] != "ConfigRules" || len(rs) != 5 {
+		t.Fatalf("the rules iteration: StartAt %v, states %v", rproc["StartAt"], slices.Sorted(maps.Keys(rs)))
+	}
+	st := func(name string) map[string]any { m, _ := rs[name].(map[string]any); return m }
+	if tk := st("ConfigRules"); tk["Resource"] != fakeArn(functionID(t, a, "config-rules")) || tk["ResultPath"] != "$.result" || tk["Next"] != "ConfigRulesPending" {
+		t.Errorf("ConfigRules task: %v", tk)
+	}
+	wantChoice := []any{map[string]any{
+		"And": []any{
+			map[string]any{"Variable": "$.result.pending", "IsPresent": true},
+			map[string]any{"Variable": "$.result.pending", "BooleanEquals": true},
+		},
+		"Next": "ConfigRulesWait",
+	}}
+	if c := st("ConfigRulesPending"); c["Type"] != "Choice" || !reflect.DeepEqual(c["Choices"], wantChoice) || c["Default"] != "ConfigRulesResult" {
+		t.Errorf("ConfigRulesPending: %v", c)
+	}
+	if w := st("ConfigRulesWait"); w["Type"] != "Wait" || w["Seconds"] != float64(workflow.ConfigRulesPoll.IntervalSeconds) || w["Next"] != "ConfigRulesAgain" {
+		t.Errorf("ConfigRulesWait: %v", w)
+	}
+	wantAgain := map[string]any{"input.$": "$.input", "region.$": "$.region", "polls.$": "$.result.polls"}
+	if p := st("ConfigRulesAgain"); p["Type"] != "Pass" || !reflect.DeepEqual(p["Parameters"], wantAgain) || p["Next"] != "ConfigRules" {
+		t.Errorf("ConfigRulesAgain: %v", p)
+	}
+	if p := st("ConfigRulesResult"); p["Type"] != "Pass" || p["InputPath"] != "$.result" || p["End"] != true {
+		t.Errorf("ConfigRulesResult: %v", p)
+	}
+}
+
+// TestConfigResources checks Config's resources: the delivery bucket in the
+// log-archive stack with configsvc's policy, logging to the shared
+// access-log bucket; the delivery key with configsvc's policy and the
+// aggregator role, with the AWS managed policy, in the security stack. With
+// the trail off, the access-log bucket stays, for Config's bucket only.
+func TestConfigResources(t *testing.T) {
+	for _, variant := range []string{variantExample, variantTrailOff} {
+		t.Run(variant, func(t *testing.T) {
+			a := buildVariant(t, variant)
+			la := a.logArchiveJSON
+			id, r := la.one(t, "AWS::S3::Bucket", "BucketName", configsvc.BucketName(a.cfg))
+			checkBucketBasics(t, a.cfg, id, r)
+			p := props(r)
+			checkEqual(t, "Config bucket encryption", p["BucketEncryption"], map[string]any{
+				"ServerSideEncryptionConfiguration": []any{map[string]any{
+					"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"},
+				}},
+			})
+			logging, _ := p["LoggingConfiguration"].(map[string]any)
+			if logging["LogFilePrefix"] != orgtrail.ConfigAccessLogPrefix {
+				t.Errorf("access log prefix = %v, want %s", logging["LogFilePrefix"], orgtrail.ConfigAccessLogPrefix)
+			}
+			if got := props(la.resource(t, ref(logging["DestinationBucketName"])))["BucketName"]; got != orgtrail.AccessLogBucketName(a.cfg) {
+				t.Errorf("access logs go to %v, want %s", got, orgtrail.AccessLogBucketName(a.cfg))
+			}
+			checkBucketPolicy(t, la, configsvc.BucketName(a.cfg), configsvc.BucketPolicy(a.cfg))
+			checkBucketPolicy(t, la, orgtrail.AccessLogBucketName(a.cfg), orgtrail.AccessLogBucketPolicy(a.cfg))
+			_, trailStatement := orgtrail.AccessLogBucketPolicy(a.cfg).Find("S3ServerAccessLogs")
+			if trailStatement != a.cfg.Enabled(settings.ServiceCloudTrail) {
+				t.Errorf("access-log policy admits the trail bucket's logs = %v, with the trail on = %v", trailStatement, a.cfg.Enabled(settings.ServiceCloudTrail))
+			}
+			if ids := la.withProp("AWS::S3::Bucket", "BucketName", orgtrail.BucketName(a.cfg)); len(ids) != boolInt(a.cfg.Enabled(settings.ServiceCloudTrail)) {
+				t.Errorf("trail buckets %v with the trail on = %v", ids, a.cfg.Enabled(settings.ServiceCloudTrail))
+			}
+
+			sec := a.secJSON
+			keyID, key := sec.one(t, "AWS::KMS::Key", "Description", configsvc.KeyDescription)
+			kp := props(key)
+			checkEqual(t, "Config key policy", kp["KeyPolicy"], configsvc.KeyPolicy(a.cfg).Map())
+			if kp["EnableKeyRotation"] != true {
+				t.Errorf("Config key rotation = %v", kp["EnableKeyRotation"])
+			}
+			checkRetained(t, keyID, key)
+			_, alias := sec.one(t, "AWS::KMS::Alias", "AliasName", configsvc.KeyAlias)
+			if got := ref(props(alias)["TargetKeyId"]); got != keyID {
+				t.Errorf("alias %s targets %v, want %s", configsvc.KeyAlias, props(alias)["TargetKeyId"], keyID)
+			}
+			_, role := sec.one(t, "AWS::IAM::Role", "RoleName", configsvc.AggregatorRoleName)
+			rp := props(role)
+			checkEqual(t, "aggregator trust policy", rp["AssumeRolePolicyDocument"], configsvc.AggregatorTrustPolicy(a.cfg).Map())
+			checkEqual(t, "aggregator managed policies", rp["ManagedPolicyArns"], []any{
+				map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/" + configsvc.AggregatorManagedPolicy},
+			})
+			if _, ok := rp["Policies"]; ok {
+				t.Errorf("the aggregator role has inline policies: %v", rp["Policies"])
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestConfigRecorderScopedGrants pins the config-recorders step's grants in
+// the management account: it may create and pass only the management
+// account's Config service-linked role, only for Config.
+func TestConfigRecorderScopedGrants(t *testing.T) {
+	a := build(t)
+	slr := "arn:aws:iam::" + a.cfg.Accounts.Management + ":role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+	got := map[string]baseline.ScopedGrant{}
+	for _, g := range baseline.ScopedGrants(workflow.StepConfigRecorders.Name, a.cfg) {
+		got[g.Action] = g
+	}
+	for action, cond := range map[string]map[string]any{
+		"iam:CreateServiceLinkedRole": {"StringEquals": map[string]any{"iam:AWSServiceName": "config.amazonaws.com"}},
+		"iam:PassRole":                {"StringEquals": map[string]any{"iam:PassedToService": "config.amazonaws.com"}},
+	} {
+		g, ok := got[action]
+		if !ok || !slices.Equal(g.Resources, []string{slr}) || !reflect.DeepEqual(g.Condition, cond) {
+			t.Errorf("%s grant: %+v", action, g)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("%d grants, want 2", len(got))
 	}
 }

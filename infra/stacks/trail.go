@@ -108,11 +108,10 @@ func keepFor(days int) *awss3.CfnBucket_LifecycleConfigurationProperty {
 	}
 }
 
-// newTrailBuckets creates, in the log-archive stack, the trail bucket, its
-// access-log bucket and their policies, and outputs the bucket names.
-func newTrailBuckets(stack awscdk.Stack, c settings.Config) {
-	days := c.Services.CloudTrail.RetentionDays
-
+// newAccessLogBucket creates, in the log-archive stack, the bucket that
+// receives the server access logs of the trail bucket and of the Config
+// delivery bucket, with its policy, and outputs its name.
+func newAccessLogBucket(stack awscdk.Stack, c settings.Config) (awss3.CfnBucket, awss3.CfnBucketPolicy) {
 	accessLogs := awss3.NewCfnBucket(stack, jsii.String("TrailAccessLogBucket"), &awss3.CfnBucketProps{
 		BucketName:                     jsii.String(orgtrail.AccessLogBucketName(c)),
 		PublicAccessBlockConfiguration: blockAllPublicAccess(),
@@ -120,25 +119,42 @@ func newTrailBuckets(stack awscdk.Stack, c settings.Config) {
 		OwnershipControls:              bucketOwnerEnforced(),
 		// S3 server access log delivery supports SSE-S3 destinations only,
 		// not SSE-KMS.
-		BucketEncryption: &awss3.CfnBucket_BucketEncryptionProperty{
-			ServerSideEncryptionConfiguration: &[]any{&awss3.CfnBucket_ServerSideEncryptionRuleProperty{
-				ServerSideEncryptionByDefault: &awss3.CfnBucket_ServerSideEncryptionByDefaultProperty{
-					SseAlgorithm: jsii.String("AES256"),
-				},
-			}},
-		},
-		LifecycleConfiguration: keepFor(days),
+		BucketEncryption:       sseS3(),
+		LifecycleConfiguration: keepFor(orgtrail.AccessLogRetentionDays(c)),
 	})
 	accessLogs.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
 	accessLogPolicy := newBucketPolicy(stack, "TrailAccessLogBucketPolicy", accessLogs, orgtrail.AccessLogBucketName(c), orgtrail.AccessLogBucketPolicy(c))
-	const accessLogDestination = "This bucket is the destination of the trail bucket's server access logs; logging " +
+	const accessLogDestination = "This bucket is the destination of the log buckets' server access logs; logging " +
 		"its own accesses into itself would log the log deliveries without end, and to a further bucket only move the " +
-		"question. Its policy lets only S3 log delivery for the trail bucket write, and refuses requests without TLS."
+		"question. Its policy lets only S3 log delivery for the log buckets write, and refuses requests without TLS."
 	cdknag.NagSuppressions_AddResourceSuppressions(accessLogs, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-S1"),
 		Reason: jsii.String(accessLogDestination),
 	}}, nil)
 	lintskip.Checkov(accessLogs, lintskip.Check{ID: "CKV_AWS_18", Comment: accessLogDestination})
+	awscdk.NewCfnOutput(stack, jsii.String(AccessLogBucketOutput), &awscdk.CfnOutputProps{
+		Key:         jsii.String(AccessLogBucketOutput),
+		Description: jsii.String("Name of the bucket with the log buckets' server access logs"),
+		Value:       accessLogs.Ref(),
+	})
+	return accessLogs, accessLogPolicy
+}
+
+// sseS3 is SSE-S3 default encryption.
+func sseS3() *awss3.CfnBucket_BucketEncryptionProperty {
+	return &awss3.CfnBucket_BucketEncryptionProperty{
+		ServerSideEncryptionConfiguration: &[]any{&awss3.CfnBucket_ServerSideEncryptionRuleProperty{
+			ServerSideEncryptionByDefault: &awss3.CfnBucket_ServerSideEncryptionByDefaultProperty{
+				SseAlgorithm: jsii.String("AES256"),
+			},
+		}},
+	}
+}
+
+// newTrailBuckets creates, in the log-archive stack, the trail bucket and
+// its policy, logging to accessLogs, and outputs the bucket's name.
+func newTrailBuckets(stack awscdk.Stack, c settings.Config, accessLogs awss3.CfnBucket, accessLogPolicy awss3.CfnBucketPolicy) {
+	days := c.Services.CloudTrail.RetentionDays
 
 	// Default encryption is left out of the template on purpose. The log
 	// files are encrypted with the trail's key in the security account,
@@ -174,11 +190,6 @@ func newTrailBuckets(stack awscdk.Stack, c settings.Config) {
 		Key:         jsii.String(TrailBucketOutput),
 		Description: jsii.String("Name of the organization trail's bucket"),
 		Value:       trail.Ref(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String(AccessLogBucketOutput), &awscdk.CfnOutputProps{
-		Key:         jsii.String(AccessLogBucketOutput),
-		Description: jsii.String("Name of the bucket with the trail bucket's server access logs"),
-		Value:       accessLogs.Ref(),
 	})
 }
 

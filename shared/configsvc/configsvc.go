@@ -17,6 +17,7 @@ package configsvc
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
@@ -60,14 +61,10 @@ func AggregatorRoleARN(c settings.Config) string {
 	return fmt.Sprintf("arn:aws:iam::%s:role/%s", c.Accounts.Security, AggregatorRoleName)
 }
 
-// BucketName is the delivery bucket in the log-archive account.
-func BucketName(c settings.Config) string {
-	return fmt.Sprintf("orgbaseline-config-%s-%s", c.Accounts.LogArchive, c.HomeRegion)
-}
-
-// AccessLogPrefix is where the delivery bucket's server access logs go in
-// the trail's access-log bucket.
-const AccessLogPrefix = "config-bucket/"
+// BucketName is the delivery bucket in the log-archive account. Its server
+// access logs go to the log-archive account's access-log bucket
+// (orgtrail.AccessLogBucketName) under orgtrail.ConfigAccessLogPrefix.
+func BucketName(c settings.Config) string { return orgtrail.ConfigBucketName(c) }
 
 // sourceOrg admits a service principal acting for this organization only.
 func sourceOrg(c settings.Config) map[string]any {

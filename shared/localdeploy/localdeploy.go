@@ -1,14 +1,16 @@
 // Package localdeploy stands in for `cdk deploy` on an emulated AWS: it
 // creates, with SDK calls, the resources of the log-archive and security
-// stacks (and the CloudWatch Logs delivery role and log group of the
-// account the trail is managed from: the management stack's, or with
-// manageFrom security the security stack's) that the steps depend on.
+// stacks that the steps depend on: the trail's buckets and key (and the
+// CloudWatch Logs delivery role and log group of the account the trail is
+// managed from: the management stack's, or with manageFrom security the
+// security stack's), and AWS Config's delivery bucket, delivery key and
+// aggregator role.
 //
 // moto's CloudFormation reports such stacks as created but applies neither
 // bucket policies nor public access blocks, so deploying the synthesized
 // templates into it would not reproduce them. The resources are made here
-// from the same Go values the CDK stacks put in their templates (package
-// orgtrail: names and policy documents), and the CDK tests check that the
+// from the same Go values the CDK stacks put in their templates (packages
+// orgtrail and configsvc: names and policy documents), and the CDK tests check that the
 // templates carry exactly those values.
 //
 // Like a deploy, it reads first and changes only what differs; in plan mode
@@ -28,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -35,6 +38,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -53,46 +57,80 @@ const KeyAliasTag = "orgbaseline:alias"
 // mgmt is the management account's.
 func Deploy(ctx context.Context, cfg settings.Config, mgmt aws.Config, accounts *awsclient.Accounts, mode workflow.Mode, log *slog.Logger) (workflow.StepResult, error) {
 	res := workflow.StepResult{Step: StepName, Mode: mode, Outcomes: []workflow.Outcome{}}
-	if !cfg.Enabled(settings.ServiceCloudTrail) {
+	trail, config := cfg.Enabled(settings.ServiceCloudTrail), cfg.Enabled(settings.ServiceConfig)
+	if !trail {
 		res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail,
 			Status: workflow.StatusSkipped, Reason: "cloudtrail is switched off: the stacks declare no trail resources"})
+	}
+	if !config {
+		res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: cfg.HomeRegion, Service: settings.ServiceConfig,
+			Status: workflow.StatusSkipped, Reason: "config is switched off: the stacks declare no Config resources"})
+	}
+	if !trail && !config {
 		return res, nil
 	}
 	d := &deployer{cfg: cfg, apply: mode == workflow.ModeApply, log: log}
 	region := cfg.HomeRegion
-
-	la := awsclient.WithRegion(accounts.Config(cfg.Accounts.LogArchive), region)
-	actions, err := d.buckets(ctx, s3.NewFromConfig(la))
-	if err != nil {
-		return res, err
-	}
-	res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: region, Service: settings.ServiceCloudTrail, Actions: actions})
-
-	// The log group and the role are the managing account's; the other
-	// account's stack holds none, so a role left there from the other mode
-	// is removed, as a deploy would.
+	la := s3.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.LogArchive), region))
 	sec := awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), region)
-	if actions, err = d.key(ctx, kms.NewFromConfig(sec)); err != nil {
-		return res, err
-	}
-	more, err := d.cloudWatchLogs(ctx, cloudwatchlogs.NewFromConfig(sec), iam.NewFromConfig(sec), d.logDeliveryIn(cfg.Accounts.Security))
-	if err != nil {
-		return res, err
-	}
-	res.Add(workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceCloudTrail, Actions: append(actions, more...)})
 
-	m := awsclient.WithRegion(mgmt, region)
-	if actions, err = d.cloudWatchLogs(ctx, cloudwatchlogs.NewFromConfig(m), iam.NewFromConfig(m), d.logDeliveryIn(cfg.Accounts.Management)); err != nil {
+	// The access-log bucket serves both services; it is reported with the
+	// trail's resources, or with Config's when the trail is off.
+	var actions []workflow.Action
+	if err := d.bucket(ctx, la, d.accessLogBucket(), &actions); err != nil {
 		return res, err
 	}
-	res.Add(workflow.Outcome{Account: cfg.Accounts.Management, Region: region, Service: settings.ServiceCloudTrail, Actions: actions})
+	if trail {
+		if err := d.bucket(ctx, la, d.trailBucket(), &actions); err != nil {
+			return res, err
+		}
+		res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: region, Service: settings.ServiceCloudTrail, Actions: actions})
+		actions = nil
+
+		// The log group and the role are the managing account's; the other
+		// account's stack holds none, so a role left there from the other
+		// mode is removed, as a deploy would.
+		keyActions, err := d.key(ctx, kms.NewFromConfig(sec), d.trailKey())
+		if err != nil {
+			return res, err
+		}
+		more, err := d.cloudWatchLogs(ctx, cloudwatchlogs.NewFromConfig(sec), iam.NewFromConfig(sec), d.logDeliveryIn(cfg.Accounts.Security))
+		if err != nil {
+			return res, err
+		}
+		res.Add(workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceCloudTrail, Actions: append(keyActions, more...)})
+
+		m := awsclient.WithRegion(mgmt, region)
+		mgmtActions, err := d.cloudWatchLogs(ctx, cloudwatchlogs.NewFromConfig(m), iam.NewFromConfig(m), d.logDeliveryIn(cfg.Accounts.Management))
+		if err != nil {
+			return res, err
+		}
+		res.Add(workflow.Outcome{Account: cfg.Accounts.Management, Region: region, Service: settings.ServiceCloudTrail, Actions: mgmtActions})
+	}
+	if config {
+		if err := d.bucket(ctx, la, d.configBucket(), &actions); err != nil {
+			return res, err
+		}
+		res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: region, Service: settings.ServiceConfig, Actions: actions})
+		keyActions, err := d.key(ctx, kms.NewFromConfig(sec), d.configKey())
+		if err != nil {
+			return res, err
+		}
+		roleActions, err := d.aggregatorRole(ctx, iam.NewFromConfig(sec))
+		if err != nil {
+			return res, err
+		}
+		res.Add(workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceConfig, Actions: append(keyActions, roleActions...)})
+	}
+	res.Warnings = append(res.Warnings, d.warnings...)
 	return res, nil
 }
 
 type deployer struct {
-	cfg   settings.Config
-	apply bool
-	log   *slog.Logger
+	cfg      settings.Config
+	apply    bool
+	log      *slog.Logger
+	warnings []string
 }
 
 // change records an action and, when applying, makes it.
@@ -139,19 +177,20 @@ type bucketSpec struct {
 	retention int32
 }
 
-func (d *deployer) buckets(ctx context.Context, api *s3.Client) ([]workflow.Action, error) {
-	retention := int32(d.cfg.Services.CloudTrail.RetentionDays)
-	var actions []workflow.Action
-	for _, b := range []bucketSpec{
-		{name: orgtrail.AccessLogBucketName(d.cfg), policy: orgtrail.AccessLogBucketPolicy(d.cfg), sseS3: true, retention: retention},
-		{name: orgtrail.BucketName(d.cfg), policy: orgtrail.BucketPolicy(d.cfg), retention: retention,
-			logging: &s3types.LoggingEnabled{TargetBucket: aws.String(orgtrail.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(orgtrail.AccessLogPrefix)}},
-	} {
-		if err := d.bucket(ctx, api, b, &actions); err != nil {
-			return nil, err
-		}
-	}
-	return actions, nil
+// The log-archive stack's buckets.
+func (d *deployer) accessLogBucket() bucketSpec {
+	return bucketSpec{name: orgtrail.AccessLogBucketName(d.cfg), policy: orgtrail.AccessLogBucketPolicy(d.cfg), sseS3: true,
+		retention: int32(orgtrail.AccessLogRetentionDays(d.cfg))}
+}
+
+func (d *deployer) trailBucket() bucketSpec {
+	return bucketSpec{name: orgtrail.BucketName(d.cfg), policy: orgtrail.BucketPolicy(d.cfg), retention: int32(d.cfg.Services.CloudTrail.RetentionDays),
+		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(orgtrail.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(orgtrail.AccessLogPrefix)}}
+}
+
+func (d *deployer) configBucket() bucketSpec {
+	return bucketSpec{name: configsvc.BucketName(d.cfg), policy: configsvc.BucketPolicy(d.cfg), sseS3: true, retention: int32(d.cfg.Services.Config.RetentionDays),
+		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(orgtrail.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(orgtrail.ConfigAccessLogPrefix)}}
 }
 
 func (d *deployer) bucket(ctx context.Context, api *s3.Client, b bucketSpec, actions *[]workflow.Action) error {
@@ -444,26 +483,41 @@ func scope(r s3types.LifecycleRule) string {
 // run can stop between them, so each step is found again by a later run: the
 // key by its alias or, before the alias exists, by its tag KeyAliasTag; the
 // rotation and the policy by reading them.
-func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action, error) {
+// keySpec is one key as the security stack declares it.
+type keySpec struct {
+	alias, description string
+	policy             orgtrail.Document
+}
+
+// trailKey and configKey are the security stack's keys.
+func (d *deployer) trailKey() keySpec {
+	return keySpec{alias: orgtrail.KeyAlias, description: orgtrail.TrailKeyDescription, policy: orgtrail.KeyPolicy(d.cfg)}
+}
+
+func (d *deployer) configKey() keySpec {
+	return keySpec{alias: configsvc.KeyAlias, description: configsvc.KeyDescription, policy: configsvc.KeyPolicy(d.cfg)}
+}
+
+func (d *deployer) key(ctx context.Context, api *kms.Client, k keySpec) ([]workflow.Action, error) {
 	var actions []workflow.Action
-	policy := orgtrail.KeyPolicy(d.cfg).JSON()
-	alias := aws.String(orgtrail.KeyAlias)
+	policy := k.policy.JSON()
+	alias := aws.String(k.alias)
 	var keyID *string
 	out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: alias})
 	var nf *kmstypes.NotFoundException
 	switch {
 	case errors.As(err, &nf):
-		tagged, err := taggedKey(ctx, api)
+		tagged, err := taggedKey(ctx, api, k.alias)
 		if err != nil {
 			return nil, err
 		}
 		keyID = tagged
 		if keyID == nil {
-			if err := d.change(&actions, "kms:CreateKey", orgtrail.KeyAlias, func() error {
+			if err := d.change(&actions, "kms:CreateKey", k.alias, func() error {
 				k, err := api.CreateKey(ctx, &kms.CreateKeyInput{
 					Policy:      aws.String(policy),
-					Description: aws.String(orgtrail.TrailKeyDescription),
-					Tags:        []kmstypes.Tag{{TagKey: aws.String(KeyAliasTag), TagValue: aws.String(orgtrail.KeyAlias)}},
+					Description: aws.String(k.description),
+					Tags:        []kmstypes.Tag{{TagKey: aws.String(KeyAliasTag), TagValue: aws.String(k.alias)}},
 				})
 				if err != nil {
 					return err
@@ -477,7 +531,7 @@ func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action,
 				return nil, err
 			}
 		}
-		if err := d.change(&actions, "kms:CreateAlias", orgtrail.KeyAlias, func() error {
+		if err := d.change(&actions, "kms:CreateAlias", k.alias, func() error {
 			_, err := api.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: alias, TargetKeyId: keyID})
 			return err
 		}); err != nil {
@@ -486,13 +540,13 @@ func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action,
 		if keyID == nil {
 			// Planning, with no key yet: a new key gets the policy it is
 			// created with, and its rotation is still off.
-			actions = append(actions, workflow.Action{Call: "kms:EnableKeyRotation", Target: orgtrail.KeyAlias})
+			actions = append(actions, workflow.Action{Call: "kms:EnableKeyRotation", Target: k.alias})
 			return actions, nil
 		}
 	case err != nil:
-		return nil, awsclient.Classify("kms:DescribeKey "+orgtrail.KeyAlias, err)
+		return nil, awsclient.Classify("kms:DescribeKey "+k.alias, err)
 	case out.KeyMetadata == nil || out.KeyMetadata.KeyId == nil:
-		return nil, &workflow.TerminalError{Op: "kms:DescribeKey " + orgtrail.KeyAlias, Err: errors.New("no key metadata in the answer")}
+		return nil, &workflow.TerminalError{Op: "kms:DescribeKey " + k.alias, Err: errors.New("no key metadata in the answer")}
 	default:
 		keyID = out.KeyMetadata.KeyId
 	}
@@ -501,7 +555,7 @@ func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action,
 		return nil, awsclient.Classify("kms:GetKeyPolicy", err)
 	}
 	if !sameJSON(aws.ToString(p.Policy), policy) {
-		if err := d.change(&actions, "kms:PutKeyPolicy", orgtrail.KeyAlias, func() error {
+		if err := d.change(&actions, "kms:PutKeyPolicy", k.alias, func() error {
 			_, err := api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: keyID, PolicyName: aws.String("default"), Policy: aws.String(policy)})
 			return err
 		}); err != nil {
@@ -513,7 +567,7 @@ func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action,
 		return nil, awsclient.Classify("kms:GetKeyRotationStatus", err)
 	}
 	if !rot.KeyRotationEnabled {
-		if err := d.change(&actions, "kms:EnableKeyRotation", orgtrail.KeyAlias, func() error {
+		if err := d.change(&actions, "kms:EnableKeyRotation", k.alias, func() error {
 			_, err := api.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: keyID})
 			return err
 		}); err != nil {
@@ -524,9 +578,9 @@ func (d *deployer) key(ctx context.Context, api *kms.Client) ([]workflow.Action,
 }
 
 // taggedKey returns the ID of a key of the account tagged KeyAliasTag with
-// the trail key's alias, that is a key a former run created but did not
+// alias, that is a key a former run created but did not
 // alias, or nil. Keys pending deletion are left alone.
-func taggedKey(ctx context.Context, api *kms.Client) (*string, error) {
+func taggedKey(ctx context.Context, api *kms.Client, alias string) (*string, error) {
 	keys := kms.NewListKeysPaginator(api, &kms.ListKeysInput{})
 	for keys.HasMorePages() {
 		page, err := keys.NextPage(ctx)
@@ -534,7 +588,7 @@ func taggedKey(ctx context.Context, api *kms.Client) (*string, error) {
 			return nil, awsclient.Classify("kms:ListKeys", err)
 		}
 		for _, k := range page.Keys {
-			tagged, err := hasAliasTag(ctx, api, k.KeyId)
+			tagged, err := hasAliasTag(ctx, api, k.KeyId, alias)
 			if err != nil {
 				return nil, err
 			}
@@ -553,10 +607,9 @@ func taggedKey(ctx context.Context, api *kms.Client) (*string, error) {
 	return nil, nil
 }
 
-// hasAliasTag reports whether key carries KeyAliasTag with the trail key's
-// alias. A key whose tags cannot be read (another service's, or gone since
+// hasAliasTag reports whether key carries KeyAliasTag with alias. A key whose tags cannot be read (another service's, or gone since
 // the listing) is not the trail's.
-func hasAliasTag(ctx context.Context, api *kms.Client, key *string) (bool, error) {
+func hasAliasTag(ctx context.Context, api *kms.Client, key *string, alias string) (bool, error) {
 	tags := kms.NewListResourceTagsPaginator(api, &kms.ListResourceTagsInput{KeyId: key})
 	for tags.HasMorePages() {
 		page, err := tags.NextPage(ctx)
@@ -567,7 +620,7 @@ func hasAliasTag(ctx context.Context, api *kms.Client, key *string) (bool, error
 			return false, awsclient.Classify("kms:ListResourceTags "+aws.ToString(key), err)
 		}
 		for _, t := range page.Tags {
-			if aws.ToString(t.TagKey) == KeyAliasTag && aws.ToString(t.TagValue) == orgtrail.KeyAlias {
+			if aws.ToString(t.TagKey) == KeyAliasTag && aws.ToString(t.TagValue) == alias {
 				return true, nil
 			}
 		}
@@ -678,6 +731,67 @@ func (d *deployer) cloudWatchLogs(ctx context.Context, logs *cloudwatchlogs.Clie
 }
 
 // decodeIAM reads a policy document as IAM returns it: URL-encoded JSON.
+// aggregatorRole converges the organization aggregator's role in the
+// security account: its trust policy and the AWS managed policy.
+func (d *deployer) aggregatorRole(ctx context.Context, roles *iam.Client) ([]workflow.Action, error) {
+	var actions []workflow.Action
+	name := aws.String(configsvc.AggregatorRoleName)
+	trust := configsvc.AggregatorTrustPolicy(d.cfg).JSON()
+	policyARN := "arn:aws:iam::aws:policy/" + configsvc.AggregatorManagedPolicy
+	got, err := roles.GetRole(ctx, &iam.GetRoleInput{RoleName: name})
+	exists := err == nil
+	if err != nil && !notFound(err, "NoSuchEntity") {
+		return nil, awsclient.Classify("iam:GetRole "+configsvc.AggregatorRoleName, err)
+	}
+	switch {
+	case !exists:
+		if err := d.change(&actions, "iam:CreateRole", configsvc.AggregatorRoleName, func() error {
+			_, err := roles.CreateRole(ctx, &iam.CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: aws.String(trust)})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	case !sameJSON(decodeIAM(aws.ToString(got.Role.AssumeRolePolicyDocument)), trust):
+		if err := d.change(&actions, "iam:UpdateAssumeRolePolicy", configsvc.AggregatorRoleName, func() error {
+			_, err := roles.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: name, PolicyDocument: aws.String(trust)})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	attached := false
+	if exists {
+		pages := iam.NewListAttachedRolePoliciesPaginator(roles, &iam.ListAttachedRolePoliciesInput{RoleName: name})
+		for pages.HasMorePages() && !attached {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, awsclient.Classify("iam:ListAttachedRolePolicies "+configsvc.AggregatorRoleName, err)
+			}
+			attached = slices.ContainsFunc(page.AttachedPolicies, func(p iamtypes.AttachedPolicy) bool { return aws.ToString(p.PolicyArn) == policyARN })
+		}
+	}
+	if !attached {
+		// moto loads AWS managed policies only on request, and then into
+		// every account (seconds each), so the emulator usually has none:
+		// the role is left without it and the deploy says so. The
+		// aggregator never assumes the role in the emulator.
+		if _, err := roles.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(policyARN)}); notFound(err, "NoSuchEntity") {
+			d.warnings = append(d.warnings, fmt.Sprintf("%s is not in this IAM (the emulator has no AWS managed policies): role %s is left without it",
+				configsvc.AggregatorManagedPolicy, configsvc.AggregatorRoleName))
+			return actions, nil
+		} else if err != nil {
+			return nil, awsclient.Classify("iam:GetPolicy "+configsvc.AggregatorManagedPolicy, err)
+		}
+		if err := d.change(&actions, "iam:AttachRolePolicy", configsvc.AggregatorRoleName+" "+configsvc.AggregatorManagedPolicy, func() error {
+			_, err := roles.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: name, PolicyArn: aws.String(policyARN)})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return actions, nil
+}
+
 func decodeIAM(s string) string {
 	if d, err := url.QueryUnescape(s); err == nil {
 		return d

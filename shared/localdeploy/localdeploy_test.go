@@ -20,6 +20,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -241,13 +242,80 @@ func TestDeployCloudWatchLogsInTheManagingAccount(t *testing.T) {
 	}
 }
 
-func TestDeploySkippedWithoutCloudTrail(t *testing.T) {
+func TestDeploySkippedWithoutCloudTrailAndConfig(t *testing.T) {
 	cfg, mgmt, acc := seeded(t)
 	off := false
 	cfg.Services.CloudTrail.Enabled = &off
+	cfg.Services.Config.Enabled = &off
 	res := deploy(t, cfg, mgmt, acc, workflow.ModeApply)
-	if len(res.Outcomes) != 1 || res.Outcomes[0].Status != workflow.StatusSkipped {
-		t.Errorf("expect one skipped outcome, got %+v", res.Outcomes)
+	if len(res.Outcomes) != 2 || res.Outcomes[0].Status != workflow.StatusSkipped || res.Outcomes[1].Status != workflow.StatusSkipped {
+		t.Errorf("expect two skipped outcomes, got %+v", res.Outcomes)
+	}
+}
+
+// Config alone: the delivery bucket with configsvc's policy, logging to the
+// access-log bucket, whose policy admits the Config bucket's logs only; the
+// delivery key with configsvc's policy; the aggregator role with its trust
+// policy. moto has no AWS managed policies (not loaded), which the deploy
+// reports. A second deploy changes nothing.
+func TestDeployConfigResources(t *testing.T) {
+	cfg, mgmt, acc := seeded(t)
+	ctx := context.Background()
+	off := false
+	cfg.Services.CloudTrail.Enabled = &off
+	res := deploy(t, cfg, mgmt, acc, workflow.ModeApply)
+	if actions(res) == 0 {
+		t.Fatalf("nothing deployed: %+v", res)
+	}
+	la := s3.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.LogArchive), cfg.HomeRegion))
+	for bucket, want := range map[string]string{
+		configsvc.BucketName(cfg):         configsvc.BucketPolicy(cfg).JSON(),
+		orgtrail.AccessLogBucketName(cfg): orgtrail.AccessLogBucketPolicy(cfg).JSON(),
+	} {
+		got, err := la.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+		if err != nil {
+			t.Fatalf("%s: %v", bucket, err)
+		}
+		if !sameJSON(aws.ToString(got.Policy), want) {
+			t.Errorf("%s: policy %s, want %s", bucket, aws.ToString(got.Policy), want)
+		}
+	}
+	if _, ok := orgtrail.AccessLogBucketPolicy(cfg).Find("S3ServerAccessLogs"); ok {
+		t.Error("the access-log bucket admits the trail bucket's logs with the trail off")
+	}
+	logging, err := la.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(configsvc.BucketName(cfg))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := logging.LoggingEnabled; l == nil || aws.ToString(l.TargetBucket) != orgtrail.AccessLogBucketName(cfg) || aws.ToString(l.TargetPrefix) != orgtrail.ConfigAccessLogPrefix {
+		t.Errorf("config bucket logging: %+v", logging.LoggingEnabled)
+	}
+
+	sec := awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion)
+	k := kms.NewFromConfig(sec)
+	key, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(configsvc.KeyAlias)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := k.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: key.KeyMetadata.KeyId, PolicyName: aws.String("default")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameJSON(aws.ToString(policy.Policy), configsvc.KeyPolicy(cfg).JSON()) {
+		t.Errorf("key policy %s", aws.ToString(policy.Policy))
+	}
+	role, err := iam.NewFromConfig(sec).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(configsvc.AggregatorRoleName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameJSON(decodeIAM(aws.ToString(role.Role.AssumeRolePolicyDocument)), configsvc.AggregatorTrustPolicy(cfg).JSON()) {
+		t.Errorf("trust policy %s", aws.ToString(role.Role.AssumeRolePolicyDocument))
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], configsvc.AggregatorManagedPolicy) {
+		t.Errorf("warnings: %q", res.Warnings)
+	}
+	if n := actions(deploy(t, cfg, mgmt, acc, workflow.ModeApply)); n != 0 {
+		t.Errorf("a second deploy took %d actions", n)
 	}
 }
 
@@ -353,6 +421,8 @@ func TestSameRules(t *testing.T) {
 // and aliased; no second key is created.
 func TestDeployResumesAKeyWithoutAlias(t *testing.T) {
 	cfg, mgmt, acc := seeded(t)
+	off := false
+	cfg.Services.Config.Enabled = &off // the trail's key only
 	ctx := context.Background()
 	k := kms.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion))
 	created, err := k.CreateKey(ctx, &kms.CreateKeyInput{

@@ -18,8 +18,10 @@ type Local struct {
 	WorkerEnv []string
 	// Logs receives the step processes' JSON logs.
 	Logs io.Writer
-	// RetryIntervalOverrides and OnEvent are passed to the run.
+	// RetryIntervalOverrides, WaitTimeOverrides and OnEvent are passed to
+	// the run.
 	RetryIntervalOverrides map[string]int
+	WaitTimeOverrides      map[string]int
 	OnEvent                func(Event)
 }
 
@@ -39,6 +41,7 @@ func (l Local) Execute(ctx context.Context, input any) (Execution, error) {
 		LambdaEndpoint:         svc.Endpoint(),
 		Region:                 l.Stack.Region,
 		RetryIntervalOverrides: l.RetryIntervalOverrides,
+		WaitTimeOverrides:      l.WaitTimeOverrides,
 		OnEvent:                l.OnEvent,
 	})
 }

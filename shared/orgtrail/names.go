@@ -65,6 +65,26 @@ const (
 // access-log bucket.
 const AccessLogPrefix = "trail-bucket/"
 
+// ConfigAccessLogPrefix is where the Config delivery bucket's server access
+// logs go in the access-log bucket, which the log-archive stack shares
+// between the two buckets.
+const ConfigAccessLogPrefix = "config-bucket/"
+
+// ConfigBucketName is AWS Config's delivery bucket in the log-archive
+// account (package configsvc holds its policies).
+func ConfigBucketName(c settings.Config) string {
+	return fmt.Sprintf("orgbaseline-config-%s-%s", c.Accounts.LogArchive, c.HomeRegion)
+}
+
+// AccessLogRetentionDays is how long the access-log bucket keeps logs: the
+// trail's retention, or without the trail, Config's.
+func AccessLogRetentionDays(c settings.Config) int {
+	if c.Enabled(settings.ServiceCloudTrail) {
+		return c.Services.CloudTrail.RetentionDays
+	}
+	return c.Services.Config.RetentionDays
+}
+
 // BucketName is the trail bucket in the log-archive account.
 func BucketName(c settings.Config) string {
 	return fmt.Sprintf("orgbaseline-trail-%s-%s", c.Accounts.LogArchive, c.HomeRegion)

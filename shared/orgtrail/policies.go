@@ -66,21 +66,31 @@ func BucketPolicy(c settings.Config) Document {
 }
 
 // AccessLogBucketPolicy is the access-log bucket's policy: S3's logging
-// service may write the trail bucket's access logs, from the log-archive
-// account only; requests without TLS are refused.
+// service may write the server access logs of the trail bucket (with the
+// cloudtrail service on) and of the Config delivery bucket (with config on),
+// each under its own prefix, from the log-archive account only; requests
+// without TLS are refused.
 func AccessLogBucketPolicy(c settings.Config) Document {
 	bucket := AccessLogBucketName(c)
-	return doc(
-		Statement{
-			Sid: "S3ServerAccessLogs", Effect: "Allow", Principal: service("logging.s3.amazonaws.com"), Action: "s3:PutObject",
-			Resource: BucketARN(bucket) + "/" + AccessLogPrefix + "*",
+	logsOf := func(sid, prefix, source string) Statement {
+		return Statement{
+			Sid: sid, Effect: "Allow", Principal: service("logging.s3.amazonaws.com"), Action: "s3:PutObject",
+			Resource: BucketARN(bucket) + "/" + prefix + "*",
 			Condition: map[string]map[string]any{
-				"ArnLike":      {"aws:SourceArn": BucketARN(BucketName(c))},
+				"ArnLike":      {"aws:SourceArn": BucketARN(source)},
 				"StringEquals": {"aws:SourceAccount": c.Accounts.LogArchive},
 			},
-		},
-		denyInsecureTransport(bucket),
-	)
+		}
+	}
+	d := doc()
+	if c.Enabled(settings.ServiceCloudTrail) {
+		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogs", AccessLogPrefix, BucketName(c)))
+	}
+	if c.Enabled(settings.ServiceConfig) {
+		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogsConfigBucket", ConfigAccessLogPrefix, ConfigBucketName(c)))
+	}
+	d.Statement = append(d.Statement, denyInsecureTransport(bucket))
+	return d
 }
 
 // cloudTrailContext is the encryption-context key CloudTrail sets on every

@@ -82,11 +82,20 @@ func FromExecution(mode workflow.Mode, status string, output []byte, errName, ca
 	return r, nil
 }
 
-// decodeResults reads one StepResult or an array of them.
+// decodeResults reads one StepResult, or an array of them, or arrays of
+// arrays (a Map over accounts whose iterations are Maps over regions).
 func decodeResults(raw json.RawMessage) ([]workflow.StepResult, error) {
-	var many []workflow.StepResult
+	var many []json.RawMessage
 	if err := json.Unmarshal(raw, &many); err == nil {
-		return many, nil
+		var out []workflow.StepResult
+		for _, m := range many {
+			results, err := decodeResults(m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, results...)
+		}
+		return out, nil
 	}
 	var one workflow.StepResult
 	if err := json.Unmarshal(raw, &one); err != nil {

@@ -99,3 +99,34 @@ func TestMapResults(t *testing.T) {
 		t.Errorf("rows: expect %s, got %s", e, a)
 	}
 }
+
+// A Map over accounts whose iterations are Maps over regions gives an array
+// of arrays; every result in it is a row.
+func TestNestedMapResults(t *testing.T) {
+	one := func(account, region string) workflow.StepResult {
+		return workflow.StepResult{Step: "config-recorders", Mode: workflow.ModeApply, Outcomes: []workflow.Outcome{{Account: account, Region: region, Service: "config", Status: workflow.StatusChanged}}}
+	}
+	out, err := json.Marshal(map[string]any{"mode": "apply", "results": map[string]any{
+		"configRecorders": [][]workflow.StepResult{
+			{one("111111111111", "us-east-1"), one("111111111111", "eu-west-1")},
+			{one("444444444444", "us-east-1")},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := FromExecution(workflow.ModeApply, "SUCCEEDED", out, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, r := range rep.Rows {
+		rows = append(rows, r.Account+"/"+r.Region)
+	}
+	if e, a := "111111111111/us-east-1 111111111111/eu-west-1 444444444444/us-east-1", strings.Join(rows, " "); e != a {
+		t.Errorf("rows: expect %s, got %s", e, a)
+	}
+	if _, err := decodeResults(json.RawMessage(`[[{"step": 3}]]`)); err == nil {
+		t.Error("a malformed result inside nested arrays was accepted")
+	}
+}

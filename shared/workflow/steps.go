@@ -72,7 +72,8 @@ type StepSpec struct {
 	ResultKey string
 	// Description is the Lambda's description.
 	Description string
-	// Actions are the IAM actions the step calls in the management account.
+	// Actions are the IAM actions the step calls in the management account;
+	// none for a step that works only in other accounts (Reach).
 	Actions []string
 	// Reach is where the step may assume the execution role; the role is
 	// typically an administrator of its account, so each step gets only
@@ -89,8 +90,9 @@ type StepSpec struct {
 	Poll *Poll
 }
 
-// States returns the names of the states that run the step: State, or for
-// ShapeHomeThenOtherRegions the home Task and the Map.
+// States returns the names of the top-level states that run the step:
+// State, or for ShapeHomeThenOtherRegions the home Task and the Map, or for
+// the other shapes the Map.
 func (s StepSpec) States() []string {
 	switch s.Shape {
 	case ShapeHomeThenOtherRegions:
@@ -98,7 +100,8 @@ func (s StepSpec) States() []string {
 	case ShapeEachRegion:
 		return []string{s.State + "EachRegion"}
 	case ShapeEachAccountRegion:
-		return []string{s.State + "EachAccount", s.State + "EachRegion"}
+		// The Map over regions is inside it, named State+"EachRegion".
+		return []string{s.State + "EachAccount"}
 	}
 	return []string{s.State}
 }
@@ -262,8 +265,6 @@ var StepConfigRecorders = StepSpec{
 		"iam:CreateServiceLinkedRole",
 		// Handing the service-linked role to the recorder.
 		"iam:PassRole",
-		// The delivery key's ARN, from its alias in the security account.
-		"kms:DescribeKey",
 	},
 	Reach: ReachOrganization,
 	Shape: ShapeEachAccountRegion,

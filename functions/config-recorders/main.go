@@ -1,0 +1,12 @@
+// Command config-recorders is the step Lambda that sets up AWS Config in one
+// account and region: the service-linked role, the recorder, the delivery
+// channel to the log-archive bucket and recording.
+package main
+
+import (
+	"github.com/orgbaseline/orgbaseline/shared/configrecorder"
+	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+func main() { lambdamain.Run(workflow.StepConfigRecorders, configrecorder.Build) }
