@@ -316,12 +316,16 @@ func newStepFunction(scope constructs.Construct, step workflow.StepSpec, p Basel
 		Statements: &statements,
 	})
 
+	codeDir, err := StepCodeDir(p.LambdaDir, step, p.Config)
+	if err != nil {
+		panic("baseline: " + err.Error())
+	}
 	fn := awslambda.NewFunction(scope, jsii.String(step.State+"Function"), &awslambda.FunctionProps{
 		Description:   jsii.String(step.Description),
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String(BootstrapFile),
-		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(p.LambdaDir, step.Name)), nil),
+		Code:          awslambda.Code_FromAsset(jsii.String(codeDir), nil),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
 		MemorySize:    jsii.Number(functionMemoryMB),
 		Role:          role,

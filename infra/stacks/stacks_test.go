@@ -10,6 +10,7 @@ package stacks_test
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -1885,5 +1886,56 @@ func TestConfigRecorderScopedGrants(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Errorf("%d grants, want 2", len(got))
+	}
+}
+
+// TestStepCodeDir checks that a conformance pack's templateFile travels in
+// the config-rules step's package, where the step reads it, and that the
+// other steps' packages are their build folders.
+func TestStepCodeDir(t *testing.T) {
+	dir := t.TempDir()
+	for _, s := range []string{workflow.StepConfigRules.Name, workflow.StepGuardDutyOrg.Name} {
+		if err := writeStub(dir, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	template := filepath.Join(t.TempDir(), "pack.yaml")
+	if err := os.WriteFile(template, []byte("Resources: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := loadConfig(t)
+	cfg.Services.Config.ConformancePacks = []settings.ConformancePack{
+		{Name: "from-file", TemplateFile: template},
+		{Name: "from-s3", TemplateS3URI: "s3://bucket/pack.yaml"},
+	}
+	got, err := baseline.StepCodeDir(dir, workflow.StepConfigRules, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != filepath.Join(dir, workflow.StepConfigRules.Name+baseline.BundleSuffix) {
+		t.Errorf("config-rules package %s", got)
+	}
+	var files []string
+	if err := filepath.WalkDir(got, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(got, path)
+			files = append(files, rel)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{baseline.BootstrapFile, settings.PackTemplateFile("from-file")}; !slices.Equal(files, want) {
+		t.Errorf("package files %v, want %v", files, want)
+	}
+	if b, _ := os.ReadFile(filepath.Join(got, settings.PackTemplateFile("from-file"))); string(b) != "Resources: {}\n" {
+		t.Errorf("bundled template %q", b)
+	}
+	if got, _ := baseline.StepCodeDir(dir, workflow.StepGuardDutyOrg, cfg); got != filepath.Join(dir, workflow.StepGuardDutyOrg.Name) {
+		t.Errorf("guardduty-org package %s", got)
+	}
+	cfg.Services.Config.ConformancePacks = cfg.Services.Config.ConformancePacks[1:]
+	if got, _ := baseline.StepCodeDir(dir, workflow.StepConfigRules, cfg); got != filepath.Join(dir, workflow.StepConfigRules.Name) {
+		t.Errorf("config-rules package without template files %s", got)
 	}
 }
