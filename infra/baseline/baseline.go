@@ -486,11 +486,12 @@ func newPolledTask(scope constructs.Construct, step workflow.StepSpec, fn awslam
 		Time:    sfn.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(step.Poll.IntervalSeconds))),
 	})
 	again := sfn.NewPass(scope, jsii.String(step.State+AgainSuffix), &sfn.PassProps{
-		Comment: jsii.String("The item again, with the number of checks so far."),
+		Comment: jsii.String("The item again, with the number of checks so far and the last result (whose actions the step carries on)."),
 		Parameters: &map[string]interface{}{
-			"input.$":  "$.input",
-			"region.$": "$.region",
-			"polls.$":  "$.result.polls",
+			"input.$":    "$.input",
+			"region.$":   "$.region",
+			"polls.$":    "$.result.polls",
+			"previous.$": "$.result",
 		},
 	})
 	result := sfn.NewPass(scope, jsii.String(step.State+ResultSuffix), &sfn.PassProps{

@@ -1789,7 +1789,7 @@ func TestStateMachineConfig(t *testing.T) {
 	if w := st("ConfigRulesWait"); w["Type"] != "Wait" || w["Seconds"] != float64(workflow.ConfigRulesPoll.IntervalSeconds) || w["Next"] != "ConfigRulesAgain" {
 		t.Errorf("ConfigRulesWait: %v", w)
 	}
-	wantAgain := map[string]any{"input.$": "$.input", "region.$": "$.region", "polls.$": "$.result.polls"}
+	wantAgain := map[string]any{"input.$": "$.input", "region.$": "$.region", "polls.$": "$.result.polls", "previous.$": "$.result"}
 	if p := st("ConfigRulesAgain"); p["Type"] != "Pass" || !reflect.DeepEqual(p["Parameters"], wantAgain) || p["Next"] != "ConfigRules" {
 		t.Errorf("ConfigRulesAgain: %v", p)
 	}

@@ -6,6 +6,8 @@ package steps
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/configorg"
+	"github.com/orgbaseline/orgbaseline/shared/configrecorder"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/orgprereq"
@@ -20,6 +22,9 @@ var builders = map[string]lambdamain.Builder{
 	workflow.StepOrgTargets.Name:       targets.Build,
 	workflow.StepGuardDutyAdmin.Name:   guardduty.BuildAdmin,
 	workflow.StepGuardDutyOrg.Name:     guardduty.BuildOrg,
+	workflow.StepConfigAggregator.Name: configorg.BuildAggregator,
+	workflow.StepConfigRecorders.Name:  configrecorder.Build,
+	workflow.StepConfigRules.Name:      configorg.BuildRules,
 }
 
 // Lookup returns the spec and builder of the step called name.

@@ -35,6 +35,25 @@ type Item struct {
 	Account string `json:"account,omitempty"`
 	// Polls counts the earlier calls of a step with a Poll for this item.
 	Polls int `json:"polls,omitempty"`
+	// Previous is the result of the previous call of a step with a Poll,
+	// whose actions the step carries into its next result (the state
+	// machine keeps only the last result).
+	Previous *StepResult `json:"previous,omitempty"`
+}
+
+// EarlierActions returns the actions of the previous call's outcomes, by
+// target, for a step with a Poll to report what its earlier calls did.
+func (it Item) EarlierActions() map[string][]Action {
+	out := map[string][]Action{}
+	if it.Previous == nil {
+		return out
+	}
+	for _, o := range it.Previous.Outcomes {
+		for _, a := range o.Actions {
+			out[a.Target] = append(out[a.Target], a)
+		}
+	}
+	return out
 }
 
 // Validate checks the mode and returns a TerminalError for bad input.

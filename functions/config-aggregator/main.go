@@ -1,0 +1,12 @@
+// Command config-aggregator is the step Lambda that creates or converges
+// AWS Config's organization aggregator in the security account's home
+// region.
+package main
+
+import (
+	"github.com/orgbaseline/orgbaseline/shared/configorg"
+	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+func main() { lambdamain.Run(workflow.StepConfigAggregator, configorg.BuildAggregator) }

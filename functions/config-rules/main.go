@@ -1,0 +1,12 @@
+// Command config-rules is the step Lambda that puts AWS Config's
+// organization rules and conformance packs from the delegated administrator
+// in one region, and follows their deployment to the member accounts.
+package main
+
+import (
+	"github.com/orgbaseline/orgbaseline/shared/configorg"
+	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+func main() { lambdamain.Run(workflow.StepConfigRules, configorg.BuildRules) }
