@@ -90,8 +90,8 @@ type rulesRun struct {
 	security string
 	// earlier are the actions of the previous calls of a poll, by target.
 	earlier map[string][]workflow.Action
-	res      *workflow.StepResult
-	log      *slog.Logger
+	res     *workflow.StepResult
+	log     *slog.Logger
 	// parts holds the rules' and the packs' deployments, in the order of
 	// the configuration.
 	parts [2][]*deployment
@@ -166,7 +166,7 @@ func ConfigureRules(ctx context.Context, api RulesAPI, cfg settings.Config, item
 	r := &rulesRun{
 		api: api, cfg: cfg, in: in, polls: item.Polls, region: item.Region, security: cfg.Accounts.Security,
 		earlier: item.EarlierActions(),
-		res: &res, log: log,
+		res:     &res, log: log,
 	}
 	if err := r.run(ctx); err != nil {
 		return res, err
