@@ -21,12 +21,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/report"
@@ -146,9 +148,10 @@ func readOrg(t *testing.T, cfg aws.Config) orgState {
 // rowKey names a row of the report.
 func rowKey(r report.Row) string { return r.Step + " " + r.Account + " " + r.Region + " " + r.Service }
 
-// notEmulated are the operations moto does not offer (404): the steps
+// notEmulated are the operations moto does not offer (GuardDuty: 404;
+// Config: UnknownOperation, from scripts/motoserver.py): the steps
 // report the parts that need them as skipped, naming the operation.
-var notEmulated = []string{"DescribeOrganizationConfiguration", "ListMembers"}
+var notEmulated = []string{"DescribeOrganizationConfiguration", "ListMembers", "DescribeOrganizationConfigRules"}
 
 // skippedForEmulator reports whether r is a part skipped because the
 // emulator lacks one of notEmulated (directly, or for a part that needs its
@@ -243,6 +246,13 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 	if err := motorig.WriteConfig(config, org, "us-east-1", []string{"us-east-1", "eu-west-1"}); err != nil {
 		t.Fatal(err)
 	}
+	root, err := motorig.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := motorig.AddConformancePack(context.Background(), awsCfg, config, "orgbaseline-essentials", filepath.Join(root, "packs", "orgbaseline-essentials.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := settings.LoadFile(config)
 	if err != nil {
 		t.Fatal(err)
@@ -278,6 +288,15 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		}
 		if !hasAction(rep, "org-trail", org.Management, "cloudtrail:CreateTrail") || !hasAction(rep, "org-trail", org.LogArchive, "s3:PutBucketEncryption") {
 			t.Errorf("plan does not list the trail: %+v", rep.Rows)
+		}
+		for _, a := range org.AccountIDs() {
+			if !hasAction(rep, "config-recorders", a, "config:PutConfigurationRecorder") {
+				t.Errorf("plan does not list the recorder of %s", a)
+			}
+		}
+		if !hasAction(rep, "config-aggregator", org.Security, "config:PutConfigurationAggregator") ||
+			!hasAction(rep, "config-rules", org.Security, "config:PutOrganizationConformancePack") {
+			t.Errorf("plan does not list the aggregator and the pack: %+v", rep.Rows)
 		}
 		if st := readOrg(t, awsCfg); len(st.trusted) != 0 || len(st.admins) != 0 {
 			t.Errorf("plan changed the organization: %+v", st)
@@ -354,6 +373,52 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 			}
 			if len(out.AdminAccounts) != 1 || aws.ToString(out.AdminAccounts[0].AdminAccountId) != org.Security {
 				t.Errorf("GuardDuty administrators in %s: %+v", region, out.AdminAccounts)
+			}
+		}
+	})
+
+	t.Run("apply sets up AWS Config in every account and region", func(t *testing.T) {
+		// The previous subtest applied; this one reads what it left.
+		ctx := context.Background()
+		acc := awsclient.NewAccounts(awsCfg, org.Management, cfg.ExecutionRoleName, "e2e")
+		sec := acc.Config(org.Security)
+		key, err := kms.NewFromConfig(awsclient.WithRegion(sec, cfg.HomeRegion)).DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(configsvc.KeyAlias)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		regions := []string{"us-east-1", "eu-west-1"}
+		states, err := motorig.ReadRecorders(ctx, awsCfg, cfg, org.AccountIDs(), regions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(states) != len(org.AccountIDs())*len(regions) {
+			t.Fatalf("%d account-regions read", len(states))
+		}
+		for _, st := range states {
+			want := motorig.RecorderState{Account: st.Account, Region: st.Region, Recorder: settings.DefaultRecorderName, Recording: true,
+				GlobalTypes: st.Region == cfg.HomeRegion, Bucket: configsvc.BucketName(cfg), Key: aws.ToString(key.KeyMetadata.Arn)}
+			if st != want {
+				t.Errorf("Config in %s %s:\nexpect %+v\ngot    %+v", st.Account, st.Region, want, st)
+			}
+		}
+		cs := configservice.NewFromConfig(awsclient.WithRegion(sec, cfg.HomeRegion))
+		aggs, err := cs.DescribeConfigurationAggregators(ctx, &configservice.DescribeConfigurationAggregatorsInput{ConfigurationAggregatorNames: []string{cfg.Services.Config.AggregatorName}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(aggs.ConfigurationAggregators) != 1 || aggs.ConfigurationAggregators[0].OrganizationAggregationSource == nil ||
+			aws.ToString(aggs.ConfigurationAggregators[0].OrganizationAggregationSource.RoleArn) != configsvc.AggregatorRoleARN(cfg) ||
+			!aggs.ConfigurationAggregators[0].OrganizationAggregationSource.AllAwsRegions {
+			t.Errorf("aggregator: %+v", aggs.ConfigurationAggregators)
+		}
+		for _, region := range regions {
+			packs, err := configservice.NewFromConfig(awsclient.WithRegion(sec, region)).DescribeOrganizationConformancePacks(ctx,
+				&configservice.DescribeOrganizationConformancePacksInput{OrganizationConformancePackNames: []string{"orgbaseline-essentials"}})
+			if err != nil {
+				t.Fatalf("conformance pack in %s: %v", region, err)
+			}
+			if len(packs.OrganizationConformancePacks) != 1 {
+				t.Errorf("conformance packs in %s: %+v", region, packs.OrganizationConformancePacks)
 			}
 		}
 	})
