@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
@@ -89,6 +90,11 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "configuration for it: %s (from orgbaseline.example.yaml)\n", config)
+	uri, err := motorig.AddConformancePack(ctx, awsCfg, config, demoPack, filepath.Join(root, "packs", demoPack+".yaml"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "with the conformance pack %s, its template uploaded to %s\n", demoPack, uri)
 	fmt.Fprint(out, coverage)
 
 	env := append(srv.Environ(), "ORGBASELINE_ROOT="+root)
@@ -119,7 +125,11 @@ func run(ctx context.Context, out io.Writer) error {
 	if err := showTrail(ctx, out, cfg, awsCfg); err != nil {
 		return err
 	}
-	last, err := cliStep("6. Apply again: nothing should change", "apply", "--local")
+	section(out, "6. AWS Config, as the emulator now holds it")
+	if err := showConfig(ctx, out, cfg, awsCfg, org.AccountIDs()); err != nil {
+		return err
+	}
+	last, err := cliStep("7. Apply again: nothing should change", "apply", "--local")
 	if err != nil {
 		return err
 	}
@@ -127,7 +137,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if c["changed"] != 0 || c["planned"] != 0 || c["failed"] != 0 {
 		return fmt.Errorf("the second apply was expected to change nothing, but reported %s", last.Summary())
 	}
-	if _, err := cliStep("7. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
+	if _, err := cliStep("8. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
 		return err
 	}
 	section(out, "Done")
@@ -172,6 +182,51 @@ func showTrail(ctx context.Context, out io.Writer, cfg settings.Config, mgmt aws
 	return nil
 }
 
+// demoPack is the conformance pack the demo adds: packs/<demoPack>.yaml.
+const demoPack = "orgbaseline-essentials"
+
+// showConfig prints AWS Config as the emulator reports it, read with the
+// SDK: each account's recorder and delivery channel in each region, the
+// organization aggregator and the conformance pack in the security account.
+func showConfig(ctx context.Context, out io.Writer, cfg settings.Config, mgmt aws.Config, accounts []string) error {
+	states, err := motorig.ReadRecorders(ctx, mgmt, cfg, accounts, regions)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%-14s %-11s %-9s %-10s %-7s %s\n", "ACCOUNT", "REGION", "RECORDER", "RECORDING", "GLOBAL", "DELIVERS TO")
+	for _, st := range states {
+		key := "SSE-S3"
+		if st.Key != "" {
+			key = "key " + st.Key
+		}
+		fmt.Fprintf(out, "%-14s %-11s %-9s %-10v %-7v s3://%s (%s)\n", st.Account, st.Region, st.Recorder, st.Recording, st.GlobalTypes, st.Bucket, key)
+	}
+	sec := awsclient.NewAccounts(mgmt, cfg.Accounts.Management, cfg.ExecutionRoleName, "orgbaseline-demo").Config(cfg.Accounts.Security)
+	aggs, err := configservice.NewFromConfig(awsclient.WithRegion(sec, cfg.HomeRegion)).DescribeConfigurationAggregators(ctx,
+		&configservice.DescribeConfigurationAggregatorsInput{ConfigurationAggregatorNames: []string{cfg.Services.Config.AggregatorName}})
+	if err != nil {
+		return err
+	}
+	for _, a := range aggs.ConfigurationAggregators {
+		if src := a.OrganizationAggregationSource; src != nil {
+			fmt.Fprintf(out, "aggregator %s in %s (security account): organization, all regions %v, role %s\n",
+				aws.ToString(a.ConfigurationAggregatorName), cfg.HomeRegion, src.AllAwsRegions, aws.ToString(src.RoleArn))
+		}
+	}
+	for _, r := range regions {
+		st, err := configservice.NewFromConfig(awsclient.WithRegion(sec, r)).DescribeOrganizationConformancePackStatuses(ctx,
+			&configservice.DescribeOrganizationConformancePackStatusesInput{OrganizationConformancePackNames: []string{demoPack}})
+		if err != nil {
+			return err
+		}
+		for _, p := range st.OrganizationConformancePackStatuses {
+			fmt.Fprintf(out, "conformance pack %s in %s: %s\n", aws.ToString(p.OrganizationConformancePackName), r, p.Status)
+		}
+	}
+	fmt.Fprintln(out, "organization config rules: not in the emulator (moto has no PutOrganizationConfigRule); tests use fakes")
+	return nil
+}
+
 // runCLI runs the CLI with --output json, shows its progress as it goes and
 // its report as the same table the CLI prints, and returns the report.
 func runCLI(ctx context.Context, cli string, args, env []string, out io.Writer) (report.Report, error) {
@@ -209,15 +264,19 @@ What runs where in this demo:
     with SDK calls from the same Go values the templates carry.
   - Against the emulator (moto): AWS Organizations, STS (cross-account roles and
     the regional checks), CloudTrail (the organization trail, selectors, logging),
-    S3, KMS, IAM, CloudWatch Logs, and GuardDuty's delegated administrator and
-    detectors in every region. moto 5.2 rejects delegated administrators for config,
-    securityhub, detective, health and cloudtrail, which AWS accepts;
-    scripts/motoserver.py adds them to moto's list before it starts. moto enforces
+    S3, KMS, IAM, CloudWatch Logs, GuardDuty's delegated administrator and detectors
+    in every region, and AWS Config: a recorder and delivery channel in every account
+    and region, the organization aggregator, and an organization conformance pack.
+    scripts/motoserver.py corrects moto in three stated ways before it starts: it adds
+    the delegated administrators AWS accepts for config, securityhub, detective, health
+    and cloudtrail; it answers operations moto lacks as AWS answers an unknown
+    operation; and it names Config's service-linked role as AWS does. moto enforces
     no IAM, bucket or key policy: the policies are checked by tests, not here.
-  - Not against the emulator: cloudtrail:RegisterOrganizationDelegatedAdmin (missing
-    in moto; this demo's configuration leaves it off, tests use fakes), and GuardDuty's
-    organization configuration and members (moto answers 404: the report shows those
-    parts as "skipped: ... is not available at this endpoint"; tests use fakes).
-    Config, Security Hub, IAM Access Analyzer, Detective and Health are not part of the
-    state machine yet; moto has no Access Analyzer, Detective or Health at all.
+  - Not against the emulator (the report shows these parts as "skipped: ... is not
+    available at this endpoint"; tests use fakes): GuardDuty's organization
+    configuration and members, and Config's organization rules (moto has neither).
+    cloudtrail:RegisterOrganizationDelegatedAdmin is missing in moto too; this demo's
+    configuration leaves it off. Security Hub, IAM Access Analyzer, Detective and
+    Health are not part of the state machine yet; moto has no Access Analyzer,
+    Detective or Health at all.
 `
