@@ -202,7 +202,7 @@ func (r *rulesRun) run(ctx context.Context) error {
 // readRules lists the organization's rules and plans each configured one.
 // It returns the configured rules that exist as custom rules.
 func (r *rulesRun) readRules(ctx context.Context) ([]workflow.Conflict, error) {
-	rules := r.cfg.Services.Config.Rules
+	rules := r.cfg.ConfigRules()
 	if len(rules) == 0 {
 		return nil, nil
 	}

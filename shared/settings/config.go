@@ -109,7 +109,7 @@ const (
 
 // DefaultConfigRules are the organization rules when services.config.rules
 // is left out: GuardDuty enabled and centrally managed, with the security
-// account as the central monitoring account (filled in by applyDefaults).
+// account as the central monitoring account (see Config.ConfigRules).
 func DefaultConfigRules() []ConfigRule {
 	return []ConfigRule{{Name: "orgbaseline-guardduty-enabled-centralized", Identifier: GuardDutyCentralizedRule}}
 }
@@ -132,7 +132,7 @@ var (
 	templateURIPattern = regexp.MustCompile(`^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+`)
 )
 
-func (o *ConfigOptions) applyDefaults(security string) {
+func (o *ConfigOptions) applyDefaults() {
 	if o.RecorderName == "" {
 		o.RecorderName = DefaultRecorderName
 	}
@@ -156,15 +156,6 @@ func (o *ConfigOptions) applyDefaults(security string) {
 	}
 	if o.Rules == nil {
 		o.Rules = DefaultConfigRules()
-	}
-	for i := range o.Rules {
-		r := &o.Rules[i]
-		if r.Identifier == GuardDutyCentralizedRule && r.InputParameters[CentralMonitoringAccountParam] == "" && security != "" {
-			if r.InputParameters == nil {
-				r.InputParameters = map[string]string{}
-			}
-			r.InputParameters[CentralMonitoringAccountParam] = security
-		}
 	}
 }
 
@@ -265,6 +256,29 @@ func (o *ConfigOptions) resolveTemplateFiles(dir string) []string {
 		}
 	}
 	return p
+}
+
+// ConfigRules returns the organization rules as the steps put them: for
+// GuardDutyCentralizedRule, CentralMonitoringAccount defaults to the
+// security account. The default is filled in here, at run time, rather than
+// in the settings the Lambdas are given, which stay as the user wrote them
+// (an account ID under a key named ...Account reads as a secret to
+// checkov's CKV_AWS_45).
+func (c Config) ConfigRules() []ConfigRule {
+	out := make([]ConfigRule, len(c.Services.Config.Rules))
+	for i, r := range c.Services.Config.Rules {
+		if r.Identifier == GuardDutyCentralizedRule && r.InputParameters[CentralMonitoringAccountParam] == "" {
+			params := map[string]string{CentralMonitoringAccountParam: c.Accounts.Security}
+			for k, v := range r.InputParameters {
+				if k != CentralMonitoringAccountParam {
+					params[k] = v
+				}
+			}
+			r.InputParameters = params
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // PackTemplateFile is where a pack's template file is in the step's Lambda

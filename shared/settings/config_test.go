@@ -21,10 +21,16 @@ func TestConfigDefaults(t *testing.T) {
 		o.RetentionDays != DefaultConfigRetention || o.AggregatorName != DefaultAggregatorName {
 		t.Errorf("defaults: %+v", o)
 	}
+	if want := DefaultConfigRules(); !reflect.DeepEqual(o.Rules, want) {
+		t.Errorf("rules: expect %+v, got %+v", want, o.Rules)
+	}
 	want := []ConfigRule{{Name: "orgbaseline-guardduty-enabled-centralized", Identifier: GuardDutyCentralizedRule,
 		InputParameters: map[string]string{CentralMonitoringAccountParam: "222222222222"}}}
-	if !reflect.DeepEqual(o.Rules, want) {
-		t.Errorf("rules: expect %+v, got %+v", want, o.Rules)
+	if got := c.ConfigRules(); !reflect.DeepEqual(got, want) {
+		t.Errorf("rules as put: expect %+v, got %+v", want, got)
+	}
+	if o.Rules[0].InputParameters != nil {
+		t.Errorf("the settings were changed: %+v", o.Rules)
 	}
 }
 
@@ -44,8 +50,8 @@ func TestConfigRulesGiven(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(c.Services.Config.Rules, tt.want) {
-				t.Errorf("rules: expect %+v, got %+v", tt.want, c.Services.Config.Rules)
+			if got := c.ConfigRules(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("rules: expect %+v, got %+v", tt.want, got)
 			}
 		})
 	}

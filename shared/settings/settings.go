@@ -281,7 +281,7 @@ func (c *Config) applyDefaults() {
 	if c.Services.GuardDuty.Features.S3DataEvents == nil {
 		c.Services.GuardDuty.Features.S3DataEvents = ptr(true)
 	}
-	c.Services.Config.applyDefaults(c.Accounts.Security)
+	c.Services.Config.applyDefaults()
 	if c.Services.Health.DelegatedAdmin == nil {
 		c.Services.Health.DelegatedAdmin = ptr(true)
 	}
