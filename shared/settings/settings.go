@@ -145,6 +145,10 @@ type GuardDutyOptions struct {
 	// FindingPublishingFrequency is FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS.
 	FindingPublishingFrequency string            `yaml:"findingPublishingFrequency" json:"findingPublishingFrequency"`
 	Features                   GuardDutyFeatures `yaml:"features" json:"features"`
+	// ExportFindings exports the findings of every region to a bucket in
+	// the log-archive account, encrypted with a key of the security
+	// account (a publishing destination of each region's detector).
+	ExportFindings bool `yaml:"exportFindings" json:"exportFindings"`
 }
 
 // GuardDutyFeatures are the protection plans. S3 data events are on unless
