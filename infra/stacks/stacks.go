@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 
 	"github.com/orgbaseline/orgbaseline/infra/baseline"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -82,13 +83,16 @@ func NewManagementStack(scope constructs.Construct, id string, props *StackProps
 func NewLogArchiveStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
 	p := withDescription(props, "orgbaseline: the log-archive account's part of the baseline (the account that keeps the organization's logs)")
 	s := awscdk.NewStack(scope, &id, &p.StackProps)
-	if trailEnabled(p.Config) || configEnabled(p.Config) {
+	if orgtrail.HasAccessLogBucket(p.Config) {
 		accessLogs, accessLogPolicy := newAccessLogBucket(s, p.Config)
 		if trailEnabled(p.Config) {
 			newTrailBuckets(s, p.Config, accessLogs, accessLogPolicy)
 		}
 		if configEnabled(p.Config) {
 			newConfigBucket(s, p.Config, accessLogs, accessLogPolicy)
+		}
+		if orgtrail.FindingsExported(p.Config) {
+			newFindingsBucket(s, p.Config, accessLogs, accessLogPolicy)
 		}
 	}
 	newAccountRole(s, RoleLogArchive)
@@ -111,6 +115,9 @@ func NewSecurityStack(scope constructs.Construct, id string, props *StackProps) 
 	if configEnabled(p.Config) {
 		newConfigKey(s, p.Config)
 		newAggregatorRole(s, p.Config)
+	}
+	if orgtrail.FindingsExported(p.Config) {
+		newFindingsKey(s, p.Config)
 	}
 	newAccountRole(s, RoleSecurity)
 	return s

@@ -30,6 +30,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/infra/baseline"
 	"github.com/orgbaseline/orgbaseline/infra/stacks"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
+	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -150,6 +151,7 @@ var variants = map[string]func(*settings.Config){
 		c.Services.CloudTrail.CloudWatchLogs.Enabled = true
 		c.Services.CloudTrail.CloudWatchLogs.RetentionDays = allOnLogRetention
 		c.Services.CloudTrail.RetentionDays = allOnTrailRetention
+		c.Services.GuardDuty.ExportFindings = true
 	},
 	variantSecurityManaged: func(c *settings.Config) {
 		c.Services.CloudTrail.DelegatedAdmin = true
@@ -1414,10 +1416,7 @@ func TestTrailAccessLogBucket(t *testing.T) {
 			checkBucketPolicy(t, tp, orgtrail.AccessLogBucketName(a.cfg), orgtrail.AccessLogBucketPolicy(a.cfg))
 
 			// Exactly the two buckets and their two policies, and Config's.
-			want := 2
-			if a.cfg.Enabled(settings.ServiceConfig) {
-				want++
-			}
+			want := 2 + boolInt(a.cfg.Enabled(settings.ServiceConfig)) + boolInt(orgtrail.FindingsExported(a.cfg))
 			if got := len(tp.ofType("AWS::S3::Bucket")); got != want {
 				t.Errorf("%d buckets, want %d", got, want)
 			}
@@ -1459,8 +1458,8 @@ func TestTrailKey(t *testing.T) {
 		t.Run(variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
 			tp := a.secJSON
-			if got := len(tp.ofType("AWS::KMS::Key")); got != 2 {
-				t.Fatalf("%d keys in the security stack, want the trail's and Config's", got)
+			if got, want := len(tp.ofType("AWS::KMS::Key")), 2+boolInt(orgtrail.FindingsExported(a.cfg)); got != want {
+				t.Fatalf("%d keys in the security stack, want the trail's, Config's and with exportFindings the findings' (%d)", got, want)
 			}
 			id, r := tp.one(t, "AWS::KMS::Key", "Description", orgtrail.TrailKeyDescription)
 			p := props(r)
@@ -1937,5 +1936,50 @@ func TestStepCodeDir(t *testing.T) {
 	cfg.Services.Config.ConformancePacks = cfg.Services.Config.ConformancePacks[1:]
 	if got, _ := baseline.StepCodeDir(dir, workflow.StepConfigRules, cfg); got != filepath.Join(dir, workflow.StepConfigRules.Name) {
 		t.Errorf("config-rules package without template files %s", got)
+	}
+}
+
+// TestFindingsExport checks the findings export's resources: with
+// exportFindings, the findings bucket with findingsdest's policy, logging to
+// the access-log bucket, and the findings key with findingsdest's policy;
+// without it, neither.
+func TestFindingsExport(t *testing.T) {
+	for _, tt := range []struct {
+		variant string
+		want    bool
+	}{{variantAllOn, true}, {variantExample, false}} {
+		t.Run(tt.variant, func(t *testing.T) {
+			a := buildVariant(t, tt.variant)
+			if orgtrail.FindingsExported(a.cfg) != tt.want {
+				t.Fatalf("exportFindings = %v in %s", a.cfg.Services.GuardDuty.ExportFindings, tt.variant)
+			}
+			la, sec := a.logArchiveJSON, a.secJSON
+			if !tt.want {
+				if ids := la.withProp("AWS::S3::Bucket", "BucketName", findingsdest.BucketName(a.cfg)); len(ids) != 0 {
+					t.Errorf("findings bucket %v without exportFindings", ids)
+				}
+				if ids := sec.withProp("AWS::KMS::Key", "Description", findingsdest.KeyDescription); len(ids) != 0 {
+					t.Errorf("findings key %v without exportFindings", ids)
+				}
+				return
+			}
+			id, r := la.one(t, "AWS::S3::Bucket", "BucketName", findingsdest.BucketName(a.cfg))
+			checkBucketBasics(t, a.cfg, id, r)
+			logging, _ := props(r)["LoggingConfiguration"].(map[string]any)
+			if logging["LogFilePrefix"] != findingsdest.AccessLogPrefix {
+				t.Errorf("access log prefix = %v", logging["LogFilePrefix"])
+			}
+			checkBucketPolicy(t, la, findingsdest.BucketName(a.cfg), findingsdest.BucketPolicy(a.cfg))
+			if _, ok := orgtrail.AccessLogBucketPolicy(a.cfg).Find("S3ServerAccessLogsGuardDutyBucket"); !ok {
+				t.Error("the access-log bucket does not admit the findings bucket's logs")
+			}
+			keyID, key := sec.one(t, "AWS::KMS::Key", "Description", findingsdest.KeyDescription)
+			checkEqual(t, "findings key policy", props(key)["KeyPolicy"], findingsdest.KeyPolicy(a.cfg).Map())
+			checkRetained(t, keyID, key)
+			_, alias := sec.one(t, "AWS::KMS::Alias", "AliasName", findingsdest.KeyAlias)
+			if got := ref(props(alias)["TargetKeyId"]); got != keyID {
+				t.Errorf("alias %s targets %v, want %s", findingsdest.KeyAlias, props(alias)["TargetKeyId"], keyID)
+			}
+		})
 	}
 }

@@ -3,8 +3,9 @@
 // stacks that the steps depend on: the trail's buckets and key (and the
 // CloudWatch Logs delivery role and log group of the account the trail is
 // managed from: the management stack's, or with manageFrom security the
-// security stack's), and AWS Config's delivery bucket, delivery key and
-// aggregator role.
+// security stack's), AWS Config's delivery bucket, delivery key and
+// aggregator role, and with exportFindings GuardDuty's findings bucket and
+// key.
 //
 // moto's CloudFormation reports such stacks as created but applies neither
 // bucket policies nor public access blocks, so deploying the synthesized
@@ -39,6 +40,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
+	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -66,7 +68,8 @@ func Deploy(ctx context.Context, cfg settings.Config, mgmt aws.Config, accounts 
 		res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: cfg.HomeRegion, Service: settings.ServiceConfig,
 			Status: workflow.StatusSkipped, Reason: "config is switched off: the stacks declare no Config resources"})
 	}
-	if !trail && !config {
+	findings := orgtrail.FindingsExported(cfg)
+	if !orgtrail.HasAccessLogBucket(cfg) {
 		return res, nil
 	}
 	d := &deployer{cfg: cfg, apply: mode == workflow.ModeApply, log: log}
@@ -74,8 +77,8 @@ func Deploy(ctx context.Context, cfg settings.Config, mgmt aws.Config, accounts 
 	la := s3.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.LogArchive), region))
 	sec := awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), region)
 
-	// The access-log bucket serves both services; it is reported with the
-	// trail's resources, or with Config's when the trail is off.
+	// The access-log bucket serves the trail's, Config's and the findings'
+	// buckets; it is reported with the first of them.
 	var actions []workflow.Action
 	if err := d.bucket(ctx, la, d.accessLogBucket(), &actions); err != nil {
 		return res, err
@@ -112,6 +115,7 @@ func Deploy(ctx context.Context, cfg settings.Config, mgmt aws.Config, accounts 
 			return res, err
 		}
 		res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: region, Service: settings.ServiceConfig, Actions: actions})
+		actions = nil
 		keyActions, err := d.key(ctx, kms.NewFromConfig(sec), d.configKey())
 		if err != nil {
 			return res, err
@@ -121,6 +125,17 @@ func Deploy(ctx context.Context, cfg settings.Config, mgmt aws.Config, accounts 
 			return res, err
 		}
 		res.Add(workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceConfig, Actions: append(keyActions, roleActions...)})
+	}
+	if findings {
+		if err := d.bucket(ctx, la, d.findingsBucket(), &actions); err != nil {
+			return res, err
+		}
+		res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: region, Service: settings.ServiceGuardDuty, Actions: actions})
+		keyActions, err := d.key(ctx, kms.NewFromConfig(sec), d.findingsKey())
+		if err != nil {
+			return res, err
+		}
+		res.Add(workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceGuardDuty, Actions: keyActions})
 	}
 	res.Warnings = append(res.Warnings, d.warnings...)
 	return res, nil
@@ -186,6 +201,11 @@ func (d *deployer) accessLogBucket() bucketSpec {
 func (d *deployer) trailBucket() bucketSpec {
 	return bucketSpec{name: orgtrail.BucketName(d.cfg), policy: orgtrail.BucketPolicy(d.cfg), retention: int32(d.cfg.Services.CloudTrail.RetentionDays),
 		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(orgtrail.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(orgtrail.AccessLogPrefix)}}
+}
+
+func (d *deployer) findingsBucket() bucketSpec {
+	return bucketSpec{name: findingsdest.BucketName(d.cfg), policy: findingsdest.BucketPolicy(d.cfg), sseS3: true, retention: int32(orgtrail.AccessLogRetentionDays(d.cfg)),
+		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(orgtrail.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(findingsdest.AccessLogPrefix)}}
 }
 
 func (d *deployer) configBucket() bucketSpec {
@@ -492,6 +512,10 @@ type keySpec struct {
 // trailKey and configKey are the security stack's keys.
 func (d *deployer) trailKey() keySpec {
 	return keySpec{alias: orgtrail.KeyAlias, description: orgtrail.TrailKeyDescription, policy: orgtrail.KeyPolicy(d.cfg)}
+}
+
+func (d *deployer) findingsKey() keySpec {
+	return keySpec{alias: findingsdest.KeyAlias, description: findingsdest.KeyDescription, policy: findingsdest.KeyPolicy(d.cfg)}
 }
 
 func (d *deployer) configKey() keySpec {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
+	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
 	"github.com/orgbaseline/orgbaseline/shared/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -506,5 +507,46 @@ func TestDeployTagsTheKey(t *testing.T) {
 		return aws.ToString(tg.TagKey) == KeyAliasTag && aws.ToString(tg.TagValue) == orgtrail.KeyAlias
 	}) {
 		t.Errorf("tags: %+v", tags.Tags)
+	}
+}
+
+// With exportFindings: the findings bucket with findingsdest's policy,
+// logging to the access-log bucket, whose policy admits its logs; the
+// findings key with findingsdest's policy. A second deploy changes nothing.
+func TestDeployFindingsExport(t *testing.T) {
+	cfg, mgmt, acc := seeded(t)
+	ctx := context.Background()
+	cfg.Services.GuardDuty.ExportFindings = true
+	deploy(t, cfg, mgmt, acc, workflow.ModeApply)
+	la := s3.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.LogArchive), cfg.HomeRegion))
+	for bucket, want := range map[string]string{
+		findingsdest.BucketName(cfg):      findingsdest.BucketPolicy(cfg).JSON(),
+		orgtrail.AccessLogBucketName(cfg): orgtrail.AccessLogBucketPolicy(cfg).JSON(),
+	} {
+		got, err := la.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+		if err != nil {
+			t.Fatalf("%s: %v", bucket, err)
+		}
+		if !sameJSON(aws.ToString(got.Policy), want) {
+			t.Errorf("%s: policy %s, want %s", bucket, aws.ToString(got.Policy), want)
+		}
+	}
+	if _, ok := orgtrail.AccessLogBucketPolicy(cfg).Find("S3ServerAccessLogsGuardDutyBucket"); !ok {
+		t.Error("the access-log bucket does not admit the findings bucket's logs")
+	}
+	k := kms.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion))
+	key, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(findingsdest.KeyAlias)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := k.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: key.KeyMetadata.KeyId, PolicyName: aws.String("default")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameJSON(aws.ToString(policy.Policy), findingsdest.KeyPolicy(cfg).JSON()) {
+		t.Errorf("key policy %s", aws.ToString(policy.Policy))
+	}
+	if n := actions(deploy(t, cfg, mgmt, acc, workflow.ModeApply)); n != 0 {
+		t.Errorf("a second deploy took %d actions", n)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
@@ -289,12 +290,16 @@ func TestResetClearsOrganization(t *testing.T) {
 func TestUnimplementedOperationFailsFast(t *testing.T) {
 	cfg, _ := srv.SeedT(t)
 	t0 := time.Now()
-	// moto 5.2 does not implement EnableAllFeatures.
+	// moto 5.2 does not implement EnableAllFeatures; the launcher answers
+	// as AWS answers an operation an endpoint does not have.
 	_, err := organizations.NewFromConfig(cfg).EnableAllFeatures(ctx(t), &organizations.EnableAllFeaturesInput{})
 	elapsed := time.Since(t0)
 	var re *smithyhttp.ResponseError
-	if !errors.As(err, &re) || re.HTTPStatusCode() != 500 {
-		t.Fatalf("EnableAllFeatures: err %v, want an HTTP 500 response error", err)
+	if !errors.As(err, &re) || re.HTTPStatusCode() != 400 || awsclient.ErrorCode(err) != "UnknownOperationException" {
+		t.Fatalf("EnableAllFeatures: err %v, want an HTTP 400 UnknownOperationException", err)
+	}
+	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "EnableAllFeatures" {
+		t.Errorf("UnavailableOperation(%v) = %q, %v", err, op, ok)
 	}
 	if elapsed > 3*time.Second {
 		t.Errorf("EnableAllFeatures took %v to fail; retries are not limited", elapsed)

@@ -76,6 +76,18 @@ func ConfigBucketName(c settings.Config) string {
 	return fmt.Sprintf("orgbaseline-config-%s-%s", c.Accounts.LogArchive, c.HomeRegion)
 }
 
+// FindingsExported reports whether GuardDuty's findings are exported to the
+// log-archive account.
+func FindingsExported(c settings.Config) bool {
+	return c.Enabled(settings.ServiceGuardDuty) && c.Services.GuardDuty.ExportFindings
+}
+
+// HasAccessLogBucket reports whether the log-archive account has the
+// access-log bucket: whenever one of the buckets that log to it exists.
+func HasAccessLogBucket(c settings.Config) bool {
+	return c.Enabled(settings.ServiceCloudTrail) || c.Enabled(settings.ServiceConfig) || FindingsExported(c)
+}
+
 // AccessLogRetentionDays is how long the access-log bucket keeps logs: the
 // trail's retention, or without the trail, Config's.
 func AccessLogRetentionDays(c settings.Config) int {

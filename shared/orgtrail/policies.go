@@ -3,6 +3,7 @@ package orgtrail
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
@@ -67,7 +68,8 @@ func BucketPolicy(c settings.Config) Document {
 
 // AccessLogBucketPolicy is the access-log bucket's policy: S3's logging
 // service may write the server access logs of the trail bucket (with the
-// cloudtrail service on) and of the Config delivery bucket (with config on),
+// cloudtrail service on), of the Config delivery bucket (with config on) and
+// of the GuardDuty findings bucket (FindingsExported),
 // each under its own prefix, from the log-archive account only; requests
 // without TLS are refused.
 func AccessLogBucketPolicy(c settings.Config) Document {
@@ -88,6 +90,9 @@ func AccessLogBucketPolicy(c settings.Config) Document {
 	}
 	if c.Enabled(settings.ServiceConfig) {
 		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogsConfigBucket", ConfigAccessLogPrefix, ConfigBucketName(c)))
+	}
+	if FindingsExported(c) {
+		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogsGuardDutyBucket", findingsdest.AccessLogPrefix, findingsdest.BucketName(c)))
 	}
 	d.Statement = append(d.Statement, denyInsecureTransport(bucket))
 	return d

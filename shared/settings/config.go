@@ -157,6 +157,35 @@ func (o *ConfigOptions) applyDefaults() {
 	if o.Rules == nil {
 		o.Rules = DefaultConfigRules()
 	}
+	// Empty lists and maps are left out of the encoded settings; make them
+	// nil here so that a configuration reads the same from its YAML and
+	// from the JSON a Lambda is given. (An empty rules list stays: it
+	// means no rules, where a missing one means the default.)
+	if len(o.ConformancePacks) == 0 {
+		o.ConformancePacks = nil
+	}
+	for i := range o.Rules {
+		o.Rules[i].InputParameters = nilIfEmptyMap(o.Rules[i].InputParameters)
+		o.Rules[i].ExcludedAccounts = nilIfEmpty(o.Rules[i].ExcludedAccounts)
+	}
+	for i := range o.ConformancePacks {
+		o.ConformancePacks[i].InputParameters = nilIfEmptyMap(o.ConformancePacks[i].InputParameters)
+		o.ConformancePacks[i].ExcludedAccounts = nilIfEmpty(o.ConformancePacks[i].ExcludedAccounts)
+	}
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func nilIfEmptyMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func (o ConfigOptions) problems() []string {

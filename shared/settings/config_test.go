@@ -133,3 +133,28 @@ func TestConfigTemplateFiles(t *testing.T) {
 		t.Errorf("a missing and an oversized template: %v", err)
 	}
 }
+
+// A configuration reads the same from its YAML and from the JSON a Lambda
+// is given, empty lists included.
+func TestConfigEncodeDecode(t *testing.T) {
+	c, err := Load("packs.yaml", strings.NewReader(valid+`services:
+  config:
+    rules:
+      - {name: r, identifier: S3_BUCKET_VERSIONING_ENABLED, excludedAccounts: [], inputParameters: {}}
+    conformancePacks: []
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode("env", enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, back) {
+		t.Errorf("round trip:\n%+v\n%+v", c.Services.Config, back.Services.Config)
+	}
+}
