@@ -54,7 +54,10 @@ type OrgHandler struct {
 	// Accounts lists the organization's accounts, from the management
 	// account.
 	Accounts organizations.ListAccountsAPIClient
-	Log      *slog.Logger
+	// FindingsKeyARN returns the findings key's ARN (KeyResolver.ARN), kept
+	// for the container's life.
+	FindingsKeyARN func(ctx context.Context) (string, error)
+	Log            *slog.Logger
 }
 
 // BuildOrg wires the guardduty-org handler from the Lambda's dependencies.
@@ -64,15 +67,18 @@ func BuildOrg(_ context.Context, d lambdamain.Deps) (any, error) {
 
 // NewOrgHandler returns the guardduty-org handler: GuardDuty in the security
 // account through accounts, the organization's accounts listed with mgmt
-// (the management account's configuration).
+// (the management account's configuration). The findings key is read in the
+// security account's home region.
 func NewOrgHandler(cfg settings.Config, mgmt aws.Config, accounts *awsclient.Accounts, log *slog.Logger) *OrgHandler {
+	keys := newKeyResolver(cfg, accounts)
 	return &OrgHandler{
 		Settings: cfg,
 		In: func(region string) OrgAPI {
 			return guardduty.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), region))
 		},
-		Accounts: organizations.NewFromConfig(awsclient.WithRegion(mgmt, awsclient.OrganizationsRegion)),
-		Log:      log,
+		Accounts:       organizations.NewFromConfig(awsclient.WithRegion(mgmt, awsclient.OrganizationsRegion)),
+		FindingsKeyARN: keys.ARN,
+		Log:            log,
 	}
 }
 
@@ -81,7 +87,7 @@ func NewOrgHandler(cfg settings.Config, mgmt aws.Config, accounts *awsclient.Acc
 func (h *OrgHandler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceGuardDuty)
 	return lambdamain.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		d := OrgDeps{Accounts: h.Accounts}
+		d := OrgDeps{Accounts: h.Accounts, FindingsKeyARN: h.FindingsKeyARN}
 		if item.Region != "" {
 			d.GuardDuty = h.In(item.Region)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/targets"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -26,6 +27,8 @@ const (
 	CallUpdateOrganizationConfiguration = "guardduty:UpdateOrganizationConfiguration"
 	CallCreateMembers                   = "guardduty:CreateMembers"
 	CallUpdateMemberDetectors           = "guardduty:UpdateMemberDetectors"
+	CallCreatePublishingDestination     = "guardduty:CreatePublishingDestination"
+	CallUpdatePublishingDestination     = "guardduty:UpdatePublishingDestination"
 )
 
 // MembersPerCall is the most accounts one CreateMembers, GetMemberDetectors
@@ -45,6 +48,10 @@ type OrgAPI interface {
 	CreateMembers(ctx context.Context, in *guardduty.CreateMembersInput, optFns ...func(*guardduty.Options)) (*guardduty.CreateMembersOutput, error)
 	GetMemberDetectors(ctx context.Context, in *guardduty.GetMemberDetectorsInput, optFns ...func(*guardduty.Options)) (*guardduty.GetMemberDetectorsOutput, error)
 	UpdateMemberDetectors(ctx context.Context, in *guardduty.UpdateMemberDetectorsInput, optFns ...func(*guardduty.Options)) (*guardduty.UpdateMemberDetectorsOutput, error)
+	guardduty.ListPublishingDestinationsAPIClient
+	DescribePublishingDestination(ctx context.Context, in *guardduty.DescribePublishingDestinationInput, optFns ...func(*guardduty.Options)) (*guardduty.DescribePublishingDestinationOutput, error)
+	CreatePublishingDestination(ctx context.Context, in *guardduty.CreatePublishingDestinationInput, optFns ...func(*guardduty.Options)) (*guardduty.CreatePublishingDestinationOutput, error)
+	UpdatePublishingDestination(ctx context.Context, in *guardduty.UpdatePublishingDestinationInput, optFns ...func(*guardduty.Options)) (*guardduty.UpdatePublishingDestinationOutput, error)
 }
 
 var _ OrgAPI = (*guardduty.Client)(nil)
@@ -56,6 +63,10 @@ type OrgDeps struct {
 	// Accounts lists the organization's accounts, from the management
 	// account.
 	Accounts organizations.ListAccountsAPIClient
+	// FindingsKeyARN returns the findings key's ARN (KeyResolver.ARN); it is
+	// called only when the findings are exported. Its error is a named
+	// workflow error.
+	FindingsKeyARN func(ctx context.Context) (string, error)
 }
 
 // Runtime monitoring's additional configurations, enabled with it.
@@ -188,6 +199,10 @@ type orgRun struct {
 	log      *slog.Logger
 	// regionOff is set when the region has no GuardDuty endpoint.
 	regionOff bool
+	// export says whether the findings are exported, to bucket (the
+	// findings bucket's ARN).
+	export bool
+	bucket string
 }
 
 // ConfigureOrg is the guardduty-org step for one region. In the security
@@ -212,12 +227,24 @@ type orgRun struct {
 //     (UpdateMemberDetectors), both in calls of at most MembersPerCall;
 //     unprocessed accounts are tried once more, and what is left is
 //     reported as failed. In plan mode before the detector exists there
-//     are no members, and this part has no outcome.
+//     are no members, and this part has no outcome;
+//  5. with services.guardduty.exportFindings, points the detector's S3
+//     publishing destination at the log-archive account's findings bucket,
+//     encrypted with the security account's findings key (findingsdest):
+//     the key's ARN is read from its alias in the home region
+//     (kms:DescribeKey, once per container), the destination created when
+//     the detector has none (guardduty:ListPublishingDestinations,
+//     CreatePublishingDestination), else read and updated when its bucket
+//     or key differ (DescribePublishingDestination,
+//     UpdatePublishingDestination). A matching destination that GuardDuty
+//     does not publish to is reported as failed. Without the setting this
+//     part makes no call and has no outcome.
 //
 // It reads everything and calls only where the state differs; in plan mode
 // it reports the calls it would make. Each part has its own outcome under
 // the security account, the region and "guardduty"; the members' actions
-// name the accounts of each CreateMembers or UpdateMemberDetectors call.
+// name the accounts of each CreateMembers or UpdateMemberDetectors call;
+// the publishing destination's action names the findings bucket.
 // Features a region does not offer (BadRequestException) are left out,
 // here and in the later parts, and the call is retried once, with a
 // warning. An operation the endpoint does not offer makes its part skipped,
@@ -235,6 +262,7 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 		freq:     gdtypes.FindingPublishingFrequency(cfg.Services.GuardDuty.FindingPublishingFrequency),
 		features: wantedFeatures(cfg.Services.GuardDuty.Features),
 		res:      &res, log: log,
+		export: cfg.Services.GuardDuty.ExportFindings, bucket: findingsdest.BucketARN(cfg),
 	}
 	if err := r.run(ctx); err != nil {
 		return res, err
@@ -260,6 +288,9 @@ func (r *orgRun) run(ctx context.Context) error {
 		r.add(workflow.StatusSkipped, "organization configuration: no detector: "+skipped)
 		r.add(workflow.StatusSkipped, "members: no detector: "+skipped)
 		r.add(workflow.StatusSkipped, memberFeaturesPart+": no detector: "+skipped)
+		if r.export {
+			r.add(workflow.StatusSkipped, exportPart+": no detector: "+skipped)
+		}
 		return nil
 	}
 	if err := r.orgConfig(ctx, id); err != nil {
@@ -271,9 +302,12 @@ func (r *orgRun) run(ctx context.Context) error {
 		return err
 	case unknown != "":
 		r.add(workflow.StatusSkipped, memberFeaturesPart+": no member list: "+unknown)
-		return nil
+	default:
+		if err := r.memberFeatures(ctx, id, members); err != nil {
+			return err
+		}
 	}
-	return r.memberFeatures(ctx, id, members)
+	return r.exportFindings(ctx, id)
 }
 
 // detector converges the administrator's detector and returns its ID: ""

@@ -193,3 +193,32 @@ func TestMotoOrgConfigOneRegion(t *testing.T) {
 		t.Errorf("drift not repaired: %s %+v", fixed.FindingPublishingFrequency, fixed.Features)
 	}
 }
+
+// TestMotoOrgConfigExportFindingsSkipped runs the step with the findings
+// export on: the emulator has no publishing destinations, so that part is
+// skipped after the detector is made, before the key is read.
+func TestMotoOrgConfigExportFindingsSkipped(t *testing.T) {
+	mgmt, org := srv.SeedT(t)
+	cfg := motoOrgSettings(t, org)
+	cfg.Services.GuardDuty.ExportFindings = true
+	rec := &motorig.Recorder{}
+	mgmt.APIOptions = append(slices.Clone(mgmt.APIOptions), rec.Option)
+	h := NewOrgHandler(cfg, mgmt, awsclient.NewAccounts(mgmt, org.Management, motorig.ExecutionRole, "test"), quiet)
+	res, err := h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, a := []workflow.Status{workflow.StatusChanged, workflow.StatusSkipped, workflow.StatusSkipped, workflow.StatusSkipped, workflow.StatusSkipped}, statuses(res); !reflect.DeepEqual(e, a) {
+		t.Fatalf("statuses: expect %v, got %v: %+v", e, a, res.Outcomes)
+	}
+	if e, a := "ListPublishingDestinations is not available at this endpoint", res.Outcomes[4].Reason; e != a {
+		t.Errorf("export outcome: expect reason %q, got %q", e, a)
+	}
+	mut, all := rec.Take()
+	if e := []string{"GuardDuty:CreateDetector"}; !reflect.DeepEqual(e, mut) {
+		t.Errorf("mutating calls: expect %v, got %v", e, mut)
+	}
+	if !slices.Contains(all, "GuardDuty:ListPublishingDestinations") || slices.Contains(all, "KMS:DescribeKey") {
+		t.Errorf("calls: %v", all)
+	}
+}

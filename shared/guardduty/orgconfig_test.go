@@ -47,6 +47,9 @@ type fakeGD struct {
 	// updateUnprocessed returns what UpdateMemberDetectors leaves
 	// unprocessed, by call (1-based).
 	updateUnprocessed func(call int, ids []string) []gdtypes.UnprocessedAccount
+	// destinations are the detector's publishing destinations
+	// (export_test.go).
+	destinations []*fakeDest
 
 	mutating      []string
 	createDet     []*guardduty.CreateDetectorInput
@@ -55,6 +58,9 @@ type fakeGD struct {
 	createMembers []*guardduty.CreateMembersInput
 	getMembers    [][]string
 	updateMembers []*guardduty.UpdateMemberDetectorsInput
+	destReads     []string
+	createDest    []*guardduty.CreatePublishingDestinationInput
+	updateDest    []*guardduty.UpdatePublishingDestinationInput
 }
 
 func newFakeGD(members ...string) *fakeGD {

@@ -1,0 +1,290 @@
+package guardduty
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// exportPart begins the reasons of the findings export's part.
+const exportPart = "findings export"
+
+// Hints of the findings export's terminal errors and failed outcomes: what
+// has to be deployed before the step.
+const (
+	findingsKeyHint = "deploy the security account's stack " + workflow.SecurityStackName +
+		" with services.guardduty.exportFindings on (`cdk deploy --all`)"
+	findingsStacksHint = "deploy the log-archive account's stack " + workflow.LogArchiveStackName +
+		" (the findings bucket and its policy) and the security account's stack " + workflow.SecurityStackName +
+		" (the findings key and its policy) with services.guardduty.exportFindings on (`cdk deploy --all`)"
+)
+
+// publishingFailed is a status of a failing publishing destination that the
+// API's list of values (gdtypes.PublishingStatus) does not name; it is
+// treated as UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY should GuardDuty
+// give it.
+const publishingFailed gdtypes.PublishingStatus = "PUBLISHING_FAILED"
+
+// notPublishing explains the statuses of a publishing destination that
+// GuardDuty does not publish to.
+var notPublishing = map[gdtypes.PublishingStatus]string{
+	gdtypes.PublishingStatusUnableToPublishFixDestinationProperty: "GuardDuty cannot write to the bucket with the key: " + findingsStacksHint,
+	publishingFailed:                "GuardDuty failed to publish to the bucket with the key: " + findingsStacksHint,
+	gdtypes.PublishingStatusStopped: "GuardDuty has stopped publishing to it",
+}
+
+// KeyAPI is the KMS call of the guardduty-org step, in the security
+// account's home region.
+type KeyAPI interface {
+	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
+}
+
+var _ KeyAPI = (*kms.Client)(nil)
+
+// KeyResolver finds the findings key's ARN from its alias in the security
+// account (findingsdest.KeyAliasARN), once per container: the first answer
+// is kept for the invocations that follow, an error is not, so the next
+// invocation asks again. It is safe for concurrent use.
+type KeyResolver struct {
+	// KMS acts in the security account, in the home region.
+	KMS      KeyAPI
+	Settings settings.Config
+
+	mu  sync.Mutex
+	arn string
+}
+
+// newKeyResolver returns the KeyResolver of the findings key: KMS in the
+// security account through accounts, in the home region, where the key is
+// whatever the region of the item.
+func newKeyResolver(cfg settings.Config, accounts *awsclient.Accounts) *KeyResolver {
+	return &KeyResolver{
+		KMS:      kms.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), cfg.HomeRegion)),
+		Settings: cfg,
+	}
+}
+
+// ARN returns the key's ARN. A missing alias is a *workflow.TerminalError
+// that says to deploy the security account's stack; other errors are
+// classified with awsclient.Classify.
+func (k *KeyResolver) ARN(ctx context.Context) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.arn != "" {
+		return k.arn, nil
+	}
+	arn, err := resolveFindingsKey(ctx, k.KMS, k.Settings)
+	if err != nil {
+		return "", err
+	}
+	k.arn = arn
+	return arn, nil
+}
+
+func resolveFindingsKey(ctx context.Context, api KeyAPI, cfg settings.Config) (string, error) {
+	alias := findingsdest.KeyAliasARN(cfg)
+	op := "describe the GuardDuty findings key " + alias
+	out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
+	var nf *kmstypes.NotFoundException
+	if errors.As(err, &nf) {
+		return "", &workflow.TerminalError{Op: op, Err: fmt.Errorf("the key alias does not exist in the security account %s: %s: %w", cfg.Accounts.Security, findingsKeyHint, err)}
+	}
+	if err != nil {
+		return "", awsclient.Classify(op, err)
+	}
+	md := out.KeyMetadata
+	if md == nil || aws.ToString(md.Arn) == "" {
+		return "", &workflow.TerminalError{Op: op, Err: errors.New("the answer holds no key ARN")}
+	}
+	if !md.Enabled {
+		return "", &workflow.TerminalError{Op: op, Err: fmt.Errorf("key %s is %s, not enabled: GuardDuty could not encrypt the findings it exports with it", aws.ToString(md.Arn), md.KeyState)}
+	}
+	return aws.ToString(md.Arn), nil
+}
+
+// s3Destination is the detector's S3 publishing destination as GuardDuty
+// describes it.
+type s3Destination struct {
+	id     string
+	status gdtypes.PublishingStatus
+	// failingSince is when GuardDuty first failed to publish to it, zero
+	// when it has not.
+	failingSince time.Time
+	// bucket and key are its DestinationArn and KmsKeyArn.
+	bucket, key string
+}
+
+// exportFindings points the S3 publishing destination of detector id ("" in
+// plan mode before the detector exists) at the findings bucket of the
+// log-archive account, encrypted with the findings key of the security
+// account (findingsdest): created when the detector has none
+// (guardduty:ListPublishingDestinations, CreatePublishingDestination), else
+// read and updated when its bucket or key differ
+// (DescribePublishingDestination, UpdatePublishingDestination). The key's
+// ARN comes from its alias (OrgDeps.FindingsKeyARN). A destination that
+// matches but that GuardDuty does not publish to makes a failed outcome;
+// nothing is called for it. Without services.guardduty.exportFindings,
+// nothing is read or called, and an existing destination stays as it is.
+func (r *orgRun) exportFindings(ctx context.Context, id string) error {
+	if !r.export {
+		return nil
+	}
+	create := workflow.Action{Call: CallCreatePublishingDestination, Target: r.bucket}
+	if id == "" {
+		key, err := r.d.FindingsKeyARN(ctx)
+		if err != nil {
+			return err
+		}
+		r.add("", fmt.Sprintf("%s: the detector does not exist yet; publish its findings to %s, encrypted with %s", exportPart, r.bucket, key), create)
+		return nil
+	}
+	dest, err := r.readDestination(ctx, id)
+	if skip, ok := r.unavailable(err); ok {
+		r.add(workflow.StatusSkipped, skip)
+		return nil
+	}
+	if err != nil {
+		return awsclient.Classify("read the GuardDuty publishing destinations of detector "+id+" in "+r.region, err)
+	}
+	key, err := r.d.FindingsKeyARN(ctx)
+	if err != nil {
+		return err
+	}
+	props := &gdtypes.DestinationProperties{DestinationArn: aws.String(r.bucket), KmsKeyArn: aws.String(key)}
+
+	if dest == nil {
+		reason := fmt.Sprintf("%s: detector %s has no S3 publishing destination: publish to %s, encrypted with %s", exportPart, id, r.bucket, key)
+		if r.plan() {
+			r.add("", reason, create)
+			return nil
+		}
+		_, err := r.d.GuardDuty.CreatePublishingDestination(ctx, &guardduty.CreatePublishingDestinationInput{
+			DetectorId: aws.String(id), DestinationType: gdtypes.DestinationTypeS3, DestinationProperties: props,
+		})
+		if skip, ok := r.unavailable(err); ok {
+			r.add(workflow.StatusSkipped, skip)
+			return nil
+		}
+		if err != nil {
+			return destinationError("create the GuardDuty publishing destination of detector "+id+" in "+r.region, err)
+		}
+		r.log.InfoContext(ctx, "created the GuardDuty publishing destination", "detector", id, "bucket", r.bucket)
+		r.add("", reason, create)
+		return nil
+	}
+
+	diff := destinationDiff(*dest, r.bucket, key)
+	if len(diff) == 0 {
+		if why, failing := notPublishing[dest.status]; failing {
+			r.log.Warn("GuardDuty does not publish to the destination", "destination", dest.id, "status", dest.status)
+			status := string(dest.status)
+			if !dest.failingSince.IsZero() {
+				status += " since " + dest.failingSince.Format(time.RFC3339)
+			}
+			r.add(workflow.StatusFailed, fmt.Sprintf("%s: destination %s of detector %s matches the configuration but is %s: %s", exportPart, dest.id, id, status, why))
+			return nil
+		}
+		r.add(workflow.StatusUnchanged, fmt.Sprintf("%s: destination %s of detector %s matches the configuration (%s)", exportPart, dest.id, id, orNone(string(dest.status))))
+		return nil
+	}
+	update := workflow.Action{Call: CallUpdatePublishingDestination, Target: r.bucket}
+	reason := fmt.Sprintf("%s: destination %s of detector %s (%s): %s", exportPart, dest.id, id, orNone(string(dest.status)), strings.Join(diff, "; "))
+	if r.plan() {
+		r.add("", reason, update)
+		return nil
+	}
+	_, err = r.d.GuardDuty.UpdatePublishingDestination(ctx, &guardduty.UpdatePublishingDestinationInput{
+		DetectorId: aws.String(id), DestinationId: aws.String(dest.id), DestinationProperties: props,
+	})
+	if skip, ok := r.unavailable(err); ok {
+		r.add(workflow.StatusSkipped, skip)
+		return nil
+	}
+	if err != nil {
+		return destinationError("update GuardDuty publishing destination "+dest.id+" of detector "+id+" in "+r.region, err)
+	}
+	r.log.InfoContext(ctx, "updated the GuardDuty publishing destination", "detector", id, "destination", dest.id, "differences", diff)
+	r.add("", reason, update)
+	return nil
+}
+
+// readDestination returns the S3 publishing destination of detector id, or
+// nil when it has none. A detector has at most one destination of a type.
+func (r *orgRun) readDestination(ctx context.Context, id string) (*s3Destination, error) {
+	var destID string
+	pages := guardduty.NewListPublishingDestinationsPaginator(r.d.GuardDuty, &guardduty.ListPublishingDestinationsInput{DetectorId: aws.String(id)})
+	for destID == "" && pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range page.Destinations {
+			if d.DestinationType == gdtypes.DestinationTypeS3 {
+				destID = aws.ToString(d.DestinationId)
+				break
+			}
+		}
+	}
+	if destID == "" {
+		return nil, nil
+	}
+	out, err := r.d.GuardDuty.DescribePublishingDestination(ctx, &guardduty.DescribePublishingDestinationInput{
+		DetectorId: aws.String(id), DestinationId: aws.String(destID),
+	})
+	if err != nil {
+		return nil, err
+	}
+	dest := &s3Destination{id: destID, status: out.Status}
+	if ms := aws.ToInt64(out.PublishingFailureStartTimestamp); ms > 0 {
+		dest.failingSince = time.UnixMilli(ms).UTC()
+	}
+	if p := out.DestinationProperties; p != nil {
+		dest.bucket, dest.key = aws.ToString(p.DestinationArn), aws.ToString(p.KmsKeyArn)
+	}
+	return dest, nil
+}
+
+// destinationDiff lists how the destination differs from the findings
+// bucket and key.
+func destinationDiff(d s3Destination, bucket, key string) []string {
+	var diff []string
+	if d.bucket != bucket {
+		diff = append(diff, fmt.Sprintf("DestinationArn %s, want %s", orNone(d.bucket), bucket))
+	}
+	if d.key != key {
+		diff = append(diff, fmt.Sprintf("KmsKeyArn %s, want %s", orNone(d.key), key))
+	}
+	return diff
+}
+
+// destinationError classifies an error of CreatePublishingDestination or
+// UpdatePublishingDestination. GuardDuty checks that it may write to the
+// bucket and use the key: its refusal (a BadRequestException about the
+// bucket, the key, a permission or a policy) is a *workflow.TerminalError
+// that names the stacks to deploy.
+func destinationError(op string, err error) error {
+	var br *gdtypes.BadRequestException
+	if errors.As(err, &br) {
+		low := strings.ToLower(br.ErrorMessage())
+		for _, s := range []string{"permission", "policy", "bucket", "kms"} {
+			if strings.Contains(low, s) {
+				return &workflow.TerminalError{Op: op, Err: fmt.Errorf("GuardDuty refused the findings bucket or key: %s: %w", findingsStacksHint, err)}
+			}
+		}
+	}
+	return awsclient.Classify(op, err)
+}
