@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	tasks "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -115,11 +116,18 @@ type baseline struct {
 // NewBaseline creates the step Lambdas and the state machine. It panics,
 // listing every problem, if props are invalid: a missing bootstrap, a step
 // without actions, settings too large for a Lambda's environment.
+// resultWriterV2Flag enables DistributedMapProps.ResultWriterV2.
+const resultWriterV2Flag = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
+
 func NewBaseline(scope constructs.Construct, id string, props *BaselineProps) Baseline {
 	p, encoded := validate(props)
 
 	b := &baseline{steps: p.Steps}
 	constructs.NewConstruct_Override(b, scope, &id)
+	// The Distributed Maps' result writer with a bucket (ResultWriterV2)
+	// is behind a feature flag; the flag is set here, on the construct and
+	// before its children, so the app needs no cdk.json context for it.
+	b.Node().SetContext(jsii.String(resultWriterV2Flag), true)
 
 	b.key = newKey(b)
 	for _, step := range p.Steps {
@@ -535,6 +543,7 @@ func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns 
 		add(failed, &sfn.CatchProps{Errors: jsii.Strings(*sfn.Errors_ALL()), ResultPath: jsii.String(ErrorResultPath)})
 	}
 	targets := "$.results." + workflow.StepOrgTargets.ResultKey
+	var results awss3.IBucket
 	for i, step := range steps {
 		switch step.Shape {
 		case workflow.ShapeHomeThenOtherRegions:
@@ -562,8 +571,16 @@ func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns 
 			catch(func(h sfn.IChainable, p *sfn.CatchProps) { each.AddCatch(h, p) })
 			add(each)
 		case workflow.ShapeEachAccountRegion:
+			if results == nil {
+				results = newResultsBucket(scope)
+			}
 			states := step.States()
-			accounts := sfn.NewMap(scope, jsii.String(states[0]), &sfn.MapProps{
+			// A Distributed Map: each account is a child execution with a
+			// history of its own, and the results go to S3 (the execution's
+			// state carries only where they are), so neither the 25,000
+			// history events nor the 256 KB state limit an organization's
+			// size.
+			accounts := sfn.NewDistributedMap(scope, jsii.String(states[0]), &sfn.DistributedMapProps{
 				Comment:   jsii.String(step.Description + " (" + targets + ".accounts)"),
 				ItemsPath: jsii.String(targets + ".accounts"),
 				ItemSelector: &map[string]interface{}{
@@ -571,8 +588,14 @@ func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns 
 					"account.$": "$$.Map.Item.Value",
 					"regions.$": targets + ".regions",
 				},
-				MaxConcurrency: jsii.Number(step.MaxConcurrency),
-				ResultPath:     jsii.String("$.results." + step.ResultKey),
+				MaxConcurrency:   jsii.Number(step.MaxConcurrency),
+				MapExecutionType: sfn.StateMachineType_STANDARD,
+				Label:            jsii.String(step.State),
+				ResultWriterV2: sfn.NewResultWriterV2(&sfn.ResultWriterV2Props{
+					Bucket: results,
+					Prefix: jsii.String(ResultsPrefix + step.Name),
+				}),
+				ResultPath: jsii.String("$.results." + step.ResultKey),
 			})
 			regions := sfn.NewMap(scope, jsii.String(step.State+"EachRegion"), &sfn.MapProps{
 				Comment:   jsii.String(step.Description + " (the account's regions)"),
@@ -618,6 +641,21 @@ func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns 
 	for _, fn := range fns {
 		id := stack.GetLogicalId(fn.Node().DefaultChild().(awscdk.CfnElement))
 		invokeVersions = append(invokeVersions, fmt.Sprintf("Resource::<%s.Arn>:*", *id))
+	}
+	if results != nil {
+		// CDK's grant for the Distributed Maps: the state machine starts,
+		// describes and stops its own child executions.
+		cdknag.NagSuppressions_AddResourceSuppressions(sm, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("A Distributed Map runs each account as a child execution of this state machine: " +
+				"states:DescribeExecution and StopExecution apply to its executions, whose names are made at run time " +
+				"(execution:<this state machine>:* and the map run's executions), never to another state machine's. " +
+				"The results bucket grant (s3:PutObject and the multipart calls) is on that one bucket's objects."),
+			AppliesTo: &[]any{
+				map[string]any{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*$/g"},
+				map[string]any{"regex": "/^Resource::arn:<AWS::Partition>:s3:::<BaselineResults[A-Z0-9]+>\\/\\*$/g"},
+			},
+		}}, jsii.Bool(true))
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(sm.Role(), &[]*cdknag.NagPackSuppression{
 		{

@@ -1102,6 +1102,7 @@ func checkLintSkips(t *testing.T, a *app) {
 	want := map[string][]string{
 		"AWS::Lambda::Function": {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"},
 		"AWS::IAM::Policy":      {"CKV_AWS_111"}, // the step policies only
+		"AWS::S3::Bucket":       {"CKV_AWS_18"},  // the Distributed Map's results bucket only
 	}
 	// Skips by logical ID, for the trail's resources: exactly these.
 	wantByID := map[string][]string{
@@ -1714,6 +1715,7 @@ func TestStateMachineConfig(t *testing.T) {
 	outer, _ := states["ConfigRecordersEachAccount"].(map[string]any)
 	for k, want := range map[string]any{
 		"Type":      "Map",
+		"Label":     "ConfigRecorders",
 		"ItemsPath": "$.results.orgTargets.accounts",
 		"ItemSelector": map[string]any{
 			"input.$": "$$.Execution.Input", "account.$": "$$.Map.Item.Value", "regions.$": "$.results.orgTargets.regions",
@@ -1728,6 +1730,41 @@ func TestStateMachineConfig(t *testing.T) {
 		}
 	}
 	oproc, _ := outer["ItemProcessor"].(map[string]any)
+	// A Distributed Map: each account a standard child execution, the
+	// results written to the results bucket under results/<step>.
+	if e, a := (map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}), oproc["ProcessorConfig"]; !reflect.DeepEqual(e, a) {
+		t.Errorf("ProcessorConfig: expect %v, got %v", e, a)
+	}
+	writer, _ := outer["ResultWriter"].(map[string]any)
+	params, _ := writer["Parameters"].(map[string]any)
+	if writer["Resource"] != "arn:aws:states:::s3:putObject" || params["Prefix"] != baseline.ResultsPrefix+workflow.StepConfigRecorders.Name {
+		t.Errorf("ResultWriter: %v", writer)
+	}
+	bucketID := strings.TrimPrefix(fmt.Sprint(params["Bucket"]), fakeArn(""))
+	if _, ok := a.mgmtJSON.resources()[bucketID]; !ok || !strings.HasPrefix(bucketID, "BaselineResults") {
+		t.Fatalf("ResultWriter bucket %v, want the results bucket", params["Bucket"])
+	}
+	bucket := props(a.mgmtJSON.resource(t, bucketID))
+	lc, _ := bucket["LifecycleConfiguration"].(map[string]any)
+	lcRules, _ := lc["Rules"].([]any)
+	if len(lcRules) != 1 || lcRules[0].(map[string]any)["ExpirationInDays"] != float64(baseline.ResultsRetentionDays) {
+		t.Errorf("results bucket lifecycle: %v", lc)
+	}
+	// The state machine may start its own child executions, and no other.
+	var starts []any
+	for _, id := range a.mgmtJSON.ofType("AWS::IAM::Policy") {
+		doc, _ := props(a.mgmtJSON.resource(t, id))["PolicyDocument"].(map[string]any)
+		sts, _ := doc["Statement"].([]any)
+		for _, st := range sts {
+			m, _ := st.(map[string]any)
+			if m["Action"] == "states:StartExecution" {
+				starts = append(starts, m["Resource"])
+			}
+		}
+	}
+	if len(starts) != 1 || ref(starts[0]) != stateMachineID(t, a) {
+		t.Errorf("states:StartExecution on %v, want the state machine itself", starts)
+	}
 	inner, _ := oproc["States"].(map[string]any)["ConfigRecordersEachRegion"].(map[string]any)
 	if oproc["StartAt"] != "ConfigRecordersEachRegion" {
 		t.Fatalf("the account iteration starts at %v", oproc["StartAt"])

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -327,5 +330,43 @@ func TestStateLabel(t *testing.T) {
 	p.exited("Unmatched")
 	if !strings.Contains(buf.String(), "ok Unmatched\n") || strings.Contains(buf.String(), "s)") {
 		t.Errorf("an unmatched exit prints no duration: %q", buf.String())
+	}
+}
+
+// fakeObjects is S3 holding a Distributed Map's results.
+type fakeObjects map[string]string
+
+func (f fakeObjects) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	body, ok := f[aws.ToString(in.Bucket)+"/"+aws.ToString(in.Key)]
+	if !ok {
+		return nil, &s3types.NoSuchKey{}
+	}
+	return &s3.GetObjectOutput{Body: io.NopCloser(strings.NewReader(body))}, nil
+}
+
+// The results of the accounts-by-regions Map are in S3 on AWS: following an
+// execution reads them from there into the report.
+func TestFollowReadsResultsFromS3(t *testing.T) {
+	result, _ := json.Marshal([]workflow.StepResult{{Step: "config-recorders", Mode: workflow.ModeApply,
+		Outcomes: []workflow.Outcome{{Account: "444444444444", Region: "eu-west-1", Service: "config", Status: workflow.StatusUnchanged}}}})
+	file, _ := json.Marshal([]map[string]any{{"Status": "SUCCEEDED", "Output": string(result)}})
+	objects := fakeObjects{
+		"results/r/manifest.json":    `{"DestinationBucket":"results","ResultFiles":{"SUCCEEDED":[{"Key":"r/SUCCEEDED_0.json","Size":1}]}}`,
+		"results/r/SUCCEEDED_0.json": string(file),
+	}
+	output, _ := json.Marshal(map[string]any{"mode": "apply", "results": map[string]any{
+		"configRecorders": map[string]any{"MapRunArn": "arn:run", "ResultWriterDetails": map[string]any{"Bucket": "results", "Key": "r/manifest.json"}},
+	}})
+	f := &fakeSFN{pageSize: 10, history: [][]sfntypes.HistoryEvent{{entered(1, "OrgPrerequisites")}},
+		final: sfn.DescribeExecutionOutput{Status: sfntypes.ExecutionStatusSucceeded, Output: aws.String(string(output))}}
+	var progressOut bytes.Buffer
+	fl := follower{api: f, objects: objects, interval: time.Hour, progress: newProgress(&progressOut),
+		sleep: func(context.Context, time.Duration) error { return nil }}
+	rep, err := fl.run(context.Background(), "arn:aws:states:us-east-1:111111111111:stateMachine:sm", workflow.Input{Mode: workflow.ModeApply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 1 || rep.Rows[0].Account != "444444444444" || rep.Rows[0].Status != "unchanged" {
+		t.Errorf("report: %+v", rep.Rows)
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -36,6 +38,25 @@ type StacksAPI interface {
 
 var _ StacksAPI = (*cloudformation.Client)(nil)
 
+// ObjectsAPI reads the results a Distributed Map wrote to S3.
+type ObjectsAPI interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+var _ ObjectsAPI = (*s3.Client)(nil)
+
+// fetchWith reads an S3 object with api.
+func fetchWith(api ObjectsAPI) report.Fetch {
+	return func(ctx context.Context, bucket, key string) ([]byte, error) {
+		out, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return nil, err
+		}
+		defer out.Body.Close()
+		return io.ReadAll(out.Body)
+	}
+}
+
 func runDeployed(ctx context.Context, o applyOptions, cfg settings.Config, in workflow.Input, env Env, p *progress) (report.Report, error) {
 	awsCfg, err := awsclient.Load(ctx)
 	if err != nil {
@@ -48,7 +69,7 @@ func runDeployed(ctx context.Context, o applyOptions, cfg settings.Config, in wo
 			return report.Report{}, err
 		}
 	}
-	f := follower{api: sfn.NewFromConfig(awsCfg), interval: o.pollInterval, progress: p}
+	f := follower{api: sfn.NewFromConfig(awsCfg), objects: s3.NewFromConfig(awsCfg), interval: o.pollInterval, progress: p}
 	return f.run(ctx, arn, in)
 }
 
@@ -70,7 +91,9 @@ func stateMachineARN(ctx context.Context, api StacksAPI) (string, error) {
 
 // follower starts an execution and follows it to its end.
 type follower struct {
-	api      StepFunctionsAPI
+	api StepFunctionsAPI
+	// objects reads the results the Distributed Maps wrote to S3.
+	objects  ObjectsAPI
 	interval time.Duration
 	progress *progress
 	sleep    func(context.Context, time.Duration) error
@@ -116,7 +139,11 @@ func (f follower) run(ctx context.Context, arn string, in workflow.Input) (repor
 			if _, err := f.printNewEvents(ctx, execARN, lastID); err != nil {
 				return report.Report{}, err
 			}
-			return report.FromExecution(in.Mode, string(d.Status), []byte(aws.ToString(d.Output)), aws.ToString(d.Error), aws.ToString(d.Cause))
+			var fetch report.Fetch
+			if f.objects != nil {
+				fetch = fetchWith(f.objects)
+			}
+			return report.FromExecutionWith(ctx, fetch, in.Mode, string(d.Status), []byte(aws.ToString(d.Output)), aws.ToString(d.Error), aws.ToString(d.Cause))
 		}
 		if err := sleep(ctx, f.interval); err != nil {
 			return report.Report{}, fmt.Errorf("stopped following %s (the execution goes on): %w", execARN, err)

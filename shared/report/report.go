@@ -3,6 +3,7 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,21 +53,33 @@ type executionOutput struct {
 }
 
 // FromExecution builds the report of an execution that ended with status,
-// output (when it succeeded) or error and cause (when it failed).
+// output (when it succeeded) or error and cause (when it failed). Results
+// that a Distributed Map wrote to S3 need FromExecutionWith.
 func FromExecution(mode workflow.Mode, status string, output []byte, errName, cause string) (Report, error) {
+	return FromExecutionWith(context.Background(), nil, mode, status, output, errName, cause)
+}
+
+// Fetch reads an S3 object: where a Distributed Map wrote its results.
+type Fetch func(ctx context.Context, bucket, key string) ([]byte, error)
+
+// FromExecutionWith is FromExecution for an execution whose Distributed
+// Maps wrote their results to S3 (their result in the output is a
+// ResultWriterDetails): fetch reads the manifest and the result files.
+func FromExecutionWith(ctx context.Context, fetch Fetch, mode workflow.Mode, status string, output []byte, errName, cause string) (Report, error) {
 	r := Report{Execution: status, Mode: string(mode), Rows: []Row{}}
 	if status == "SUCCEEDED" {
 		var out executionOutput
 		if err := json.Unmarshal(output, &out); err != nil {
 			return r, fmt.Errorf("read the execution output: %w", err)
 		}
+		d := decoder{ctx: ctx, fetch: fetch}
 		for _, spec := range workflow.Steps {
 			for _, key := range spec.ResultKeys() {
 				raw, ok := out.Results[key]
 				if !ok {
 					continue
 				}
-				results, err := decodeResults(raw)
+				results, err := d.results(raw)
 				if err != nil {
 					return r, fmt.Errorf("read the result of %s: %w", key, err)
 				}
@@ -82,14 +95,56 @@ func FromExecution(mode workflow.Mode, status string, output []byte, errName, ca
 	return r, nil
 }
 
-// decodeResults reads one StepResult, or an array of them, or arrays of
-// arrays (a Map over accounts whose iterations are Maps over regions).
+// decodeResults reads results without fetching.
 func decodeResults(raw json.RawMessage) ([]workflow.StepResult, error) {
+	return decoder{ctx: context.Background()}.results(raw)
+}
+
+// decoder reads the results of a step, in every form the state machine
+// leaves them.
+type decoder struct {
+	ctx   context.Context
+	fetch Fetch
+}
+
+// written is a Distributed Map's result when it writes to S3.
+type written struct {
+	MapRunArn           string `json:"MapRunArn"`
+	ResultWriterDetails *struct {
+		Bucket string `json:"Bucket"`
+		Key    string `json:"Key"`
+	} `json:"ResultWriterDetails"`
+}
+
+// manifest is the manifest.json a Distributed Map writes beside its result
+// files ("Processing the results of a Distributed Map", Step Functions
+// Developer Guide).
+type manifest struct {
+	DestinationBucket string `json:"DestinationBucket"`
+	ResultFiles       map[string][]struct {
+		Key string `json:"Key"`
+	} `json:"ResultFiles"`
+}
+
+// childExecution is one entry of a result file: a child execution, its
+// output as a JSON string.
+type childExecution struct {
+	Status string  `json:"Status"`
+	Output *string `json:"Output"`
+	Error  string  `json:"Error"`
+	Cause  string  `json:"Cause"`
+}
+
+// results reads one StepResult; or an array of them, or arrays of arrays (a
+// Map over accounts whose iterations are Maps over regions); or the result
+// files a Distributed Map wrote to S3, whose entries are child executions
+// with their output as a string.
+func (d decoder) results(raw json.RawMessage) ([]workflow.StepResult, error) {
 	var many []json.RawMessage
 	if err := json.Unmarshal(raw, &many); err == nil {
 		var out []workflow.StepResult
 		for _, m := range many {
-			results, err := decodeResults(m)
+			results, err := d.results(m)
 			if err != nil {
 				return nil, err
 			}
@@ -97,11 +152,54 @@ func decodeResults(raw json.RawMessage) ([]workflow.StepResult, error) {
 		}
 		return out, nil
 	}
+	var w written
+	if err := json.Unmarshal(raw, &w); err == nil && w.ResultWriterDetails != nil {
+		return d.written(w)
+	}
+	var child childExecution
+	if err := json.Unmarshal(raw, &child); err == nil && child.Output != nil && child.Status != "" {
+		return d.results(json.RawMessage(*child.Output))
+	}
 	var one workflow.StepResult
 	if err := json.Unmarshal(raw, &one); err != nil {
 		return nil, err
 	}
 	return []workflow.StepResult{one}, nil
+}
+
+// written reads the results a Distributed Map wrote to S3: its manifest,
+// then every result file of its succeeded child executions. (A failed
+// child fails the map run, and so the execution, which the report then
+// shows.)
+func (d decoder) written(w written) ([]workflow.StepResult, error) {
+	bucket, key := w.ResultWriterDetails.Bucket, w.ResultWriterDetails.Key
+	if d.fetch == nil {
+		return nil, fmt.Errorf("the results of map run %s are in s3://%s/%s, and this report cannot read S3", w.MapRunArn, bucket, key)
+	}
+	body, err := d.fetch(d.ctx, bucket, key)
+	if err != nil {
+		return nil, fmt.Errorf("read the results manifest s3://%s/%s: %w", bucket, key, err)
+	}
+	var m manifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("read the results manifest s3://%s/%s: %w", bucket, key, err)
+	}
+	if m.DestinationBucket != "" {
+		bucket = m.DestinationBucket
+	}
+	var out []workflow.StepResult
+	for _, f := range m.ResultFiles["SUCCEEDED"] {
+		body, err := d.fetch(d.ctx, bucket, f.Key)
+		if err != nil {
+			return nil, fmt.Errorf("read the results s3://%s/%s: %w", bucket, f.Key, err)
+		}
+		results, err := d.results(body)
+		if err != nil {
+			return nil, fmt.Errorf("read the results s3://%s/%s: %w", bucket, f.Key, err)
+		}
+		out = append(out, results...)
+	}
+	return out, nil
 }
 
 // FromResults builds the report of steps run outside a state machine (the

@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -128,5 +130,79 @@ func TestNestedMapResults(t *testing.T) {
 	}
 	if _, err := decodeResults(json.RawMessage(`[[{"step": 3}]]`)); err == nil {
 		t.Error("a malformed result inside nested arrays was accepted")
+	}
+}
+
+// A Distributed Map that wrote its results to S3 leaves only where they are
+// in the output; the report reads the manifest and the result files, whose
+// entries are child executions with their output as a JSON string.
+func TestResultsWrittenToS3(t *testing.T) {
+	one := func(account, region string) workflow.StepResult {
+		return workflow.StepResult{Step: "config-recorders", Mode: workflow.ModeApply, Outcomes: []workflow.Outcome{{Account: account, Region: region, Service: "config", Status: workflow.StatusUnchanged}}}
+	}
+	child := func(results ...workflow.StepResult) map[string]any {
+		b, err := json.Marshal(results)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]any{"ExecutionArn": "arn:aws:states:us-east-1:111111111111:execution:sm/ConfigRecorders:x", "Input": "{}",
+			"Name": "x", "Output": string(b), "OutputDetails": map[string]any{"Included": true}, "Status": "SUCCEEDED"}
+	}
+	files := map[string]any{
+		"results/config-recorders/run/manifest.json": map[string]any{
+			"DestinationBucket": "results-bucket",
+			"MapRunArn":         "arn:aws:states:us-east-1:111111111111:mapRun:sm/ConfigRecorders:x",
+			"ResultFiles": map[string]any{
+				"FAILED": []any{}, "PENDING": []any{},
+				"SUCCEEDED": []any{
+					map[string]any{"Key": "results/config-recorders/run/SUCCEEDED_0.json", "Size": 100},
+					map[string]any{"Key": "results/config-recorders/run/SUCCEEDED_1.json", "Size": 100},
+				},
+			},
+		},
+		"results/config-recorders/run/SUCCEEDED_0.json": []any{child(one("111111111111", "us-east-1"), one("111111111111", "eu-west-1"))},
+		"results/config-recorders/run/SUCCEEDED_1.json": []any{child(one("444444444444", "us-east-1"))},
+	}
+	var read []string
+	fetch := func(_ context.Context, bucket, key string) ([]byte, error) {
+		read = append(read, bucket+"/"+key)
+		f, ok := files[key]
+		if !ok || bucket != "results-bucket" {
+			return nil, fmt.Errorf("no such object %s/%s", bucket, key)
+		}
+		return json.Marshal(f)
+	}
+	out, err := json.Marshal(map[string]any{"mode": "apply", "results": map[string]any{
+		"orgTargets": workflow.StepResult{Step: "org-targets", Mode: workflow.ModeApply, Outcomes: []workflow.Outcome{}},
+		"configRecorders": map[string]any{
+			"MapRunArn":           "arn:aws:states:us-east-1:111111111111:mapRun:sm/ConfigRecorders:x",
+			"ResultWriterDetails": map[string]any{"Bucket": "results-bucket", "Key": "results/config-recorders/run/manifest.json"},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := FromExecutionWith(context.Background(), fetch, workflow.ModeApply, "SUCCEEDED", out, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, r := range rep.Rows {
+		rows = append(rows, r.Account+"/"+r.Region+"/"+r.Status)
+	}
+	if e, a := "111111111111/us-east-1/unchanged 111111111111/eu-west-1/unchanged 444444444444/us-east-1/unchanged", strings.Join(rows, " "); e != a {
+		t.Errorf("rows: expect %s, got %s", e, a)
+	}
+	if len(read) != 3 {
+		t.Errorf("objects read: %v", read)
+	}
+	// Without S3, the report says where the results are.
+	if _, err := FromExecution(workflow.ModeApply, "SUCCEEDED", out, "", ""); err == nil || !strings.Contains(err.Error(), "s3://results-bucket/results/config-recorders/run/manifest.json") {
+		t.Errorf("without fetch: %v", err)
+	}
+	// A result file that cannot be read fails the report, naming it.
+	delete(files, "results/config-recorders/run/SUCCEEDED_1.json")
+	if _, err := FromExecutionWith(context.Background(), fetch, workflow.ModeApply, "SUCCEEDED", out, "", ""); err == nil || !strings.Contains(err.Error(), "SUCCEEDED_1.json") {
+		t.Errorf("a missing result file: %v", err)
 	}
 }
