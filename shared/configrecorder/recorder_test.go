@@ -36,7 +36,7 @@ const (
 	defName = settings.DefaultRecorderName
 )
 
-func testSettings(t *testing.T, extra string) settings.Config {
+func testSettings(t testing.TB, extra string) settings.Config {
 	t.Helper()
 	c, err := settings.Load("t.yaml", strings.NewReader(`
 accounts: {management: "111111111111", security: "222222222222", logArchive: "333333333333"}
@@ -278,7 +278,7 @@ func converged(region string) *fakes {
 	return f
 }
 
-func (f *fakes) handler(t *testing.T, cfg settings.Config, account, region string) *Handler {
+func (f *fakes) handler(t testing.TB, cfg settings.Config, account, region string) *Handler {
 	return &Handler{
 		Settings: cfg,
 		Log:      quiet,
@@ -770,4 +770,25 @@ func TestHandleRefusesBadInput(t *testing.T) {
 		t.Errorf("expect %s, got %s (%v)", e, a, err)
 	}
 	noCalls(t, f, workflow.StepResult{})
+}
+
+// BenchmarkConvergedAccountRegion measures one invocation of the step on an
+// account and region already as configured: the reads and the comparison,
+// against fakes (the key's ARN already known), with no mutating call. The
+// Distributed Map makes one such invocation per account and region.
+func BenchmarkConvergedAccountRegion(b *testing.B) {
+	f := converged("eu-west-1")
+	h := f.handler(b, testSettings(b, ""), member, "eu-west-1")
+	item := workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Account: member, Region: "eu-west-1"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := h.Handle(ctx, item)
+		if err != nil || res.Changed {
+			b.Fatalf("%+v %v", res, err)
+		}
+	}
+	if len(f.cfg.mutating) != 0 {
+		b.Fatalf("mutating calls %v", f.cfg.mutating)
+	}
 }
