@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -20,7 +21,7 @@ type Handler struct {
 	Settings settings.Config
 	// In returns the clients of an account: Config in region, and IAM.
 	In func(account, region string) (ConfigAPI, IAMAPI)
-	// KeyARN returns the delivery key's ARN (KeyResolver.ARN), kept for
+	// KeyARN returns the delivery key's ARN (awsclient.KeyResolver.ARN), kept for
 	// the container's life.
 	KeyARN func(ctx context.Context) (string, error)
 	Log    *slog.Logger
@@ -36,9 +37,9 @@ func Build(_ context.Context, d lambdamain.Deps) (any, error) {
 // account accounts runs in), the execution role's elsewhere. The delivery
 // key is read in the security account's home region.
 func NewHandler(cfg settings.Config, accounts *awsclient.Accounts, log *slog.Logger) *Handler {
-	keys := &KeyResolver{
-		KMS:      kms.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), cfg.HomeRegion)),
-		Settings: cfg,
+	keys := &awsclient.KeyResolver{
+		KMS: kms.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), cfg.HomeRegion)),
+		Key: configsvc.DeliveryKey(cfg),
 	}
 	return &Handler{
 		Settings: cfg,

@@ -13,7 +13,7 @@
 //     with. IAM is global, so every region of the account checks it.
 //  3. With services.config.kmsEncryption (the default): kms:DescribeKey on
 //     the delivery key's alias in the security account's home region, once
-//     per container (KeyResolver).
+//     per container (an awsclient.KeyResolver).
 //  4. iam:CreateServiceLinkedRole when the role is missing. Another region
 //     of the same account may create it at the same moment; IAM's answer
 //     that the name "has been taken" means it exists now, which is success.
@@ -46,15 +46,12 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
@@ -78,7 +75,6 @@ const ControlTowerPrefix = "aws-controltower-"
 
 // Hints of the terminal errors: what has to be deployed before the step.
 const (
-	securityStackHint   = "deploy the security account's stack " + workflow.SecurityStackName + " first (`cdk deploy --all`)"
 	logArchiveStackHint = "deploy the log-archive account's stack " + workflow.LogArchiveStackName + " first (`cdk deploy --all`)"
 )
 
@@ -99,16 +95,9 @@ type IAMAPI interface {
 	CreateServiceLinkedRole(ctx context.Context, in *iam.CreateServiceLinkedRoleInput, optFns ...func(*iam.Options)) (*iam.CreateServiceLinkedRoleOutput, error)
 }
 
-// KMSAPI is the KMS call the step makes, in the security account's home
-// region.
-type KMSAPI interface {
-	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
-}
-
 var (
 	_ ConfigAPI = (*configservice.Client)(nil)
 	_ IAMAPI    = (*iam.Client)(nil)
-	_ KMSAPI    = (*kms.Client)(nil)
 )
 
 // Deps are the clients of one invocation.
@@ -120,57 +109,6 @@ type Deps struct {
 	// KeyARN returns the delivery key's ARN; it is called only when the
 	// deliveries are encrypted. Its error is a named workflow error.
 	KeyARN func(ctx context.Context) (string, error)
-}
-
-// KeyResolver finds the delivery key's ARN from its alias in the security
-// account (configsvc.KeyAliasARN), once per container: the first answer is
-// kept for the invocations that follow, an error is not, so the next
-// invocation asks again. It is safe for concurrent use.
-type KeyResolver struct {
-	// KMS acts in the security account, in the home region.
-	KMS      KMSAPI
-	Settings settings.Config
-
-	mu  sync.Mutex
-	arn string
-}
-
-// ARN returns the key's ARN. A missing alias is a *workflow.TerminalError
-// that says to deploy the security account's stack; other errors are
-// classified with awsclient.Classify.
-func (k *KeyResolver) ARN(ctx context.Context) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.arn != "" {
-		return k.arn, nil
-	}
-	arn, err := resolveKey(ctx, k.KMS, k.Settings)
-	if err != nil {
-		return "", err
-	}
-	k.arn = arn
-	return arn, nil
-}
-
-func resolveKey(ctx context.Context, api KMSAPI, cfg settings.Config) (string, error) {
-	alias := configsvc.KeyAliasARN(cfg)
-	op := "describe the Config delivery key " + alias
-	out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
-	var nf *kmstypes.NotFoundException
-	if errors.As(err, &nf) {
-		return "", &workflow.TerminalError{Op: op, Err: fmt.Errorf("the key alias does not exist in the security account %s: %s: %w", cfg.Accounts.Security, securityStackHint, err)}
-	}
-	if err != nil {
-		return "", awsclient.Classify(op, err)
-	}
-	md := out.KeyMetadata
-	if md == nil || aws.ToString(md.Arn) == "" {
-		return "", &workflow.TerminalError{Op: op, Err: errors.New("the answer holds no key ARN")}
-	}
-	if !md.Enabled {
-		return "", &workflow.TerminalError{Op: op, Err: fmt.Errorf("key %s is %s, not enabled: Config could not encrypt its deliveries with it", aws.ToString(md.Arn), md.KeyState)}
-	}
-	return aws.ToString(md.Arn), nil
 }
 
 // Converge is the config-recorders step for the item's account and region

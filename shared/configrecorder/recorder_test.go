@@ -18,7 +18,9 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/awstest"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -288,7 +290,7 @@ func (f *fakes) handler(t testing.TB, cfg settings.Config, account, region strin
 			}
 			return f.cfg, f.iam
 		},
-		KeyARN: (&KeyResolver{KMS: f.kms, Settings: cfg}).ARN,
+		KeyARN: (&awsclient.KeyResolver{KMS: f.kms, Key: configsvc.DeliveryKey(cfg)}).ARN,
 	}
 }
 
@@ -735,28 +737,6 @@ func TestApplyThenRerun(t *testing.T) {
 	item.Input.Mode = workflow.ModePlan
 	if res, err := h.Handle(context.Background(), item); err != nil || res.Outcomes[0].Status != workflow.StatusUnchanged {
 		t.Errorf("plan after apply: %+v %v", res, err)
-	}
-}
-
-// TestKeyResolver checks that the key's ARN is kept once found, and that a
-// failure is not kept.
-func TestKeyResolver(t *testing.T) {
-	throttled := &smithy.GenericAPIError{Code: "ThrottlingException"}
-	k := &fakeKMS{errs: []error{throttled}}
-	r := &KeyResolver{KMS: k, Settings: testSettings(t, "")}
-	ctx := context.Background()
-	_, err := r.ARN(ctx)
-	if e, a := workflow.ErrNameRetryable, reflect.TypeOf(err).Elem().Name(); e != a {
-		t.Fatalf("throttled: expect %s, got %s (%v)", e, a, err)
-	}
-	for range 2 {
-		arn, err := r.ARN(ctx)
-		if err != nil || arn != keyARN {
-			t.Fatalf("ARN: %s %v", arn, err)
-		}
-	}
-	if e, a := []string{"arn:aws:kms:us-east-1:222222222222:alias/orgbaseline-config"}, k.calls; len(a) != 2 || a[1] != e[0] {
-		t.Errorf("DescribeKey calls: expect the alias twice (failure, success), got %v", a)
 	}
 }
 

@@ -17,9 +17,11 @@ package configsvc
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 // Principal is AWS Config's service principal.
@@ -45,6 +47,12 @@ const KeyDescription = "orgbaseline: encrypts what AWS Config delivers to the lo
 // the security account from any account.
 func KeyAliasARN(c settings.Config) string {
 	return fmt.Sprintf("arn:aws:kms:%s:%s:%s", c.HomeRegion, c.Accounts.Security, KeyAlias)
+}
+
+// DeliveryKey is the delivery key, for awsclient.KeyARN.
+func DeliveryKey(c settings.Config) awsclient.Key {
+	return awsclient.Key{AliasARN: KeyAliasARN(c), What: "the Config delivery key",
+		Missing: "deploy the security account's stack " + workflow.SecurityStackName + " first (`cdk deploy --all`)"}
 }
 
 // AggregatorRoleName is the role the organization aggregator assumes, in

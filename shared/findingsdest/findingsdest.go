@@ -11,8 +11,10 @@ package findingsdest
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 // Principal is GuardDuty's service principal.
@@ -41,6 +43,13 @@ const KeyDescription = "orgbaseline: encrypts the GuardDuty findings exported to
 // KeyAliasARN names the findings key from any account.
 func KeyAliasARN(c settings.Config) string {
 	return fmt.Sprintf("arn:aws:kms:%s:%s:%s", c.HomeRegion, c.Accounts.Security, KeyAlias)
+}
+
+// Key is the findings key, for awsclient.KeyARN.
+func Key(c settings.Config) awsclient.Key {
+	return awsclient.Key{AliasARN: KeyAliasARN(c), What: "the GuardDuty findings key",
+		Missing: "deploy the security account's stack " + workflow.SecurityStackName +
+			" with services.guardduty.exportFindings on (`cdk deploy --all`)"}
 }
 
 // detectors matches the security account's detectors in every region:

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
@@ -26,8 +24,6 @@ const exportPart = "findings export"
 // Hints of the findings export's terminal errors and failed outcomes: what
 // has to be deployed before the step.
 const (
-	findingsKeyHint = "deploy the security account's stack " + workflow.SecurityStackName +
-		" with services.guardduty.exportFindings on (`cdk deploy --all`)"
 	findingsStacksHint = "deploy the log-archive account's stack " + workflow.LogArchiveStackName +
 		" (the findings bucket and its policy) and the security account's stack " + workflow.SecurityStackName +
 		" (the findings key and its policy) with services.guardduty.exportFindings on (`cdk deploy --all`)"
@@ -47,73 +43,14 @@ var notPublishing = map[gdtypes.PublishingStatus]string{
 	gdtypes.PublishingStatusStopped: "GuardDuty has stopped publishing to it",
 }
 
-// KeyAPI is the KMS call of the guardduty-org step, in the security
-// account's home region.
-type KeyAPI interface {
-	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
-}
-
-var _ KeyAPI = (*kms.Client)(nil)
-
-// KeyResolver finds the findings key's ARN from its alias in the security
-// account (findingsdest.KeyAliasARN), once per container: the first answer
-// is kept for the invocations that follow, an error is not, so the next
-// invocation asks again. It is safe for concurrent use.
-type KeyResolver struct {
-	// KMS acts in the security account, in the home region.
-	KMS      KeyAPI
-	Settings settings.Config
-
-	mu  sync.Mutex
-	arn string
-}
-
-// newKeyResolver returns the KeyResolver of the findings key: KMS in the
+// newKeyResolver returns the resolver of the findings key: KMS in the
 // security account through accounts, in the home region, where the key is
 // whatever the region of the item.
-func newKeyResolver(cfg settings.Config, accounts *awsclient.Accounts) *KeyResolver {
-	return &KeyResolver{
-		KMS:      kms.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), cfg.HomeRegion)),
-		Settings: cfg,
+func newKeyResolver(cfg settings.Config, accounts *awsclient.Accounts) *awsclient.KeyResolver {
+	return &awsclient.KeyResolver{
+		KMS: kms.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), cfg.HomeRegion)),
+		Key: findingsdest.Key(cfg),
 	}
-}
-
-// ARN returns the key's ARN. A missing alias is a *workflow.TerminalError
-// that says to deploy the security account's stack; other errors are
-// classified with awsclient.Classify.
-func (k *KeyResolver) ARN(ctx context.Context) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.arn != "" {
-		return k.arn, nil
-	}
-	arn, err := resolveFindingsKey(ctx, k.KMS, k.Settings)
-	if err != nil {
-		return "", err
-	}
-	k.arn = arn
-	return arn, nil
-}
-
-func resolveFindingsKey(ctx context.Context, api KeyAPI, cfg settings.Config) (string, error) {
-	alias := findingsdest.KeyAliasARN(cfg)
-	op := "describe the GuardDuty findings key " + alias
-	out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
-	var nf *kmstypes.NotFoundException
-	if errors.As(err, &nf) {
-		return "", &workflow.TerminalError{Op: op, Err: fmt.Errorf("the key alias does not exist in the security account %s: %s: %w", cfg.Accounts.Security, findingsKeyHint, err)}
-	}
-	if err != nil {
-		return "", awsclient.Classify(op, err)
-	}
-	md := out.KeyMetadata
-	if md == nil || aws.ToString(md.Arn) == "" {
-		return "", &workflow.TerminalError{Op: op, Err: errors.New("the answer holds no key ARN")}
-	}
-	if !md.Enabled {
-		return "", &workflow.TerminalError{Op: op, Err: fmt.Errorf("key %s is %s, not enabled: GuardDuty could not encrypt the findings it exports with it", aws.ToString(md.Arn), md.KeyState)}
-	}
-	return aws.ToString(md.Arn), nil
 }
 
 // s3Destination is the detector's S3 publishing destination as GuardDuty

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -163,7 +164,7 @@ func exportHandler(t *testing.T, extra string, gd OrgAPI, k *fakeKMS) *OrgHandle
 			t.Errorf("client asked for region %q", region)
 		}
 		return gd
-	}, FindingsKeyARN: (&KeyResolver{KMS: k, Settings: cfg}).ARN}
+	}, FindingsKeyARN: (&awsclient.KeyResolver{KMS: k, Key: findingsdest.Key(cfg)}).ARN}
 }
 
 func handle(h *OrgHandler, mode workflow.Mode) (workflow.StepResult, error) {
@@ -527,33 +528,6 @@ func TestFakeExportWithoutDetectorOrMembers(t *testing.T) {
 	})
 }
 
-func TestKeyResolver(t *testing.T) {
-	cfg := fakeConfig(t, exportOn)
-	ctx := context.Background()
-
-	k := &fakeKMS{errs: []error{&smithy.GenericAPIError{Code: "ThrottlingException"}}}
-	r := &KeyResolver{KMS: k, Settings: cfg}
-	_, err := r.ARN(ctx)
-	if err == nil || reflect.TypeOf(err).Elem().Name() != workflow.ErrNameRetryable {
-		t.Fatalf("throttled: expect %s, got %T %v", workflow.ErrNameRetryable, err, err)
-	}
-	for range 2 {
-		arn, err := r.ARN(ctx)
-		if err != nil || arn != testKeyARN {
-			t.Fatalf("ARN: %q %v", arn, err)
-		}
-	}
-	// The error was not kept, the ARN was.
-	if e, a := []string{testAliasARN, testAliasARN}, k.calls; !reflect.DeepEqual(e, a) {
-		t.Errorf("DescribeKey calls: expect %v, got %v", e, a)
-	}
-
-	_, err = (&KeyResolver{KMS: &fakeKMS{disabled: true}, Settings: cfg}).ARN(ctx)
-	if err == nil || reflect.TypeOf(err).Elem().Name() != workflow.ErrNameTerminal || !strings.Contains(err.Error(), "Disabled, not enabled") {
-		t.Errorf("disabled key: %T %v", err, err)
-	}
-}
-
 func TestNewOrgHandlerReadsKeyInHomeRegion(t *testing.T) {
 	cfg := fakeConfig(t, exportOn)
 	accounts := awsclient.NewAccounts(aws.Config{Region: "eu-west-1"}, "111111111111", "orgbaseline-execution", "test")
@@ -561,6 +535,9 @@ func TestNewOrgHandlerReadsKeyInHomeRegion(t *testing.T) {
 	c, ok := r.KMS.(*kms.Client)
 	if !ok {
 		t.Fatalf("KMS is %T", r.KMS)
+	}
+	if r.Key != findingsdest.Key(cfg) {
+		t.Errorf("key %+v", r.Key)
 	}
 	if e, a := "us-east-1", c.Options().Region; e != a {
 		t.Errorf("KMS region: expect %s, got %s", e, a)

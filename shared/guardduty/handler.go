@@ -54,7 +54,7 @@ type OrgHandler struct {
 	// Accounts lists the organization's accounts, from the management
 	// account.
 	Accounts organizations.ListAccountsAPIClient
-	// FindingsKeyARN returns the findings key's ARN (KeyResolver.ARN), kept
+	// FindingsKeyARN returns the findings key's ARN (awsclient.KeyResolver.ARN), kept
 	// for the container's life.
 	FindingsKeyARN func(ctx context.Context) (string, error)
 	Log            *slog.Logger

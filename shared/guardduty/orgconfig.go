@@ -63,7 +63,7 @@ type OrgDeps struct {
 	// Accounts lists the organization's accounts, from the management
 	// account.
 	Accounts organizations.ListAccountsAPIClient
-	// FindingsKeyARN returns the findings key's ARN (KeyResolver.ARN); it is
+	// FindingsKeyARN returns the findings key's ARN (awsclient.KeyResolver.ARN); it is
 	// called only when the findings are exported. Its error is a named
 	// workflow error.
 	FindingsKeyARN func(ctx context.Context) (string, error)

@@ -37,9 +37,7 @@ type CloudTrailAPI interface {
 }
 
 // KMSAPI is the KMS call the step makes in the security account.
-type KMSAPI interface {
-	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
-}
+type KMSAPI = awsclient.DescribeKeyAPI
 
 // S3API is the part of the S3 client the step uses on the trail bucket, in
 // the log-archive account.

@@ -13,6 +13,7 @@ package orgtrail
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -95,6 +96,11 @@ func AccessLogRetentionDays(c settings.Config) int {
 		return c.Services.CloudTrail.RetentionDays
 	}
 	return c.Services.Config.RetentionDays
+}
+
+// TrailKey is the trail's key, for awsclient.KeyARN.
+func TrailKey(c settings.Config) awsclient.Key {
+	return awsclient.Key{AliasARN: KeyAliasARN(c), What: "the trail key", Missing: securityStackHint}
 }
 
 // BucketName is the trail bucket in the log-archive account.

@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -138,7 +136,7 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	keyARN := ""
 	if cfg.Services.CloudTrail.Encrypted() {
 		var err error
-		if keyARN, err = resolveKey(ctx, d.KMS, cfg); err != nil {
+		if keyARN, err = awsclient.KeyARN(ctx, d.KMS, TrailKey(cfg)); err != nil {
 			return res, err
 		}
 	}
@@ -310,24 +308,6 @@ func conflictError(ctx context.Context, log *slog.Logger, conflicts []workflow.C
 		log.WarnContext(ctx, "conflict", "service", c.Service, "resource", c.Resource, "found", c.Found, "wanted", c.Wanted)
 	}
 	return &workflow.ConflictError{Conflicts: conflicts}
-}
-
-// resolveKey returns the ARN of the key behind the trail key's alias in the
-// security account.
-func resolveKey(ctx context.Context, api KMSAPI, cfg settings.Config) (string, error) {
-	alias := KeyAliasARN(cfg)
-	out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
-	var nf *kmstypes.NotFoundException
-	if errors.As(err, &nf) {
-		return "", &workflow.TerminalError{Op: "describe the trail key " + alias, Err: fmt.Errorf("the key alias does not exist in the security account %s: %s: %w", cfg.Accounts.Security, securityStackHint, err)}
-	}
-	if err != nil {
-		return "", awsclient.Classify("describe the trail key "+alias, err)
-	}
-	if out.KeyMetadata == nil || aws.ToString(out.KeyMetadata.Arn) == "" {
-		return "", &workflow.TerminalError{Op: "describe the trail key " + alias, Err: errors.New("the answer holds no key ARN")}
-	}
-	return aws.ToString(out.KeyMetadata.Arn), nil
 }
 
 // bucketNeedsEncryption checks that the trail bucket exists and reports

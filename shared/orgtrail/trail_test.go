@@ -306,7 +306,7 @@ func (f *fakeAWS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, _ .
 	if f.noAlias {
 		return nil, &kmstypes.NotFoundException{Message: aws.String("Alias " + aws.ToString(in.KeyId) + " is not found.")}
 	}
-	return &kms.DescribeKeyOutput{KeyMetadata: &kmstypes.KeyMetadata{KeyId: aws.String("1234abcd"), Arn: aws.String(fKeyARN)}}, f.injected("DescribeKey")
+	return &kms.DescribeKeyOutput{KeyMetadata: &kmstypes.KeyMetadata{KeyId: aws.String("1234abcd"), Arn: aws.String(fKeyARN), Enabled: true, KeyState: kmstypes.KeyStateEnabled}}, f.injected("DescribeKey")
 }
 
 func (f *fakeAWS) HeadBucket(ctx context.Context, in *s3.HeadBucketInput, _ ...func(*s3.Options)) (*s3.HeadBucketOutput, error) {
