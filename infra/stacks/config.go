@@ -3,7 +3,6 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -42,47 +41,17 @@ func configEnabled(c settings.Config) bool { return c.Enabled(settings.ServiceCo
 // security account's key (S3KmsKeyArn), and Config encrypts what it delivers
 // with it.
 func newConfigBucket(stack awscdk.Stack, c settings.Config, accessLogs awss3.CfnBucket, accessLogPolicy awss3.CfnBucketPolicy) {
-	bucket := awss3.NewCfnBucket(stack, jsii.String("ConfigBucket"), &awss3.CfnBucketProps{
-		BucketName:                     jsii.String(configsvc.BucketName(c)),
-		PublicAccessBlockConfiguration: blockAllPublicAccess(),
-		VersioningConfiguration:        &awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")},
-		OwnershipControls:              bucketOwnerEnforced(),
-		BucketEncryption:               sseS3(),
-		LifecycleConfiguration:         keepFor(c.Services.Config.RetentionDays),
-		LoggingConfiguration: &awss3.CfnBucket_LoggingConfigurationProperty{
-			DestinationBucketName: accessLogs.Ref(),
-			LogFilePrefix:         jsii.String(orgtrail.ConfigAccessLogPrefix),
-		},
-	})
-	bucket.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-	bucket.AddResourceDependency(accessLogPolicy, jsii.String("S3 delivers the access logs only once the destination's policy lets it"))
-	newBucketPolicy(stack, "ConfigBucketPolicy", bucket, configsvc.BucketName(c), configsvc.BucketPolicy(c))
-	awscdk.NewCfnOutput(stack, jsii.String(ConfigBucketOutput), &awscdk.CfnOutputProps{
-		Key:         jsii.String(ConfigBucketOutput),
-		Description: jsii.String("Name of AWS Config's delivery bucket"),
-		Value:       bucket.Ref(),
-	})
+	bucket := newLogBucket(stack, "ConfigBucket", configsvc.BucketName(c), configsvc.BucketPolicy(c),
+		c.Services.Config.RetentionDays, orgtrail.ConfigAccessLogPrefix, accessLogs, accessLogPolicy)
+	newOutput(stack, ConfigBucketOutput, "Name of AWS Config's delivery bucket", bucket.Ref())
 }
 
 // newConfigKey creates, in the security stack, the delivery key and its
 // alias, and outputs the key's ARN. The key exists whether or not
 // kmsEncryption is on, so that switching it does not replace resources.
 func newConfigKey(stack awscdk.Stack, c settings.Config) {
-	key := awskms.NewCfnKey(stack, jsii.String("ConfigKey"), &awskms.CfnKeyProps{
-		Description:       jsii.String(configsvc.KeyDescription),
-		EnableKeyRotation: jsii.Bool(true),
-		KeyPolicy:         configsvc.KeyPolicy(c).Map(),
-	})
-	key.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-	awskms.NewCfnAlias(stack, jsii.String("ConfigKeyAlias"), &awskms.CfnAliasProps{
-		AliasName:   jsii.String(configsvc.KeyAlias),
-		TargetKeyId: key.Ref(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String(ConfigKeyArnOutput), &awscdk.CfnOutputProps{
-		Key:         jsii.String(ConfigKeyArnOutput),
-		Description: jsii.String("ARN of AWS Config's delivery key"),
-		Value:       key.AttrArn(),
-	})
+	key := newAliasedKey(stack, "ConfigKey", configsvc.KeyDescription, configsvc.KeyAlias, configsvc.KeyPolicy(c))
+	newOutput(stack, ConfigKeyArnOutput, "ARN of AWS Config's delivery key", key.AttrArn())
 }
 
 // newAggregatorRole creates, in the security stack, the role the
@@ -104,9 +73,5 @@ func newAggregatorRole(stack awscdk.Stack, c settings.Config) {
 			"date as Config's needs change. Only Config, for aggregators of the security account, can assume the role."),
 		AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/" + configsvc.AggregatorManagedPolicy},
 	}}, nil)
-	awscdk.NewCfnOutput(stack, jsii.String(AggregatorRoleArnOutput), &awscdk.CfnOutputProps{
-		Key:         jsii.String(AggregatorRoleArnOutput),
-		Description: jsii.String("ARN of the Config organization aggregator's role"),
-		Value:       role.AttrArn(),
-	})
+	newOutput(stack, AggregatorRoleArnOutput, "ARN of the Config organization aggregator's role", role.AttrArn())
 }

@@ -2,9 +2,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
@@ -33,44 +31,14 @@ const (
 // are kept as long as the access logs (orgtrail.AccessLogRetentionDays: the
 // trail's retention, or without the trail Config's).
 func newFindingsBucket(stack awscdk.Stack, c settings.Config, accessLogs awss3.CfnBucket, accessLogPolicy awss3.CfnBucketPolicy) {
-	bucket := awss3.NewCfnBucket(stack, jsii.String("GuardDutyFindingsBucket"), &awss3.CfnBucketProps{
-		BucketName:                     jsii.String(findingsdest.BucketName(c)),
-		PublicAccessBlockConfiguration: blockAllPublicAccess(),
-		VersioningConfiguration:        &awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")},
-		OwnershipControls:              bucketOwnerEnforced(),
-		BucketEncryption:               sseS3(),
-		LifecycleConfiguration:         keepFor(orgtrail.AccessLogRetentionDays(c)),
-		LoggingConfiguration: &awss3.CfnBucket_LoggingConfigurationProperty{
-			DestinationBucketName: accessLogs.Ref(),
-			LogFilePrefix:         jsii.String(findingsdest.AccessLogPrefix),
-		},
-	})
-	bucket.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-	bucket.AddResourceDependency(accessLogPolicy, jsii.String("S3 delivers the access logs only once the destination's policy lets it"))
-	newBucketPolicy(stack, "GuardDutyFindingsBucketPolicy", bucket, findingsdest.BucketName(c), findingsdest.BucketPolicy(c))
-	awscdk.NewCfnOutput(stack, jsii.String(FindingsBucketOutput), &awscdk.CfnOutputProps{
-		Key:         jsii.String(FindingsBucketOutput),
-		Description: jsii.String("Name of the bucket GuardDuty exports findings to"),
-		Value:       bucket.Ref(),
-	})
+	bucket := newLogBucket(stack, "GuardDutyFindingsBucket", findingsdest.BucketName(c), findingsdest.BucketPolicy(c),
+		orgtrail.AccessLogRetentionDays(c), findingsdest.AccessLogPrefix, accessLogs, accessLogPolicy)
+	newOutput(stack, FindingsBucketOutput, "Name of the bucket GuardDuty exports findings to", bucket.Ref())
 }
 
 // newFindingsKey creates, in the security stack, the findings key and its
 // alias, and outputs the key's ARN.
 func newFindingsKey(stack awscdk.Stack, c settings.Config) {
-	key := awskms.NewCfnKey(stack, jsii.String("GuardDutyFindingsKey"), &awskms.CfnKeyProps{
-		Description:       jsii.String(findingsdest.KeyDescription),
-		EnableKeyRotation: jsii.Bool(true),
-		KeyPolicy:         findingsdest.KeyPolicy(c).Map(),
-	})
-	key.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-	awskms.NewCfnAlias(stack, jsii.String("GuardDutyFindingsKeyAlias"), &awskms.CfnAliasProps{
-		AliasName:   jsii.String(findingsdest.KeyAlias),
-		TargetKeyId: key.Ref(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String(FindingsKeyArnOutput), &awscdk.CfnOutputProps{
-		Key:         jsii.String(FindingsKeyArnOutput),
-		Description: jsii.String("ARN of the key GuardDuty encrypts exported findings with"),
-		Value:       key.AttrArn(),
-	})
+	key := newAliasedKey(stack, "GuardDutyFindingsKey", findingsdest.KeyDescription, findingsdest.KeyAlias, findingsdest.KeyPolicy(c))
+	newOutput(stack, FindingsKeyArnOutput, "ARN of the key GuardDuty encrypts exported findings with", key.AttrArn())
 }

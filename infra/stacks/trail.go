@@ -13,6 +13,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/infra/lintskip"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
@@ -132,11 +133,7 @@ func newAccessLogBucket(stack awscdk.Stack, c settings.Config) (awss3.CfnBucket,
 		Reason: jsii.String(accessLogDestination),
 	}}, nil)
 	lintskip.Checkov(accessLogs, lintskip.Check{ID: "CKV_AWS_18", Comment: accessLogDestination})
-	awscdk.NewCfnOutput(stack, jsii.String(AccessLogBucketOutput), &awscdk.CfnOutputProps{
-		Key:         jsii.String(AccessLogBucketOutput),
-		Description: jsii.String("Name of the bucket with the log buckets' server access logs"),
-		Value:       accessLogs.Ref(),
-	})
+	newOutput(stack, AccessLogBucketOutput, "Name of the bucket with the log buckets' server access logs", accessLogs.Ref())
 	return accessLogs, accessLogPolicy
 }
 
@@ -186,11 +183,55 @@ func newTrailBuckets(stack awscdk.Stack, c settings.Config, accessLogs awss3.Cfn
 
 	newBucketPolicy(stack, "TrailBucketPolicy", trail, orgtrail.BucketName(c), orgtrail.BucketPolicy(c))
 
-	awscdk.NewCfnOutput(stack, jsii.String(TrailBucketOutput), &awscdk.CfnOutputProps{
-		Key:         jsii.String(TrailBucketOutput),
-		Description: jsii.String("Name of the organization trail's bucket"),
-		Value:       trail.Ref(),
+	newOutput(stack, TrailBucketOutput, "Name of the organization trail's bucket", trail.Ref())
+}
+
+// newAliasedKey creates a retained key with rotation on, the policy doc and
+// the alias alias (logical IDs id and id+"Alias").
+func newAliasedKey(stack awscdk.Stack, id, description, alias string, doc policydoc.Document) awskms.CfnKey {
+	key := awskms.NewCfnKey(stack, jsii.String(id), &awskms.CfnKeyProps{
+		Description:       jsii.String(description),
+		EnableKeyRotation: jsii.Bool(true),
+		KeyPolicy:         doc.Map(),
 	})
+	key.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	awskms.NewCfnAlias(stack, jsii.String(id+"Alias"), &awskms.CfnAliasProps{
+		AliasName:   jsii.String(alias),
+		TargetKeyId: key.Ref(),
+	})
+	return key
+}
+
+// newOutput outputs value under key.
+func newOutput(stack awscdk.Stack, key, description string, value *string) {
+	awscdk.NewCfnOutput(stack, jsii.String(key), &awscdk.CfnOutputProps{
+		Key:         jsii.String(key),
+		Description: jsii.String(description),
+		Value:       value,
+	})
+}
+
+// newLogBucket creates, in the log-archive stack, a retained bucket that
+// receives logs from a service (the Config and findings buckets): private,
+// versioned, ACLs off, SSE-S3 by default, kept days, its server access logs
+// in accessLogs under prefix; and its policy doc (logical ID id+"Policy").
+func newLogBucket(stack awscdk.Stack, id, name string, doc policydoc.Document, days int, prefix string, accessLogs awss3.CfnBucket, accessLogPolicy awss3.CfnBucketPolicy) awss3.CfnBucket {
+	bucket := awss3.NewCfnBucket(stack, jsii.String(id), &awss3.CfnBucketProps{
+		BucketName:                     jsii.String(name),
+		PublicAccessBlockConfiguration: blockAllPublicAccess(),
+		VersioningConfiguration:        &awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")},
+		OwnershipControls:              bucketOwnerEnforced(),
+		BucketEncryption:               sseS3(),
+		LifecycleConfiguration:         keepFor(days),
+		LoggingConfiguration: &awss3.CfnBucket_LoggingConfigurationProperty{
+			DestinationBucketName: accessLogs.Ref(),
+			LogFilePrefix:         jsii.String(prefix),
+		},
+	})
+	bucket.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	bucket.AddResourceDependency(accessLogPolicy, jsii.String("S3 delivers the access logs only once the destination's policy lets it"))
+	newBucketPolicy(stack, id+"Policy", bucket, name, doc)
+	return bucket
 }
 
 // newBucketPolicy creates the policy of bucket, named name, with exactly
@@ -210,27 +251,14 @@ func newBucketPolicy(stack awscdk.Stack, id string, bucket awss3.CfnBucket, name
 // newTrailKey creates, in the security stack, the trail's key and its alias,
 // and outputs the key's ARN.
 func newTrailKey(stack awscdk.Stack, c settings.Config) {
-	key := awskms.NewCfnKey(stack, jsii.String("TrailKey"), &awskms.CfnKeyProps{
-		Description:       jsii.String(orgtrail.TrailKeyDescription),
-		EnableKeyRotation: jsii.Bool(true),
-		KeyPolicy:         orgtrail.KeyPolicy(c).Map(),
-	})
-	key.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	key := newAliasedKey(stack, "TrailKey", orgtrail.TrailKeyDescription, orgtrail.KeyAlias, orgtrail.KeyPolicy(c))
 	if c.Services.CloudTrail.OrganizationRead {
 		lintskip.Checkov(key, lintskip.Check{ID: "CKV_AWS_33", Comment: "organizationRead is on: the " +
 			"OrganizationDecryptsLogFiles statement allows kms:Decrypt to principal * only under the conditions " +
 			"aws:PrincipalOrgID = " + c.OrganizationID + " and a CloudTrail encryption context, that is to principals " +
 			"of this organization and for the trail's log files only."})
 	}
-	awskms.NewCfnAlias(stack, jsii.String("TrailKeyAlias"), &awskms.CfnAliasProps{
-		AliasName:   jsii.String(orgtrail.KeyAlias),
-		TargetKeyId: key.Ref(),
-	})
-	awscdk.NewCfnOutput(stack, jsii.String(TrailKeyArnOutput), &awscdk.CfnOutputProps{
-		Key:         jsii.String(TrailKeyArnOutput),
-		Description: jsii.String("ARN of the organization trail's key"),
-		Value:       key.AttrArn(),
-	})
+	newOutput(stack, TrailKeyArnOutput, "ARN of the organization trail's key", key.AttrArn())
 }
 
 // newLogGroupKey creates, in the security stack, the key of the trail's log
@@ -238,17 +266,7 @@ func newTrailKey(stack awscdk.Stack, c settings.Config) {
 // trail's key is not used: its policy (orgtrail.KeyPolicy) lets CloudTrail
 // encrypt log files and nothing else, and stays so.
 func newLogGroupKey(stack awscdk.Stack, c settings.Config) awskms.CfnKey {
-	key := awskms.NewCfnKey(stack, jsii.String("TrailLogGroupKey"), &awskms.CfnKeyProps{
-		Description:       jsii.String(LogGroupKeyDescription),
-		EnableKeyRotation: jsii.Bool(true),
-		KeyPolicy:         orgtrail.LogGroupKeyPolicy(c).Map(),
-	})
-	key.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-	awskms.NewCfnAlias(stack, jsii.String("TrailLogGroupKeyAlias"), &awskms.CfnAliasProps{
-		AliasName:   jsii.String(orgtrail.LogGroupKeyAlias),
-		TargetKeyId: key.Ref(),
-	})
-	return key
+	return newAliasedKey(stack, "TrailLogGroupKey", LogGroupKeyDescription, orgtrail.LogGroupKeyAlias, orgtrail.LogGroupKeyPolicy(c))
 }
 
 // newTrailLogDelivery creates, in the managing account's stack, the log
