@@ -476,10 +476,10 @@ func newTask(scope constructs.Construct, id string, step workflow.StepSpec, fn a
 // fan-out — and the end states.
 // Suffixes of the states that repeat a step with a Poll.
 const (
-	PendingSuffix = "Pending"
-	WaitSuffix    = "Wait"
-	AgainSuffix   = "Again"
-	ResultSuffix  = "Result"
+	pendingSuffix = "Pending"
+	waitSuffix    = "Wait"
+	againSuffix   = "Again"
+	resultSuffix  = "Result"
 )
 
 // newPolledTask returns the iteration of a step with a Poll: the Task, its
@@ -489,11 +489,11 @@ const (
 // iteration's output. The step bounds the loop (workflow.Poll.MaxPolls).
 func newPolledTask(scope constructs.Construct, step workflow.StepSpec, fn awslambda.IFunction) sfn.IChainable {
 	task := newTask(scope, step.State, step, fn, "$.result", nil)
-	wait := sfn.NewWait(scope, jsii.String(step.State+WaitSuffix), &sfn.WaitProps{
+	wait := sfn.NewWait(scope, jsii.String(step.State+waitSuffix), &sfn.WaitProps{
 		Comment: jsii.String("Gives the service time to reach the members before the step checks again."),
 		Time:    sfn.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(step.Poll.IntervalSeconds))),
 	})
-	again := sfn.NewPass(scope, jsii.String(step.State+AgainSuffix), &sfn.PassProps{
+	again := sfn.NewPass(scope, jsii.String(step.State+againSuffix), &sfn.PassProps{
 		Comment: jsii.String("The item again, with the number of checks so far and the last result (whose actions the step carries on)."),
 		Parameters: &map[string]interface{}{
 			"input.$":    "$.input",
@@ -502,11 +502,11 @@ func newPolledTask(scope constructs.Construct, step workflow.StepSpec, fn awslam
 			"previous.$": "$.result",
 		},
 	})
-	result := sfn.NewPass(scope, jsii.String(step.State+ResultSuffix), &sfn.PassProps{
+	result := sfn.NewPass(scope, jsii.String(step.State+resultSuffix), &sfn.PassProps{
 		Comment:   jsii.String("The step's last result is the iteration's output."),
 		InputPath: jsii.String("$.result"),
 	})
-	pending := sfn.NewChoice(scope, jsii.String(step.State+PendingSuffix), &sfn.ChoiceProps{
+	pending := sfn.NewChoice(scope, jsii.String(step.State+pendingSuffix), &sfn.ChoiceProps{
 		Comment: jsii.String("Is the step's work still reaching the members?"),
 	})
 	pending.When(sfn.Condition_And(

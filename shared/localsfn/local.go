@@ -18,10 +18,8 @@ type Local struct {
 	WorkerEnv []string
 	// Logs receives the step processes' JSON logs.
 	Logs io.Writer
-	// RetryIntervalOverrides, WaitTimeOverrides and OnEvent are passed to
-	// the run.
+	// RetryIntervalOverrides and OnEvent are passed to the run.
 	RetryIntervalOverrides map[string]int
-	WaitTimeOverrides      map[string]int
 	OnEvent                func(Event)
 }
 
@@ -41,7 +39,6 @@ func (l Local) Execute(ctx context.Context, input any) (Execution, error) {
 		LambdaEndpoint:         svc.Endpoint(),
 		Region:                 l.Stack.Region,
 		RetryIntervalOverrides: l.RetryIntervalOverrides,
-		WaitTimeOverrides:      l.WaitTimeOverrides,
 		OnEvent:                l.OnEvent,
 	})
 }

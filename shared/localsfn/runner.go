@@ -92,8 +92,6 @@ type RunSpec struct {
 	// RetryIntervalOverrides sets, per state, the pause before a retry in ms
 	// (tests use 0 so they do not wait on the clock).
 	RetryIntervalOverrides map[string]int
-	// WaitTimeOverrides sets, per Wait state, its wait in ms.
-	WaitTimeOverrides map[string]int
 	// OnEvent, if set, sees every event as it happens.
 	OnEvent func(Event)
 }
@@ -105,7 +103,6 @@ func (t Tools) Run(ctx context.Context, spec RunSpec) (Execution, error) {
 		"definition":             spec.Definition,
 		"input":                  spec.Input,
 		"retryIntervalOverrides": orEmpty(spec.RetryIntervalOverrides),
-		"waitTimeOverrides":      orEmpty(spec.WaitTimeOverrides),
 	})
 	if err != nil {
 		return Execution{}, fmt.Errorf("encode run spec: %w", err)

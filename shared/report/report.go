@@ -95,11 +95,6 @@ func FromExecutionWith(ctx context.Context, fetch Fetch, mode workflow.Mode, sta
 	return r, nil
 }
 
-// decodeResults reads results without fetching.
-func decodeResults(raw json.RawMessage) ([]workflow.StepResult, error) {
-	return decoder{ctx: context.Background()}.results(raw)
-}
-
 // decoder reads the results of a step, in every form the state machine
 // leaves them.
 type decoder struct {

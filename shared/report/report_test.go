@@ -128,7 +128,7 @@ func TestNestedMapResults(t *testing.T) {
 	if e, a := "111111111111/us-east-1 111111111111/eu-west-1 444444444444/us-east-1", strings.Join(rows, " "); e != a {
 		t.Errorf("rows: expect %s, got %s", e, a)
 	}
-	if _, err := decodeResults(json.RawMessage(`[[{"step": 3}]]`)); err == nil {
+	if _, err := (decoder{ctx: context.Background()}).results(json.RawMessage(`[[{"step": 3}]]`)); err == nil {
 		t.Error("a malformed result inside nested arrays was accepted")
 	}
 }

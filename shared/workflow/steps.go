@@ -291,9 +291,9 @@ var StepConfigRules = StepSpec{
 	Description: "orgbaseline: AWS Config organization rules and conformance packs, per region, from the delegated administrator",
 	Reach:       ReachSecurity,
 	Shape:       ShapeEachRegion,
-	// PutOrganizationConfigRule and the conformance pack calls are
-	// rate-limited per administrator account (about 1 request per second
-	// each); a few regions at a time stay clear of it.
+	// The organization rule and conformance pack calls all go to the one
+	// administrator account; a few regions at a time keep its request
+	// rates low.
 	MaxConcurrency: 3,
 	Poll:           &ConfigRulesPoll,
 }
