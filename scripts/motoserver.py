@@ -5,7 +5,7 @@ Usage: motoserver.py PORT [--exit-on-stdin-eof]
 Serves moto's full WSGI application (the one `moto_server` runs) on
 http://127.0.0.1:PORT, prints one line `READY http://127.0.0.1:PORT` on stdout
 once the socket is listening, and shuts down cleanly on SIGTERM or SIGINT (or
-when stdin reaches end of file, with --exit-on-stdin-eof; shared/motorig uses
+when stdin reaches end of file, with --exit-on-stdin-eof; shared/local/motorig uses
 this so that the server never outlives the Go process that started it).
 Requests are logged on stderr.
 
@@ -79,7 +79,7 @@ DELEGATED_ADMIN_PRINCIPALS = [
     "cloudtrail.amazonaws.com",
 ]
 
-# Exit codes. shared/motorig picks another port on EXIT_ADDR_IN_USE.
+# Exit codes. shared/local/motorig picks another port on EXIT_ADDR_IN_USE.
 EXIT_NO_MOTO = 3
 EXIT_MOTO_CHANGED = 4
 EXIT_ADDR_IN_USE = 98

@@ -24,9 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
-	"github.com/orgbaseline/orgbaseline/shared/report"
+	"github.com/orgbaseline/orgbaseline/shared/operator/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 

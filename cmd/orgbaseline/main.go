@@ -5,7 +5,7 @@ package main
 import (
 	"os"
 
-	"github.com/orgbaseline/orgbaseline/shared/cli"
+	"github.com/orgbaseline/orgbaseline/shared/operator/cli"
 )
 
 func main() { os.Exit(cli.Main(os.Args[1:])) }

@@ -4,9 +4,9 @@
 package main
 
 import (
-	"github.com/orgbaseline/orgbaseline/shared/configorg"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-func main() { lambdamain.Run(workflow.StepConfigAggregator, configorg.BuildAggregator) }
+func main() { lambdamain.Run(workflow.StepConfigAggregator, configsvc.BuildAggregator) }

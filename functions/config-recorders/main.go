@@ -4,9 +4,9 @@
 package main
 
 import (
-	"github.com/orgbaseline/orgbaseline/shared/configrecorder"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-func main() { lambdamain.Run(workflow.StepConfigRecorders, configrecorder.Build) }
+func main() { lambdamain.Run(workflow.StepConfigRecorders, configsvc.Build) }

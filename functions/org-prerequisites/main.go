@@ -4,8 +4,8 @@ package main
 
 import (
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
-	"github.com/orgbaseline/orgbaseline/shared/orgprereq"
+	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-func main() { lambdamain.Run(workflow.StepOrgPrerequisites, orgprereq.Build) }
+func main() { lambdamain.Run(workflow.StepOrgPrerequisites, prereq.Build) }

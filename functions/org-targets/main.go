@@ -4,7 +4,7 @@ package main
 
 import (
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
-	"github.com/orgbaseline/orgbaseline/shared/targets"
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 

@@ -4,7 +4,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 
-	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
+	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
@@ -31,14 +31,14 @@ const (
 // are kept as long as the access logs (orgtrail.AccessLogRetentionDays: the
 // trail's retention, or without the trail Config's).
 func newFindingsBucket(stack awscdk.Stack, c settings.Config, accessLogs awss3.CfnBucket, accessLogPolicy awss3.CfnBucketPolicy) {
-	bucket := newLogBucket(stack, "GuardDutyFindingsBucket", findingsdest.BucketName(c), findingsdest.BucketPolicy(c),
-		orgtrail.AccessLogRetentionDays(c), findingsdest.AccessLogPrefix, accessLogs, accessLogPolicy)
+	bucket := newLogBucket(stack, "GuardDutyFindingsBucket", guardduty.BucketName(c), guardduty.BucketPolicy(c),
+		orgtrail.AccessLogRetentionDays(c), guardduty.AccessLogPrefix, accessLogs, accessLogPolicy)
 	newOutput(stack, FindingsBucketOutput, "Name of the bucket GuardDuty exports findings to", bucket.Ref())
 }
 
 // newFindingsKey creates, in the security stack, the findings key and its
 // alias, and outputs the key's ARN.
 func newFindingsKey(stack awscdk.Stack, c settings.Config) {
-	key := newAliasedKey(stack, "GuardDutyFindingsKey", findingsdest.KeyDescription, findingsdest.KeyAlias, findingsdest.KeyPolicy(c))
+	key := newAliasedKey(stack, "GuardDutyFindingsKey", guardduty.KeyDescription, guardduty.KeyAlias, guardduty.KeyPolicy(c))
 	newOutput(stack, FindingsKeyArnOutput, "ARN of the key GuardDuty encrypts exported findings with", key.AttrArn())
 }

@@ -30,7 +30,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/infra/baseline"
 	"github.com/orgbaseline/orgbaseline/infra/stacks"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
-	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
+	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -1992,30 +1992,30 @@ func TestFindingsExport(t *testing.T) {
 			}
 			la, sec := a.logArchiveJSON, a.secJSON
 			if !tt.want {
-				if ids := la.withProp("AWS::S3::Bucket", "BucketName", findingsdest.BucketName(a.cfg)); len(ids) != 0 {
+				if ids := la.withProp("AWS::S3::Bucket", "BucketName", guardduty.BucketName(a.cfg)); len(ids) != 0 {
 					t.Errorf("findings bucket %v without exportFindings", ids)
 				}
-				if ids := sec.withProp("AWS::KMS::Key", "Description", findingsdest.KeyDescription); len(ids) != 0 {
+				if ids := sec.withProp("AWS::KMS::Key", "Description", guardduty.KeyDescription); len(ids) != 0 {
 					t.Errorf("findings key %v without exportFindings", ids)
 				}
 				return
 			}
-			id, r := la.one(t, "AWS::S3::Bucket", "BucketName", findingsdest.BucketName(a.cfg))
+			id, r := la.one(t, "AWS::S3::Bucket", "BucketName", guardduty.BucketName(a.cfg))
 			checkBucketBasics(t, a.cfg, id, r)
 			logging, _ := props(r)["LoggingConfiguration"].(map[string]any)
-			if logging["LogFilePrefix"] != findingsdest.AccessLogPrefix {
+			if logging["LogFilePrefix"] != guardduty.AccessLogPrefix {
 				t.Errorf("access log prefix = %v", logging["LogFilePrefix"])
 			}
-			checkBucketPolicy(t, la, findingsdest.BucketName(a.cfg), findingsdest.BucketPolicy(a.cfg))
+			checkBucketPolicy(t, la, guardduty.BucketName(a.cfg), guardduty.BucketPolicy(a.cfg))
 			if _, ok := orgtrail.AccessLogBucketPolicy(a.cfg).Find("S3ServerAccessLogsGuardDutyBucket"); !ok {
 				t.Error("the access-log bucket does not admit the findings bucket's logs")
 			}
-			keyID, key := sec.one(t, "AWS::KMS::Key", "Description", findingsdest.KeyDescription)
-			checkEqual(t, "findings key policy", props(key)["KeyPolicy"], findingsdest.KeyPolicy(a.cfg).Map())
+			keyID, key := sec.one(t, "AWS::KMS::Key", "Description", guardduty.KeyDescription)
+			checkEqual(t, "findings key policy", props(key)["KeyPolicy"], guardduty.KeyPolicy(a.cfg).Map())
 			checkRetained(t, keyID, key)
-			_, alias := sec.one(t, "AWS::KMS::Alias", "AliasName", findingsdest.KeyAlias)
+			_, alias := sec.one(t, "AWS::KMS::Alias", "AliasName", guardduty.KeyAlias)
 			if got := ref(props(alias)["TargetKeyId"]); got != keyID {
-				t.Errorf("alias %s targets %v, want %s", findingsdest.KeyAlias, props(alias)["TargetKeyId"], keyID)
+				t.Errorf("alias %s targets %v, want %s", guardduty.KeyAlias, props(alias)["TargetKeyId"], keyID)
 			}
 		})
 	}

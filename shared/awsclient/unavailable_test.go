@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/orgbaseline/orgbaseline/shared/awstest"
+	"github.com/orgbaseline/orgbaseline/shared/local/awstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -49,7 +48,7 @@ var notPublishing = map[gdtypes.PublishingStatus]string{
 func newKeyResolver(cfg settings.Config, accounts *awsclient.Accounts) *awsclient.KeyResolver {
 	return &awsclient.KeyResolver{
 		KMS: kms.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), cfg.HomeRegion)),
-		Key: findingsdest.Key(cfg),
+		Key: Key(cfg),
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -164,7 +163,7 @@ func exportHandler(t *testing.T, extra string, gd OrgAPI, k *fakeKMS) *OrgHandle
 			t.Errorf("client asked for region %q", region)
 		}
 		return gd
-	}, FindingsKeyARN: (&awsclient.KeyResolver{KMS: k, Key: findingsdest.Key(cfg)}).ARN}
+	}, FindingsKeyARN: (&awsclient.KeyResolver{KMS: k, Key: Key(cfg)}).ARN}
 }
 
 func handle(h *OrgHandler, mode workflow.Mode) (workflow.StepResult, error) {
@@ -536,7 +535,7 @@ func TestNewOrgHandlerReadsKeyInHomeRegion(t *testing.T) {
 	if !ok {
 		t.Fatalf("KMS is %T", r.KMS)
 	}
-	if r.Key != findingsdest.Key(cfg) {
+	if r.Key != Key(cfg) {
 		t.Errorf("key %+v", r.Key)
 	}
 	if e, a := "us-east-1", c.Options().Region; e != a {

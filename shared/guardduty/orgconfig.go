@@ -14,9 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
-	"github.com/orgbaseline/orgbaseline/shared/targets"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -262,7 +261,7 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 		freq:     gdtypes.FindingPublishingFrequency(cfg.Services.GuardDuty.FindingPublishingFrequency),
 		features: wantedFeatures(cfg.Services.GuardDuty.Features),
 		res:      &res, log: log,
-		export: cfg.Services.GuardDuty.ExportFindings, bucket: findingsdest.BucketARN(cfg),
+		export: cfg.Services.GuardDuty.ExportFindings, bucket: BucketARN(cfg),
 	}
 	if err := r.run(ctx); err != nil {
 		return res, err

@@ -13,7 +13,7 @@ import (
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )

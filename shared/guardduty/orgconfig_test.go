@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orgbaseline/orgbaseline/shared/awstest"
+	"github.com/orgbaseline/orgbaseline/shared/local/awstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"

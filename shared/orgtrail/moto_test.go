@@ -18,7 +18,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )

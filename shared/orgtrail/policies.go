@@ -3,7 +3,7 @@ package orgtrail
 import (
 	"fmt"
 
-	"github.com/orgbaseline/orgbaseline/shared/findingsdest"
+	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
@@ -92,7 +92,7 @@ func AccessLogBucketPolicy(c settings.Config) Document {
 		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogsConfigBucket", ConfigAccessLogPrefix, ConfigBucketName(c)))
 	}
 	if FindingsExported(c) {
-		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogsGuardDutyBucket", findingsdest.AccessLogPrefix, findingsdest.BucketName(c)))
+		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogsGuardDutyBucket", guardduty.AccessLogPrefix, guardduty.BucketName(c)))
 	}
 	d.Statement = append(d.Statement, denyInsecureTransport(bucket))
 	return d

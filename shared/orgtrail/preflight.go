@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/smithy-go"
 
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
-	"github.com/orgbaseline/orgbaseline/shared/targets"
 )
 
 // Bounds of the preflight check of member accounts: how many accounts are

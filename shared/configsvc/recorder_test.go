@@ -1,0 +1,773 @@
+package configsvc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/local/awstest"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// The accounts of testSettings, a member account, and what the step wants
+// for the member.
+const (
+	member  = "444444444444"
+	keyARN  = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	bucket  = "orgbaseline-config-333333333333-us-east-1"
+	slrARN  = "arn:aws:iam::444444444444:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+	ctName  = "aws-controltower-BaselineConfigRecorder"
+	ctRole  = "arn:aws:iam::444444444444:role/aws-controltower-ConfigRecorderRole"
+	snsARN  = "arn:aws:sns:eu-west-1:444444444444:config-topic"
+	defName = settings.DefaultRecorderName
+)
+
+func testSettings(t testing.TB, extra string) settings.Config {
+	t.Helper()
+	c, err := settings.Load("t.yaml", strings.NewReader(`
+accounts: {management: "111111111111", security: "222222222222", logArchive: "333333333333"}
+organizationId: o-abcdef1234
+homeRegion: us-east-1
+regions: [us-east-1, eu-west-1]
+`+extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// fakeRecorderConfig is AWS Config in one account and region behind ConfigAPI. It
+// refuses what Config refuses: a second recorder or channel, a channel
+// without a recorder, starting without a channel.
+type fakeRecorderConfig struct {
+	recorders []cstypes.ConfigurationRecorder
+	channels  []cstypes.DeliveryChannel
+	recording map[string]bool
+	// errs holds the errors of each operation's next calls, in order (nil
+	// for a call that succeeds).
+	errs map[string][]error
+
+	calls       []string
+	mutating    []string
+	putRecorder []*configservice.PutConfigurationRecorderInput
+	putChannel  []*configservice.PutDeliveryChannelInput
+}
+
+func (f *fakeRecorderConfig) next(op string) error {
+	f.calls = append(f.calls, op)
+	q := f.errs[op]
+	if len(q) == 0 {
+		return nil
+	}
+	f.errs[op] = q[1:]
+	return q[0]
+}
+
+func (f *fakeRecorderConfig) DescribeConfigurationRecorders(ctx context.Context, in *configservice.DescribeConfigurationRecordersInput, _ ...func(*configservice.Options)) (*configservice.DescribeConfigurationRecordersOutput, error) {
+	if err := f.next("DescribeConfigurationRecorders"); err != nil {
+		return nil, err
+	}
+	return &configservice.DescribeConfigurationRecordersOutput{ConfigurationRecorders: slices.Clone(f.recorders)}, nil
+}
+
+func (f *fakeRecorderConfig) DescribeConfigurationRecorderStatus(ctx context.Context, in *configservice.DescribeConfigurationRecorderStatusInput, _ ...func(*configservice.Options)) (*configservice.DescribeConfigurationRecorderStatusOutput, error) {
+	if err := f.next("DescribeConfigurationRecorderStatus"); err != nil {
+		return nil, err
+	}
+	out := &configservice.DescribeConfigurationRecorderStatusOutput{}
+	for _, n := range in.ConfigurationRecorderNames {
+		if f.recorder(n) < 0 {
+			return nil, &cstypes.NoSuchConfigurationRecorderException{Message: aws.String(n)}
+		}
+		out.ConfigurationRecordersStatus = append(out.ConfigurationRecordersStatus, cstypes.ConfigurationRecorderStatus{Name: aws.String(n), Recording: f.recording[n]})
+	}
+	return out, nil
+}
+
+func (f *fakeRecorderConfig) DescribeDeliveryChannels(ctx context.Context, in *configservice.DescribeDeliveryChannelsInput, _ ...func(*configservice.Options)) (*configservice.DescribeDeliveryChannelsOutput, error) {
+	if err := f.next("DescribeDeliveryChannels"); err != nil {
+		return nil, err
+	}
+	return &configservice.DescribeDeliveryChannelsOutput{DeliveryChannels: slices.Clone(f.channels)}, nil
+}
+
+func (f *fakeRecorderConfig) recorder(name string) int {
+	return slices.IndexFunc(f.recorders, func(r cstypes.ConfigurationRecorder) bool { return aws.ToString(r.Name) == name })
+}
+
+func (f *fakeRecorderConfig) PutConfigurationRecorder(ctx context.Context, in *configservice.PutConfigurationRecorderInput, _ ...func(*configservice.Options)) (*configservice.PutConfigurationRecorderOutput, error) {
+	f.mutating = append(f.mutating, "PutConfigurationRecorder")
+	f.putRecorder = append(f.putRecorder, in)
+	if err := f.next("PutConfigurationRecorder"); err != nil {
+		return nil, err
+	}
+	name := aws.ToString(in.ConfigurationRecorder.Name)
+	i := f.recorder(name)
+	switch {
+	case i >= 0:
+		f.recorders[i] = *in.ConfigurationRecorder
+	case len(f.recorders) > 0:
+		return nil, &cstypes.MaxNumberOfConfigurationRecordersExceededException{Message: aws.String("one recorder per region")}
+	default:
+		f.recorders = append(f.recorders, *in.ConfigurationRecorder)
+	}
+	return &configservice.PutConfigurationRecorderOutput{}, nil
+}
+
+func (f *fakeRecorderConfig) PutDeliveryChannel(ctx context.Context, in *configservice.PutDeliveryChannelInput, _ ...func(*configservice.Options)) (*configservice.PutDeliveryChannelOutput, error) {
+	f.mutating = append(f.mutating, "PutDeliveryChannel")
+	f.putChannel = append(f.putChannel, in)
+	if err := f.next("PutDeliveryChannel"); err != nil {
+		return nil, err
+	}
+	if len(f.recorders) == 0 {
+		return nil, &cstypes.NoAvailableConfigurationRecorderException{}
+	}
+	name := aws.ToString(in.DeliveryChannel.Name)
+	i := slices.IndexFunc(f.channels, func(c cstypes.DeliveryChannel) bool { return aws.ToString(c.Name) == name })
+	switch {
+	case i >= 0:
+		f.channels[i] = *in.DeliveryChannel
+	case len(f.channels) > 0:
+		return nil, &cstypes.MaxNumberOfDeliveryChannelsExceededException{}
+	default:
+		f.channels = append(f.channels, *in.DeliveryChannel)
+	}
+	return &configservice.PutDeliveryChannelOutput{}, nil
+}
+
+func (f *fakeRecorderConfig) StartConfigurationRecorder(ctx context.Context, in *configservice.StartConfigurationRecorderInput, _ ...func(*configservice.Options)) (*configservice.StartConfigurationRecorderOutput, error) {
+	name := aws.ToString(in.ConfigurationRecorderName)
+	f.mutating = append(f.mutating, "StartConfigurationRecorder "+name)
+	if err := f.next("StartConfigurationRecorder"); err != nil {
+		return nil, err
+	}
+	if f.recorder(name) < 0 {
+		return nil, &cstypes.NoSuchConfigurationRecorderException{Message: aws.String(name)}
+	}
+	if len(f.channels) == 0 {
+		return nil, &cstypes.NoAvailableDeliveryChannelException{}
+	}
+	if f.recording == nil {
+		f.recording = map[string]bool{}
+	}
+	f.recording[name] = true
+	return &configservice.StartConfigurationRecorderOutput{}, nil
+}
+
+// fakeIAM is IAM in one account: the service-linked role exists or not.
+type fakeIAM struct {
+	exists bool
+	// createErr is CreateServiceLinkedRole's answer, when set; the role is
+	// not made then.
+	createErr error
+	getErr    error
+	gets      int
+	creates   []*iam.CreateServiceLinkedRoleInput
+}
+
+func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	f.gets++
+	if f.getErr != nil {
+		return nil, f.getErr
+	}
+	if aws.ToString(in.RoleName) != "AWSServiceRoleForConfig" || !f.exists {
+		return nil, &iamtypes.NoSuchEntityException{Message: aws.String("The role with name " + aws.ToString(in.RoleName) + " cannot be found.")}
+	}
+	return &iam.GetRoleOutput{Role: &iamtypes.Role{RoleName: in.RoleName, Arn: aws.String(slrARN)}}, nil
+}
+
+func (f *fakeIAM) CreateServiceLinkedRole(ctx context.Context, in *iam.CreateServiceLinkedRoleInput, _ ...func(*iam.Options)) (*iam.CreateServiceLinkedRoleOutput, error) {
+	f.creates = append(f.creates, in)
+	if f.createErr != nil {
+		return nil, f.createErr
+	}
+	if aws.ToString(in.AWSServiceName) != "config.amazonaws.com" {
+		return nil, fmt.Errorf("role for %s", aws.ToString(in.AWSServiceName))
+	}
+	if f.exists {
+		return nil, &iamtypes.InvalidInputException{Message: aws.String("Service role name AWSServiceRoleForConfig has been taken in this account, please try a different suffix.")}
+	}
+	f.exists = true
+	return &iam.CreateServiceLinkedRoleOutput{Role: &iamtypes.Role{Arn: aws.String(slrARN)}}, nil
+}
+
+// fakeKMS is KMS in the security account's home region.
+type fakeKMS struct {
+	errs []error
+	// state is the key's state; Enabled when empty.
+	state kmstypes.KeyState
+	calls []string
+}
+
+func (f *fakeKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, _ ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
+	f.calls = append(f.calls, aws.ToString(in.KeyId))
+	if len(f.errs) > 0 {
+		err := f.errs[0]
+		f.errs = f.errs[1:]
+		if err != nil {
+			return nil, err
+		}
+	}
+	if aws.ToString(in.KeyId) != "arn:aws:kms:us-east-1:222222222222:alias/orgbaseline-config" {
+		return nil, &kmstypes.NotFoundException{Message: aws.String("no such alias " + aws.ToString(in.KeyId))}
+	}
+	state := f.state
+	if state == "" {
+		state = kmstypes.KeyStateEnabled
+	}
+	return &kms.DescribeKeyOutput{KeyMetadata: &kmstypes.KeyMetadata{Arn: aws.String(keyARN), Enabled: state == kmstypes.KeyStateEnabled, KeyState: state}}, nil
+}
+
+// fakes are one account and region: Config, IAM, and the security
+// account's KMS.
+type fakes struct {
+	cfg *fakeRecorderConfig
+	iam *fakeIAM
+	kms *fakeKMS
+}
+
+// empty is an account and region where Config was never set up.
+func empty() *fakes {
+	return &fakes{cfg: &fakeRecorderConfig{errs: map[string][]error{}, recording: map[string]bool{}}, iam: &fakeIAM{}, kms: &fakeKMS{}}
+}
+
+// wantRecorder is the recorder the default configuration wants for the
+// member in region, named name.
+func wantRecorder(name, region string) cstypes.ConfigurationRecorder {
+	return cstypes.ConfigurationRecorder{
+		Name: aws.String(name), RoleARN: aws.String(slrARN),
+		RecordingGroup: &cstypes.RecordingGroup{AllSupported: true, IncludeGlobalResourceTypes: region == "us-east-1"},
+		RecordingMode:  &cstypes.RecordingMode{RecordingFrequency: cstypes.RecordingFrequencyContinuous},
+	}
+}
+
+// wantChannel is the channel the default configuration wants.
+func wantChannel(name string) cstypes.DeliveryChannel {
+	return cstypes.DeliveryChannel{
+		Name: aws.String(name), S3BucketName: aws.String(bucket), S3KmsKeyArn: aws.String(keyARN),
+		ConfigSnapshotDeliveryProperties: &cstypes.ConfigSnapshotDeliveryProperties{DeliveryFrequency: cstypes.MaximumExecutionFrequencyTwentyFourHours},
+	}
+}
+
+// converged is an account and region as the default configuration wants
+// it, the recorder as AWS reports it (with its recording strategy).
+func convergedRecorder(region string) *fakes {
+	f := empty()
+	r := wantRecorder(defName, region)
+	r.RecordingGroup.RecordingStrategy = &cstypes.RecordingStrategy{UseOnly: cstypes.RecordingStrategyTypeAllSupportedResourceTypes}
+	r.RecordingGroup.ExclusionByResourceTypes = &cstypes.ExclusionByResourceTypes{}
+	f.cfg.recorders = []cstypes.ConfigurationRecorder{r}
+	f.cfg.channels = []cstypes.DeliveryChannel{wantChannel(defName)}
+	f.cfg.recording[defName] = true
+	f.iam.exists = true
+	return f
+}
+
+func (f *fakes) handler(t testing.TB, cfg settings.Config, account, region string) *Handler {
+	return &Handler{
+		Settings: cfg,
+		Log:      quiet,
+		In: func(a, r string) (ConfigAPI, IAMAPI) {
+			if a != account || r != region {
+				t.Errorf("clients asked for %s/%s, want %s/%s", a, r, account, region)
+			}
+			return f.cfg, f.iam
+		},
+		KeyARN: (&awsclient.KeyResolver{KMS: f.kms, Key: DeliveryKey(cfg)}).ARN,
+	}
+}
+
+func act(call, target string) workflow.Action { return workflow.Action{Call: call, Target: target} }
+
+// fromNothing are the actions that set up Config from nothing.
+var fromNothing = []workflow.Action{
+	act(CallCreateServiceLinkedRole, "config.amazonaws.com"),
+	act(CallPutConfigurationRecorder, defName),
+	act(CallPutDeliveryChannel, defName),
+	act(CallStartConfigurationRecorder, defName),
+}
+
+func TestFakePaths(t *testing.T) {
+	throttled := awstest.ResponseErr("Config Service", "DescribeConfigurationRecorders", 400, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"})
+	tests := []struct {
+		name    string
+		extra   string
+		account string // member when empty
+		region  string // eu-west-1 when empty
+		mode    workflow.Mode
+		fakes   func() *fakes
+		// wantErr is the type name of the error the state machine sees;
+		// wantMsg a part of its message.
+		wantErr, wantMsg string
+		wantStatus       workflow.Status
+		wantReason       string
+		wantActions      []workflow.Action
+		// wantMutating are the mutating Config calls, in order.
+		wantMutating []string
+		wantWarnings int
+		check        func(t *testing.T, f *fakes, res workflow.StepResult)
+	}{{
+		name: "create from nothing", fakes: empty,
+		wantStatus: workflow.StatusChanged, wantReason: "service-linked role AWSServiceRoleForConfig is missing; recorder default is missing; delivery channel default is missing",
+		wantActions:  fromNothing,
+		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel", "StartConfigurationRecorder default"},
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if e, a := []*iam.CreateServiceLinkedRoleInput{{AWSServiceName: aws.String("config.amazonaws.com")}}, f.iam.creates; !reflect.DeepEqual(e, a) {
+				t.Errorf("CreateServiceLinkedRole: expect %+v, got %+v", e, a)
+			}
+			if e, a := wantRecorder(defName, "eu-west-1"), *f.cfg.putRecorder[0].ConfigurationRecorder; !reflect.DeepEqual(e, a) {
+				t.Errorf("recorder:\nexpect %+v\ngot    %+v", e, a)
+			}
+			if e, a := wantChannel(defName), *f.cfg.putChannel[0].DeliveryChannel; !reflect.DeepEqual(e, a) {
+				t.Errorf("channel:\nexpect %+v\ngot    %+v", e, a)
+			}
+			if !f.cfg.recording[defName] || !res.Changed {
+				t.Errorf("recording %v, changed %v", f.cfg.recording, res.Changed)
+			}
+		},
+	}, {
+		name: "already converged makes no change", fakes: func() *fakes { return convergedRecorder("eu-west-1") },
+		wantStatus: workflow.StatusUnchanged, wantReason: "recorder default and delivery channel default match the configuration; recording",
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if res.Changed || len(f.iam.creates) > 0 {
+				t.Errorf("changed %v, roles created %d", res.Changed, len(f.iam.creates))
+			}
+		},
+	}, {
+		name: "a recorder with another name is reused",
+		fakes: func() *fakes {
+			f := convergedRecorder("eu-west-1")
+			f.cfg.recorders[0].Name = aws.String("my-recorder")
+			f.cfg.recorders[0].RoleARN = aws.String("arn:aws:iam::444444444444:role/my-config-role")
+			f.cfg.recorders[0].RecordingMode = &cstypes.RecordingMode{RecordingFrequency: cstypes.RecordingFrequencyDaily}
+			f.cfg.recording = map[string]bool{}
+			return f
+		},
+		wantStatus:   workflow.StatusChanged,
+		wantReason:   "recorder my-recorder: role arn:aws:iam::444444444444:role/my-config-role, want " + slrARN + ", recording frequency DAILY, want CONTINUOUS; recorder my-recorder is not recording",
+		wantActions:  []workflow.Action{act(CallPutConfigurationRecorder, "my-recorder"), act(CallStartConfigurationRecorder, "my-recorder")},
+		wantMutating: []string{"PutConfigurationRecorder", "StartConfigurationRecorder my-recorder"},
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if e, a := wantRecorder("my-recorder", "eu-west-1"), f.cfg.recorders[0]; len(f.cfg.recorders) != 1 || !reflect.DeepEqual(e, a) {
+				t.Errorf("recorders: expect [%+v], got %+v", e, f.cfg.recorders)
+			}
+		},
+	}, {
+		name: "a Control Tower recorder keeps its settings but gets a channel and is started",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.recorders = []cstypes.ConfigurationRecorder{{
+				Name: aws.String(ctName), RoleARN: aws.String(ctRole),
+				RecordingGroup: &cstypes.RecordingGroup{ResourceTypes: []cstypes.ResourceType{cstypes.ResourceTypeBucket}},
+			}}
+			return f
+		},
+		wantStatus:   workflow.StatusChanged,
+		wantReason:   "recorder " + ctName + " is managed by Control Tower: its settings are left to Control Tower; delivery channel default is missing; recorder " + ctName + " is not recording",
+		wantActions:  []workflow.Action{act(CallPutDeliveryChannel, defName), act(CallStartConfigurationRecorder, ctName)},
+		wantMutating: []string{"PutDeliveryChannel", "StartConfigurationRecorder " + ctName},
+		wantWarnings: 1,
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if f.iam.gets != 0 || len(f.iam.creates) != 0 {
+				t.Errorf("the service-linked role was read (%d) or made (%d) for Control Tower's recorder", f.iam.gets, len(f.iam.creates))
+			}
+			if aws.ToString(f.cfg.recorders[0].RoleARN) != ctRole {
+				t.Errorf("recorder changed: %+v", f.cfg.recorders[0])
+			}
+			if w := res.Warnings[0]; !strings.Contains(w, "444444444444/eu-west-1") || !strings.Contains(w, "managed by Control Tower") {
+				t.Errorf("warning: %s", w)
+			}
+		},
+	}, {
+		name: "a Control Tower channel is left as it is",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.recorders = []cstypes.ConfigurationRecorder{{Name: aws.String(ctName), RoleARN: aws.String(ctRole)}}
+			f.cfg.channels = []cstypes.DeliveryChannel{{Name: aws.String("aws-controltower-BaselineConfigDeliveryChannel"), S3BucketName: aws.String("aws-controltower-logs")}}
+			f.cfg.recording[ctName] = true
+			return f
+		},
+		wantStatus: workflow.StatusUnchanged, wantReason: "delivery channel aws-controltower-BaselineConfigDeliveryChannel is managed by Control Tower: left as it is",
+		wantWarnings: 2,
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if len(f.kms.calls) != 0 {
+				t.Errorf("the key was read for Control Tower's channel: %v", f.kms.calls)
+			}
+		},
+	}, {
+		name: "global resource types are recorded in the home region", region: "us-east-1", fakes: empty,
+		wantStatus: workflow.StatusChanged, wantActions: fromNothing,
+		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel", "StartConfigurationRecorder default"},
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if g := f.cfg.putRecorder[0].ConfigurationRecorder.RecordingGroup; !g.IncludeGlobalResourceTypes || !g.AllSupported {
+				t.Errorf("home region recording group: %+v", g)
+			}
+		},
+	}, {
+		name: "a recorder of another region's settings is corrected in the home region", region: "us-east-1",
+		fakes:      func() *fakes { return convergedRecorder("eu-west-1") },
+		wantStatus: workflow.StatusChanged, wantReason: "recorder default: global resource types off, want on",
+		wantActions: []workflow.Action{act(CallPutConfigurationRecorder, defName)}, wantMutating: []string{"PutConfigurationRecorder"},
+	}, {
+		name:       "global resource types are not recorded elsewhere",
+		fakes:      func() *fakes { return convergedRecorder("us-east-1") },
+		wantStatus: workflow.StatusChanged, wantReason: "recorder default: global resource types on, want off",
+		wantActions: []workflow.Action{act(CallPutConfigurationRecorder, defName)}, wantMutating: []string{"PutConfigurationRecorder"},
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if g := f.cfg.recorders[0].RecordingGroup; g.IncludeGlobalResourceTypes {
+				t.Errorf("eu-west-1 recording group: %+v", g)
+			}
+		},
+	}, {
+		name: "plan makes no change and lists the actions", mode: workflow.ModePlan, fakes: empty,
+		wantStatus: workflow.StatusPlanned, wantActions: fromNothing,
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if len(f.iam.creates) != 0 || len(f.cfg.recorders) != 0 || res.Changed {
+				t.Errorf("plan changed something: roles %d, recorders %+v, changed %v", len(f.iam.creates), f.cfg.recorders, res.Changed)
+			}
+			if len(f.kms.calls) != 1 {
+				t.Errorf("plan did not read the key: %v", f.kms.calls)
+			}
+		},
+	}, {
+		name: "plan lists only what differs", mode: workflow.ModePlan,
+		fakes: func() *fakes {
+			f := convergedRecorder("eu-west-1")
+			f.cfg.channels[0].ConfigSnapshotDeliveryProperties = nil
+			f.cfg.recording[defName] = false
+			return f
+		},
+		wantStatus: workflow.StatusPlanned, wantReason: "delivery channel default: snapshot frequency unset, want TwentyFour_Hours; recorder default is not recording",
+		wantActions: []workflow.Action{act(CallPutDeliveryChannel, defName), act(CallStartConfigurationRecorder, defName)},
+	}, {
+		name: "a role made meanwhile by another region is success",
+		fakes: func() *fakes {
+			f := empty()
+			f.iam.createErr = &iamtypes.InvalidInputException{Message: aws.String("Service role name AWSServiceRoleForConfig has been taken in this account, please try a different suffix.")}
+			return f
+		},
+		wantStatus:   workflow.StatusChanged,
+		wantReason:   "service-linked role AWSServiceRoleForConfig was created meanwhile by another region of the account; recorder default is missing",
+		wantActions:  fromNothing[1:],
+		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel", "StartConfigurationRecorder default"},
+	}, {
+		name: "another invalid input creating the role fails",
+		fakes: func() *fakes {
+			f := empty()
+			f.iam.createErr = &iamtypes.InvalidInputException{Message: aws.String("Invalid service name")}
+			return f
+		},
+		wantErr: workflow.ErrNameTerminal, wantMsg: "create the role AWSServiceRoleForConfig",
+	}, {
+		name: "a missing key alias says to deploy the security stack",
+		fakes: func() *fakes {
+			f := empty()
+			f.kms.errs = []error{&kmstypes.NotFoundException{Message: aws.String("Alias arn:aws:kms:us-east-1:222222222222:alias/orgbaseline-config is not found.")}}
+			return f
+		},
+		wantErr: workflow.ErrNameTerminal, wantMsg: "deploy the security account's stack OrgBaseline-Security first (`cdk deploy --all`)",
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if len(f.iam.creates) != 0 {
+				t.Errorf("the role was made before the key was found")
+			}
+		},
+	}, {
+		name: "a key pending deletion fails",
+		fakes: func() *fakes {
+			f := empty()
+			f.kms.state = kmstypes.KeyStatePendingDeletion
+			return f
+		},
+		wantErr: workflow.ErrNameTerminal, wantMsg: "not enabled",
+	}, {
+		name: "without encryption the key is not read", extra: "services: {config: {kmsEncryption: false, snapshotFrequency: Six_Hours, recordingFrequency: DAILY}}",
+		fakes:      empty,
+		wantStatus: workflow.StatusChanged, wantActions: fromNothing,
+		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel", "StartConfigurationRecorder default"},
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			ch := f.cfg.putChannel[0].DeliveryChannel
+			if ch.S3KmsKeyArn != nil || ch.ConfigSnapshotDeliveryProperties.DeliveryFrequency != cstypes.MaximumExecutionFrequencySixHours {
+				t.Errorf("channel: %+v", ch)
+			}
+			if m := f.cfg.putRecorder[0].ConfigurationRecorder.RecordingMode; m.RecordingFrequency != cstypes.RecordingFrequencyDaily {
+				t.Errorf("recording mode: %+v", m)
+			}
+			if len(f.kms.calls) != 0 {
+				t.Errorf("key read: %v", f.kms.calls)
+			}
+		},
+	}, {
+		name: "a drifted channel is put back, keeping its SNS topic",
+		fakes: func() *fakes {
+			f := convergedRecorder("eu-west-1")
+			f.cfg.channels[0].S3KeyPrefix = aws.String("old")
+			f.cfg.channels[0].S3KmsKeyArn = nil
+			f.cfg.channels[0].SnsTopicARN = aws.String(snsARN)
+			return f
+		},
+		wantStatus:  workflow.StatusChanged,
+		wantReason:  "delivery channel default: key prefix old, want none, KMS key unset, want " + keyARN,
+		wantActions: []workflow.Action{act(CallPutDeliveryChannel, defName)}, wantMutating: []string{"PutDeliveryChannel"},
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			want := wantChannel(defName)
+			want.SnsTopicARN = aws.String(snsARN)
+			if a := *f.cfg.putChannel[0].DeliveryChannel; !reflect.DeepEqual(want, a) {
+				t.Errorf("channel:\nexpect %+v\ngot    %+v", want, a)
+			}
+		},
+	}, {
+		name: "selected resource types are widened to all",
+		fakes: func() *fakes {
+			f := convergedRecorder("eu-west-1")
+			f.cfg.recorders[0].RecordingGroup = &cstypes.RecordingGroup{
+				ExclusionByResourceTypes: &cstypes.ExclusionByResourceTypes{ResourceTypes: []cstypes.ResourceType{cstypes.ResourceTypeBucket}},
+				RecordingStrategy:        &cstypes.RecordingStrategy{UseOnly: cstypes.RecordingStrategyTypeExclusionByResourceTypes},
+			}
+			return f
+		},
+		wantStatus: workflow.StatusChanged, wantReason: "recorder default: records selected resource types, want all supported",
+		wantActions: []workflow.Action{act(CallPutConfigurationRecorder, defName)}, wantMutating: []string{"PutConfigurationRecorder"},
+	}, {
+		name: "throttling is retryable",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.errs["DescribeConfigurationRecorders"] = []error{throttled}
+			return f
+		},
+		wantErr: workflow.ErrNameRetryable, wantMsg: "describe the Config recorders in 444444444444/eu-west-1",
+	}, {
+		name: "a delivery policy not in effect yet is retryable",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.errs["PutDeliveryChannel"] = []error{&cstypes.InsufficientDeliveryPolicyException{Message: aws.String("Insufficient delivery policy to s3 bucket")}}
+			return f
+		},
+		wantErr: workflow.ErrNameRetryable, wantMsg: "put Config delivery channel default",
+		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel"},
+	}, {
+		name: "a missing bucket says to deploy the log-archive stack",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.errs["PutDeliveryChannel"] = []error{&cstypes.NoSuchBucketException{Message: aws.String("Cannot find a S3 bucket")}}
+			return f
+		},
+		wantErr: workflow.ErrNameTerminal, wantMsg: "the delivery bucket " + bucket + " does not exist in the log-archive account 333333333333: deploy the log-archive account's stack OrgBaseline-LogArchive first",
+		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel"},
+	}, {
+		name: "a recorder that appeared since the read is retryable",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.errs["PutConfigurationRecorder"] = []error{&cstypes.MaxNumberOfConfigurationRecordersExceededException{}}
+			return f
+		},
+		wantErr: workflow.ErrNameRetryable, wantMsg: "another recorder appeared", wantMutating: []string{"PutConfigurationRecorder"},
+	}, {
+		name: "a role not usable right after it was made is not ready",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.errs["PutConfigurationRecorder"] = []error{&cstypes.InvalidRoleException{Message: aws.String("The role is not assumable")}}
+			return f
+		},
+		wantErr: workflow.ErrNameNotReady, wantMutating: []string{"PutConfigurationRecorder"},
+	}, {
+		name: "starting without a channel is retryable",
+		fakes: func() *fakes {
+			f := convergedRecorder("eu-west-1")
+			f.cfg.recording[defName] = false
+			f.cfg.errs["StartConfigurationRecorder"] = []error{&cstypes.NoAvailableDeliveryChannelException{}}
+			return f
+		},
+		wantErr: workflow.ErrNameRetryable, wantMutating: []string{"StartConfigurationRecorder default"},
+	}, {
+		name: "an endpoint without the operation is skipped",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.errs["DescribeConfigurationRecorders"] = []error{awstest.UnknownOperation("Config Service", "DescribeConfigurationRecorders")}
+			return f
+		},
+		wantStatus: workflow.StatusSkipped, wantReason: "DescribeConfigurationRecorders is not available at this endpoint",
+	}, {
+		name: "an operation missing after changes is skipped, the changes reported",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.errs["StartConfigurationRecorder"] = []error{awstest.ResponseErr("Config Service", "StartConfigurationRecorder", 404, awstest.HTMLBody)}
+			return f
+		},
+		wantStatus: workflow.StatusSkipped, wantReason: "StartConfigurationRecorder is not available at this endpoint; service-linked role",
+		wantActions:  fromNothing[:3],
+		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel", "StartConfigurationRecorder default"},
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if !res.Changed {
+				t.Error("changes made but the result is not changed")
+			}
+		},
+	}, {
+		name: "a region without Config is skipped",
+		fakes: func() *fakes {
+			f := empty()
+			f.cfg.errs["DescribeConfigurationRecorders"] = []error{&smithy.OperationError{ServiceID: "Config Service", OperationName: "DescribeConfigurationRecorders",
+				Err: &net.DNSError{Err: "no such host", Name: "config.xx-east-9.amazonaws.com", IsNotFound: true}}}
+			return f
+		},
+		wantStatus: workflow.StatusSkipped, wantReason: "AWS Config is not offered in eu-west-1",
+	}, {
+		name: "config disabled is skipped", extra: "services: {config: {enabled: false}}", fakes: empty,
+		wantStatus: workflow.StatusSkipped, wantReason: "config is disabled in the configuration",
+		check: noCalls,
+	}, {
+		name: "config filtered out is skipped", mode: "filtered", fakes: empty,
+		wantStatus: workflow.StatusSkipped, wantReason: "config is not in the services filter",
+		check: noCalls,
+	}, {
+		name: "the management account is handled like the others", account: "111111111111", fakes: empty,
+		wantStatus: workflow.StatusChanged, wantActions: fromNothing,
+		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel", "StartConfigurationRecorder default"},
+		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
+			if a := aws.ToString(f.cfg.putRecorder[0].ConfigurationRecorder.RoleARN); a != "arn:aws:iam::111111111111:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig" {
+				t.Errorf("role: %s", a)
+			}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			account, region, mode := tt.account, tt.region, tt.mode
+			if account == "" {
+				account = member
+			}
+			if region == "" {
+				region = "eu-west-1"
+			}
+			in := workflow.Input{Mode: mode}
+			switch mode {
+			case "":
+				in.Mode = workflow.ModeApply
+			case "filtered":
+				in = workflow.Input{Mode: workflow.ModeApply, Services: []string{settings.ServiceGuardDuty}}
+			}
+			f := tt.fakes()
+			h := f.handler(t, testSettings(t, tt.extra), account, region)
+			res, err := h.Handle(context.Background(), workflow.Item{Input: in, Account: account, Region: region})
+			if e, a := tt.wantMutating, f.cfg.mutating; !slices.Equal(e, a) {
+				t.Errorf("mutating Config calls: expect %v, got %v", e, a)
+			}
+			if tt.wantErr != "" {
+				if err == nil || reflect.TypeOf(err).Elem().Name() != tt.wantErr || !strings.Contains(err.Error(), tt.wantMsg) {
+					t.Fatalf("expect %s with %q, got %T %v", tt.wantErr, tt.wantMsg, err, err)
+				}
+				if tt.check != nil {
+					tt.check(t, f, res)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Outcomes) != 1 {
+				t.Fatalf("outcomes: %+v", res.Outcomes)
+			}
+			o := res.Outcomes[0]
+			if o.Account != account || o.Region != region || o.Service != "config" || res.Step != "config-recorders" {
+				t.Errorf("outcome not under %s/%s/config of the step: %+v", account, region, o)
+			}
+			if o.Status != tt.wantStatus || !strings.Contains(o.Reason, tt.wantReason) {
+				t.Errorf("outcome: expect %s with reason containing %q, got %s %q", tt.wantStatus, tt.wantReason, o.Status, o.Reason)
+			}
+			if e, a := tt.wantActions, o.Actions; !slices.Equal(e, a) {
+				t.Errorf("actions:\nexpect %v\ngot    %v", e, a)
+			}
+			if e, a := tt.wantWarnings, len(res.Warnings); e != a {
+				t.Errorf("warnings: expect %d, got %d: %v", e, a, res.Warnings)
+			}
+			if tt.check != nil {
+				tt.check(t, f, res)
+			}
+		})
+	}
+}
+
+func noCalls(t *testing.T, f *fakes, _ workflow.StepResult) {
+	t.Helper()
+	if len(f.cfg.calls) != 0 || f.iam.gets != 0 || len(f.kms.calls) != 0 {
+		t.Errorf("calls made: config %v, GetRole %d, DescribeKey %v", f.cfg.calls, f.iam.gets, f.kms.calls)
+	}
+}
+
+// TestApplyThenRerun applies to an empty account and region, then runs
+// again: the second run makes no mutating call and reports no change, and
+// the key is read once for the container.
+func TestApplyThenRerun(t *testing.T) {
+	f := empty()
+	h := f.handler(t, testSettings(t, ""), member, "eu-west-1")
+	item := workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Account: member, Region: "eu-west-1"}
+	if res, err := h.Handle(context.Background(), item); err != nil || res.Outcomes[0].Status != workflow.StatusChanged {
+		t.Fatalf("first run: %+v %v", res, err)
+	}
+	f.cfg.mutating, f.iam.creates = nil, nil
+	res, err := h.Handle(context.Background(), item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := res.Outcomes[0]; o.Status != workflow.StatusUnchanged || len(o.Actions) != 0 || res.Changed {
+		t.Errorf("re-run: %+v", res)
+	}
+	if len(f.cfg.mutating) != 0 || len(f.iam.creates) != 0 {
+		t.Errorf("re-run made calls: %v, roles %d", f.cfg.mutating, len(f.iam.creates))
+	}
+	if len(f.kms.calls) != 1 {
+		t.Errorf("DescribeKey calls: expect 1, got %v", f.kms.calls)
+	}
+	// Plan on the converged state reports nothing to do.
+	item.Input.Mode = workflow.ModePlan
+	if res, err := h.Handle(context.Background(), item); err != nil || res.Outcomes[0].Status != workflow.StatusUnchanged {
+		t.Errorf("plan after apply: %+v %v", res, err)
+	}
+}
+
+// TestHandleRefusesBadInput checks that the input is validated before any
+// call.
+func TestHandleRefusesBadInput(t *testing.T) {
+	f := empty()
+	h := f.handler(t, testSettings(t, ""), member, "eu-west-1")
+	_, err := h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: "destroy"}, Account: member, Region: "eu-west-1"})
+	if e, a := workflow.ErrNameTerminal, reflect.TypeOf(err).Elem().Name(); e != a {
+		t.Errorf("expect %s, got %s (%v)", e, a, err)
+	}
+	noCalls(t, f, workflow.StepResult{})
+}
+
+// BenchmarkConvergedAccountRegion measures one invocation of the step on an
+// account and region already as configured: the reads and the comparison,
+// against fakes (the key's ARN already known), with no mutating call. The
+// Distributed Map makes one such invocation per account and region.
+func BenchmarkConvergedAccountRegion(b *testing.B) {
+	f := convergedRecorder("eu-west-1")
+	h := f.handler(b, testSettings(b, ""), member, "eu-west-1")
+	item := workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Account: member, Region: "eu-west-1"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := h.Handle(ctx, item)
+		if err != nil || res.Changed {
+			b.Fatalf("%+v %v", res, err)
+		}
+	}
+	if len(f.cfg.mutating) != 0 {
+		b.Fatalf("mutating calls %v", f.cfg.mutating)
+	}
+}

@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/orgbaseline/orgbaseline/shared/operator/report"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// applyOptions are the apply command's flags.
+type applyOptions struct {
+	plan       bool
+	local      bool
+	accounts   string
+	services   string
+	regions    string
+	configPath string
+	output     string
+	// Local run.
+	assembly string
+	cdkApp   string
+	stepLogs string
+	// Deployed run.
+	stateMachineARN string
+	pollInterval    time.Duration
+}
+
+const defaultConfigFile = "orgbaseline.yaml"
+
+func validate(args []string, env Env) int {
+	fs := newFlagSet("validate", env)
+	path := fs.String("config", defaultConfigFile, "configuration `file`")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	cfg, err := settings.LoadFile(*path)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return ExitUsage
+	}
+	fmt.Fprintf(env.Stdout, "%s is valid: services %s in %s\n", *path, strings.Join(cfg.EnabledServices(), ", "), regionsText(cfg))
+	return ExitOK
+}
+
+func regionsText(cfg settings.Config) string {
+	if cfg.Regions.Discover {
+		return "every enabled region"
+	}
+	return strings.Join(cfg.Regions.Names, ", ")
+}
+
+func apply(ctx context.Context, args []string, env Env) int {
+	var o applyOptions
+	fs := newFlagSet("apply", env)
+	fs.BoolVar(&o.plan, "plan", false, "report what would change; change nothing")
+	fs.BoolVar(&o.local, "local", false, "run the synthesized state machine on this machine, against the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL)")
+	fs.StringVar(&o.accounts, "accounts", "", "only these account `IDs` (comma-separated)")
+	fs.StringVar(&o.services, "services", "", "only these `services` (comma-separated: "+strings.Join(settings.ServiceNames(), ", ")+")")
+	fs.StringVar(&o.regions, "regions", "", "only these `regions` (comma-separated)")
+	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
+	fs.StringVar(&o.output, "output", "table", "report format: table or json")
+	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
+	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
+	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file` (default build/local/steps.log in the orgbaseline folder)")
+	fs.StringVar(&o.stateMachineARN, "state-machine-arn", "", "deployed: the state machine `ARN` (default: the "+workflow.StateMachineArnOutput+" output of stack "+workflow.ManagementStackName+")")
+	fs.DurationVar(&o.pollInterval, "poll", 2*time.Second, "deployed: how often to poll the execution")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+
+	// Everything is checked before anything is called.
+	var problems []string
+	if o.output != "table" && o.output != "json" {
+		problems = append(problems, fmt.Sprintf("--output %q: want table or json", o.output))
+	}
+	cfg, cfgErr := settings.LoadFile(o.configPath)
+	in := workflow.Input{Mode: workflow.ModeApply, Accounts: splitList(o.accounts), Services: splitList(o.services), Regions: splitList(o.regions)}
+	if o.plan {
+		in.Mode = workflow.ModePlan
+	}
+	problems = append(problems, filterProblems(in)...)
+	if cfgErr != nil || len(problems) > 0 {
+		if cfgErr != nil {
+			fmt.Fprintln(env.Stderr, cfgErr)
+		}
+		for _, p := range problems {
+			fmt.Fprintln(env.Stderr, "orgbaseline apply:", p)
+		}
+		fmt.Fprintln(env.Stderr, "nothing was called.")
+		return ExitUsage
+	}
+	for _, s := range in.Services {
+		if !cfg.Enabled(s) {
+			fmt.Fprintf(env.Stderr, "note: %s is switched off in %s; the filter leaves it out\n", s, o.configPath)
+		}
+	}
+
+	where := "deployed state machine"
+	if o.local {
+		where = "local run"
+	}
+	fmt.Fprintf(env.Stderr, "orgbaseline %s (%s, %s) with %s\n", in.Mode, where, regionsText(cfg), o.configPath)
+	progress := newProgress(env.Stderr)
+	var (
+		rep report.Report
+		err error
+	)
+	if o.local {
+		rep, err = runLocal(ctx, o, cfg, in, env, progress)
+	} else {
+		rep, err = runDeployed(ctx, o, cfg, in, env, progress)
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline apply:", err)
+		return ExitFailed
+	}
+	return writeReport(rep, o.output, env)
+}
+
+var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// filterProblems checks the --accounts, --services and --regions values.
+func filterProblems(in workflow.Input) []string {
+	var p []string
+	for _, a := range in.Accounts {
+		if !accountPattern.MatchString(a) {
+			p = append(p, fmt.Sprintf("--accounts: %q is not a 12-digit account ID", a))
+		}
+	}
+	for _, s := range in.Services {
+		if _, ok := settings.LookupService(s); !ok {
+			p = append(p, fmt.Sprintf("--services: unknown service %q (known: %s)", s, strings.Join(settings.ServiceNames(), ", ")))
+		}
+	}
+	for _, r := range in.Regions {
+		if !settings.KnownRegion(r) {
+			p = append(p, fmt.Sprintf("--regions: %q is not a known region", r))
+		}
+	}
+	return p
+}

@@ -1,0 +1,372 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/operator/report"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, Env{Stdout: &out, Stderr: &errOut, Getenv: os.Getenv})
+	return code, out.String(), errOut.String()
+}
+
+// countingEndpoint points the AWS SDK at a server that counts requests, so a
+// test can show that nothing was called.
+func countingEndpoint(t *testing.T) *atomic.Int64 {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.Error(w, "unexpected call", http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	return &n
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "orgbaseline.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestApplyBadConfigListsEveryProblemAndCallsNothing(t *testing.T) {
+	calls := countingEndpoint(t)
+	cfg := writeFile(t, `
+accounts: {management: "12", security: "222222222222"}
+homeRegion: us-east-1
+regions: [us-east-1, nowhere-1]
+findings: {severityThreshold: 42}
+`)
+	for _, local := range []bool{false, true} {
+		args := []string{"apply", "--config", cfg}
+		if local {
+			args = append(args, "--local")
+		}
+		code, _, stderr := runCLI(t, args...)
+		if e, a := ExitUsage, code; e != a {
+			t.Errorf("exit: expect %d, got %d", e, a)
+		}
+		for _, want := range []string{
+			`accounts.management is "12"`, "accounts.logArchive is missing",
+			`regions: "nowhere-1" is not a known region`, "severityThreshold 42 is out of range",
+			"nothing was called",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr does not mention %q:\n%s", want, stderr)
+			}
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("%d AWS calls were made with a bad configuration", n)
+	}
+}
+
+func TestApplyBadFlags(t *testing.T) {
+	calls := countingEndpoint(t)
+	code, _, stderr := runCLI(t, "apply", "--config", filepath.Join("..", "..", "..", "orgbaseline.example.yaml"),
+		"--accounts", "123,111111111111", "--services", "guardduty,macie", "--regions", "us-east-1,moon-1", "--output", "yaml")
+	if e, a := ExitUsage, code; e != a {
+		t.Errorf("exit: expect %d, got %d", e, a)
+	}
+	for _, want := range []string{`--accounts: "123"`, `unknown service "macie"`, `--regions: "moon-1"`, `--output "yaml"`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not mention %q:\n%s", want, stderr)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("%d AWS calls were made with bad flags", n)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	code, out, _ := runCLI(t, "validate", "--config", filepath.Join("..", "..", "..", "orgbaseline.example.yaml"))
+	if code != ExitOK || !strings.Contains(out, "is valid") {
+		t.Errorf("validate example: %d %s", code, out)
+	}
+	code, _, stderr := runCLI(t, "validate", "--config", writeFile(t, "homeRegion: x\n"))
+	if code != ExitUsage || !strings.Contains(stderr, `homeRegion "x"`) {
+		t.Errorf("validate bad: %d %s", code, stderr)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if code, _, _ := runCLI(t, "destroy"); code != ExitUsage {
+		t.Errorf("expect usage error, got %d", code)
+	}
+	if code, _, _ := runCLI(t); code != ExitUsage {
+		t.Errorf("expect usage error without a command, got %d", code)
+	}
+}
+
+// fakeSFN plays back an execution: each DescribeExecution call moves one
+// step further along the history.
+type fakeSFN struct {
+	started  *sfn.StartExecutionInput
+	history  [][]sfntypes.HistoryEvent // events visible after each poll
+	final    sfn.DescribeExecutionOutput
+	polls    int
+	pageSize int
+}
+
+func (f *fakeSFN) StartExecution(ctx context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
+	f.started = in
+	return &sfn.StartExecutionOutput{ExecutionArn: aws.String("arn:aws:states:us-east-1:111111111111:execution:sm:" + aws.ToString(in.Name))}, nil
+}
+
+func (f *fakeSFN) visible() []sfntypes.HistoryEvent {
+	var all []sfntypes.HistoryEvent
+	for i := 0; i <= f.polls && i < len(f.history); i++ {
+		all = append(all, f.history[i]...)
+	}
+	return all
+}
+
+func (f *fakeSFN) GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
+	all := f.visible()
+	start := 0
+	if in.NextToken != nil {
+		start = len(aws.ToString(in.NextToken))
+	}
+	end := min(start+f.pageSize, len(all))
+	out := &sfn.GetExecutionHistoryOutput{Events: all[start:end]}
+	if end < len(all) {
+		out.NextToken = aws.String(strings.Repeat("x", end))
+	}
+	return out, nil
+}
+
+func (f *fakeSFN) DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
+	f.polls++
+	if f.polls < len(f.history) {
+		return &sfn.DescribeExecutionOutput{Status: sfntypes.ExecutionStatusRunning}, nil
+	}
+	return &f.final, nil
+}
+
+func entered(id int64, name string) sfntypes.HistoryEvent {
+	return sfntypes.HistoryEvent{Id: id, Type: sfntypes.HistoryEventTypeTaskStateEntered, StateEnteredEventDetails: &sfntypes.StateEnteredEventDetails{Name: aws.String(name)}}
+}
+
+func exited(id int64, name string) sfntypes.HistoryEvent {
+	return sfntypes.HistoryEvent{Id: id, Type: sfntypes.HistoryEventTypeTaskStateExited, StateExitedEventDetails: &sfntypes.StateExitedEventDetails{Name: aws.String(name)}}
+}
+
+func lambdaFailed(id int64, errName string) sfntypes.HistoryEvent {
+	return sfntypes.HistoryEvent{Id: id, Type: sfntypes.HistoryEventTypeLambdaFunctionFailed, LambdaFunctionFailedEventDetails: &sfntypes.LambdaFunctionFailedEventDetails{Error: aws.String(errName)}}
+}
+
+func follow(t *testing.T, f *fakeSFN, in workflow.Input) (report.Report, string) {
+	t.Helper()
+	var progressOut bytes.Buffer
+	fl := follower{api: f, interval: time.Hour, progress: newProgress(&progressOut),
+		sleep: func(context.Context, time.Duration) error { return nil }} // no waiting on the clock
+	rep, err := fl.run(context.Background(), "arn:aws:states:us-east-1:111111111111:stateMachine:sm", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, progressOut.String()
+}
+
+func TestFollowSucceeded(t *testing.T) {
+	output, _ := json.Marshal(map[string]any{
+		"mode": "apply",
+		"results": map[string]any{"orgPrerequisites": workflow.StepResult{
+			Step: "org-prerequisites", Mode: workflow.ModeApply, Changed: true,
+			Outcomes: []workflow.Outcome{{Account: "111111111111", Region: "global", Service: "config", Status: workflow.StatusChanged,
+				Actions: []workflow.Action{{Call: "organizations:EnableAWSServiceAccess", Target: "config.amazonaws.com"}}}},
+			Warnings: []string{"something to know"},
+		}},
+	})
+	f := &fakeSFN{
+		pageSize: 1,
+		history: [][]sfntypes.HistoryEvent{
+			{entered(1, "OrgPrerequisites")},
+			{lambdaFailed(2, "RetryableError")},
+			{exited(3, "OrgPrerequisites")},
+		},
+		final: sfn.DescribeExecutionOutput{Status: sfntypes.ExecutionStatusSucceeded, Output: aws.String(string(output))},
+	}
+	rep, prog := follow(t, f, workflow.Input{Mode: workflow.ModeApply, Services: []string{"config"}})
+
+	var sent workflow.Input
+	if err := json.Unmarshal([]byte(aws.ToString(f.started.Input)), &sent); err != nil || sent.Mode != workflow.ModeApply || sent.Services[0] != "config" {
+		t.Errorf("execution input: %s (%v)", aws.ToString(f.started.Input), err)
+	}
+	if !strings.HasPrefix(aws.ToString(f.started.Name), "orgbaseline-apply-") {
+		t.Errorf("execution name: %s", aws.ToString(f.started.Name))
+	}
+	// Each event printed once, in order, across polls and pages.
+	for _, want := range []string{"> OrgPrerequisites", "step error RetryableError", "ok OrgPrerequisites"} {
+		if strings.Count(prog, want) != 1 {
+			t.Errorf("progress should show %q once:\n%s", want, prog)
+		}
+	}
+	if rep.Failed() || len(rep.Rows) != 1 || rep.Rows[0].Status != "changed" || rep.Warnings[0] != "org-prerequisites: something to know" {
+		t.Errorf("report: %+v", rep)
+	}
+}
+
+func TestFollowFailed(t *testing.T) {
+	f := &fakeSFN{
+		pageSize: 10,
+		history:  [][]sfntypes.HistoryEvent{{entered(1, "OrgPrerequisites")}},
+		final: sfn.DescribeExecutionOutput{Status: sfntypes.ExecutionStatusFailed, Error: aws.String("ConflictError"),
+			Cause: aws.String(`{"errorMessage":"conflict, nothing was changed: config: delegated administrator for config.amazonaws.com is 999999999999, configuration wants 222222222222","errorType":"ConflictError"}`)},
+	}
+	rep, _ := follow(t, f, workflow.Input{Mode: workflow.ModeApply})
+	if !rep.Failed() {
+		t.Fatal("a failed execution must fail the report")
+	}
+	if e, a := "ConflictError: conflict, nothing was changed: config: delegated administrator for config.amazonaws.com is 999999999999, configuration wants 222222222222", rep.Rows[0].Reason; e != a {
+		t.Errorf("failure row:\nexpect %s\ngot    %s", e, a)
+	}
+}
+
+type fakeStacks struct{ outputs []cfntypes.Output }
+
+func (f fakeStacks) DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
+	if aws.ToString(in.StackName) != workflow.ManagementStackName {
+		return nil, &cfntypes.StackNotFoundException{}
+	}
+	return &cloudformation.DescribeStacksOutput{Stacks: []cfntypes.Stack{{Outputs: f.outputs}}}, nil
+}
+
+func TestStateMachineARN(t *testing.T) {
+	arn, err := stateMachineARN(context.Background(), fakeStacks{outputs: []cfntypes.Output{
+		{OutputKey: aws.String("Other"), OutputValue: aws.String("x")},
+		{OutputKey: aws.String(workflow.StateMachineArnOutput), OutputValue: aws.String("arn:sm")},
+	}})
+	if err != nil || arn != "arn:sm" {
+		t.Errorf("expect arn:sm, got %q %v", arn, err)
+	}
+	if _, err := stateMachineARN(context.Background(), fakeStacks{}); err == nil || !strings.Contains(err.Error(), "has no output") {
+		t.Errorf("expect a missing-output error, got %v", err)
+	}
+}
+
+func TestProgressCaughtStateIsNotOK(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf)
+	p.entered("OrgTrail")
+	p.failed("OrgTrail", "TerminalError")
+	p.caught("OrgTrail")
+	p.exited("OrgTrail")
+	p.entered("Other")
+	p.exited("Other")
+	out := buf.String()
+	if strings.Contains(out, "ok OrgTrail") || !strings.Contains(out, "ok Other") || !strings.Contains(out, "OrgTrail failed: TerminalError") {
+		t.Errorf("progress:\n%s", out)
+	}
+}
+
+func TestDeployAndRollbackRefuseBadInputWithoutCalls(t *testing.T) {
+	calls := countingEndpoint(t)
+	bad := writeFile(t, "homeRegion: nowhere\n")
+	example := filepath.Join("..", "..", "..", "orgbaseline.example.yaml")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"deploy", "--config", example}, "cdk deploy --all"},
+		{[]string{"deploy", "--local", "--config", bad}, `homeRegion "nowhere"`},
+		{[]string{"deploy", "--local", "--config", example, "--output", "xml"}, `--output "xml"`},
+		{[]string{"rollback"}, "trail-encryption"},
+		{[]string{"rollback", "everything"}, `unknown rollback "everything"`},
+		{[]string{"rollback", "trail-encryption", "--config", bad}, `homeRegion "nowhere"`},
+	} {
+		code, _, stderr := runCLI(t, tt.args...)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr does not mention %q:\n%s", tt.args, code, tt.want, stderr)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("%d AWS calls were made with bad input", n)
+	}
+}
+
+func TestStateLabel(t *testing.T) {
+	for _, tt := range []struct{ input, want string }{
+		{`{"input":{"mode":"apply"},"region":"eu-west-1"}`, "GuardDutyOrg eu-west-1"},
+		{`{"input":{"mode":"apply"},"region":"eu-west-1","account":"111111111111"}`, "GuardDutyOrg 111111111111 eu-west-1"},
+		{`{"mode":"apply"}`, "GuardDutyOrg"},
+		{`not json`, "GuardDutyOrg"},
+	} {
+		if got := stateLabel("GuardDutyOrg", []byte(tt.input)); got != tt.want {
+			t.Errorf("%s: expect %q, got %q", tt.input, tt.want, got)
+		}
+	}
+	var buf bytes.Buffer
+	p := newProgress(&buf)
+	p.exited("Unmatched")
+	if !strings.Contains(buf.String(), "ok Unmatched\n") || strings.Contains(buf.String(), "s)") {
+		t.Errorf("an unmatched exit prints no duration: %q", buf.String())
+	}
+}
+
+// fakeObjects is S3 holding a Distributed Map's results.
+type fakeObjects map[string]string
+
+func (f fakeObjects) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	body, ok := f[aws.ToString(in.Bucket)+"/"+aws.ToString(in.Key)]
+	if !ok {
+		return nil, &s3types.NoSuchKey{}
+	}
+	return &s3.GetObjectOutput{Body: io.NopCloser(strings.NewReader(body))}, nil
+}
+
+// The results of the accounts-by-regions Map are in S3 on AWS: following an
+// execution reads them from there into the report.
+func TestFollowReadsResultsFromS3(t *testing.T) {
+	result, _ := json.Marshal([]workflow.StepResult{{Step: "config-recorders", Mode: workflow.ModeApply,
+		Outcomes: []workflow.Outcome{{Account: "444444444444", Region: "eu-west-1", Service: "config", Status: workflow.StatusUnchanged}}}})
+	file, _ := json.Marshal([]map[string]any{{"Status": "SUCCEEDED", "Output": string(result)}})
+	objects := fakeObjects{
+		"results/r/manifest.json":    `{"DestinationBucket":"results","ResultFiles":{"SUCCEEDED":[{"Key":"r/SUCCEEDED_0.json","Size":1}]}}`,
+		"results/r/SUCCEEDED_0.json": string(file),
+	}
+	output, _ := json.Marshal(map[string]any{"mode": "apply", "results": map[string]any{
+		"configRecorders": map[string]any{"MapRunArn": "arn:run", "ResultWriterDetails": map[string]any{"Bucket": "results", "Key": "r/manifest.json"}},
+	}})
+	f := &fakeSFN{pageSize: 10, history: [][]sfntypes.HistoryEvent{{entered(1, "OrgPrerequisites")}},
+		final: sfn.DescribeExecutionOutput{Status: sfntypes.ExecutionStatusSucceeded, Output: aws.String(string(output))}}
+	var progressOut bytes.Buffer
+	fl := follower{api: f, objects: objects, interval: time.Hour, progress: newProgress(&progressOut),
+		sleep: func(context.Context, time.Duration) error { return nil }}
+	rep, err := fl.run(context.Background(), "arn:aws:states:us-east-1:111111111111:stateMachine:sm", workflow.Input{Mode: workflow.ModeApply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 1 || rep.Rows[0].Account != "444444444444" || rep.Rows[0].Status != "unchanged" {
+		t.Errorf("report: %+v", rep.Rows)
+	}
+}

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/orgbaseline/orgbaseline/shared/local/localdeploy"
+	"github.com/orgbaseline/orgbaseline/shared/logging"
+	"github.com/orgbaseline/orgbaseline/shared/operator/report"
+)
+
+// deploy is `orgbaseline deploy --local`: the local stand-in for
+// `cdk deploy --all` (see package localdeploy).
+func deploy(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("deploy", env)
+	local := fs.Bool("local", false, "create the stacks' resources in the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL), with SDK calls")
+	flags := addRunFlags(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if !*local {
+		fmt.Fprintln(env.Stderr, "orgbaseline deploy: on AWS, deploy the stacks with `cdk deploy --all` (see README); `orgbaseline deploy --local` stands in for it on an emulator")
+		return ExitUsage
+	}
+	cfg, mode, ok := flags.load("deploy", env)
+	if !ok {
+		return ExitUsage
+	}
+	fmt.Fprintf(env.Stderr, "orgbaseline deploy --local (%s): the log-archive and security stacks' resources, with SDK calls\n", mode)
+	awsCfg, accounts, err := connect(ctx, cfg, "orgbaseline-local-deploy")
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
+		return ExitFailed
+	}
+	res, err := localdeploy.Deploy(ctx, cfg, awsCfg, accounts, mode, logging.New(env.Stderr, localdeploy.StepName))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
+		return ExitFailed
+	}
+	return writeReport(report.FromResults(mode, res), *flags.output, env)
+}
+
+// writeReport prints rep and returns the exit status it calls for.
+func writeReport(rep report.Report, output string, env Env) int {
+	var err error
+	if output == "json" {
+		err = rep.WriteJSON(env.Stdout)
+	} else {
+		err = rep.WriteTable(env.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline:", err)
+		return ExitFailed
+	}
+	if rep.Failed() {
+		return ExitFailed
+	}
+	return ExitOK
+}

@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/operator/report"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// StepFunctionsAPI is what following a deployed execution needs.
+type StepFunctionsAPI interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	sfn.GetExecutionHistoryAPIClient
+}
+
+var _ StepFunctionsAPI = (*sfn.Client)(nil)
+
+// StacksAPI finds the state machine's ARN in the management stack's outputs.
+type StacksAPI interface {
+	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
+}
+
+var _ StacksAPI = (*cloudformation.Client)(nil)
+
+// ObjectsAPI reads the results a Distributed Map wrote to S3.
+type ObjectsAPI interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+var _ ObjectsAPI = (*s3.Client)(nil)
+
+// fetchWith reads an S3 object with api.
+func fetchWith(api ObjectsAPI) report.Fetch {
+	return func(ctx context.Context, bucket, key string) ([]byte, error) {
+		out, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return nil, err
+		}
+		defer out.Body.Close()
+		return io.ReadAll(out.Body)
+	}
+}
+
+func runDeployed(ctx context.Context, o applyOptions, cfg settings.Config, in workflow.Input, env Env, p *progress) (report.Report, error) {
+	awsCfg, err := awsclient.Load(ctx)
+	if err != nil {
+		return report.Report{}, err
+	}
+	awsCfg = awsclient.WithRegion(awsCfg, cfg.HomeRegion)
+	arn := o.stateMachineARN
+	if arn == "" {
+		if arn, err = stateMachineARN(ctx, cloudformation.NewFromConfig(awsCfg)); err != nil {
+			return report.Report{}, err
+		}
+	}
+	f := follower{api: sfn.NewFromConfig(awsCfg), objects: s3.NewFromConfig(awsCfg), interval: o.pollInterval, progress: p}
+	return f.run(ctx, arn, in)
+}
+
+// stateMachineARN reads the ARN from the management stack's outputs.
+func stateMachineARN(ctx context.Context, api StacksAPI) (string, error) {
+	out, err := api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(workflow.ManagementStackName)})
+	if err != nil {
+		return "", fmt.Errorf("find the state machine in stack %s (deployed with `cdk deploy --all`?): %w", workflow.ManagementStackName, err)
+	}
+	for _, s := range out.Stacks {
+		for _, o := range s.Outputs {
+			if aws.ToString(o.OutputKey) == workflow.StateMachineArnOutput {
+				return aws.ToString(o.OutputValue), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("stack %s has no output %s", workflow.ManagementStackName, workflow.StateMachineArnOutput)
+}
+
+// follower starts an execution and follows it to its end.
+type follower struct {
+	api StepFunctionsAPI
+	// objects reads the results the Distributed Maps wrote to S3.
+	objects  ObjectsAPI
+	interval time.Duration
+	progress *progress
+	sleep    func(context.Context, time.Duration) error
+}
+
+// executionName is unique per run and says what the run was.
+func executionName(mode workflow.Mode, now time.Time) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return fmt.Sprintf("orgbaseline-%s-%s-%s", mode, now.UTC().Format("20060102T150405Z"), hex.EncodeToString(b))
+}
+
+func (f follower) run(ctx context.Context, arn string, in workflow.Input) (report.Report, error) {
+	input, err := json.Marshal(in)
+	if err != nil {
+		return report.Report{}, err
+	}
+	start, err := f.api.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(arn),
+		Name:            aws.String(executionName(in.Mode, time.Now())),
+		Input:           aws.String(string(input)),
+	})
+	if err != nil {
+		return report.Report{}, fmt.Errorf("start execution of %s: %w", arn, err)
+	}
+	execARN := aws.ToString(start.ExecutionArn)
+	f.progress.note("started %s", execARN)
+
+	sleep := f.sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	var lastID int64
+	for {
+		if lastID, err = f.printNewEvents(ctx, execARN, lastID); err != nil {
+			return report.Report{}, err
+		}
+		d, err := f.api.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(execARN)})
+		if err != nil {
+			return report.Report{}, fmt.Errorf("describe execution: %w", err)
+		}
+		if d.Status != sfntypes.ExecutionStatusRunning && d.Status != sfntypes.ExecutionStatusPendingRedrive {
+			if _, err := f.printNewEvents(ctx, execARN, lastID); err != nil {
+				return report.Report{}, err
+			}
+			var fetch report.Fetch
+			if f.objects != nil {
+				fetch = fetchWith(f.objects)
+			}
+			return report.FromExecutionWith(ctx, fetch, in.Mode, string(d.Status), []byte(aws.ToString(d.Output)), aws.ToString(d.Error), aws.ToString(d.Cause))
+		}
+		if err := sleep(ctx, f.interval); err != nil {
+			return report.Report{}, fmt.Errorf("stopped following %s (the execution goes on): %w", execARN, err)
+		}
+	}
+}
+
+// printNewEvents prints the history events after lastID and returns the
+// newest event ID.
+func (f follower) printNewEvents(ctx context.Context, execARN string, lastID int64) (int64, error) {
+	pages := sfn.NewGetExecutionHistoryPaginator(f.api, &sfn.GetExecutionHistoryInput{
+		ExecutionArn: aws.String(execARN), MaxResults: 1000,
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return lastID, fmt.Errorf("read execution history: %w", err)
+		}
+		for _, e := range page.Events {
+			if e.Id <= lastID {
+				continue
+			}
+			lastID = e.Id
+			f.historyEvent(e)
+		}
+	}
+	return lastID, nil
+}
+
+func (f follower) historyEvent(e sfntypes.HistoryEvent) {
+	switch e.Type {
+	case sfntypes.HistoryEventTypeTaskStateEntered:
+		d := e.StateEnteredEventDetails
+		f.progress.entered(stateLabel(aws.ToString(d.Name), []byte(aws.ToString(d.Input))))
+	case sfntypes.HistoryEventTypeTaskStateExited:
+		d := e.StateExitedEventDetails
+		f.progress.exited(stateLabel(aws.ToString(d.Name), []byte(aws.ToString(d.Output))))
+	case sfntypes.HistoryEventTypeLambdaFunctionFailed:
+		if d := e.LambdaFunctionFailedEventDetails; d != nil {
+			f.progress.note(".. step error %s (the state machine retries or catches it)", aws.ToString(d.Error))
+		}
+	case sfntypes.HistoryEventTypeLambdaFunctionTimedOut:
+		f.progress.note(".. step timed out")
+	case sfntypes.HistoryEventTypeExecutionFailed:
+		if d := e.ExecutionFailedEventDetails; d != nil {
+			f.progress.note("!! execution failed: %s", strings.TrimSpace(aws.ToString(d.Error)))
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/orgbaseline/orgbaseline/shared/local/localsfn"
+	"github.com/orgbaseline/orgbaseline/shared/operator/report"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// runLocal synthesizes the stacks for cfg (unless --assembly names a cloud
+// assembly), then runs the management stack's state machine on this machine.
+func runLocal(ctx context.Context, o applyOptions, cfg settings.Config, in workflow.Input, env Env, p *progress) (report.Report, error) {
+	root, err := findRoot(env)
+	if err != nil {
+		return report.Report{}, err
+	}
+	tools, err := localsfn.FindTools(root)
+	if err != nil {
+		return report.Report{}, err
+	}
+	asm := o.assembly
+	if asm == "" {
+		start := time.Now()
+		dir, fresh, err := cachedAssembly(ctx, root, o.cdkApp, o.configPath, cfg)
+		if err != nil {
+			return report.Report{}, err
+		}
+		asm = dir
+		if fresh {
+			p.note("synthesized the stacks from %s (%.1fs)", o.configPath, time.Since(start).Seconds())
+		} else {
+			p.note("using the stacks synthesized earlier from the same configuration and CDK app")
+		}
+	}
+	stack, err := localsfn.ReadStack(asm, workflow.ManagementStackName)
+	if err != nil {
+		return report.Report{}, err
+	}
+	if err := sameSettings(stack, cfg); err != nil {
+		return report.Report{}, err
+	}
+
+	logPath := o.stepLogs
+	if logPath == "" {
+		logPath = filepath.Join(root, "build", "local", "steps.log")
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return report.Report{}, err
+	}
+	logs, err := os.Create(logPath)
+	if err != nil {
+		return report.Report{}, fmt.Errorf("step logs: %w", err)
+	}
+	defer logs.Close()
+
+	exe, err := os.Executable()
+	if err != nil {
+		return report.Report{}, err
+	}
+	l := localsfn.Local{
+		Stack: stack,
+		Tools: tools,
+		WorkerCommand: func(f localsfn.Function) []string {
+			return []string{exe, "dev", "lambda-runtime", f.Name}
+		},
+		WorkerEnv: os.Environ(),
+		Logs:      logs,
+		OnEvent:   func(e localsfn.Event) { localEvent(p, e) },
+	}
+	exec, err := l.Execute(ctx, in)
+	if err != nil {
+		return report.Report{}, err
+	}
+	p.note("step logs: %s", logPath)
+	return report.FromExecution(in.Mode, exec.Status, exec.Output, exec.Error, exec.Cause)
+}
+
+// localEvent turns the interpreter's events into progress lines.
+func localEvent(p *progress, e localsfn.Event) {
+	if e.State == nil || e.State.Type != "Task" {
+		return
+	}
+	name := stateLabel(e.State.Name, e.State.Input)
+	switch e.Type {
+	case "StateEntered":
+		p.entered(name)
+	case "StateExited":
+		p.exited(name)
+	case "StateRetried":
+		attempt := 0
+		if e.Retry != nil {
+			attempt = e.Retry.Attempt
+		}
+		p.retried(name, attempt, "")
+	case "StateFailed":
+		p.failed(name, e.Error)
+	case "StateCaught":
+		p.caught(name)
+	}
+}
+
+// sameSettings checks that the assembly was synthesized from cfg: a local run
+// of another configuration's state machine would mislead.
+func sameSettings(stack *localsfn.Stack, cfg settings.Config) error {
+	want, err := cfg.Encode()
+	if err != nil {
+		return err
+	}
+	for _, f := range stack.Functions {
+		if f.Env[settings.EnvVar] != want {
+			return fmt.Errorf("the cloud assembly's %s function was synthesized from another configuration; synthesize again, or leave out --assembly", f.Name)
+		}
+	}
+	return nil
+}
+
+// cachedAssembly returns a cloud assembly synthesized from cfg by the CDK
+// app, reusing the one made by an earlier run when the settings and the app
+// binary are the same (synthesis takes seconds; the demo runs twice).
+// fresh reports whether it was synthesized now.
+func cachedAssembly(ctx context.Context, root, app, configPath string, cfg settings.Config) (dir string, fresh bool, err error) {
+	if app == "" {
+		app = filepath.Join(root, "build", "cdkapp")
+	}
+	info, err := os.Stat(app)
+	if err != nil {
+		return "", false, fmt.Errorf("the CDK app %s is not built: run `make app` in %s (or give --assembly): %w", app, root, err)
+	}
+	enc, err := cfg.Encode()
+	if err != nil {
+		return "", false, err
+	}
+	appAbs, _ := filepath.Abs(app)
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d", enc, appAbs, info.Size(), info.ModTime().UnixNano())))
+	cacheRoot := filepath.Join(root, "build", "local", "assemblies")
+	dir = filepath.Join(cacheRoot, hex.EncodeToString(sum[:8]))
+	if _, err := os.Stat(filepath.Join(dir, "cdk.out", "manifest.json")); err == nil {
+		return filepath.Join(dir, "cdk.out"), false, nil
+	}
+	if err := os.MkdirAll(cacheRoot, 0o755); err != nil {
+		return "", false, err
+	}
+	tmp, err := os.MkdirTemp(cacheRoot, "synth-")
+	if err != nil {
+		return "", false, err
+	}
+	if err := synthesize(ctx, root, app, configPath, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return "", false, err
+	}
+	// Keep one assembly: drop those of other configurations or app builds.
+	if old, err := os.ReadDir(cacheRoot); err == nil {
+		for _, e := range old {
+			if p := filepath.Join(cacheRoot, e.Name()); p != tmp {
+				os.RemoveAll(p)
+			}
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
+		return "", false, err
+	}
+	return filepath.Join(dir, "cdk.out"), true, nil
+}
+
+// synthesize runs the CDK app binary into dir/cdk.out. The local run executes
+// each step from the orgbaseline binary, so the Lambda assets the app
+// packages are placeholders here (dir/lambda).
+func synthesize(ctx context.Context, root, app, configPath, dir string) error {
+	cfgAbs, err := filepath.Abs(configPath)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "cdk.out")
+	assets := filepath.Join(dir, "lambda")
+	for _, s := range workflow.Steps {
+		stepDir := filepath.Join(assets, s.Name)
+		if err := os.MkdirAll(stepDir, 0o755); err != nil {
+			return err
+		}
+		stub := "#!/bin/sh\necho 'placeholder: a local run executes steps from the orgbaseline binary' >&2\nexit 1\n"
+		if err := os.WriteFile(filepath.Join(stepDir, "bootstrap"), []byte(stub), 0o755); err != nil {
+			return err
+		}
+	}
+	cmd := exec.CommandContext(ctx, app)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(),
+		"CDK_OUTDIR="+out,
+		"ORGBASELINE_CONFIG="+cfgAbs,
+		"ORGBASELINE_LAMBDA_DIR="+assets,
+		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20",
+		"JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1",
+		"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1",
+	)
+	var combined bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &combined, &combined
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("synthesize with %s: %w\n%s", app, err, strings.TrimSpace(combined.String()))
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package prereq
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/logging"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// Handler is the org-prerequisites step Lambda.
+type Handler struct {
+	Settings settings.Config
+	Orgs     OrganizationsAPI
+	Log      *slog.Logger
+}
+
+// Build wires the handler from the Lambda's dependencies.
+func Build(_ context.Context, d lambdamain.Deps) (any, error) {
+	h := &Handler{
+		Settings: d.Settings,
+		Orgs:     organizations.NewFromConfig(awsclient.WithRegion(d.AWS, awsclient.OrganizationsRegion)),
+		Log:      d.Log,
+	}
+	return h.Handle, nil
+}
+
+// Handle runs the step. Its error, if any, is one of the named workflow
+// errors at the top level, so the state machine can match it.
+func (h *Handler) Handle(ctx context.Context, in workflow.Input) (workflow.StepResult, error) {
+	log := logging.Where(h.Log, h.Settings.Accounts.Management, workflow.RegionGlobal, "")
+	return lambdamain.Handle(ctx, in, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		return Run(ctx, h.Orgs, h.Settings, in, log)
+	})
+}

@@ -1,0 +1,322 @@
+// Package orgprereq is the first step of the baseline: it checks that the
+// organization can take the baseline and switches on what every later step
+// depends on, from the management account.
+//
+//  1. organizations:DescribeOrganization: all features must be enabled, and
+//     the organization and its management account must be the configured ones.
+//  2. organizations:ListAWSServiceAccessForOrganization, then
+//     EnableAWSServiceAccess for each principal an enabled service needs.
+//  3. organizations:ListDelegatedAdministrators per principal, then
+//     RegisterDelegatedAdministrator (the security account) for the services
+//     whose delegated administrator is registered through Organizations.
+//     Services that register it through their own API (GuardDuty, Security
+//     Hub, Detective, CloudTrail) are only checked here, so a conflict shows
+//     before anything is changed. Health and CloudTrail have a delegated
+//     administrator only when their delegatedAdmin option asks for one.
+//
+// Everything is read first and the whole plan is made before the first
+// change. A conflict (another delegated administrator, a missing feature set)
+// returns a *workflow.ConflictError listing all conflicts, and nothing is
+// changed. In plan mode the actions are reported, not taken.
+package prereq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// OrganizationsAPI is the part of the Organizations client this step uses.
+type OrganizationsAPI interface {
+	DescribeOrganization(ctx context.Context, in *organizations.DescribeOrganizationInput, optFns ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
+	organizations.ListAWSServiceAccessForOrganizationAPIClient
+	organizations.ListDelegatedAdministratorsAPIClient
+	EnableAWSServiceAccess(ctx context.Context, in *organizations.EnableAWSServiceAccessInput, optFns ...func(*organizations.Options)) (*organizations.EnableAWSServiceAccessOutput, error)
+	RegisterDelegatedAdministrator(ctx context.Context, in *organizations.RegisterDelegatedAdministratorInput, optFns ...func(*organizations.Options)) (*organizations.RegisterDelegatedAdministratorOutput, error)
+}
+
+var _ OrganizationsAPI = (*organizations.Client)(nil)
+
+// Action calls, as reported.
+const (
+	CallEnableServiceAccess = "organizations:EnableAWSServiceAccess"
+	CallRegisterAdmin       = "organizations:RegisterDelegatedAdministrator"
+)
+
+// EnableAllFeaturesHint tells the user how to fix an organization without all
+// features. Enabling them needs every member account to accept a handshake,
+// so the baseline reports it rather than starting it.
+const EnableAllFeaturesHint = "enable all features with `aws organizations enable-all-features` from the management account, then have every invited member account accept the handshake; see https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_org_support-all-features.html"
+
+// principalPlan is what the step found and will do for one service principal.
+type principalPlan struct {
+	service   string
+	principal settings.Principal
+	enable    bool // trusted access is off
+	register  bool // the security account must be registered through Organizations
+	note      string
+}
+
+// Run checks and converges the prerequisites for the services the
+// configuration enables and the input admits.
+func Run(ctx context.Context, api OrganizationsAPI, cfg settings.Config, in workflow.Input, log *slog.Logger) (workflow.StepResult, error) {
+	res := workflow.StepResult{Step: workflow.StepOrgPrerequisites.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
+	services, err := selectServices(cfg, in)
+	if err != nil {
+		return res, err
+	}
+	if len(services) == 0 {
+		res.Warnings = append(res.Warnings, "no enabled service matches the services filter; nothing to do")
+		return res, nil
+	}
+
+	var conflicts []workflow.Conflict
+	org, err := api.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		var notInUse *types.AWSOrganizationsNotInUseException
+		if errors.As(err, &notInUse) {
+			return res, &workflow.ConflictError{Conflicts: []workflow.Conflict{{
+				Service: "organizations", Resource: "organization", Found: "none (the account is not in an organization)",
+				Wanted: "an organization with all features", Hint: "run orgbaseline from the organization's management account",
+			}}}
+		}
+		return res, awsclient.Classify("describe organization", err)
+	}
+	if o := org.Organization; o != nil {
+		if o.FeatureSet != types.OrganizationFeatureSetAll {
+			conflicts = append(conflicts, workflow.Conflict{
+				Service: "organizations", Resource: "feature set",
+				Found: string(o.FeatureSet), Wanted: string(types.OrganizationFeatureSetAll), Hint: EnableAllFeaturesHint,
+			})
+		}
+		if id := aws.ToString(o.Id); cfg.OrganizationID != "" && id != cfg.OrganizationID {
+			conflicts = append(conflicts, workflow.Conflict{
+				Service: "organizations", Resource: "organization ID",
+				Found: id, Wanted: cfg.OrganizationID, Hint: "organizationId in the configuration must name this organization",
+			})
+		}
+		if m := aws.ToString(o.MasterAccountId); m != cfg.Accounts.Management {
+			conflicts = append(conflicts, workflow.Conflict{
+				Service: "organizations", Resource: "management account",
+				Found: m, Wanted: cfg.Accounts.Management, Hint: "accounts.management in the configuration must name the organization's management account",
+			})
+		}
+	}
+
+	enabled, err := trustedAccess(ctx, api)
+	if err != nil {
+		return res, err
+	}
+
+	var plans []principalPlan
+	for _, svc := range services {
+		for _, p := range principalsFor(cfg, svc) {
+			pp := principalPlan{service: svc, principal: p, enable: !enabled[p.Name]}
+			if p.Admin != settings.AdminNone {
+				admins, err := delegatedAdmins(ctx, api, p.Name)
+				if err != nil {
+					return res, err
+				}
+				found := slices.Contains(admins, cfg.Accounts.Security)
+				others := slices.DeleteFunc(slices.Clone(admins), func(a string) bool { return a == cfg.Accounts.Security })
+				switch {
+				case len(others) > 0 && !found:
+					conflicts = append(conflicts, workflow.Conflict{
+						Service: svc, Resource: "delegated administrator for " + p.Name,
+						Found: joinIDs(others), Wanted: cfg.Accounts.Security,
+						Hint: "orgbaseline never replaces a delegated administrator; deregister it yourself or set accounts.security to it",
+					})
+				case len(others) > 0:
+					res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s also has delegated administrator(s) %s besides the security account", svc, p.Name, joinIDs(others)))
+				case !found && p.Admin == settings.AdminOrganizations:
+					pp.register = true
+				case !found && p.Admin == settings.AdminServiceAPI:
+					pp.note = adminNote(p.Name, svc)
+				}
+			}
+			plans = append(plans, pp)
+		}
+	}
+	if len(conflicts) > 0 {
+		for _, c := range conflicts {
+			log.WarnContext(ctx, "conflict", "service", c.Service, "resource", c.Resource, "found", c.Found, "wanted", c.Wanted)
+		}
+		return res, &workflow.ConflictError{Conflicts: conflicts}
+	}
+
+	for _, svc := range services {
+		out := workflow.Outcome{Account: cfg.Accounts.Management, Region: workflow.RegionGlobal, Service: svc}
+		for _, pp := range plans {
+			if pp.service != svc {
+				continue
+			}
+			if pp.enable {
+				a := workflow.Action{Call: CallEnableServiceAccess, Target: pp.principal.Name}
+				if in.Mode == workflow.ModeApply {
+					if err := enableAccess(ctx, api, pp.principal.Name); err != nil {
+						return res, err
+					}
+					log.InfoContext(ctx, "enabled trusted access", "service", svc, "principal", pp.principal.Name)
+				}
+				out.Actions = append(out.Actions, a)
+			}
+			if pp.register {
+				a := workflow.Action{Call: CallRegisterAdmin, Target: pp.principal.Name + " " + cfg.Accounts.Security}
+				if in.Mode == workflow.ModeApply {
+					if err := registerAdmin(ctx, api, pp.principal.Name, cfg.Accounts.Security); err != nil {
+						return res, err
+					}
+					log.InfoContext(ctx, "registered delegated administrator", "service", svc, "principal", pp.principal.Name, "account", cfg.Accounts.Security)
+				}
+				out.Actions = append(out.Actions, a)
+			}
+			if pp.note != "" {
+				out.Reason = appendReason(out.Reason, pp.note)
+			}
+		}
+		res.Add(out)
+	}
+	return res, nil
+}
+
+// selectServices returns the enabled services admitted by the filter, in
+// catalog order. Unknown names in the filter are bad input.
+func selectServices(cfg settings.Config, in workflow.Input) ([]string, error) {
+	var unknown []string
+	for _, s := range in.Services {
+		if _, ok := settings.LookupService(s); !ok {
+			unknown = append(unknown, s)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, &workflow.TerminalError{Op: "read input", Err: fmt.Errorf("unknown service(s) %v in the services filter; known: %v", unknown, settings.ServiceNames())}
+	}
+	var out []string
+	for _, s := range cfg.EnabledServices() {
+		if in.WantsService(s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// principalsFor returns the principals service needs under cfg.
+func principalsFor(cfg settings.Config, service string) []settings.Principal {
+	info, _ := settings.LookupService(service)
+	var out []settings.Principal
+	for _, p := range info.Principals {
+		switch {
+		case p.Name == "malware-protection.guardduty.amazonaws.com" && !cfg.Services.GuardDuty.Features.EBSMalwareProtection:
+			continue
+		case service == settings.ServiceHealth && p.Admin == settings.AdminOrganizations && !*cfg.Services.Health.DelegatedAdmin:
+			p.Admin = settings.AdminNone
+		case service == settings.ServiceCloudTrail && p.Admin == settings.AdminServiceAPI && !cfg.Services.CloudTrail.DelegatedAdmin:
+			p.Admin = settings.AdminNone
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func trustedAccess(ctx context.Context, api OrganizationsAPI) (map[string]bool, error) {
+	enabled := map[string]bool{}
+	pages := organizations.NewListAWSServiceAccessForOrganizationPaginator(api, &organizations.ListAWSServiceAccessForOrganizationInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, awsclient.Classify("list trusted access", err)
+		}
+		for _, p := range page.EnabledServicePrincipals {
+			enabled[aws.ToString(p.ServicePrincipal)] = true
+		}
+	}
+	return enabled, nil
+}
+
+func delegatedAdmins(ctx context.Context, api OrganizationsAPI, principal string) ([]string, error) {
+	var ids []string
+	pages := organizations.NewListDelegatedAdministratorsPaginator(api, &organizations.ListDelegatedAdministratorsInput{ServicePrincipal: aws.String(principal)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, awsclient.Classify("list delegated administrators for "+principal, err)
+		}
+		for _, a := range page.DelegatedAdministrators {
+			ids = append(ids, aws.ToString(a.Id))
+		}
+	}
+	return ids, nil
+}
+
+func enableAccess(ctx context.Context, api OrganizationsAPI, principal string) error {
+	_, err := api.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String(principal)})
+	return awsclient.Classify("enable trusted access for "+principal, err)
+}
+
+// registerAdmin registers account. AccountAlreadyRegisteredException is
+// success only when a fresh read shows that very account registered: another
+// run may have done it since the plan was made.
+func registerAdmin(ctx context.Context, api OrganizationsAPI, principal, account string) error {
+	_, err := api.RegisterDelegatedAdministrator(ctx, &organizations.RegisterDelegatedAdministratorInput{
+		AccountId: aws.String(account), ServicePrincipal: aws.String(principal),
+	})
+	var already *types.AccountAlreadyRegisteredException
+	if errors.As(err, &already) {
+		admins, lerr := delegatedAdmins(ctx, api, principal)
+		if lerr != nil {
+			return lerr
+		}
+		if slices.Contains(admins, account) {
+			return nil
+		}
+		return &workflow.ConflictError{Conflicts: []workflow.Conflict{{
+			Service: principal, Resource: "delegated administrator for " + principal,
+			Found: joinIDs(admins), Wanted: account,
+		}}}
+	}
+	return awsclient.Classify("register delegated administrator "+account+" for "+principal, err)
+}
+
+func joinIDs(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	s := ids[0]
+	for _, id := range ids[1:] {
+		s += ", " + id
+	}
+	return s
+}
+
+func appendReason(r, s string) string {
+	if r == "" {
+		return s
+	}
+	return r + "; " + s
+}
+
+// adminSteps are the steps that register a service's delegated administrator
+// through the service's own API.
+var adminSteps = map[string]workflow.StepSpec{
+	settings.ServiceCloudTrail: workflow.StepOrgTrail,
+	settings.ServiceGuardDuty:  workflow.StepGuardDutyAdmin,
+}
+
+// adminNote says who registers the delegated administrator of a service
+// that registers it through its own API.
+func adminNote(principal, service string) string {
+	if step, ok := adminSteps[service]; ok {
+		return fmt.Sprintf("delegated administrator for %s is registered by the %s step", principal, step.Name)
+	}
+	return fmt.Sprintf("delegated administrator for %s is registered through the service's own API, which the baseline does not do yet", principal)
+}
