@@ -30,13 +30,14 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
-	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/local/mototest"
 	"github.com/orgbaseline/orgbaseline/shared/operator/report"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
 var (
-	srv    *motorig.Server
+	srv    *mototest.Server
 	cliBin string // the orgbaseline binary under test
 	cdkApp string // the CDK app binary it synthesizes with
 	root   string
@@ -54,7 +55,7 @@ func TestMain(m *testing.M) {
 	out := filepath.Join(root, "build", "e2e")
 	cliBin = binary("ORGBASELINE_CLI", filepath.Join(out, "orgbaseline"), "-tags", "lambda.norpc", "./cmd/orgbaseline")
 	cdkApp = binary("ORGBASELINE_CDK_APP", filepath.Join(out, "cdkapp"), "./infra")
-	motorig.Main(m, func(s *motorig.Server) { srv = s }, motorig.WithRoot(root))
+	mototest.Main(m, func(s *mototest.Server) { srv = s }, motorig.WithRoot(root))
 }
 
 // binary returns the binary named by env, or builds pkg into out.

@@ -6,7 +6,6 @@ package main
 import (
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
-	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-func main() { lambdamain.Run(workflow.StepConfigAggregator, configsvc.BuildAggregator) }
+func main() { lambdamain.Run(configsvc.AggregatorStep) }

@@ -5,7 +5,6 @@ package main
 import (
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
-	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-func main() { lambdamain.Run(workflow.StepGuardDutyAdmin, guardduty.BuildAdmin) }
+func main() { lambdamain.Run(guardduty.AdminStep) }

@@ -6,7 +6,6 @@ package main
 import (
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
-	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-func main() { lambdamain.Run(workflow.StepGuardDutyOrg, guardduty.BuildOrg) }
+func main() { lambdamain.Run(guardduty.OrgStep) }

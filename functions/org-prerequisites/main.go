@@ -5,7 +5,6 @@ package main
 import (
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
-	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-func main() { lambdamain.Run(workflow.StepOrgPrerequisites, prereq.Build) }
+func main() { lambdamain.Run(prereq.Step) }

@@ -5,7 +5,6 @@ package main
 import (
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
-	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-func main() { lambdamain.Run(workflow.StepOrgTargets, targets.Build) }
+func main() { lambdamain.Run(targets.Step) }

@@ -5,7 +5,6 @@ package main
 import (
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
-	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-func main() { lambdamain.Run(workflow.StepOrgTrail, orgtrail.Build) }
+func main() { lambdamain.Run(orgtrail.Step) }

@@ -1,5 +1,5 @@
 // Package baseline is the construct that runs the baseline from the
-// management account: one Lambda per step of workflow.Steps and the Standard
+// management account: one Lambda per step of registry.Specs() and the Standard
 // state machine that calls them in order.
 //
 // Every Task passes the whole execution input to its step and stores the
@@ -10,6 +10,8 @@ package baseline
 
 import (
 	"fmt"
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
+	"github.com/orgbaseline/orgbaseline/shared/registry"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,7 +103,7 @@ type BaselineProps struct {
 	LambdaDir string
 	// Steps are the steps the state machine runs, in order.
 	//
-	// Default: workflow.Steps.
+	// Default: registry.Specs().
 	Steps []workflow.StepSpec
 }
 
@@ -160,7 +162,7 @@ func validate(props *BaselineProps) (BaselineProps, string) {
 	}
 	p := *props
 	if p.Steps == nil {
-		p.Steps = workflow.Steps
+		p.Steps = registry.Specs()
 	}
 
 	var problems []string
@@ -201,8 +203,8 @@ func validate(props *BaselineProps) (BaselineProps, string) {
 			add("step %s: a Poll needs ShapeEachRegion, an interval and a maximum of at least 1", s.Name)
 		}
 		if s.Shape != workflow.ShapeOnce {
-			if !seen["name "+workflow.StepOrgTargets.Name] {
-				add("step %s fans out over the regions of step %s, which must come before it", s.Name, workflow.StepOrgTargets.Name)
+			if !seen["name "+targets.Spec.Name] {
+				add("step %s fans out over the regions of step %s, which must come before it", s.Name, targets.Spec.Name)
 			}
 			if s.MaxConcurrency < 1 {
 				add("step %s: MaxConcurrency must be at least 1 for its Map state", s.Name)
@@ -542,7 +544,7 @@ func newStateMachine(scope constructs.Construct, steps []workflow.StepSpec, fns 
 		add(conflict, &sfn.CatchProps{Errors: jsii.Strings(workflow.ErrNameConflict), ResultPath: jsii.String(ErrorResultPath)})
 		add(failed, &sfn.CatchProps{Errors: jsii.Strings(*sfn.Errors_ALL()), ResultPath: jsii.String(ErrorResultPath)})
 	}
-	targets := "$.results." + workflow.StepOrgTargets.ResultKey
+	targets := "$.results." + targets.Spec.ResultKey
 	var results awss3.IBucket
 	for i, step := range steps {
 		switch step.Shape {

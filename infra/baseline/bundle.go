@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"fmt"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"os"
 	"path/filepath"
 
@@ -23,7 +24,7 @@ const BundleSuffix = ".bundle"
 // ($LAMBDA_TASK_ROOT/packs/<pack>.yaml).
 func StepCodeDir(lambdaDir string, step workflow.StepSpec, c settings.Config) (string, error) {
 	dir := filepath.Join(lambdaDir, step.Name)
-	if step.Name != workflow.StepConfigRules.Name || !c.Enabled(settings.ServiceConfig) {
+	if step.Name != configsvc.RulesSpec.Name || !c.Enabled(settings.ServiceConfig) {
 		return dir, nil
 	}
 	var files []settings.ConformancePack

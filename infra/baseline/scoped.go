@@ -52,7 +52,7 @@ const cloudTrailService = "cloudtrail.amazonaws.com"
 // iam:PassRole is unneeded (UnneededActions) and has no grant.
 func ScopedGrants(step string, c settings.Config) []ScopedGrant {
 	switch step {
-	case workflow.StepOrgTrail.Name:
+	case orgtrail.Spec.Name:
 		var grants []ScopedGrant
 		if !slices.Contains(UnneededActions(step, c), "iam:PassRole") {
 			grants = append(grants, ScopedGrant{
@@ -68,7 +68,7 @@ func ScopedGrants(step string, c settings.Config) []ScopedGrant {
 			Resources: []string{serviceLinkedRoleARN(c.Accounts.Management, cloudTrailService, "AWSServiceRoleForCloudTrail")},
 			Condition: map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": cloudTrailService}},
 		})
-	case workflow.StepConfigRecorders.Name:
+	case configsvc.RecordersSpec.Name:
 		// In the management account; elsewhere the execution role does it.
 		slr := configsvc.ServiceLinkedRoleARN(c.Accounts.Management)
 		return []ScopedGrant{
@@ -94,7 +94,7 @@ func ScopedGrants(step string, c settings.Config) []ScopedGrant {
 // managed from the security account does not pass the CloudWatch Logs role
 // from the management account.
 func UnneededActions(step string, c settings.Config) []string {
-	if step == workflow.StepOrgTrail.Name && c.Services.CloudTrail.ManagedFromSecurity() {
+	if step == orgtrail.Spec.Name && c.Services.CloudTrail.ManagedFromSecurity() {
 		return []string{"iam:PassRole"}
 	}
 	return nil

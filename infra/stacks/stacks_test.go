@@ -10,6 +10,8 @@ package stacks_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
+	"github.com/orgbaseline/orgbaseline/shared/registry"
 	"io/fs"
 	"maps"
 	"os"
@@ -48,7 +50,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for _, s := range workflow.Steps {
+	for _, s := range registry.Specs() {
 		if err := writeStub(dir, s.Name); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -355,10 +357,10 @@ func stateMachineID(t *testing.T, a *app) string {
 
 func TestStepFunctions(t *testing.T) {
 	a := build(t)
-	if got, want := len(a.mgmtJSON.ofType("AWS::Lambda::Function")), len(workflow.Steps); got != want {
+	if got, want := len(a.mgmtJSON.ofType("AWS::Lambda::Function")), len(registry.Specs()); got != want {
 		t.Errorf("%d Lambda functions, want one per step (%d)", got, want)
 	}
-	for _, step := range workflow.Steps {
+	for _, step := range registry.Specs() {
 		t.Run(step.Name, func(t *testing.T) {
 			id := functionID(t, a, step.Name)
 			p := props(a.mgmtJSON.resource(t, id))
@@ -463,7 +465,7 @@ func TestStepPermissions(t *testing.T) {
 	for _, variant := range []string{variantExample, variantAllOn, variantSecurityManaged} {
 		t.Run(variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
-			for _, step := range workflow.Steps {
+			for _, step := range registry.Specs() {
 				t.Run(step.Name, func(t *testing.T) { checkStepPermissions(t, a, step) })
 			}
 		})
@@ -611,10 +613,10 @@ func TestStepReach(t *testing.T) {
 		"config-recorders":  workflow.ReachOrganization,
 		"config-rules":      workflow.ReachSecurity,
 	}
-	if len(want) != len(workflow.Steps) {
-		t.Errorf("%d steps, %d pinned: pin the new step's reach", len(workflow.Steps), len(want))
+	if len(want) != len(registry.Specs()) {
+		t.Errorf("%d steps, %d pinned: pin the new step's reach", len(registry.Specs()), len(want))
 	}
-	for _, s := range workflow.Steps {
+	for _, s := range registry.Specs() {
 		if r, ok := want[s.Name]; !ok || r != s.Reach {
 			t.Errorf("%s reaches %q, want %q", s.Name, s.Reach, r)
 		}
@@ -626,7 +628,7 @@ func TestStepReach(t *testing.T) {
 // only CloudTrail's service-linked role.
 func TestOrgTrailScopedGrants(t *testing.T) {
 	a := build(t)
-	sts := roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, workflow.StepOrgTrail.Name)))["Role"]))
+	sts := roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, orgtrail.Spec.Name)))["Role"]))
 	want := map[string]statement{
 		"iam:PassRole": {
 			"Resource":  orgtrail.CloudWatchLogsRoleARN(a.cfg),
@@ -638,7 +640,7 @@ func TestOrgTrailScopedGrants(t *testing.T) {
 		},
 	}
 	for act, w := range want {
-		if !slices.Contains(workflow.StepOrgTrail.Actions, act) {
+		if !slices.Contains(orgtrail.Spec.Actions, act) {
 			t.Errorf("org-trail does not declare %s", act)
 		}
 		var found []statement
@@ -664,11 +666,11 @@ func TestOrgTrailScopedGrants(t *testing.T) {
 	// security account's execution role passes its own.
 	t.Run(variantSecurityManaged, func(t *testing.T) {
 		s := buildVariant(t, variantSecurityManaged)
-		if !slices.Equal(baseline.UnneededActions(workflow.StepOrgTrail.Name, s.cfg), []string{"iam:PassRole"}) {
-			t.Errorf("unneeded actions = %v, want iam:PassRole", baseline.UnneededActions(workflow.StepOrgTrail.Name, s.cfg))
+		if !slices.Equal(baseline.UnneededActions(orgtrail.Spec.Name, s.cfg), []string{"iam:PassRole"}) {
+			t.Errorf("unneeded actions = %v, want iam:PassRole", baseline.UnneededActions(orgtrail.Spec.Name, s.cfg))
 		}
 		var slr int
-		for _, st := range roleStatements(t, s.mgmtJSON, ref(props(s.mgmtJSON.resource(t, functionID(t, s, workflow.StepOrgTrail.Name)))["Role"])) {
+		for _, st := range roleStatements(t, s.mgmtJSON, ref(props(s.mgmtJSON.resource(t, functionID(t, s, orgtrail.Spec.Name)))["Role"])) {
 			if slices.Contains(actions(st), "iam:PassRole") {
 				t.Errorf("statement %v allows iam:PassRole", st["Sid"])
 			}
@@ -681,7 +683,7 @@ func TestOrgTrailScopedGrants(t *testing.T) {
 		}
 	})
 	// The other step declares neither action and gets no such statement.
-	for _, s := range roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, workflow.StepOrgPrerequisites.Name)))["Role"])) {
+	for _, s := range roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, prereq.Spec.Name)))["Role"])) {
 		for _, act := range actions(s) {
 			if slices.Contains(baseline.ScopeRequired, act) {
 				t.Errorf("org-prerequisites may %s", act)
@@ -736,14 +738,14 @@ func TestStateMachineDefinition(t *testing.T) {
 	def := definition(t, a)
 	states, _ := def["States"].(map[string]any)
 
-	if got, want := def["StartAt"], workflow.Steps[0].State; got != want {
+	if got, want := def["StartAt"], registry.Specs()[0].State; got != want {
 		t.Errorf("StartAt = %v, want %s", got, want)
 	}
 	if got := def["TimeoutSeconds"]; got != 7200.0 {
 		t.Errorf("TimeoutSeconds = %v, want 7200", got)
 	}
 	want := 3
-	for _, step := range workflow.Steps {
+	for _, step := range registry.Specs() {
 		want += len(step.States())
 	}
 	if got := len(states); got != want {
@@ -763,7 +765,7 @@ func TestStateMachineDefinition(t *testing.T) {
 		map[string]any{"ErrorEquals": []any{"States.ALL"}, "ResultPath": "$.error", "Next": baseline.StateFailed},
 	}
 
-	for i, step := range workflow.Steps {
+	for i, step := range registry.Specs() {
 		if step.Shape != workflow.ShapeOnce {
 			continue // TestStateMachineFanOut
 		}
@@ -799,8 +801,8 @@ func TestStateMachineDefinition(t *testing.T) {
 				t.Errorf("Catch = %s", got)
 			}
 			next := baseline.StateDone
-			if i+1 < len(workflow.Steps) {
-				next = workflow.Steps[i+1].States()[0]
+			if i+1 < len(registry.Specs()) {
+				next = registry.Specs()[i+1].States()[0]
 			}
 			if s["Next"] != next {
 				t.Errorf("Next = %v, want %s", s["Next"], next)
@@ -889,7 +891,7 @@ func TestStateMachineFanOut(t *testing.T) {
 		"Type":           "Map",
 		"ItemsPath":      "$.results.orgTargets.otherRegions",
 		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
-		"MaxConcurrency": float64(workflow.StepGuardDutyAdmin.MaxConcurrency),
+		"MaxConcurrency": float64(guardduty.AdminSpec.MaxConcurrency),
 		"ResultPath":     "$.results.guardDutyAdminOtherRegions",
 		"Next":           "GuardDutyOrgEachRegion",
 		"Catch":          wantCatch,
@@ -919,7 +921,7 @@ func TestStateMachineFanOut(t *testing.T) {
 		"Type":           "Map",
 		"ItemsPath":      "$.results.orgTargets.regions",
 		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
-		"MaxConcurrency": float64(workflow.StepGuardDutyOrg.MaxConcurrency),
+		"MaxConcurrency": float64(guardduty.OrgSpec.MaxConcurrency),
 		"ResultPath":     "$.results.guardDutyOrg",
 		"Next":           "ConfigAggregator",
 		"Catch":          wantCatch,
@@ -968,7 +970,7 @@ func TestStateMachineSettings(t *testing.T) {
 		res, _ := s["Resource"].([]any)
 		for _, r := range res {
 			arn := resolve(t, r)
-			if !slices.ContainsFunc(workflow.Steps, func(st workflow.StepSpec) bool {
+			if !slices.ContainsFunc(registry.Specs(), func(st workflow.StepSpec) bool {
 				id := fakeArn(functionID(t, a, st.Name))
 				return arn == id || arn == id+":*"
 			}) {
@@ -1181,7 +1183,7 @@ func checkLintSkips(t *testing.T, a *app) {
 func TestBaselineAccessors(t *testing.T) {
 	a := build(t)
 	b := a.management.Baseline()
-	if got, want := len(b.Functions()), len(workflow.Steps); got != want {
+	if got, want := len(b.Functions()), len(registry.Specs()); got != want {
 		t.Errorf("Functions() has %d functions, want %d", got, want)
 	}
 	if b.Function("no-such-step") != nil {
@@ -1211,7 +1213,7 @@ func TestBaselineRejectsInvalidProps(t *testing.T) {
 	for i := range 200 {
 		big.Findings.EmailSubscriptions = append(big.Findings.EmailSubscriptions, fmt.Sprintf("security-team-%03d@example.com", i))
 	}
-	step := workflow.Steps[0]
+	step := registry.Specs()[0]
 	noActions := step
 	noActions.Actions = nil
 	reserved := step
@@ -1220,7 +1222,7 @@ func TestBaselineRejectsInvalidProps(t *testing.T) {
 	passRole.Actions = append(slices.Clone(step.Actions), "iam:PassRole")
 	createSLR := step
 	createSLR.Actions = append(slices.Clone(step.Actions), "iam:CreateServiceLinkedRole")
-	trailNoPassRole := workflow.StepOrgTrail
+	trailNoPassRole := orgtrail.Spec
 	trailNoPassRole.Actions = slices.DeleteFunc(slices.Clone(trailNoPassRole.Actions), func(a string) bool { return a == "iam:PassRole" })
 	securityManaged, err := variantConfig(variantSecurityManaged)
 	if err != nil {
@@ -1666,7 +1668,7 @@ func TestTrailLogDelivery(t *testing.T) {
 			}
 			// The baseline's own log groups only: one per step and the
 			// state machine's.
-			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(workflow.Steps)+1; got != want {
+			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(registry.Specs())+1; got != want {
 				t.Errorf("%d log groups, want %d", got, want)
 			}
 		})
@@ -1720,7 +1722,7 @@ func TestStateMachineConfig(t *testing.T) {
 		"ItemSelector": map[string]any{
 			"input.$": "$$.Execution.Input", "account.$": "$$.Map.Item.Value", "regions.$": "$.results.orgTargets.regions",
 		},
-		"MaxConcurrency": float64(workflow.StepConfigRecorders.MaxConcurrency),
+		"MaxConcurrency": float64(configsvc.RecordersSpec.MaxConcurrency),
 		"ResultPath":     "$.results.configRecorders",
 		"Next":           "ConfigRulesEachRegion",
 		"Catch":          wantCatch,
@@ -1737,7 +1739,7 @@ func TestStateMachineConfig(t *testing.T) {
 	}
 	writer, _ := outer["ResultWriter"].(map[string]any)
 	params, _ := writer["Parameters"].(map[string]any)
-	if writer["Resource"] != "arn:aws:states:::s3:putObject" || params["Prefix"] != baseline.ResultsPrefix+workflow.StepConfigRecorders.Name {
+	if writer["Resource"] != "arn:aws:states:::s3:putObject" || params["Prefix"] != baseline.ResultsPrefix+configsvc.RecordersSpec.Name {
 		t.Errorf("ResultWriter: %v", writer)
 	}
 	bucketID := strings.TrimPrefix(fmt.Sprint(params["Bucket"]), fakeArn(""))
@@ -1773,7 +1775,7 @@ func TestStateMachineConfig(t *testing.T) {
 		"Type":           "Map",
 		"ItemsPath":      "$.regions",
 		"ItemSelector":   map[string]any{"input.$": "$.input", "account.$": "$.account", "region.$": "$$.Map.Item.Value"},
-		"MaxConcurrency": float64(workflow.StepConfigRecorders.RegionConcurrency),
+		"MaxConcurrency": float64(configsvc.RecordersSpec.RegionConcurrency),
 		"End":            true,
 	} {
 		if !reflect.DeepEqual(inner[k], want) {
@@ -1794,7 +1796,7 @@ func TestStateMachineConfig(t *testing.T) {
 		"Type":           "Map",
 		"ItemsPath":      "$.results.orgTargets.regions",
 		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
-		"MaxConcurrency": float64(workflow.StepConfigRules.MaxConcurrency),
+		"MaxConcurrency": float64(configsvc.RulesSpec.MaxConcurrency),
 		"ResultPath":     "$.results.configRules",
 		"Next":           baseline.StateDone,
 		"Catch":          wantCatch,
@@ -1822,7 +1824,7 @@ func TestStateMachineConfig(t *testing.T) {
 	if c := st("ConfigRulesPending"); c["Type"] != "Choice" || !reflect.DeepEqual(c["Choices"], wantChoice) || c["Default"] != "ConfigRulesResult" {
 		t.Errorf("ConfigRulesPending: %v", c)
 	}
-	if w := st("ConfigRulesWait"); w["Type"] != "Wait" || w["Seconds"] != float64(workflow.ConfigRulesPoll.IntervalSeconds) || w["Next"] != "ConfigRulesAgain" {
+	if w := st("ConfigRulesWait"); w["Type"] != "Wait" || w["Seconds"] != float64(configsvc.RulesPoll.IntervalSeconds) || w["Next"] != "ConfigRulesAgain" {
 		t.Errorf("ConfigRulesWait: %v", w)
 	}
 	wantAgain := map[string]any{"input.$": "$.input", "region.$": "$.region", "polls.$": "$.result.polls", "previous.$": "$.result"}
@@ -1908,7 +1910,7 @@ func TestConfigRecorderScopedGrants(t *testing.T) {
 	a := build(t)
 	slr := "arn:aws:iam::" + a.cfg.Accounts.Management + ":role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 	got := map[string]baseline.ScopedGrant{}
-	for _, g := range baseline.ScopedGrants(workflow.StepConfigRecorders.Name, a.cfg) {
+	for _, g := range baseline.ScopedGrants(configsvc.RecordersSpec.Name, a.cfg) {
 		got[g.Action] = g
 	}
 	for action, cond := range map[string]map[string]any{
@@ -1930,7 +1932,7 @@ func TestConfigRecorderScopedGrants(t *testing.T) {
 // other steps' packages are their build folders.
 func TestStepCodeDir(t *testing.T) {
 	dir := t.TempDir()
-	for _, s := range []string{workflow.StepConfigRules.Name, workflow.StepGuardDutyOrg.Name} {
+	for _, s := range []string{configsvc.RulesSpec.Name, guardduty.OrgSpec.Name} {
 		if err := writeStub(dir, s); err != nil {
 			t.Fatal(err)
 		}
@@ -1944,11 +1946,11 @@ func TestStepCodeDir(t *testing.T) {
 		{Name: "from-file", TemplateFile: template},
 		{Name: "from-s3", TemplateS3URI: "s3://bucket/pack.yaml"},
 	}
-	got, err := baseline.StepCodeDir(dir, workflow.StepConfigRules, cfg)
+	got, err := baseline.StepCodeDir(dir, configsvc.RulesSpec, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != filepath.Join(dir, workflow.StepConfigRules.Name+baseline.BundleSuffix) {
+	if got != filepath.Join(dir, configsvc.RulesSpec.Name+baseline.BundleSuffix) {
 		t.Errorf("config-rules package %s", got)
 	}
 	var files []string
@@ -1967,11 +1969,11 @@ func TestStepCodeDir(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(got, settings.PackTemplateFile("from-file"))); string(b) != "Resources: {}\n" {
 		t.Errorf("bundled template %q", b)
 	}
-	if got, _ := baseline.StepCodeDir(dir, workflow.StepGuardDutyOrg, cfg); got != filepath.Join(dir, workflow.StepGuardDutyOrg.Name) {
+	if got, _ := baseline.StepCodeDir(dir, guardduty.OrgSpec, cfg); got != filepath.Join(dir, guardduty.OrgSpec.Name) {
 		t.Errorf("guardduty-org package %s", got)
 	}
 	cfg.Services.Config.ConformancePacks = cfg.Services.Config.ConformancePacks[1:]
-	if got, _ := baseline.StepCodeDir(dir, workflow.StepConfigRules, cfg); got != filepath.Join(dir, workflow.StepConfigRules.Name) {
+	if got, _ := baseline.StepCodeDir(dir, configsvc.RulesSpec, cfg); got != filepath.Join(dir, configsvc.RulesSpec.Name) {
 		t.Errorf("config-rules package without template files %s", got)
 	}
 }

@@ -37,7 +37,7 @@ var _ AggregatorAPI = (*configservice.Client)(nil)
 // for config.amazonaws.com, and the role must exist: the step says so, as a
 // *workflow.TerminalError, when Config answers that either is missing.
 func ConfigureAggregator(ctx context.Context, api AggregatorAPI, cfg settings.Config, in workflow.Input, log *slog.Logger) (workflow.StepResult, error) {
-	res := workflow.StepResult{Step: workflow.StepConfigAggregator.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
+	res := workflow.StepResult{Step: AggregatorSpec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	out := workflow.Outcome{Account: cfg.Accounts.Security, Region: cfg.HomeRegion, Service: settings.ServiceConfig}
 	if skipped(cfg, in, &out) {
 		res.Add(out)

@@ -7,9 +7,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -21,10 +21,10 @@ type AggregatorHandler struct {
 	Log    *slog.Logger
 }
 
-// BuildAggregator wires the config-aggregator handler from the Lambda's
+// buildAggregator wires the config-aggregator handler from the Lambda's
 // dependencies.
-func BuildAggregator(_ context.Context, d lambdamain.Deps) (any, error) {
-	return NewAggregatorHandler(d.Settings, d.Accounts, d.Log).Handle, nil
+func buildAggregator(d step.Deps) step.Handler[workflow.Input, workflow.StepResult] {
+	return NewAggregatorHandler(d.Settings, d.Accounts, d.Log).Handle
 }
 
 // NewAggregatorHandler returns the config-aggregator handler: AWS Config in
@@ -41,7 +41,7 @@ func NewAggregatorHandler(cfg settings.Config, accounts *awsclient.Accounts, log
 // errors at the top level, so the state machine can match it.
 func (h *AggregatorHandler) Handle(ctx context.Context, in workflow.Input) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Security, h.Settings.HomeRegion, settings.ServiceConfig)
-	return lambdamain.Handle(ctx, in, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+	return step.Handle(ctx, in, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
 		return ConfigureAggregator(ctx, h.Config, h.Settings, in, log)
 	})
 }
@@ -54,9 +54,9 @@ type RulesHandler struct {
 	Log *slog.Logger
 }
 
-// BuildRules wires the config-rules handler from the Lambda's dependencies.
-func BuildRules(_ context.Context, d lambdamain.Deps) (any, error) {
-	return NewRulesHandler(d.Settings, d.Accounts, d.Log).Handle, nil
+// buildRules wires the config-rules handler from the Lambda's dependencies.
+func buildRules(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
+	return NewRulesHandler(d.Settings, d.Accounts, d.Log).Handle
 }
 
 // NewRulesHandler returns the config-rules handler: AWS Config in the
@@ -75,7 +75,7 @@ func NewRulesHandler(cfg settings.Config, accounts *awsclient.Accounts, log *slo
 // named workflow errors at the top level.
 func (h *RulesHandler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceConfig)
-	return lambdamain.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
 		var api RulesAPI
 		if item.Region != "" {
 			api = h.In(item.Region)

@@ -15,13 +15,14 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/local/mototest"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-var srv *motorig.Server
+var srv *mototest.Server
 
-func TestMain(m *testing.M) { motorig.Main(m, func(s *motorig.Server) { srv = s }) }
+func TestMain(m *testing.M) { mototest.Main(m, func(s *mototest.Server) { srv = s }) }
 
 func motoSettings(t *testing.T, org motorig.Org, extra string) settings.Config {
 	t.Helper()

@@ -115,7 +115,7 @@ type Deps struct {
 // error; nothing is changed after a read fails.
 func Converge(ctx context.Context, d Deps, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
 	in := item.Input
-	res := workflow.StepResult{Step: workflow.StepConfigRecorders.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
+	res := workflow.StepResult{Step: RecordersSpec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	out := workflow.Outcome{Account: item.Account, Region: item.Region, Service: settings.ServiceConfig}
 	if skippedItem(cfg, item, &out) {
 		res.Add(out)

@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -26,9 +26,9 @@ type Handler struct {
 	Log    *slog.Logger
 }
 
-// Build wires the config-recorders handler from the Lambda's dependencies.
-func Build(_ context.Context, d lambdamain.Deps) (any, error) {
-	return NewHandler(d.Settings, d.Accounts, d.Log).Handle, nil
+// buildRecorders wires the config-recorders handler from the Lambda's dependencies.
+func buildRecorders(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
+	return NewHandler(d.Settings, d.Accounts, d.Log).Handle
 }
 
 // NewHandler returns the config-recorders handler. accounts gives each
@@ -56,7 +56,7 @@ func NewHandler(cfg settings.Config, accounts *awsclient.Accounts, log *slog.Log
 // any, is one of the named workflow errors at the top level.
 func (h *Handler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, item.Account, item.Region, settings.ServiceConfig)
-	return lambdamain.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
 		d := Deps{KeyARN: h.KeyARN}
 		if item.Account != "" && item.Region != "" {
 			d.Config, d.IAM = h.In(item.Account, item.Region)

@@ -22,9 +22,6 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-
-
-
 func motoCtx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)

@@ -122,7 +122,7 @@ type rulesRun struct {
 //     members (DescribeOrganizationConfigRuleStatuses,
 //     DescribeOrganizationConformancePackStatuses): while any is still in
 //     progress the result is Pending, and the state machine calls the step
-//     again after workflow.ConfigRulesPoll's interval, with Item.Polls
+//     again after RulesPoll's interval, with Item.Polls
 //     counting the calls; after MaxPolls calls what is still in progress
 //     is reported failed. A rule or pack that failed has its members'
 //     failures read (GetOrganizationConfigRuleDetailedStatus,
@@ -148,7 +148,7 @@ type rulesRun struct {
 // excluded ones.
 func ConfigureRules(ctx context.Context, api RulesAPI, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
 	in := item.Input
-	res := workflow.StepResult{Step: workflow.StepConfigRules.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
+	res := workflow.StepResult{Step: RulesSpec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	out := workflow.Outcome{Account: cfg.Accounts.Security, Region: item.Region, Service: settings.ServiceConfig}
 	switch {
 	case item.Region == "":

@@ -481,7 +481,7 @@ services:
 	f.ruleStatus[defaultRule] = status{status: "UPDATE_IN_PROGRESS"}
 	f.packs["pack-a"] = cfgtypes.OrganizationConformancePack{OrganizationConformancePackName: aws.String("pack-a")}
 	f.packStatus["pack-a"] = status{status: "CREATE_IN_PROGRESS"}
-	last := workflow.ConfigRulesPoll.MaxPolls - 1
+	last := RulesPoll.MaxPolls - 1
 	res := mustRules(t, extra, f, workflow.Item{Polls: last})
 	if res.Pending {
 		t.Fatal("still pending after the last check")

@@ -48,7 +48,7 @@ func succeeded(s string) bool  { return s == "CREATE_SUCCESSFUL" || s == "UPDATE
 
 // follow reads how the followed rules and packs are deployed to the
 // members, reports their failures, and makes the result Pending while any
-// is in progress, up to workflow.ConfigRulesPoll.MaxPolls calls.
+// is in progress, up to RulesPoll.MaxPolls calls.
 func (r *rulesRun) follow(ctx context.Context) error {
 	for _, k := range []kind{ruleKind, packKind} {
 		var ds []*deployment
@@ -100,7 +100,7 @@ func (r *rulesRun) follow(ctx context.Context) error {
 	if len(pending) == 0 {
 		return nil
 	}
-	checks, most := r.polls+1, workflow.ConfigRulesPoll.MaxPolls
+	checks, most := r.polls+1, RulesPoll.MaxPolls
 	if checks < most {
 		r.res.Pending, r.res.Polls = true, checks
 		for _, d := range pending {

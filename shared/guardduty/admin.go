@@ -45,7 +45,7 @@ var _ AdminAPI = (*guardduty.Client)(nil)
 // in one region.
 func EnableAdmin(ctx context.Context, api AdminAPI, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
 	in := item.Input
-	res := workflow.StepResult{Step: workflow.StepGuardDutyAdmin.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
+	res := workflow.StepResult{Step: AdminSpec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	out := workflow.Outcome{Account: cfg.Accounts.Management, Region: item.Region, Service: settings.ServiceGuardDuty}
 	if skipped(cfg, item, &out, "the home region is not part of this run") {
 		res.Add(out)

@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -23,10 +23,10 @@ type AdminHandler struct {
 	Log *slog.Logger
 }
 
-// BuildAdmin wires the handler from the Lambda's dependencies.
-func BuildAdmin(_ context.Context, d lambdamain.Deps) (any, error) {
+// buildAdmin wires the handler from the Lambda's dependencies.
+func buildAdmin(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
 	h := &AdminHandler{Settings: d.Settings, Log: d.Log, In: clientsByRegion(d.AWS)}
-	return h.Handle, nil
+	return h.Handle
 }
 
 func clientsByRegion(base aws.Config) func(string) AdminAPI {
@@ -37,7 +37,7 @@ func clientsByRegion(base aws.Config) func(string) AdminAPI {
 // named workflow errors at the top level.
 func (h *AdminHandler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Management, item.Region, settings.ServiceGuardDuty)
-	return lambdamain.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
 		var api AdminAPI
 		if item.Region != "" {
 			api = h.In(item.Region)
@@ -60,9 +60,9 @@ type OrgHandler struct {
 	Log            *slog.Logger
 }
 
-// BuildOrg wires the guardduty-org handler from the Lambda's dependencies.
-func BuildOrg(_ context.Context, d lambdamain.Deps) (any, error) {
-	return NewOrgHandler(d.Settings, d.AWS, d.Accounts, d.Log).Handle, nil
+// buildOrg wires the guardduty-org handler from the Lambda's dependencies.
+func buildOrg(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
+	return NewOrgHandler(d.Settings, d.AWS, d.Accounts, d.Log).Handle
 }
 
 // NewOrgHandler returns the guardduty-org handler: GuardDuty in the security
@@ -86,7 +86,7 @@ func NewOrgHandler(cfg settings.Config, mgmt aws.Config, accounts *awsclient.Acc
 // named workflow errors at the top level.
 func (h *OrgHandler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceGuardDuty)
-	return lambdamain.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
 		d := OrgDeps{Accounts: h.Accounts, FindingsKeyARN: h.FindingsKeyARN}
 		if item.Region != "" {
 			d.GuardDuty = h.In(item.Region)

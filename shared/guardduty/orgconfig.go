@@ -250,7 +250,7 @@ type orgRun struct {
 // and the other parts go on.
 func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
 	in := item.Input
-	res := workflow.StepResult{Step: workflow.StepGuardDutyOrg.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
+	res := workflow.StepResult{Step: OrgSpec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	out := workflow.Outcome{Account: cfg.Accounts.Security, Region: item.Region, Service: settings.ServiceGuardDuty}
 	if skipped(cfg, item, &out, "no region given") {
 		res.Add(out)

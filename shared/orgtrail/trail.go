@@ -117,7 +117,7 @@ func (tp trailPlan) actions(name string) []workflow.Action {
 // trail, with a warning. In plan mode the actions are reported, not taken.
 // A re-run on a converged organization makes no mutating call.
 func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, log *slog.Logger) (workflow.StepResult, error) {
-	res := workflow.StepResult{Step: workflow.StepOrgTrail.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
+	res := workflow.StepResult{Step: Spec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	home := cfg.HomeRegion
 	name := cfg.Services.CloudTrail.TrailName
 	trailOut := workflow.Outcome{Account: ManagingAccount(cfg), Region: home, Service: settings.ServiceCloudTrail}

@@ -23,14 +23,15 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/local/mototest"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-var srv *motorig.Server
+var srv *mototest.Server
 
-func TestMain(m *testing.M) { motorig.Main(m, func(s *motorig.Server) { srv = s }) }
+func TestMain(m *testing.M) { mototest.Main(m, func(s *mototest.Server) { srv = s }) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 

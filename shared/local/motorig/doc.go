@@ -9,11 +9,12 @@
 // WriteConfig writes an orgbaseline configuration for it, based on
 // orgbaseline.example.yaml.
 //
-// Test packages start one server for all their tests from TestMain:
+// Test packages start one server for all their tests from TestMain, with
+// package mototest (which alone links the testing package):
 //
-//	var srv *motorig.Server
+//	var srv *mototest.Server
 //
-//	func TestMain(m *testing.M) { motorig.Main(m, func(s *motorig.Server) { srv = s }) }
+//	func TestMain(m *testing.M) { mototest.Main(m, func(s *mototest.Server) { srv = s }) }
 //
 //	func TestSomething(t *testing.T) {
 //		cfg, org := srv.SeedT(t) // fresh state, seeded organization

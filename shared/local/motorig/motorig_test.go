@@ -24,11 +24,12 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
+	"github.com/orgbaseline/orgbaseline/shared/local/mototest"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
 var (
-	srv       *motorig.Server
+	srv       *mototest.Server
 	startTime time.Duration
 )
 
@@ -40,7 +41,7 @@ func TestMain(m *testing.M) {
 		os.Exit(envChild())
 	}
 	t0 := time.Now()
-	motorig.Main(m, func(s *motorig.Server) {
+	mototest.Main(m, func(s *mototest.Server) {
 		srv = s
 		startTime = time.Since(t0)
 	})

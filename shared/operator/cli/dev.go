@@ -33,12 +33,12 @@ func dev(ctx context.Context, args []string, env Env) int {
 			fmt.Fprint(env.Stderr, devUsage)
 			return ExitUsage
 		}
-		spec, build, err := registry.Lookup(args[1])
+		s, err := registry.Lookup(args[1])
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "orgbaseline dev lambda-runtime:", err)
 			return ExitUsage
 		}
-		lambdamain.Run(spec, build) // does not return
+		lambdamain.Run(s) // does not return
 		return ExitFailed
 	case "export-asl":
 		return exportASL(args[1:], env)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/orgbaseline/orgbaseline/shared/registry"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,7 +185,7 @@ func synthesize(ctx context.Context, root, app, configPath, dir string) error {
 	}
 	out := filepath.Join(dir, "cdk.out")
 	assets := filepath.Join(dir, "lambda")
-	for _, s := range workflow.Steps {
+	for _, s := range registry.Specs() {
 		stepDir := filepath.Join(assets, s.Name)
 		if err := os.MkdirAll(stepDir, 0o755); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/orgbaseline/orgbaseline/shared/registry"
 	"io"
 	"sort"
 	"strings"
@@ -73,7 +74,7 @@ func FromExecutionWith(ctx context.Context, fetch Fetch, mode workflow.Mode, sta
 			return r, fmt.Errorf("read the execution output: %w", err)
 		}
 		d := decoder{ctx: ctx, fetch: fetch}
-		for _, spec := range workflow.Steps {
+		for _, spec := range registry.Specs() {
 			for _, key := range spec.ResultKeys() {
 				raw, ok := out.Results[key]
 				if !ok {

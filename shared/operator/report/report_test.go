@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 
 func execOutput(t *testing.T, res workflow.StepResult) []byte {
 	t.Helper()
-	b, err := json.Marshal(map[string]any{"mode": res.Mode, "results": map[string]any{workflow.StepOrgPrerequisites.ResultKey: res}})
+	b, err := json.Marshal(map[string]any{"mode": res.Mode, "results": map[string]any{prereq.Spec.ResultKey: res}})
 	if err != nil {
 		t.Fatal(err)
 	}

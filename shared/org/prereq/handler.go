@@ -7,9 +7,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -20,21 +20,21 @@ type Handler struct {
 	Log      *slog.Logger
 }
 
-// Build wires the handler from the Lambda's dependencies.
-func Build(_ context.Context, d lambdamain.Deps) (any, error) {
+// build wires the handler from the Lambda's dependencies.
+func build(d step.Deps) step.Handler[workflow.Input, workflow.StepResult] {
 	h := &Handler{
 		Settings: d.Settings,
 		Orgs:     organizations.NewFromConfig(awsclient.WithRegion(d.AWS, awsclient.OrganizationsRegion)),
 		Log:      d.Log,
 	}
-	return h.Handle, nil
+	return h.Handle
 }
 
 // Handle runs the step. Its error, if any, is one of the named workflow
 // errors at the top level, so the state machine can match it.
 func (h *Handler) Handle(ctx context.Context, in workflow.Input) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Management, workflow.RegionGlobal, "")
-	return lambdamain.Handle(ctx, in, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+	return step.Handle(ctx, in, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
 		return Run(ctx, h.Orgs, h.Settings, in, log)
 	})
 }

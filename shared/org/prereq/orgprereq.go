@@ -24,6 +24,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orgbaseline/orgbaseline/shared/guardduty"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"log/slog"
 	"slices"
 
@@ -70,7 +72,7 @@ type principalPlan struct {
 // Run checks and converges the prerequisites for the services the
 // configuration enables and the input admits.
 func Run(ctx context.Context, api OrganizationsAPI, cfg settings.Config, in workflow.Input, log *slog.Logger) (workflow.StepResult, error) {
-	res := workflow.StepResult{Step: workflow.StepOrgPrerequisites.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
+	res := workflow.StepResult{Step: Spec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	services, err := selectServices(cfg, in)
 	if err != nil {
 		return res, err
@@ -308,8 +310,8 @@ func appendReason(r, s string) string {
 // adminSteps are the steps that register a service's delegated administrator
 // through the service's own API.
 var adminSteps = map[string]workflow.StepSpec{
-	settings.ServiceCloudTrail: workflow.StepOrgTrail,
-	settings.ServiceGuardDuty:  workflow.StepGuardDutyAdmin,
+	settings.ServiceCloudTrail: orgtrail.Spec,
+	settings.ServiceGuardDuty:  guardduty.AdminSpec,
 }
 
 // adminNote says who registers the delegated administrator of a service

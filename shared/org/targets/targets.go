@@ -90,7 +90,7 @@ type Result struct {
 
 // Run resolves the regions and accounts of a run.
 func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, log *slog.Logger) (Result, error) {
-	res := Result{StepResult: workflow.StepResult{Step: workflow.StepOrgTargets.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}},
+	res := Result{StepResult: workflow.StepResult{Step: Spec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}},
 		Regions: []string{}, OtherRegions: []string{}, Accounts: []string{}}
 	regions, err := resolveRegions(ctx, d, cfg, in, &res.StepResult)
 	if err != nil {

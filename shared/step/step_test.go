@@ -1,4 +1,4 @@
-package lambdamain
+package step
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
+
+// testSpec is a step of no service, for the setup tests.
+var testSpec = workflow.StepSpec{Name: "org-prerequisites", State: "OrgPrerequisites", ResultKey: "orgPrerequisites"}
 
 func exampleSettings(t *testing.T) string {
 	t.Helper()
@@ -30,9 +33,9 @@ func exampleSettings(t *testing.T) string {
 func TestSetup(t *testing.T) {
 	t.Setenv("AWS_REGION", "eu-west-1")
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv(workflow.EnvStep, workflow.StepOrgPrerequisites.Name)
+	t.Setenv(workflow.EnvStep, testSpec.Name)
 	t.Setenv(settings.EnvVar, exampleSettings(t))
-	d, err := Setup(context.Background(), workflow.StepOrgPrerequisites)
+	d, err := Setup(context.Background(), testSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +50,12 @@ func TestSetup(t *testing.T) {
 func TestSetupRefusesMiswiring(t *testing.T) {
 	t.Setenv(workflow.EnvStep, "another-step")
 	t.Setenv(settings.EnvVar, exampleSettings(t))
-	if _, err := Setup(context.Background(), workflow.StepOrgPrerequisites); err == nil || !strings.Contains(err.Error(), `"another-step"`) {
+	if _, err := Setup(context.Background(), testSpec); err == nil || !strings.Contains(err.Error(), `"another-step"`) {
 		t.Errorf("expect a wiring error, got %v", err)
 	}
-	t.Setenv(workflow.EnvStep, workflow.StepOrgPrerequisites.Name)
+	t.Setenv(workflow.EnvStep, testSpec.Name)
 	t.Setenv(settings.EnvVar, "")
-	if _, err := Setup(context.Background(), workflow.StepOrgPrerequisites); err == nil || !strings.Contains(err.Error(), settings.EnvVar) {
+	if _, err := Setup(context.Background(), testSpec); err == nil || !strings.Contains(err.Error(), settings.EnvVar) {
 		t.Errorf("expect a settings error, got %v", err)
 	}
 }

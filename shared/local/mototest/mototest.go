@@ -1,4 +1,8 @@
-package motorig
+// Package mototest runs a test package against one moto server (Main) and
+// gives tests helpers that fail the test instead of returning an error. It
+// is the only part of the emulator rig that links the testing package, so
+// cmd/demo, which uses motorig, does not.
+package mototest
 
 import (
 	"context"
@@ -8,7 +12,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
 )
+
+// Server is a moto server (motorig.Server) with helpers for tests.
+type Server struct{ *motorig.Server }
 
 // testCallTimeout bounds each helper call made for a test.
 const testCallTimeout = 60 * time.Second
@@ -20,16 +29,17 @@ const testCallTimeout = 60 * time.Second
 // If the server cannot start (no Python, no moto, ...), Main reports why
 // and exits with status 1, so the package fails; it does not skip. When a
 // test fails, the server log is kept and its path printed.
-func Main(m *testing.M, setup func(*Server), opts ...Option) {
+func Main(m *testing.M, setup func(*Server), opts ...motorig.Option) {
 	os.Exit(runMain(m, setup, opts))
 }
 
-func runMain(m *testing.M, setup func(*Server), opts []Option) int {
-	s, err := Start(context.Background(), opts...)
+func runMain(m *testing.M, setup func(*Server), opts []motorig.Option) int {
+	ms, err := motorig.Start(context.Background(), opts...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		return 1
 	}
+	s := &Server{ms}
 	if setup != nil {
 		setup(s)
 	}
@@ -60,7 +70,7 @@ func (s *Server) ResetT(t testing.TB) {
 // SeedT clears the server's state, seeds the organization (Seed) and
 // returns the management account's aws.Config and the organization. It
 // fails t on any error.
-func (s *Server) SeedT(t testing.TB) (aws.Config, Org) {
+func (s *Server) SeedT(t testing.TB) (aws.Config, motorig.Org) {
 	t.Helper()
 	s.ResetT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), testCallTimeout)
@@ -69,7 +79,7 @@ func (s *Server) SeedT(t testing.TB) (aws.Config, Org) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	org, err := Seed(ctx, cfg)
+	org, err := motorig.Seed(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,81 @@
+package configsvc
+
+import (
+	"github.com/orgbaseline/orgbaseline/shared/step"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// AggregatorSpec creates or converges the organization aggregator in
+// the security account's home region. Every call is made in the security
+// account, through the execution role.
+var AggregatorSpec = workflow.StepSpec{
+	Name:        "config-aggregator",
+	State:       "ConfigAggregator",
+	ResultKey:   "configAggregator",
+	Description: "orgbaseline: AWS Config organization aggregator in the security account",
+	Reach:       workflow.ReachSecurity,
+}
+
+// RecordersSpec sets up AWS Config's recorder and delivery channel in
+// one account and region: the service-linked role, the recorder (an
+// existing one keeps its name), the delivery channel to the log-archive
+// bucket with the security account's key, and recording on. In the
+// management account the step works with its own role; elsewhere through
+// the execution role.
+var RecordersSpec = workflow.StepSpec{
+	Name:        "config-recorders",
+	State:       "ConfigRecorders",
+	ResultKey:   "configRecorders",
+	Description: "orgbaseline: AWS Config recorder and delivery channel, per account and region",
+	Actions: []string{
+		"config:DescribeConfigurationRecorders",
+		"config:DescribeConfigurationRecorderStatus",
+		"config:DescribeDeliveryChannels",
+		"config:PutConfigurationRecorder",
+		"config:PutDeliveryChannel",
+		"config:StartConfigurationRecorder",
+		"iam:GetRole",
+		"iam:CreateServiceLinkedRole",
+		// Handing the service-linked role to the recorder.
+		"iam:PassRole",
+	},
+	Reach: workflow.ReachOrganization,
+	Shape: workflow.ShapeEachAccountRegion,
+	// Config's rate limits are per account and region, so accounts go in
+	// parallel; what bounds the fan-out is the management account's Lambda
+	// concurrency (as low as 10 in a new account; throttled invocations
+	// are retried) and STS, which every iteration calls once per container.
+	MaxConcurrency:    5,
+	RegionConcurrency: 3,
+}
+
+// RulesPoll is how the state machine waits for organization rules
+// and conformance packs to reach every member: 30 seconds between checks,
+// for at most 20 minutes.
+var RulesPoll = workflow.Poll{IntervalSeconds: 30, MaxPolls: 40}
+
+// RulesSpec puts the organization config rules and conformance packs
+// from the delegated administrator in each region, after the recorders,
+// and then follows their deployment to the members (Poll).
+var RulesSpec = workflow.StepSpec{
+	Name:        "config-rules",
+	State:       "ConfigRules",
+	ResultKey:   "configRules",
+	Description: "orgbaseline: AWS Config organization rules and conformance packs, per region, from the delegated administrator",
+	Reach:       workflow.ReachSecurity,
+	Shape:       workflow.ShapeEachRegion,
+	// The organization rule and conformance pack calls all go to the one
+	// administrator account; a few regions at a time keep its request
+	// rates low.
+	MaxConcurrency: 3,
+	Poll:           &RulesPoll,
+}
+
+// AggregatorStep is the config-aggregator step: AggregatorSpec with its handler; functions/config-aggregator runs it.
+var AggregatorStep = step.Define(AggregatorSpec, buildAggregator)
+
+// RecordersStep is the config-recorders step: RecordersSpec with its handler; functions/config-recorders runs it.
+var RecordersStep = step.Define(RecordersSpec, buildRecorders)
+
+// RulesStep is the config-rules step: RulesSpec with its handler; functions/config-rules runs it.
+var RulesStep = step.Define(RulesSpec, buildRules)

@@ -1,0 +1,60 @@
+package guardduty
+
+import (
+	"github.com/orgbaseline/orgbaseline/shared/step"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// AdminSpec makes the security account GuardDuty's delegated
+// administrator, in the home region alone and then in the other regions.
+var AdminSpec = workflow.StepSpec{
+	Name:        "guardduty-admin",
+	State:       "GuardDutyAdmin",
+	ResultKey:   "guardDutyAdmin",
+	Description: "orgbaseline: GuardDuty delegated administrator, per region",
+	Actions: []string{
+		"guardduty:ListOrganizationAdminAccounts",
+		"guardduty:EnableOrganizationAdminAccount",
+		// What EnableOrganizationAdminAccount does in Organizations for the caller.
+		"organizations:DescribeOrganization",
+		"organizations:EnableAWSServiceAccess",
+		"organizations:ListAWSServiceAccessForOrganization",
+		"organizations:ListDelegatedAdministrators",
+		"organizations:RegisterDelegatedAdministrator",
+		// Read-only calls GuardDuty's guide also lists for designating a
+		// delegated administrator ("Permissions required to designate a
+		// delegated GuardDuty administrator account").
+		"organizations:DescribeAccount",
+		"organizations:DescribeOrganizationalUnit",
+		"organizations:ListAccounts",
+	},
+	Shape: workflow.ShapeHomeThenOtherRegions,
+	// Organizations-backed and known to fail when many regions go at once.
+	MaxConcurrency: 3,
+}
+
+// OrgSpec configures GuardDuty from the delegated administrator in
+// each region: its detector, the organization configuration (auto-enable
+// and protection plans) and the existing accounts as members. The work in
+// the security account is done through the execution role; from the
+// management account it only lists the organization's accounts.
+var OrgSpec = workflow.StepSpec{
+	Name:        "guardduty-org",
+	State:       "GuardDutyOrg",
+	ResultKey:   "guardDutyOrg",
+	Description: "orgbaseline: GuardDuty detector, organization configuration and members, per region, from the delegated administrator",
+	Actions: []string{
+		"organizations:ListAccounts",
+	},
+	Reach: workflow.ReachSecurity,
+	Shape: workflow.ShapeEachRegion,
+	// Per region the calls go to one administrator account; a few regions
+	// at a time keep GuardDuty's per-account request rates in reach.
+	MaxConcurrency: 5,
+}
+
+// AdminStep is the guardduty-admin step: AdminSpec with its handler; functions/guardduty-admin runs it.
+var AdminStep = step.Define(AdminSpec, buildAdmin)
+
+// OrgStep is the guardduty-org step: OrgSpec with its handler; functions/guardduty-org runs it.
+var OrgStep = step.Define(OrgSpec, buildOrg)

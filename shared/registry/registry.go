@@ -1,0 +1,49 @@
+// Package registry is the one list of steps: each step's spec and handler
+// builder, in the order the state machine runs them. The step Lambdas
+// (functions/<step>), the CLI's local Lambda runtime, the state machine and
+// the IAM policies are all derived from it; TestFunctionsMatchRegistry
+// fails when a functions/ folder and the list disagree.
+package registry
+
+import (
+	"fmt"
+
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
+	"github.com/orgbaseline/orgbaseline/shared/guardduty"
+	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/step"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// All lists every step, in the order the state machine runs them.
+var All = []step.Step{
+	prereq.Step,
+	orgtrail.Step,
+	targets.Step,
+	guardduty.AdminStep,
+	guardduty.OrgStep,
+	configsvc.AggregatorStep,
+	configsvc.RecordersStep,
+	configsvc.RulesStep,
+}
+
+// Specs returns the specs of All, in order.
+func Specs() []workflow.StepSpec {
+	specs := make([]workflow.StepSpec, len(All))
+	for i, s := range All {
+		specs[i] = s.Spec
+	}
+	return specs
+}
+
+// Lookup returns the step called name.
+func Lookup(name string) (step.Step, error) {
+	for _, s := range All {
+		if s.Spec.Name == name {
+			return s, nil
+		}
+	}
+	return step.Step{}, fmt.Errorf("unknown step %q", name)
+}

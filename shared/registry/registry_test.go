@@ -1,0 +1,182 @@
+package registry
+
+import (
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/step"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// root is the repository's top folder, from this package's folder.
+const root = "../.."
+
+// stepRef is a step as Go source names it: the package's import path and
+// the variable's name.
+type stepRef struct{ path, name string }
+
+// imports maps each import's local name to its path.
+func imports(f *ast.File) map[string]string {
+	m := map[string]string{}
+	for _, s := range f.Imports {
+		p, _ := strconv.Unquote(s.Path.Value)
+		name := filepath.Base(p)
+		if s.Name != nil {
+			name = s.Name.Name
+		}
+		m[name] = p
+	}
+	return m
+}
+
+// ref resolves e, an expression such as guardduty.OrgStep, in f.
+func ref(t *testing.T, f *ast.File, e ast.Expr) stepRef {
+	t.Helper()
+	sel, ok := e.(*ast.SelectorExpr)
+	if !ok {
+		t.Fatalf("%T is not pkg.Step", e)
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	if !ok {
+		t.Fatalf("%T is not a package name", sel.X)
+	}
+	return stepRef{imports(f)[pkg.Name], sel.Sel.Name}
+}
+
+// registered returns the source of All's elements, in order.
+func registered(t *testing.T) []stepRef {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "registry.go", nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []stepRef
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Names) != 1 || vs.Names[0].Name != "All" {
+			return true
+		}
+		for _, el := range vs.Values[0].(*ast.CompositeLit).Elts {
+			refs = append(refs, ref(t, f, el))
+		}
+		return false
+	})
+	return refs
+}
+
+// runs returns the step functions/<dir>/main.go passes to lambdamain.Run.
+func runs(t *testing.T, dir string) stepRef {
+	t.Helper()
+	path := filepath.Join(root, "functions", dir, "main.go")
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []stepRef
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Run" {
+			if x, ok := sel.X.(*ast.Ident); ok && imports(f)[x.Name] == "github.com/orgbaseline/orgbaseline/shared/lambdamain" && len(call.Args) == 1 {
+				found = append(found, ref(t, f, call.Args[0]))
+			}
+		}
+		return true
+	})
+	if len(found) != 1 {
+		t.Fatalf("%s: expect one lambdamain.Run(pkg.Step) call, found %d", path, len(found))
+	}
+	return found[0]
+}
+
+// TestFunctionsMatchRegistry ties the three lists together: every step of
+// All has a functions/<name> folder whose main runs that very step, and
+// every folder there is a step of All.
+func TestFunctionsMatchRegistry(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join(root, "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	refs := registered(t)
+	if len(refs) != len(All) {
+		t.Fatalf("registry.go lists %d steps, All has %d", len(refs), len(All))
+	}
+	var names []string
+	for i, s := range All {
+		name := s.Spec.Name
+		if slices.Contains(names, name) {
+			t.Errorf("step %q is listed twice", name)
+		}
+		names = append(names, name)
+		if !slices.Contains(dirs, name) {
+			t.Errorf("step %q has no functions/%s folder", name, name)
+			continue
+		}
+		if got := runs(t, name); got != refs[i] {
+			t.Errorf("functions/%s/main.go runs %s.%s, the registry lists %s.%s", name, got.path, got.name, refs[i].path, refs[i].name)
+		}
+	}
+	for _, d := range dirs {
+		if !slices.Contains(names, d) {
+			t.Errorf("functions/%s is no step of the registry", d)
+		}
+	}
+}
+
+// TestSpecsAreComplete checks what the state machine and infra derive from
+// each spec: the names are set and unique, and every step builds a handler
+// the Lambda runtime can start (a function of a context and one input).
+func TestSpecsAreComplete(t *testing.T) {
+	seen := map[string]string{}
+	d := step.Deps{AWS: aws.Config{Region: "eu-west-1"}, Accounts: awsclient.NewAccounts(aws.Config{Region: "eu-west-1"}, "111111111111", "role", "test")}
+	for _, s := range All {
+		sp := s.Spec
+		for what, v := range map[string]string{"Name": sp.Name, "State": sp.State, "ResultKey": sp.ResultKey, "Description": sp.Description} {
+			if v == "" {
+				t.Errorf("step %q: %s is empty", sp.Name, what)
+				continue
+			}
+			if other, ok := seen[what+"="+v]; ok && what != "Description" {
+				t.Errorf("steps %q and %q share %s %q", other, sp.Name, what, v)
+			}
+			seen[what+"="+v] = sp.Name
+		}
+		if sp.Shape == workflow.ShapeEachAccountRegion && (sp.MaxConcurrency == 0 || sp.RegionConcurrency == 0) {
+			t.Errorf("step %q fans out over accounts and regions without both concurrencies", sp.Name)
+		}
+		h := reflect.TypeOf(s.Handler(d))
+		ctx := reflect.TypeOf((*context.Context)(nil)).Elem()
+		if h.Kind() != reflect.Func || h.NumIn() != 2 || h.In(0) != ctx || h.NumOut() != 2 {
+			t.Errorf("step %q: handler %v is not func(context.Context, In) (Out, error)", sp.Name, h)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	s, err := Lookup("config-rules")
+	if err != nil || s.Spec.State != "ConfigRules" {
+		t.Errorf("Lookup(config-rules) = %+v, %v", s.Spec, err)
+	}
+	if _, err := Lookup("macie"); err == nil {
+		t.Error("Lookup(macie) found a step")
+	}
+}

@@ -1,0 +1,109 @@
+// Package step is the contract between a step's logic and the Lambda that
+// runs it: what a handler is built from (Deps), a step as its spec with a
+// typed handler builder (Step, Define), and the wrapper every invocation
+// goes through (Handle).
+//
+// It does not import the Lambda runtime: the service packages, the registry
+// and the CDK app link it without aws-lambda-go. Package lambdamain starts
+// the runtime with a Step.
+package step
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/logging"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// Deps is what a step's handler is built from.
+type Deps struct {
+	Settings settings.Config
+	// AWS is the management account's configuration in the Lambda's region.
+	AWS aws.Config
+	// Accounts gives configurations for the other accounts.
+	Accounts *awsclient.Accounts
+	Log      *slog.Logger
+}
+
+// Handler is the function one invocation of a step runs: the state
+// machine's payload in, the step's result out. The Lambda runtime decodes
+// In from JSON and encodes Out.
+type Handler[In, Out any] func(ctx context.Context, in In) (Out, error)
+
+// Step is one step Lambda: its spec (what infra deploys and the state
+// machine calls) and how its handler is built.
+type Step struct {
+	Spec  workflow.StepSpec
+	build func(Deps) any
+}
+
+// Define makes a Step of spec and build. The handler's signature is
+// checked by the compiler here, not when the Lambda starts.
+func Define[In, Out any](spec workflow.StepSpec, build func(Deps) Handler[In, Out]) Step {
+	return Step{Spec: spec, build: func(d Deps) any { return build(d) }}
+}
+
+// Handler builds the step's handler from d: a Handler[In, Out] of the
+// types Define was given, in the form the Lambda runtime's Start takes.
+func (s Step) Handler(d Deps) any {
+	if s.build == nil {
+		panic(fmt.Sprintf("step %q was not made with step.Define", s.Spec.Name))
+	}
+	return s.build(d)
+}
+
+// Setup loads everything a step needs from the environment: the settings,
+// the AWS configuration, the cross-account sessions and the logger. It
+// refuses to run when the environment names another step, so a Lambda
+// wired to the wrong binary fails at init.
+func Setup(ctx context.Context, spec workflow.StepSpec) (Deps, error) {
+	log := logging.Default(spec.Name)
+	if got := os.Getenv(workflow.EnvStep); got != spec.Name {
+		return Deps{}, fmt.Errorf("%s is %q but this binary runs step %q", workflow.EnvStep, got, spec.Name)
+	}
+	cfg, err := settings.FromEnv()
+	if err != nil {
+		return Deps{}, err
+	}
+	awsCfg, err := awsclient.Load(ctx)
+	if err != nil {
+		return Deps{}, err
+	}
+	return Deps{
+		Settings: cfg,
+		AWS:      awsCfg,
+		Accounts: awsclient.NewAccounts(awsCfg, cfg.Accounts.Management, cfg.ExecutionRoleName, "orgbaseline-"+spec.Name),
+		Log:      log,
+	}, nil
+}
+
+// Handle runs one invocation of a step: it checks the input, runs run, logs
+// how it ended, and returns run's error as the named workflow error at the
+// top level — a Go Lambda reports the error's type name, and the state
+// machine's Retry and Catch match on it.
+func Handle[R any](ctx context.Context, in workflow.Input, log *slog.Logger, run func(context.Context, *slog.Logger) (R, error)) (R, error) {
+	var zero R
+	if err := in.Validate(); err != nil {
+		return zero, err
+	}
+	log = log.With("mode", string(in.Mode))
+	res, err := run(ctx, log)
+	if err != nil {
+		err = workflow.Unwrapped(err)
+		log.ErrorContext(ctx, "step failed", "error", err.Error())
+		return zero, err
+	}
+	var attrs []any
+	if s, ok := any(res).(interface{ LogAttrs() []any }); ok {
+		attrs = s.LogAttrs()
+	}
+	log.InfoContext(ctx, "step done", attrs...)
+	return res, nil
+}
