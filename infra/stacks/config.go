@@ -8,7 +8,6 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
-	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
@@ -42,7 +41,7 @@ func configEnabled(c settings.Config) bool { return c.Enabled(settings.ServiceCo
 // with it.
 func newConfigBucket(stack awscdk.Stack, c settings.Config, accessLogs awss3.CfnBucket, accessLogPolicy awss3.CfnBucketPolicy) {
 	bucket := newLogBucket(stack, "ConfigBucket", configsvc.BucketName(c), configsvc.BucketPolicy(c),
-		c.Services.Config.RetentionDays, orgtrail.ConfigAccessLogPrefix, accessLogs, accessLogPolicy)
+		c.Services.Config.RetentionDays, configsvc.AccessLogPrefix, accessLogs, accessLogPolicy)
 	newOutput(stack, ConfigBucketOutput, "Name of AWS Config's delivery bucket", bucket.Ref())
 }
 

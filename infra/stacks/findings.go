@@ -4,8 +4,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 
+	"github.com/orgbaseline/orgbaseline/shared/logarchive"
+
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
-	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
@@ -28,11 +29,11 @@ const (
 // and its policy, logging to accessLogs. GuardDuty encrypts each object with
 // the findings key (the bucket policy refuses anything else); the bucket's
 // default encryption is SSE-S3 for anything else its owner writes. Findings
-// are kept as long as the access logs (orgtrail.AccessLogRetentionDays: the
+// are kept as long as the access logs (logarchive.AccessLogRetentionDays: the
 // trail's retention, or without the trail Config's).
 func newFindingsBucket(stack awscdk.Stack, c settings.Config, accessLogs awss3.CfnBucket, accessLogPolicy awss3.CfnBucketPolicy) {
 	bucket := newLogBucket(stack, "GuardDutyFindingsBucket", guardduty.BucketName(c), guardduty.BucketPolicy(c),
-		orgtrail.AccessLogRetentionDays(c), guardduty.AccessLogPrefix, accessLogs, accessLogPolicy)
+		logarchive.AccessLogRetentionDays(c), guardduty.AccessLogPrefix, accessLogs, accessLogPolicy)
 	newOutput(stack, FindingsBucketOutput, "Name of the bucket GuardDuty exports findings to", bucket.Ref())
 }
 

@@ -8,7 +8,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+
+	"github.com/orgbaseline/orgbaseline/shared/guardduty"
+	"github.com/orgbaseline/orgbaseline/shared/logarchive"
 
 	"github.com/orgbaseline/orgbaseline/infra/baseline"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -83,7 +85,7 @@ func NewManagementStack(scope constructs.Construct, id string, props *StackProps
 func NewLogArchiveStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
 	p := withDescription(props, "orgbaseline: the log-archive account's part of the baseline (the account that keeps the organization's logs)")
 	s := awscdk.NewStack(scope, &id, &p.StackProps)
-	if orgtrail.HasAccessLogBucket(p.Config) {
+	if logarchive.HasAccessLogBucket(p.Config) {
 		accessLogs, accessLogPolicy := newAccessLogBucket(s, p.Config)
 		if trailEnabled(p.Config) {
 			newTrailBuckets(s, p.Config, accessLogs, accessLogPolicy)
@@ -91,7 +93,7 @@ func NewLogArchiveStack(scope constructs.Construct, id string, props *StackProps
 		if configEnabled(p.Config) {
 			newConfigBucket(s, p.Config, accessLogs, accessLogPolicy)
 		}
-		if orgtrail.FindingsExported(p.Config) {
+		if guardduty.FindingsExported(p.Config) {
 			newFindingsBucket(s, p.Config, accessLogs, accessLogPolicy)
 		}
 	}
@@ -116,7 +118,7 @@ func NewSecurityStack(scope constructs.Construct, id string, props *StackProps) 
 		newConfigKey(s, p.Config)
 		newAggregatorRole(s, p.Config)
 	}
-	if orgtrail.FindingsExported(p.Config) {
+	if guardduty.FindingsExported(p.Config) {
 		newFindingsKey(s, p.Config)
 	}
 	newAccountRole(s, RoleSecurity)

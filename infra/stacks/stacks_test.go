@@ -10,8 +10,6 @@ package stacks_test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
-	"github.com/orgbaseline/orgbaseline/shared/registry"
 	"io/fs"
 	"maps"
 	"os"
@@ -22,6 +20,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/orgbaseline/orgbaseline/shared/logarchive"
+	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
+	"github.com/orgbaseline/orgbaseline/shared/registry"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -1390,8 +1392,8 @@ func TestTrailBucket(t *testing.T) {
 			if dest == "" {
 				t.Fatalf("access log destination = %v, want a Ref to the access-log bucket", logging["DestinationBucketName"])
 			}
-			if got := props(tp.resource(t, dest))["BucketName"]; got != orgtrail.AccessLogBucketName(a.cfg) {
-				t.Errorf("access logs go to %v, want %s", got, orgtrail.AccessLogBucketName(a.cfg))
+			if got := props(tp.resource(t, dest))["BucketName"]; got != logarchive.AccessLogBucketName(a.cfg) {
+				t.Errorf("access logs go to %v, want %s", got, logarchive.AccessLogBucketName(a.cfg))
 			}
 
 			checkBucketPolicy(t, tp, orgtrail.BucketName(a.cfg), orgtrail.BucketPolicy(a.cfg))
@@ -1404,7 +1406,7 @@ func TestTrailAccessLogBucket(t *testing.T) {
 		t.Run(variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
 			tp := a.logArchiveJSON
-			id, r := tp.one(t, "AWS::S3::Bucket", "BucketName", orgtrail.AccessLogBucketName(a.cfg))
+			id, r := tp.one(t, "AWS::S3::Bucket", "BucketName", logarchive.AccessLogBucketName(a.cfg))
 			checkBucketBasics(t, a.cfg, id, r)
 			p := props(r)
 			// S3 delivers server access logs to SSE-S3 buckets only.
@@ -1416,10 +1418,10 @@ func TestTrailAccessLogBucket(t *testing.T) {
 			if l, ok := p["LoggingConfiguration"]; ok {
 				t.Errorf("LoggingConfiguration = %v, want none: the bucket is the access-log destination", l)
 			}
-			checkBucketPolicy(t, tp, orgtrail.AccessLogBucketName(a.cfg), orgtrail.AccessLogBucketPolicy(a.cfg))
+			checkBucketPolicy(t, tp, logarchive.AccessLogBucketName(a.cfg), logarchive.AccessLogBucketPolicy(a.cfg))
 
 			// Exactly the two buckets and their two policies, and Config's.
-			want := 2 + boolInt(a.cfg.Enabled(settings.ServiceConfig)) + boolInt(orgtrail.FindingsExported(a.cfg))
+			want := 2 + boolInt(a.cfg.Enabled(settings.ServiceConfig)) + boolInt(guardduty.FindingsExported(a.cfg))
 			if got := len(tp.ofType("AWS::S3::Bucket")); got != want {
 				t.Errorf("%d buckets, want %d", got, want)
 			}
@@ -1429,7 +1431,7 @@ func TestTrailAccessLogBucket(t *testing.T) {
 
 			// S3 may deliver to the bucket before the trail bucket logs.
 			trailID, trail := tp.one(t, "AWS::S3::Bucket", "BucketName", orgtrail.BucketName(a.cfg))
-			policyID, _ := tp.one(t, "AWS::S3::BucketPolicy", "Bucket", orgtrail.AccessLogBucketName(a.cfg))
+			policyID, _ := tp.one(t, "AWS::S3::BucketPolicy", "Bucket", logarchive.AccessLogBucketName(a.cfg))
 			if deps, _ := trail["DependsOn"].([]any); !slices.Contains(deps, any(policyID)) {
 				t.Errorf("%s depends on %v, want %s", trailID, trail["DependsOn"], policyID)
 			}
@@ -1442,7 +1444,7 @@ func TestLogArchiveOutputs(t *testing.T) {
 	outs, _ := a.logArchiveJSON["Outputs"].(map[string]any)
 	for key, bucket := range map[string]string{
 		stacks.TrailBucketOutput:     orgtrail.BucketName(a.cfg),
-		stacks.AccessLogBucketOutput: orgtrail.AccessLogBucketName(a.cfg),
+		stacks.AccessLogBucketOutput: logarchive.AccessLogBucketName(a.cfg),
 	} {
 		o, _ := outs[key].(map[string]any)
 		id := ref(o["Value"])
@@ -1461,7 +1463,7 @@ func TestTrailKey(t *testing.T) {
 		t.Run(variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
 			tp := a.secJSON
-			if got, want := len(tp.ofType("AWS::KMS::Key")), 2+boolInt(orgtrail.FindingsExported(a.cfg)); got != want {
+			if got, want := len(tp.ofType("AWS::KMS::Key")), 2+boolInt(guardduty.FindingsExported(a.cfg)); got != want {
 				t.Fatalf("%d keys in the security stack, want the trail's, Config's and with exportFindings the findings' (%d)", got, want)
 			}
 			id, r := tp.one(t, "AWS::KMS::Key", "Description", orgtrail.TrailKeyDescription)
@@ -1855,15 +1857,15 @@ func TestConfigResources(t *testing.T) {
 				}},
 			})
 			logging, _ := p["LoggingConfiguration"].(map[string]any)
-			if logging["LogFilePrefix"] != orgtrail.ConfigAccessLogPrefix {
-				t.Errorf("access log prefix = %v, want %s", logging["LogFilePrefix"], orgtrail.ConfigAccessLogPrefix)
+			if logging["LogFilePrefix"] != configsvc.AccessLogPrefix {
+				t.Errorf("access log prefix = %v, want %s", logging["LogFilePrefix"], configsvc.AccessLogPrefix)
 			}
-			if got := props(la.resource(t, ref(logging["DestinationBucketName"])))["BucketName"]; got != orgtrail.AccessLogBucketName(a.cfg) {
-				t.Errorf("access logs go to %v, want %s", got, orgtrail.AccessLogBucketName(a.cfg))
+			if got := props(la.resource(t, ref(logging["DestinationBucketName"])))["BucketName"]; got != logarchive.AccessLogBucketName(a.cfg) {
+				t.Errorf("access logs go to %v, want %s", got, logarchive.AccessLogBucketName(a.cfg))
 			}
 			checkBucketPolicy(t, la, configsvc.BucketName(a.cfg), configsvc.BucketPolicy(a.cfg))
-			checkBucketPolicy(t, la, orgtrail.AccessLogBucketName(a.cfg), orgtrail.AccessLogBucketPolicy(a.cfg))
-			_, trailStatement := orgtrail.AccessLogBucketPolicy(a.cfg).Find("S3ServerAccessLogs")
+			checkBucketPolicy(t, la, logarchive.AccessLogBucketName(a.cfg), logarchive.AccessLogBucketPolicy(a.cfg))
+			_, trailStatement := logarchive.AccessLogBucketPolicy(a.cfg).Find("S3ServerAccessLogs")
 			if trailStatement != a.cfg.Enabled(settings.ServiceCloudTrail) {
 				t.Errorf("access-log policy admits the trail bucket's logs = %v, with the trail on = %v", trailStatement, a.cfg.Enabled(settings.ServiceCloudTrail))
 			}
@@ -1989,7 +1991,7 @@ func TestFindingsExport(t *testing.T) {
 	}{{variantAllOn, true}, {variantExample, false}} {
 		t.Run(tt.variant, func(t *testing.T) {
 			a := buildVariant(t, tt.variant)
-			if orgtrail.FindingsExported(a.cfg) != tt.want {
+			if guardduty.FindingsExported(a.cfg) != tt.want {
 				t.Fatalf("exportFindings = %v in %s", a.cfg.Services.GuardDuty.ExportFindings, tt.variant)
 			}
 			la, sec := a.logArchiveJSON, a.secJSON
@@ -2009,7 +2011,7 @@ func TestFindingsExport(t *testing.T) {
 				t.Errorf("access log prefix = %v", logging["LogFilePrefix"])
 			}
 			checkBucketPolicy(t, la, guardduty.BucketName(a.cfg), guardduty.BucketPolicy(a.cfg))
-			if _, ok := orgtrail.AccessLogBucketPolicy(a.cfg).Find("S3ServerAccessLogsGuardDutyBucket"); !ok {
+			if _, ok := logarchive.AccessLogBucketPolicy(a.cfg).Find("S3ServerAccessLogsGuardDutyBucket"); !ok {
 				t.Error("the access-log bucket does not admit the findings bucket's logs")
 			}
 			keyID, key := sec.one(t, "AWS::KMS::Key", "Description", guardduty.KeyDescription)

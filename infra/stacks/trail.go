@@ -3,6 +3,8 @@ package stacks
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/logarchive"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -83,25 +85,25 @@ func bucketOwnerEnforced() *awss3.CfnBucket_OwnershipControlsProperty {
 
 // keepFor keeps log files days in total: current objects expire after days,
 // the versions they leave noncurrent are removed
-// orgtrail.NoncurrentVersionDays later, and so are the expired-object delete
+// logarchive.NoncurrentVersionDays later, and so are the expired-object delete
 // markers (in a rule of their own, as S3 requires); incomplete multipart
-// uploads are aborted after orgtrail.AbortIncompleteUploadDays.
+// uploads are aborted after logarchive.AbortIncompleteUploadDays.
 func keepFor(days int) *awss3.CfnBucket_LifecycleConfigurationProperty {
 	return &awss3.CfnBucket_LifecycleConfigurationProperty{
 		Rules: &[]any{
 			&awss3.CfnBucket_RuleProperty{
-				Id:               jsii.String(orgtrail.RetentionRuleID),
+				Id:               jsii.String(logarchive.RetentionRuleID),
 				Status:           jsii.String("Enabled"),
 				ExpirationInDays: jsii.Number(days),
 				NoncurrentVersionExpiration: &awss3.CfnBucket_NoncurrentVersionExpirationProperty{
-					NoncurrentDays: jsii.Number(orgtrail.NoncurrentVersionDays),
+					NoncurrentDays: jsii.Number(logarchive.NoncurrentVersionDays),
 				},
 				AbortIncompleteMultipartUpload: &awss3.CfnBucket_AbortIncompleteMultipartUploadProperty{
-					DaysAfterInitiation: jsii.Number(orgtrail.AbortIncompleteUploadDays),
+					DaysAfterInitiation: jsii.Number(logarchive.AbortIncompleteUploadDays),
 				},
 			},
 			&awss3.CfnBucket_RuleProperty{
-				Id:                        jsii.String(orgtrail.DeleteMarkerRuleID),
+				Id:                        jsii.String(logarchive.DeleteMarkerRuleID),
 				Status:                    jsii.String("Enabled"),
 				ExpiredObjectDeleteMarker: jsii.Bool(true),
 			},
@@ -114,17 +116,17 @@ func keepFor(days int) *awss3.CfnBucket_LifecycleConfigurationProperty {
 // delivery bucket, with its policy, and outputs its name.
 func newAccessLogBucket(stack awscdk.Stack, c settings.Config) (awss3.CfnBucket, awss3.CfnBucketPolicy) {
 	accessLogs := awss3.NewCfnBucket(stack, jsii.String("TrailAccessLogBucket"), &awss3.CfnBucketProps{
-		BucketName:                     jsii.String(orgtrail.AccessLogBucketName(c)),
+		BucketName:                     jsii.String(logarchive.AccessLogBucketName(c)),
 		PublicAccessBlockConfiguration: blockAllPublicAccess(),
 		VersioningConfiguration:        &awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")},
 		OwnershipControls:              bucketOwnerEnforced(),
 		// S3 server access log delivery supports SSE-S3 destinations only,
 		// not SSE-KMS.
 		BucketEncryption:       sseS3(),
-		LifecycleConfiguration: keepFor(orgtrail.AccessLogRetentionDays(c)),
+		LifecycleConfiguration: keepFor(logarchive.AccessLogRetentionDays(c)),
 	})
 	accessLogs.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-	accessLogPolicy := newBucketPolicy(stack, "TrailAccessLogBucketPolicy", accessLogs, orgtrail.AccessLogBucketName(c), orgtrail.AccessLogBucketPolicy(c))
+	accessLogPolicy := newBucketPolicy(stack, "TrailAccessLogBucketPolicy", accessLogs, logarchive.AccessLogBucketName(c), logarchive.AccessLogBucketPolicy(c))
 	const accessLogDestination = "This bucket is the destination of the log buckets' server access logs; logging " +
 		"its own accesses into itself would log the log deliveries without end, and to a further bucket only move the " +
 		"question. Its policy lets only S3 log delivery for the log buckets write, and refuses requests without TLS."

@@ -18,7 +18,6 @@ import (
 	"fmt"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -71,8 +70,14 @@ func AggregatorRoleARN(c settings.Config) string {
 
 // BucketName is the delivery bucket in the log-archive account. Its server
 // access logs go to the log-archive account's access-log bucket
-// (orgtrail.AccessLogBucketName) under orgtrail.ConfigAccessLogPrefix.
-func BucketName(c settings.Config) string { return orgtrail.ConfigBucketName(c) }
+// (logarchive.AccessLogBucketName) under AccessLogPrefix.
+func BucketName(c settings.Config) string {
+	return fmt.Sprintf("orgbaseline-config-%s-%s", c.Accounts.LogArchive, c.HomeRegion)
+}
+
+// AccessLogPrefix is where the delivery bucket's server access logs go in
+// the log-archive account's access-log bucket.
+const AccessLogPrefix = "config-bucket/"
 
 // sourceOrg admits a service principal acting for this organization only.
 func sourceOrg(c settings.Config) map[string]any {

@@ -29,6 +29,12 @@ func BucketName(c settings.Config) string {
 // DestinationArn.
 func BucketARN(c settings.Config) string { return policydoc.BucketARN(BucketName(c)) }
 
+// FindingsExported reports whether GuardDuty's findings are exported to the
+// log-archive account.
+func FindingsExported(c settings.Config) bool {
+	return c.Enabled(settings.ServiceGuardDuty) && c.Services.GuardDuty.ExportFindings
+}
+
 // AccessLogPrefix is where the findings bucket's server access logs go in
 // the log-archive account's access-log bucket.
 const AccessLogPrefix = "guardduty-bucket/"

@@ -39,64 +39,9 @@ const LogGroupKeyAlias = "alias/orgbaseline-trail-logs"
 // security account, in the template and in the local deploy alike.
 const TrailKeyDescription = "orgbaseline: encrypts the organization trail's log files"
 
-// The lifecycle of both trail buckets (the trail bucket and its access-log
-// bucket), in the template and in the local deploy alike. The buckets are
-// versioned, so expiring a current object only makes it noncurrent behind a
-// delete marker: RetentionRuleID expires current objects after the
-// configured retention and removes noncurrent versions
-// NoncurrentVersionDays after, and DeleteMarkerRuleID removes the delete
-// markers left without versions. S3 takes ExpiredObjectDeleteMarker only in
-// a rule without an expiration in days, hence two rules.
-const (
-	// RetentionRuleID names the rule that expires current objects after
-	// the retention, noncurrent versions NoncurrentVersionDays later, and
-	// aborts incomplete multipart uploads after AbortIncompleteUploadDays.
-	RetentionRuleID = "orgbaseline-retention"
-	// DeleteMarkerRuleID names the rule that removes expired object delete
-	// markers.
-	DeleteMarkerRuleID = "orgbaseline-delete-markers"
-	// NoncurrentVersionDays is how long a version is kept once noncurrent.
-	NoncurrentVersionDays = 1
-	// AbortIncompleteUploadDays is when multipart uploads that were never
-	// completed are aborted.
-	AbortIncompleteUploadDays = 7
-)
-
 // AccessLogPrefix is where the trail bucket's server access logs go in the
 // access-log bucket.
 const AccessLogPrefix = "trail-bucket/"
-
-// ConfigAccessLogPrefix is where the Config delivery bucket's server access
-// logs go in the access-log bucket, which the log-archive stack shares
-// between the two buckets.
-const ConfigAccessLogPrefix = "config-bucket/"
-
-// ConfigBucketName is AWS Config's delivery bucket in the log-archive
-// account (package configsvc holds its policies).
-func ConfigBucketName(c settings.Config) string {
-	return fmt.Sprintf("orgbaseline-config-%s-%s", c.Accounts.LogArchive, c.HomeRegion)
-}
-
-// FindingsExported reports whether GuardDuty's findings are exported to the
-// log-archive account.
-func FindingsExported(c settings.Config) bool {
-	return c.Enabled(settings.ServiceGuardDuty) && c.Services.GuardDuty.ExportFindings
-}
-
-// HasAccessLogBucket reports whether the log-archive account has the
-// access-log bucket: whenever one of the buckets that log to it exists.
-func HasAccessLogBucket(c settings.Config) bool {
-	return c.Enabled(settings.ServiceCloudTrail) || c.Enabled(settings.ServiceConfig) || FindingsExported(c)
-}
-
-// AccessLogRetentionDays is how long the access-log bucket keeps logs: the
-// trail's retention, or without the trail, Config's.
-func AccessLogRetentionDays(c settings.Config) int {
-	if c.Enabled(settings.ServiceCloudTrail) {
-		return c.Services.CloudTrail.RetentionDays
-	}
-	return c.Services.Config.RetentionDays
-}
 
 // TrailKey is the trail's key, for awsclient.KeyARN.
 func TrailKey(c settings.Config) awsclient.Key {
@@ -106,12 +51,6 @@ func TrailKey(c settings.Config) awsclient.Key {
 // BucketName is the trail bucket in the log-archive account.
 func BucketName(c settings.Config) string {
 	return fmt.Sprintf("orgbaseline-trail-%s-%s", c.Accounts.LogArchive, c.HomeRegion)
-}
-
-// AccessLogBucketName is the bucket that receives the trail bucket's server
-// access logs, in the log-archive account.
-func AccessLogBucketName(c settings.Config) string {
-	return fmt.Sprintf("orgbaseline-access-logs-%s-%s", c.Accounts.LogArchive, c.HomeRegion)
 }
 
 // BucketARN returns the ARN of bucket name.

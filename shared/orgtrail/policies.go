@@ -3,7 +3,6 @@ package orgtrail
 import (
 	"fmt"
 
-	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
@@ -63,38 +62,6 @@ func BucketPolicy(c settings.Config) Document {
 			Condition: map[string]map[string]any{"StringEquals": {"aws:PrincipalOrgID": c.OrganizationID}},
 		})
 	}
-	return d
-}
-
-// AccessLogBucketPolicy is the access-log bucket's policy: S3's logging
-// service may write the server access logs of the trail bucket (with the
-// cloudtrail service on), of the Config delivery bucket (with config on) and
-// of the GuardDuty findings bucket (FindingsExported),
-// each under its own prefix, from the log-archive account only; requests
-// without TLS are refused.
-func AccessLogBucketPolicy(c settings.Config) Document {
-	bucket := AccessLogBucketName(c)
-	logsOf := func(sid, prefix, source string) Statement {
-		return Statement{
-			Sid: sid, Effect: "Allow", Principal: service("logging.s3.amazonaws.com"), Action: "s3:PutObject",
-			Resource: BucketARN(bucket) + "/" + prefix + "*",
-			Condition: map[string]map[string]any{
-				"ArnLike":      {"aws:SourceArn": BucketARN(source)},
-				"StringEquals": {"aws:SourceAccount": c.Accounts.LogArchive},
-			},
-		}
-	}
-	d := doc()
-	if c.Enabled(settings.ServiceCloudTrail) {
-		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogs", AccessLogPrefix, BucketName(c)))
-	}
-	if c.Enabled(settings.ServiceConfig) {
-		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogsConfigBucket", ConfigAccessLogPrefix, ConfigBucketName(c)))
-	}
-	if FindingsExported(c) {
-		d.Statement = append(d.Statement, logsOf("S3ServerAccessLogsGuardDutyBucket", guardduty.AccessLogPrefix, guardduty.BucketName(c)))
-	}
-	d.Statement = append(d.Statement, denyInsecureTransport(bucket))
 	return d
 }
 

@@ -48,7 +48,6 @@ func TestNames(t *testing.T) {
 	c := config(t, "")
 	for got, want := range map[string]string{
 		BucketName(c):            "orgbaseline-trail-333333333333-eu-west-1",
-		AccessLogBucketName(c):   "orgbaseline-access-logs-333333333333-eu-west-1",
 		TrailARN(c):              trail,
 		KeyAliasARN(c):           "arn:aws:kms:eu-west-1:222222222222:alias/orgbaseline-trail",
 		LogGroupARN(c):           "arn:aws:logs:eu-west-1:111111111111:log-group:/orgbaseline/cloudtrail:*",
@@ -58,7 +57,7 @@ func TestNames(t *testing.T) {
 			t.Errorf("expect %s, got %s", want, got)
 		}
 	}
-	if n := len(AccessLogBucketName(c)); n > 63 {
+	if n := len(BucketName(c)); n > 63 {
 		t.Errorf("bucket names are at most 63 characters: %d", n)
 	}
 	if e, a := "111111111111", ManagingAccount(c); e != a {
@@ -142,15 +141,6 @@ func TestKeyPolicy(t *testing.T) {
 			t.Errorf("%s:\nexpect %s\ngot    %s", sid, w, a)
 		}
 	}
-}
-
-func TestAccessLogBucketPolicy(t *testing.T) {
-	d := AccessLogBucketPolicy(config(t, ""))
-	w := find(t, d, "S3ServerAccessLogs")
-	if e, a := `{"Sid":"S3ServerAccessLogs","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::orgbaseline-access-logs-333333333333-eu-west-1/trail-bucket/*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::orgbaseline-trail-333333333333-eu-west-1"},"StringEquals":{"aws:SourceAccount":"333333333333"}}}`, asJSON(t, w); e != a {
-		t.Errorf("access logs:\nexpect %s\ngot    %s", e, a)
-	}
-	find(t, d, "DenyInsecureTransport")
 }
 
 // In both modes the trust policy names the trail (management account) and

@@ -28,6 +28,8 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/orgbaseline/orgbaseline/shared/logarchive"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -68,8 +70,8 @@ func Deploy(ctx context.Context, cfg settings.Config, mgmt aws.Config, accounts 
 		res.Add(workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: cfg.HomeRegion, Service: settings.ServiceConfig,
 			Status: workflow.StatusSkipped, Reason: "config is switched off: the stacks declare no Config resources"})
 	}
-	findings := orgtrail.FindingsExported(cfg)
-	if !orgtrail.HasAccessLogBucket(cfg) {
+	findings := guardduty.FindingsExported(cfg)
+	if !logarchive.HasAccessLogBucket(cfg) {
 		return res, nil
 	}
 	d := &deployer{cfg: cfg, apply: mode == workflow.ModeApply, log: log}
@@ -194,23 +196,23 @@ type bucketSpec struct {
 
 // The log-archive stack's buckets.
 func (d *deployer) accessLogBucket() bucketSpec {
-	return bucketSpec{name: orgtrail.AccessLogBucketName(d.cfg), policy: orgtrail.AccessLogBucketPolicy(d.cfg), sseS3: true,
-		retention: int32(orgtrail.AccessLogRetentionDays(d.cfg))}
+	return bucketSpec{name: logarchive.AccessLogBucketName(d.cfg), policy: logarchive.AccessLogBucketPolicy(d.cfg), sseS3: true,
+		retention: int32(logarchive.AccessLogRetentionDays(d.cfg))}
 }
 
 func (d *deployer) trailBucket() bucketSpec {
 	return bucketSpec{name: orgtrail.BucketName(d.cfg), policy: orgtrail.BucketPolicy(d.cfg), retention: int32(d.cfg.Services.CloudTrail.RetentionDays),
-		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(orgtrail.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(orgtrail.AccessLogPrefix)}}
+		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(logarchive.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(orgtrail.AccessLogPrefix)}}
 }
 
 func (d *deployer) findingsBucket() bucketSpec {
-	return bucketSpec{name: guardduty.BucketName(d.cfg), policy: guardduty.BucketPolicy(d.cfg), sseS3: true, retention: int32(orgtrail.AccessLogRetentionDays(d.cfg)),
-		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(orgtrail.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(guardduty.AccessLogPrefix)}}
+	return bucketSpec{name: guardduty.BucketName(d.cfg), policy: guardduty.BucketPolicy(d.cfg), sseS3: true, retention: int32(logarchive.AccessLogRetentionDays(d.cfg)),
+		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(logarchive.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(guardduty.AccessLogPrefix)}}
 }
 
 func (d *deployer) configBucket() bucketSpec {
 	return bucketSpec{name: configsvc.BucketName(d.cfg), policy: configsvc.BucketPolicy(d.cfg), sseS3: true, retention: int32(d.cfg.Services.Config.RetentionDays),
-		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(orgtrail.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(orgtrail.ConfigAccessLogPrefix)}}
+		logging: &s3types.LoggingEnabled{TargetBucket: aws.String(logarchive.AccessLogBucketName(d.cfg)), TargetPrefix: aws.String(configsvc.AccessLogPrefix)}}
 }
 
 func (d *deployer) bucket(ctx context.Context, api *s3.Client, b bucketSpec, actions *[]workflow.Action) error {
@@ -403,24 +405,24 @@ func (d *deployer) bucket(ctx context.Context, api *s3.Client, b bucketSpec, act
 // lifecycleRules are the buckets' lifecycle rules as the stacks declare
 // them: log files are kept days in total. Current objects expire after days;
 // the buckets are versioned, so this leaves a noncurrent version behind a
-// delete marker, and the version is removed orgtrail.NoncurrentVersionDays
+// delete marker, and the version is removed logarchive.NoncurrentVersionDays
 // later and the marker, once alone, by a rule of its own (S3 takes
 // ExpiredObjectDeleteMarker only in a rule without an expiration in days).
 // Incomplete multipart uploads are aborted after
-// orgtrail.AbortIncompleteUploadDays.
+// logarchive.AbortIncompleteUploadDays.
 func lifecycleRules(days int32) []s3types.LifecycleRule {
 	all := func() *s3types.LifecycleRuleFilter { return &s3types.LifecycleRuleFilter{Prefix: aws.String("")} }
 	return []s3types.LifecycleRule{
 		{
-			ID:                             aws.String(orgtrail.RetentionRuleID),
+			ID:                             aws.String(logarchive.RetentionRuleID),
 			Status:                         s3types.ExpirationStatusEnabled,
 			Filter:                         all(),
 			Expiration:                     &s3types.LifecycleExpiration{Days: aws.Int32(days)},
-			NoncurrentVersionExpiration:    &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(orgtrail.NoncurrentVersionDays)},
-			AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(orgtrail.AbortIncompleteUploadDays)},
+			NoncurrentVersionExpiration:    &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(logarchive.NoncurrentVersionDays)},
+			AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(logarchive.AbortIncompleteUploadDays)},
 		},
 		{
-			ID:         aws.String(orgtrail.DeleteMarkerRuleID),
+			ID:         aws.String(logarchive.DeleteMarkerRuleID),
 			Status:     s3types.ExpirationStatusEnabled,
 			Filter:     all(),
 			Expiration: &s3types.LifecycleExpiration{ExpiredObjectDeleteMarker: aws.Bool(true)},

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orgbaseline/orgbaseline/shared/logarchive"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -115,17 +117,17 @@ func TestDeployCreatesWhatTheStacksDeclare(t *testing.T) {
 		t.Errorf("versioning: %+v %v", ver, err)
 	}
 	checkLifecycle(t, la, orgtrail.BucketName(cfg), 1095)
-	checkLifecycle(t, la, orgtrail.AccessLogBucketName(cfg), 1095)
+	checkLifecycle(t, la, logarchive.AccessLogBucketName(cfg), 1095)
 	lg, err := la.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: bucket})
-	if err != nil || lg.LoggingEnabled == nil || aws.ToString(lg.LoggingEnabled.TargetBucket) != orgtrail.AccessLogBucketName(cfg) {
+	if err != nil || lg.LoggingEnabled == nil || aws.ToString(lg.LoggingEnabled.TargetBucket) != logarchive.AccessLogBucketName(cfg) {
 		t.Errorf("access logging: %+v %v", lg, err)
 	}
 	// The access-log bucket.
-	apol, err := la.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(orgtrail.AccessLogBucketName(cfg))})
+	apol, err := la.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(logarchive.AccessLogBucketName(cfg))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameDoc(t, "access-log bucket policy", aws.ToString(apol.Policy), orgtrail.AccessLogBucketPolicy(cfg))
+	sameDoc(t, "access-log bucket policy", aws.ToString(apol.Policy), logarchive.AccessLogBucketPolicy(cfg))
 
 	// The key.
 	k := kms.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion))
@@ -271,8 +273,8 @@ func TestDeployConfigResources(t *testing.T) {
 	}
 	la := s3.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.LogArchive), cfg.HomeRegion))
 	for bucket, want := range map[string]string{
-		configsvc.BucketName(cfg):         configsvc.BucketPolicy(cfg).JSON(),
-		orgtrail.AccessLogBucketName(cfg): orgtrail.AccessLogBucketPolicy(cfg).JSON(),
+		configsvc.BucketName(cfg):           configsvc.BucketPolicy(cfg).JSON(),
+		logarchive.AccessLogBucketName(cfg): logarchive.AccessLogBucketPolicy(cfg).JSON(),
 	} {
 		got, err := la.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
 		if err != nil {
@@ -282,14 +284,14 @@ func TestDeployConfigResources(t *testing.T) {
 			t.Errorf("%s: policy %s, want %s", bucket, aws.ToString(got.Policy), want)
 		}
 	}
-	if _, ok := orgtrail.AccessLogBucketPolicy(cfg).Find("S3ServerAccessLogs"); ok {
+	if _, ok := logarchive.AccessLogBucketPolicy(cfg).Find("S3ServerAccessLogs"); ok {
 		t.Error("the access-log bucket admits the trail bucket's logs with the trail off")
 	}
 	logging, err := la.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(configsvc.BucketName(cfg))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := logging.LoggingEnabled; l == nil || aws.ToString(l.TargetBucket) != orgtrail.AccessLogBucketName(cfg) || aws.ToString(l.TargetPrefix) != orgtrail.ConfigAccessLogPrefix {
+	if l := logging.LoggingEnabled; l == nil || aws.ToString(l.TargetBucket) != logarchive.AccessLogBucketName(cfg) || aws.ToString(l.TargetPrefix) != configsvc.AccessLogPrefix {
 		t.Errorf("config bucket logging: %+v", logging.LoggingEnabled)
 	}
 
@@ -521,8 +523,8 @@ func TestDeployFindingsExport(t *testing.T) {
 	deploy(t, cfg, mgmt, acc, workflow.ModeApply)
 	la := s3.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.LogArchive), cfg.HomeRegion))
 	for bucket, want := range map[string]string{
-		guardduty.BucketName(cfg):         guardduty.BucketPolicy(cfg).JSON(),
-		orgtrail.AccessLogBucketName(cfg): orgtrail.AccessLogBucketPolicy(cfg).JSON(),
+		guardduty.BucketName(cfg):           guardduty.BucketPolicy(cfg).JSON(),
+		logarchive.AccessLogBucketName(cfg): logarchive.AccessLogBucketPolicy(cfg).JSON(),
 	} {
 		got, err := la.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
 		if err != nil {
@@ -532,7 +534,7 @@ func TestDeployFindingsExport(t *testing.T) {
 			t.Errorf("%s: policy %s, want %s", bucket, aws.ToString(got.Policy), want)
 		}
 	}
-	if _, ok := orgtrail.AccessLogBucketPolicy(cfg).Find("S3ServerAccessLogsGuardDutyBucket"); !ok {
+	if _, ok := logarchive.AccessLogBucketPolicy(cfg).Find("S3ServerAccessLogsGuardDutyBucket"); !ok {
 		t.Error("the access-log bucket does not admit the findings bucket's logs")
 	}
 	k := kms.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion))
