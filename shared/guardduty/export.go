@@ -64,31 +64,47 @@ type s3Destination struct {
 	bucket, key string
 }
 
+// PublishingDestinationReadAPI reads the publishing destinations of the
+// delegated administrator's detector.
+type PublishingDestinationReadAPI interface {
+	guardduty.ListPublishingDestinationsAPIClient
+	DescribePublishingDestination(ctx context.Context, in *guardduty.DescribePublishingDestinationInput, optFns ...func(*guardduty.Options)) (*guardduty.DescribePublishingDestinationOutput, error)
+}
+
+// PublishingDestinationWriteAPI creates and updates a publishing
+// destination of the delegated administrator's detector.
+type PublishingDestinationWriteAPI interface {
+	CreatePublishingDestination(ctx context.Context, in *guardduty.CreatePublishingDestinationInput, optFns ...func(*guardduty.Options)) (*guardduty.CreatePublishingDestinationOutput, error)
+	UpdatePublishingDestination(ctx context.Context, in *guardduty.UpdatePublishingDestinationInput, optFns ...func(*guardduty.Options)) (*guardduty.UpdatePublishingDestinationOutput, error)
+}
+
 // exportFindings points the S3 publishing destination of detector id ("" in
 // plan mode before the detector exists) at the findings bucket of the
 // log-archive account, encrypted with the findings key of the security
-// account (findingsdest): created when the detector has none
+// account (findings.go): created when the detector has none
 // (guardduty:ListPublishingDestinations, CreatePublishingDestination), else
 // read and updated when its bucket or key differ
-// (DescribePublishingDestination, UpdatePublishingDestination). The key's
-// ARN comes from its alias (OrgDeps.FindingsKeyARN). A destination that
-// matches but that GuardDuty does not publish to makes a failed outcome;
-// nothing is called for it. Without services.guardduty.exportFindings,
-// nothing is read or called, and an existing destination stays as it is.
-func (r *orgRun) exportFindings(ctx context.Context, id string) error {
+// (DescribePublishingDestination, UpdatePublishingDestination). The
+// destination is read through read and made or changed through write. The
+// key's ARN comes from its alias (keyARN, OrgDeps.FindingsKeyARN). A
+// destination that matches but that GuardDuty does not publish to makes a
+// failed outcome; nothing is called for it. Without
+// services.guardduty.exportFindings, nothing is read or called, and an
+// existing destination stays as it is.
+func (r *orgRun) exportFindings(ctx context.Context, read PublishingDestinationReadAPI, write PublishingDestinationWriteAPI, keyARN func(ctx context.Context) (string, error), id string) error {
 	if !r.export {
 		return nil
 	}
-	create := workflow.Action{Call: CallCreatePublishingDestination, Target: r.bucket}
 	if id == "" {
-		key, err := r.d.FindingsKeyARN(ctx)
+		key, err := keyARN(ctx)
 		if err != nil {
 			return err
 		}
-		r.add("", fmt.Sprintf("%s: the detector does not exist yet; publish its findings to %s, encrypted with %s", exportPart, r.bucket, key), create)
+		r.add("", fmt.Sprintf("%s: the detector does not exist yet; publish its findings to %s, encrypted with %s", exportPart, r.bucket, key),
+			workflow.Action{Call: CallCreatePublishingDestination, Target: r.bucket})
 		return nil
 	}
-	dest, err := r.readDestination(ctx, id)
+	dest, err := readDestination(ctx, read, id)
 	if skip, ok := r.unavailable(err); ok {
 		r.add(workflow.StatusSkipped, skip)
 		return nil
@@ -96,45 +112,54 @@ func (r *orgRun) exportFindings(ctx context.Context, id string) error {
 	if err != nil {
 		return awsclient.Classify("read the GuardDuty publishing destinations of detector "+id+" in "+r.region, err)
 	}
-	key, err := r.d.FindingsKeyARN(ctx)
+	key, err := keyARN(ctx)
 	if err != nil {
 		return err
 	}
-	props := &gdtypes.DestinationProperties{DestinationArn: aws.String(r.bucket), KmsKeyArn: aws.String(key)}
-
 	if dest == nil {
-		reason := fmt.Sprintf("%s: detector %s has no S3 publishing destination: publish to %s, encrypted with %s", exportPart, id, r.bucket, key)
-		if r.plan() {
-			r.add("", reason, create)
-			return nil
-		}
-		_, err := r.d.GuardDuty.CreatePublishingDestination(ctx, &guardduty.CreatePublishingDestinationInput{
-			DetectorId: aws.String(id), DestinationType: gdtypes.DestinationTypeS3, DestinationProperties: props,
-		})
-		if skip, ok := r.unavailable(err); ok {
-			r.add(workflow.StatusSkipped, skip)
-			return nil
-		}
-		if err != nil {
-			return destinationError("create the GuardDuty publishing destination of detector "+id+" in "+r.region, err)
-		}
-		r.log.InfoContext(ctx, "created the GuardDuty publishing destination", "detector", id, "bucket", r.bucket)
+		return r.createDestination(ctx, write, id, key)
+	}
+	return r.convergeDestination(ctx, write, id, *dest, key)
+}
+
+// destinationProperties are the properties of a publishing destination
+// that is the findings bucket, encrypted with key.
+func (r *orgRun) destinationProperties(key string) *gdtypes.DestinationProperties {
+	return &gdtypes.DestinationProperties{DestinationArn: aws.String(r.bucket), KmsKeyArn: aws.String(key)}
+}
+
+// createDestination gives detector id, which has no S3 publishing
+// destination, one: the findings bucket, encrypted with key.
+func (r *orgRun) createDestination(ctx context.Context, api PublishingDestinationWriteAPI, id, key string) error {
+	create := workflow.Action{Call: CallCreatePublishingDestination, Target: r.bucket}
+	reason := fmt.Sprintf("%s: detector %s has no S3 publishing destination: publish to %s, encrypted with %s", exportPart, id, r.bucket, key)
+	if r.plan() {
 		r.add("", reason, create)
 		return nil
 	}
+	_, err := api.CreatePublishingDestination(ctx, &guardduty.CreatePublishingDestinationInput{
+		DetectorId: aws.String(id), DestinationType: gdtypes.DestinationTypeS3, DestinationProperties: r.destinationProperties(key),
+	})
+	if skip, ok := r.unavailable(err); ok {
+		r.add(workflow.StatusSkipped, skip)
+		return nil
+	}
+	if err != nil {
+		return destinationError("create the GuardDuty publishing destination of detector "+id+" in "+r.region, err)
+	}
+	r.log.InfoContext(ctx, "created the GuardDuty publishing destination", "detector", id, "bucket", r.bucket)
+	r.add("", reason, create)
+	return nil
+}
 
-	diff := destinationDiff(*dest, r.bucket, key)
+// convergeDestination updates dest, the S3 publishing destination of
+// detector id, when its bucket or key differ from the findings bucket and
+// key. One that matches but that GuardDuty does not publish to makes a
+// failed outcome.
+func (r *orgRun) convergeDestination(ctx context.Context, api PublishingDestinationWriteAPI, id string, dest s3Destination, key string) error {
+	diff := destinationDiff(dest, r.bucket, key)
 	if len(diff) == 0 {
-		if why, failing := notPublishing[dest.status]; failing {
-			r.log.Warn("GuardDuty does not publish to the destination", "destination", dest.id, "status", dest.status)
-			status := string(dest.status)
-			if !dest.failingSince.IsZero() {
-				status += " since " + dest.failingSince.Format(time.RFC3339)
-			}
-			r.add(workflow.StatusFailed, fmt.Sprintf("%s: destination %s of detector %s matches the configuration but is %s: %s", exportPart, dest.id, id, status, why))
-			return nil
-		}
-		r.add(workflow.StatusUnchanged, fmt.Sprintf("%s: destination %s of detector %s matches the configuration (%s)", exportPart, dest.id, id, orNone(string(dest.status))))
+		r.destinationMatches(id, dest)
 		return nil
 	}
 	update := workflow.Action{Call: CallUpdatePublishingDestination, Target: r.bucket}
@@ -143,8 +168,8 @@ func (r *orgRun) exportFindings(ctx context.Context, id string) error {
 		r.add("", reason, update)
 		return nil
 	}
-	_, err = r.d.GuardDuty.UpdatePublishingDestination(ctx, &guardduty.UpdatePublishingDestinationInput{
-		DetectorId: aws.String(id), DestinationId: aws.String(dest.id), DestinationProperties: props,
+	_, err := api.UpdatePublishingDestination(ctx, &guardduty.UpdatePublishingDestinationInput{
+		DetectorId: aws.String(id), DestinationId: aws.String(dest.id), DestinationProperties: r.destinationProperties(key),
 	})
 	if skip, ok := r.unavailable(err); ok {
 		r.add(workflow.StatusSkipped, skip)
@@ -158,11 +183,28 @@ func (r *orgRun) exportFindings(ctx context.Context, id string) error {
 	return nil
 }
 
+// destinationMatches adds the outcome of dest, a destination of detector id
+// that matches the configuration: unchanged, or failed when GuardDuty does
+// not publish to it.
+func (r *orgRun) destinationMatches(id string, dest s3Destination) {
+	why, failing := notPublishing[dest.status]
+	if !failing {
+		r.add(workflow.StatusUnchanged, fmt.Sprintf("%s: destination %s of detector %s matches the configuration (%s)", exportPart, dest.id, id, orNone(string(dest.status))))
+		return
+	}
+	r.log.Warn("GuardDuty does not publish to the destination", "destination", dest.id, "status", dest.status)
+	status := string(dest.status)
+	if !dest.failingSince.IsZero() {
+		status += " since " + dest.failingSince.Format(time.RFC3339)
+	}
+	r.add(workflow.StatusFailed, fmt.Sprintf("%s: destination %s of detector %s matches the configuration but is %s: %s", exportPart, dest.id, id, status, why))
+}
+
 // readDestination returns the S3 publishing destination of detector id, or
 // nil when it has none. A detector has at most one destination of a type.
-func (r *orgRun) readDestination(ctx context.Context, id string) (*s3Destination, error) {
+func readDestination(ctx context.Context, api PublishingDestinationReadAPI, id string) (*s3Destination, error) {
 	var destID string
-	pages := guardduty.NewListPublishingDestinationsPaginator(r.d.GuardDuty, &guardduty.ListPublishingDestinationsInput{DetectorId: aws.String(id)})
+	pages := guardduty.NewListPublishingDestinationsPaginator(api, &guardduty.ListPublishingDestinationsInput{DetectorId: aws.String(id)})
 	for destID == "" && pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
@@ -178,7 +220,7 @@ func (r *orgRun) readDestination(ctx context.Context, id string) (*s3Destination
 	if destID == "" {
 		return nil, nil
 	}
-	out, err := r.d.GuardDuty.DescribePublishingDestination(ctx, &guardduty.DescribePublishingDestinationInput{
+	out, err := api.DescribePublishingDestination(ctx, &guardduty.DescribePublishingDestinationInput{
 		DetectorId: aws.String(id), DestinationId: aws.String(destID),
 	})
 	if err != nil {

@@ -155,10 +155,10 @@ func (k *fakeKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, _ .
 
 // exportHandler is the guardduty-org handler with gd in eu-west-1 and the
 // findings key resolved through k, once for the handler's life.
-func exportHandler(t *testing.T, extra string, gd OrgAPI, k *fakeKMS) *OrgHandler {
+func exportHandler(t *testing.T, extra string, gd OrgClient, k *fakeKMS) *OrgHandler {
 	t.Helper()
 	cfg := fakeConfig(t, extra)
-	return &OrgHandler{Settings: cfg, Log: quiet, Accounts: orgOf(0), In: func(region string) OrgAPI {
+	return &OrgHandler{Settings: cfg, Log: quiet, Accounts: orgOf(0), In: func(region string) OrgClient {
 		if region != "eu-west-1" {
 			t.Errorf("client asked for region %q", region)
 		}

@@ -1,4 +1,4 @@
-// Package findingsdest holds what the export of GuardDuty findings to the
+// This file holds what the export of GuardDuty findings to the
 // log-archive account is made of (services.guardduty.exportFindings): the
 // bucket in the log-archive account and the key in the security account,
 // their names and policy documents. GuardDuty's detector in each region of
@@ -6,6 +6,7 @@
 // key, both in the home region. The CDK stacks and the local deploy create
 // them from these values; the guardduty-org step points each detector's
 // publishing destination at them.
+
 package guardduty
 
 import (

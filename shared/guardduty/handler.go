@@ -50,7 +50,7 @@ func (h *AdminHandler) Handle(ctx context.Context, item workflow.Item) (workflow
 type OrgHandler struct {
 	Settings settings.Config
 	// In returns the GuardDuty client of the security account in a region.
-	In func(region string) OrgAPI
+	In func(region string) OrgClient
 	// Accounts lists the organization's accounts, from the management
 	// account.
 	Accounts organizations.ListAccountsAPIClient
@@ -73,7 +73,7 @@ func NewOrgHandler(cfg settings.Config, mgmt aws.Config, accounts *awsclient.Acc
 	keys := newKeyResolver(cfg, accounts)
 	return &OrgHandler{
 		Settings: cfg,
-		In: func(region string) OrgAPI {
+		In: func(region string) OrgClient {
 			return guardduty.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), region))
 		},
 		Accounts:       organizations.NewFromConfig(awsclient.WithRegion(mgmt, awsclient.OrganizationsRegion)),

@@ -1,0 +1,171 @@
+package guardduty
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// OrgConfigurationAPI reads and updates the organization configuration of
+// the delegated administrator's detector.
+type OrgConfigurationAPI interface {
+	guardduty.DescribeOrganizationConfigurationAPIClient
+	UpdateOrganizationConfiguration(ctx context.Context, in *guardduty.UpdateOrganizationConfigurationInput, optFns ...func(*guardduty.Options)) (*guardduty.UpdateOrganizationConfigurationOutput, error)
+}
+
+// orgConfig converges the organization configuration of detector id ("" in
+// plan mode before the detector exists).
+func (r *orgRun) orgConfig(ctx context.Context, api OrgConfigurationAPI, id string) error {
+	if id == "" {
+		r.add("", "organization configuration: the detector does not exist yet; set AutoEnableOrganizationMembers ALL, "+describeOrgFeatures(r.features),
+			workflow.Action{Call: CallUpdateOrganizationConfiguration})
+		return nil
+	}
+	autoMembers, current, err := describeOrg(ctx, api, id)
+	if skip, ok := r.unavailable(err); ok {
+		r.add(workflow.StatusSkipped, skip)
+		return nil
+	}
+	if err != nil {
+		return awsclient.Classify("read GuardDuty's organization configuration in "+r.region, err)
+	}
+	diff := orgDiff(autoMembers, current, r.features)
+	if len(diff) == 0 {
+		r.add(workflow.StatusUnchanged, "organization configuration matches the configuration")
+		return nil
+	}
+	act := workflow.Action{Call: CallUpdateOrganizationConfiguration, Target: id}
+	reason := "organization configuration: " + strings.Join(diff, "; ")
+	if r.plan() {
+		r.add("", reason, act)
+		return nil
+	}
+	fs := r.features
+	for retried := false; ; retried = true {
+		_, err := api.UpdateOrganizationConfiguration(ctx, orgInput(id, fs))
+		if err == nil {
+			break
+		}
+		if skip, ok := r.unavailable(err); ok {
+			r.add(workflow.StatusSkipped, skip)
+			return nil
+		}
+		if retried {
+			return awsclient.Classify("update GuardDuty's organization configuration in "+r.region, err)
+		}
+		kept, ok := r.fallback("UpdateOrganizationConfiguration", fs, err)
+		if !ok {
+			return awsclient.Classify("update GuardDuty's organization configuration in "+r.region, err)
+		}
+		fs = kept
+		r.features = kept
+		if diff = orgDiff(autoMembers, current, fs); len(diff) == 0 {
+			r.add(workflow.StatusUnchanged, "organization configuration matches the configuration, less the features the region does not offer")
+			return nil
+		}
+		reason = "organization configuration: " + strings.Join(diff, "; ")
+	}
+	r.log.InfoContext(ctx, "updated GuardDuty's organization configuration", "detector", id, "differences", diff)
+	r.add("", reason, act)
+	return nil
+}
+
+func describeOrg(ctx context.Context, api guardduty.DescribeOrganizationConfigurationAPIClient, id string) (gdtypes.AutoEnableMembers, []gdtypes.OrganizationFeatureConfigurationResult, error) {
+	var (
+		members  gdtypes.AutoEnableMembers
+		features []gdtypes.OrganizationFeatureConfigurationResult
+	)
+	pages := guardduty.NewDescribeOrganizationConfigurationPaginator(api, &guardduty.DescribeOrganizationConfigurationInput{DetectorId: aws.String(id)})
+	for first := true; pages.HasMorePages(); first = false {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", nil, err
+		}
+		if first {
+			members = page.AutoEnableOrganizationMembers
+		}
+		features = append(features, page.Features...)
+	}
+	return members, features, nil
+}
+
+func orgStatus(on bool) gdtypes.OrgFeatureStatus {
+	if on {
+		return gdtypes.OrgFeatureStatusAll
+	}
+	return gdtypes.OrgFeatureStatusNone
+}
+
+func orgInput(id string, fs []feature) *guardduty.UpdateOrganizationConfigurationInput {
+	in := &guardduty.UpdateOrganizationConfigurationInput{
+		DetectorId:                    aws.String(id),
+		AutoEnableOrganizationMembers: gdtypes.AutoEnableMembersAll,
+		Features:                      make([]gdtypes.OrganizationFeatureConfiguration, 0, len(fs)),
+	}
+	for _, f := range fs {
+		c := gdtypes.OrganizationFeatureConfiguration{Name: gdtypes.OrgFeature(f.name), AutoEnable: orgStatus(f.on)}
+		if f.on {
+			for _, a := range f.agents {
+				c.AdditionalConfiguration = append(c.AdditionalConfiguration, gdtypes.OrganizationAdditionalConfiguration{
+					Name: gdtypes.OrgFeatureAdditionalConfiguration(a), AutoEnable: gdtypes.OrgFeatureStatusAll,
+				})
+			}
+		}
+		in.Features = append(in.Features, c)
+	}
+	return in
+}
+
+// orgDiff lists how the organization configuration differs from the
+// configuration. A feature it does not list counts as NONE.
+func orgDiff(members gdtypes.AutoEnableMembers, current []gdtypes.OrganizationFeatureConfigurationResult, fs []feature) []string {
+	var diff []string
+	if members != gdtypes.AutoEnableMembersAll {
+		diff = append(diff, fmt.Sprintf("AutoEnableOrganizationMembers %s, want ALL", orNone(string(members))))
+	}
+	byName := map[string]gdtypes.OrganizationFeatureConfigurationResult{}
+	for _, f := range current {
+		byName[string(f.Name)] = f
+	}
+	for _, f := range fs {
+		cur, want := byName[f.name], orgStatus(f.on)
+		if have := orgOrNone(cur.AutoEnable); have != want {
+			diff = append(diff, fmt.Sprintf("%s auto-enable %s, want %s", f.name, have, want))
+		}
+		if !f.on {
+			continue
+		}
+		agents := map[string]gdtypes.OrgFeatureStatus{}
+		for _, a := range cur.AdditionalConfiguration {
+			agents[string(a.Name)] = a.AutoEnable
+		}
+		for _, a := range f.agents {
+			if have := orgOrNone(agents[a]); have != gdtypes.OrgFeatureStatusAll {
+				diff = append(diff, fmt.Sprintf("%s/%s auto-enable %s, want ALL", f.name, a, have))
+			}
+		}
+	}
+	return diff
+}
+
+func orgOrNone(s gdtypes.OrgFeatureStatus) gdtypes.OrgFeatureStatus {
+	if s == "" {
+		return gdtypes.OrgFeatureStatusNone
+	}
+	return s
+}
+
+func describeOrgFeatures(fs []feature) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.name + " " + string(orgStatus(f.on))
+	}
+	return strings.Join(parts, ", ")
+}
