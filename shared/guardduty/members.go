@@ -34,15 +34,28 @@ type MembersAPI interface {
 // the reason. The accounts are listed through accounts, the members listed
 // and added through api.
 func (r *orgRun) members(ctx context.Context, accounts organizations.ListAccountsAPIClient, api MembersAPI, id string) (members []string, unknown string, err error) {
-	all, existing, unknown, err := r.membership(ctx, accounts, api, id)
+	all, listed, unknown, err := r.membership(ctx, accounts, api, id)
 	if unknown != "" || err != nil {
 		return nil, unknown, err
 	}
+	existing := map[string]bool{}
 	var todo []gdtypes.AccountDetail
+	var left []string
 	for _, a := range all {
-		if !existing[aws.ToString(a.AccountId)] {
+		acct := aws.ToString(a.AccountId)
+		status, ok := listed[acct]
+		switch {
+		case status == memberEnabled:
+			existing[acct] = true
+		case ok:
+			left = append(left, fmt.Sprintf("%s (%s)", acct, status))
+			todo = append(todo, a)
+		default:
 			todo = append(todo, a)
 		}
+	}
+	if len(left) > 0 {
+		r.log.WarnContext(ctx, "GuardDuty members that are not Enabled are added again", "accounts", left)
 	}
 	if len(todo) == 0 {
 		r.add(workflow.StatusUnchanged, fmt.Sprintf("members: all %d ACTIVE accounts are members", len(all)))
@@ -53,10 +66,10 @@ func (r *orgRun) members(ctx context.Context, accounts organizations.ListAccount
 		for batch := range slices.Chunk(todo, MembersPerCall) {
 			acts = append(acts, workflow.Action{Call: CallCreateMembers, Target: membersTarget(batch)})
 		}
-		r.add("", fmt.Sprintf("members: %d of %d ACTIVE accounts are not members", len(todo), len(all)), acts...)
+		r.add("", fmt.Sprintf("members: %d of %d ACTIVE accounts are not members%s", len(todo), len(all), leftNote(left)), acts...)
 		return memberIDs(all, existing, nil), "", nil
 	}
-	added, err := r.addMembers(ctx, api, id, todo, len(all))
+	added, err := r.addMembers(ctx, api, id, todo, len(all), leftNote(left))
 	if err != nil {
 		return nil, "", err
 	}
@@ -64,10 +77,10 @@ func (r *orgRun) members(ctx context.Context, accounts organizations.ListAccount
 }
 
 // membership lists the organization's ACTIVE accounts (orgAccounts) and the
-// members of detector id: none when id is "". unknown is the reason, with a
-// skipped outcome, when an operation the endpoint does not offer kept
-// either from being listed.
-func (r *orgRun) membership(ctx context.Context, accounts organizations.ListAccountsAPIClient, api guardduty.ListMembersAPIClient, id string) (all []gdtypes.AccountDetail, existing map[string]bool, unknown string, err error) {
+// members of detector id with their relationship status: none when id is
+// "". unknown is the reason, with a skipped outcome, when an operation the
+// endpoint does not offer kept either from being listed.
+func (r *orgRun) membership(ctx context.Context, accounts organizations.ListAccountsAPIClient, api guardduty.ListMembersAPIClient, id string) (all []gdtypes.AccountDetail, existing map[string]string, unknown string, err error) {
 	all, err = r.orgAccounts(ctx, accounts)
 	if skip, ok := r.unavailable(err); ok {
 		r.add(workflow.StatusSkipped, "members: "+skip)
@@ -76,7 +89,7 @@ func (r *orgRun) membership(ctx context.Context, accounts organizations.ListAcco
 	if err != nil {
 		return nil, nil, "", awsclient.Classify("list the organization's accounts", err)
 	}
-	existing = map[string]bool{}
+	existing = map[string]string{}
 	if id != "" {
 		existing, err = listMembers(ctx, api, id)
 		if skip, ok := r.unavailable(err); ok {
@@ -112,13 +125,22 @@ type memberCreation struct {
 	acts []workflow.Action
 }
 
+// leftNote is what a members outcome says of the accounts that had left
+// (account (status), as listed), or "" when none had.
+func leftNote(left []string) string {
+	if len(left) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d of them had left (%s) and are added again", len(left), capped(left, ", "))
+}
+
 // addMembers makes the accounts of todo, of total ACTIVE accounts, members
 // of detector id: CreateMembers in calls of at most MembersPerCall, the
 // accounts GuardDuty leaves unprocessed tried once more. It adds the
 // outcome of the calls made, a skipped one when the endpoint does not offer
 // CreateMembers, else a failed one naming the accounts left unprocessed,
 // and returns the accounts made members.
-func (r *orgRun) addMembers(ctx context.Context, api MembersAPI, id string, todo []gdtypes.AccountDetail, total int) (map[string]bool, error) {
+func (r *orgRun) addMembers(ctx context.Context, api MembersAPI, id string, todo []gdtypes.AccountDetail, total int, note string) (map[string]bool, error) {
 	c := &memberCreation{added: map[string]bool{}, unprocessed: map[string]string{}}
 	skip, err := r.createMembers(ctx, api, id, c, todo)
 	if err == nil && skip == "" && len(c.unprocessed) > 0 {
@@ -136,7 +158,7 @@ func (r *orgRun) addMembers(ctx context.Context, api MembersAPI, id string, todo
 	}
 	if len(c.acts) > 0 {
 		r.log.InfoContext(ctx, "added GuardDuty members", "calls", len(c.acts))
-		r.add("", fmt.Sprintf("members: %d of %d ACTIVE accounts were not members", len(todo), total), c.acts...)
+		r.add("", fmt.Sprintf("members: %d of %d ACTIVE accounts were not members%s", len(todo), total, note), c.acts...)
 	}
 	if skip != "" {
 		r.add(workflow.StatusSkipped, skip)
@@ -239,10 +261,19 @@ func (r *orgRun) orgAccounts(ctx context.Context, api organizations.ListAccounts
 	return out, nil
 }
 
-// listMembers returns the accounts that are members of detector id, in any
-// relationship status.
-func listMembers(ctx context.Context, api guardduty.ListMembersAPIClient, id string) (map[string]bool, error) {
-	members := map[string]bool{}
+// memberEnabled is the relationship status of a member whose account the
+// administrator manages ("Member", GuardDuty API Reference: Created,
+// Invited, Disabled, Enabled, Removed, Resigned, EmailVerificationInProgress
+// or EmailVerificationFailed). A member in any other status is associated
+// again with CreateMembers: accounts added through Organizations and later
+// disassociated cannot be invited, only created again ("CreateMembers",
+// GuardDuty API Reference).
+const memberEnabled = "Enabled"
+
+// listMembers returns the members of detector id, associated or not, with
+// their relationship status.
+func listMembers(ctx context.Context, api guardduty.ListMembersAPIClient, id string) (map[string]string, error) {
+	members := map[string]string{}
 	pages := guardduty.NewListMembersPaginator(api, &guardduty.ListMembersInput{DetectorId: aws.String(id), OnlyAssociated: aws.String("false")})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -250,7 +281,7 @@ func listMembers(ctx context.Context, api guardduty.ListMembersAPIClient, id str
 			return nil, err
 		}
 		for _, m := range page.Members {
-			members[aws.ToString(m.AccountId)] = true
+			members[aws.ToString(m.AccountId)] = aws.ToString(m.RelationshipStatus)
 		}
 	}
 	return members, nil

@@ -27,7 +27,11 @@ func (f *fakeGD) ListMembers(ctx context.Context, in *guardduty.ListMembersInput
 	}
 	out := &guardduty.ListMembersOutput{}
 	for _, m := range f.members {
-		out.Members = append(out.Members, gdtypes.Member{AccountId: aws.String(m)})
+		status := "Enabled"
+		if why, ok := f.left[m]; ok {
+			status = why
+		}
+		out.Members = append(out.Members, gdtypes.Member{AccountId: aws.String(m), RelationshipStatus: aws.String(status)})
 	}
 	return out, nil
 }
@@ -45,6 +49,11 @@ func (f *fakeGD) CreateMembers(ctx context.Context, in *guardduty.CreateMembersI
 	for _, a := range in.AccountDetails {
 		id := aws.ToString(a.AccountId)
 		if !slices.ContainsFunc(out.UnprocessedAccounts, func(u gdtypes.UnprocessedAccount) bool { return aws.ToString(u.AccountId) == id }) {
+			if _, ok := f.left[id]; ok {
+				// CreateMembers associates a member that had left again.
+				delete(f.left, id)
+				continue
+			}
 			f.members = append(f.members, id)
 		}
 	}
@@ -197,5 +206,36 @@ func TestFakeAccountsFilterNarrowsMembers(t *testing.T) {
 	}
 	if len(gd.createMembers) != 1 || ids(gd.createMembers[0].AccountDetails) != "500000000001" {
 		t.Errorf("CreateMembers: %v", gd.createMembers)
+	}
+}
+
+// A member whose relationship is not Enabled (it was removed, disabled or
+// resigned) is no member: CreateMembers is how an administrator associates
+// an organization account again ("CreateMembers", GuardDuty API Reference:
+// accounts added through Organizations and later disassociated can be
+// associated again only by CreateMembers). The run re-creates them, says
+// which and why, and the next run finds them Enabled.
+func TestFakeMembersThatLeftAreAddedAgain(t *testing.T) {
+	gd := newFakeGD(append(slices.Clone(baseMembers), "500000000000", "500000000001", "500000000002")...)
+	gd.left = map[string]string{"500000000001": "Removed", "500000000002": "Resigned"}
+	res := mustRun(t, "", gd, orgOf(3), workflow.ModeApply)
+	if len(gd.createMembers) != 1 {
+		t.Fatalf("CreateMembers calls: %d", len(gd.createMembers))
+	}
+	if e, a := "500000000001,500000000002", ids(gd.createMembers[0].AccountDetails); e != a {
+		t.Errorf("re-created %s, want %s", a, e)
+	}
+	o := res.Outcomes[2]
+	if o.Status != workflow.StatusChanged || !strings.Contains(o.Reason, "500000000001 (Removed)") || !strings.Contains(o.Reason, "500000000002 (Resigned)") {
+		t.Errorf("members outcome: %+v", o)
+	}
+	// The members' detectors read include the re-created ones.
+	if e, a := [][]string{{"111111111111", "333333333333", "500000000000", "500000000001", "500000000002"}}, gd.getMembers; !reflect.DeepEqual(e, a) {
+		t.Errorf("GetMemberDetectors calls: expect %v, got %v", e, a)
+	}
+	gd.mutating = nil
+	again := mustRun(t, "", gd, orgOf(3), workflow.ModeApply)
+	if len(gd.mutating) != 0 || again.Outcomes[2].Status != workflow.StatusUnchanged {
+		t.Errorf("re-run: calls %v, outcome %+v", gd.mutating, again.Outcomes[2])
 	}
 }

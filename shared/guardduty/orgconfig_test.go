@@ -26,6 +26,9 @@ type fakeGD struct {
 	autoMembers gdtypes.AutoEnableMembers
 	orgFeatures []gdtypes.OrganizationFeatureConfigurationResult
 	members     []string
+	// left holds the relationship status of members that are not
+	// Enabled (Removed, Disabled, Resigned), by account.
+	left map[string]string
 	// errs holds the errors of each operation's next calls, in order (nil
 	// for a call that succeeds).
 	errs map[string][]error
