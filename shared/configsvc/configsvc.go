@@ -1,5 +1,8 @@
-// Package configsvc holds what AWS Config's delivery and aggregation are made
-// of: the names of the delivery bucket in the log-archive account, the
+// Package configsvc is AWS Config across the organization: the names and
+// policy documents of what Config delivers to and aggregates with, and the
+// three steps that set Config up.
+//
+// Names and policies: the delivery bucket in the log-archive account, the
 // delivery key and the aggregator role in the security account, and their
 // policy documents. Names are derived from the configuration, so each
 // account's stack and each step can name the others' resources without
@@ -12,6 +15,29 @@
 // (a service-linked role cannot write to another account's bucket), so the
 // bucket and key policies admit config.amazonaws.com for this organization
 // only (aws:SourceOrgID).
+//
+// The config-recorders step (RecordersStep, Converge) sets up AWS Config's
+// recorder and delivery channel in one account and region per invocation.
+// The state machine fans out over the run's accounts, and for each over its
+// regions; every iteration gets a workflow.Item naming the account and the
+// region.
+//
+// The config-aggregator step (AggregatorStep, ConfigureAggregator) and the
+// config-rules step (RulesStep, ConfigureRules) are AWS Config's
+// organization-wide part, worked from the security account (Config's
+// delegated administrator): the config-aggregator step makes the
+// organization aggregator in the home region, and the config-rules step
+// puts the organization config rules and conformance packs in each region
+// and follows their deployment to the member accounts. The recorders they
+// depend on are the config-recorders step's; the state machine runs
+// config-rules after it, so members have a recorder when a rule reaches
+// them.
+//
+// Every step reads first and calls only where the state differs; in plan
+// mode it reports the calls it would make. The outcomes of the
+// config-aggregator and config-rules steps are under the security account
+// and the region, service "config", except the failures of a rule or pack
+// in a member account, which are under that account.
 package configsvc
 
 import (

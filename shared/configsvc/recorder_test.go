@@ -2,7 +2,6 @@ package configsvc
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"reflect"
 	"slices"
@@ -10,15 +9,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/configservice"
-	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
+	cfgtypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/local/awstest"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -51,217 +47,21 @@ regions: [us-east-1, eu-west-1]
 	return c
 }
 
-// fakeRecorderConfig is AWS Config in one account and region behind ConfigAPI. It
-// refuses what Config refuses: a second recorder or channel, a channel
-// without a recorder, starting without a channel.
-type fakeRecorderConfig struct {
-	recorders []cstypes.ConfigurationRecorder
-	channels  []cstypes.DeliveryChannel
-	recording map[string]bool
-	// errs holds the errors of each operation's next calls, in order (nil
-	// for a call that succeeds).
-	errs map[string][]error
-
-	calls       []string
-	mutating    []string
-	putRecorder []*configservice.PutConfigurationRecorderInput
-	putChannel  []*configservice.PutDeliveryChannelInput
-}
-
-func (f *fakeRecorderConfig) next(op string) error {
-	f.calls = append(f.calls, op)
-	q := f.errs[op]
-	if len(q) == 0 {
-		return nil
-	}
-	f.errs[op] = q[1:]
-	return q[0]
-}
-
-func (f *fakeRecorderConfig) DescribeConfigurationRecorders(ctx context.Context, in *configservice.DescribeConfigurationRecordersInput, _ ...func(*configservice.Options)) (*configservice.DescribeConfigurationRecordersOutput, error) {
-	if err := f.next("DescribeConfigurationRecorders"); err != nil {
-		return nil, err
-	}
-	return &configservice.DescribeConfigurationRecordersOutput{ConfigurationRecorders: slices.Clone(f.recorders)}, nil
-}
-
-func (f *fakeRecorderConfig) DescribeConfigurationRecorderStatus(ctx context.Context, in *configservice.DescribeConfigurationRecorderStatusInput, _ ...func(*configservice.Options)) (*configservice.DescribeConfigurationRecorderStatusOutput, error) {
-	if err := f.next("DescribeConfigurationRecorderStatus"); err != nil {
-		return nil, err
-	}
-	out := &configservice.DescribeConfigurationRecorderStatusOutput{}
-	for _, n := range in.ConfigurationRecorderNames {
-		if f.recorder(n) < 0 {
-			return nil, &cstypes.NoSuchConfigurationRecorderException{Message: aws.String(n)}
-		}
-		out.ConfigurationRecordersStatus = append(out.ConfigurationRecordersStatus, cstypes.ConfigurationRecorderStatus{Name: aws.String(n), Recording: f.recording[n]})
-	}
-	return out, nil
-}
-
-func (f *fakeRecorderConfig) DescribeDeliveryChannels(ctx context.Context, in *configservice.DescribeDeliveryChannelsInput, _ ...func(*configservice.Options)) (*configservice.DescribeDeliveryChannelsOutput, error) {
-	if err := f.next("DescribeDeliveryChannels"); err != nil {
-		return nil, err
-	}
-	return &configservice.DescribeDeliveryChannelsOutput{DeliveryChannels: slices.Clone(f.channels)}, nil
-}
-
-func (f *fakeRecorderConfig) recorder(name string) int {
-	return slices.IndexFunc(f.recorders, func(r cstypes.ConfigurationRecorder) bool { return aws.ToString(r.Name) == name })
-}
-
-func (f *fakeRecorderConfig) PutConfigurationRecorder(ctx context.Context, in *configservice.PutConfigurationRecorderInput, _ ...func(*configservice.Options)) (*configservice.PutConfigurationRecorderOutput, error) {
-	f.mutating = append(f.mutating, "PutConfigurationRecorder")
-	f.putRecorder = append(f.putRecorder, in)
-	if err := f.next("PutConfigurationRecorder"); err != nil {
-		return nil, err
-	}
-	name := aws.ToString(in.ConfigurationRecorder.Name)
-	i := f.recorder(name)
-	switch {
-	case i >= 0:
-		f.recorders[i] = *in.ConfigurationRecorder
-	case len(f.recorders) > 0:
-		return nil, &cstypes.MaxNumberOfConfigurationRecordersExceededException{Message: aws.String("one recorder per region")}
-	default:
-		f.recorders = append(f.recorders, *in.ConfigurationRecorder)
-	}
-	return &configservice.PutConfigurationRecorderOutput{}, nil
-}
-
-func (f *fakeRecorderConfig) PutDeliveryChannel(ctx context.Context, in *configservice.PutDeliveryChannelInput, _ ...func(*configservice.Options)) (*configservice.PutDeliveryChannelOutput, error) {
-	f.mutating = append(f.mutating, "PutDeliveryChannel")
-	f.putChannel = append(f.putChannel, in)
-	if err := f.next("PutDeliveryChannel"); err != nil {
-		return nil, err
-	}
-	if len(f.recorders) == 0 {
-		return nil, &cstypes.NoAvailableConfigurationRecorderException{}
-	}
-	name := aws.ToString(in.DeliveryChannel.Name)
-	i := slices.IndexFunc(f.channels, func(c cstypes.DeliveryChannel) bool { return aws.ToString(c.Name) == name })
-	switch {
-	case i >= 0:
-		f.channels[i] = *in.DeliveryChannel
-	case len(f.channels) > 0:
-		return nil, &cstypes.MaxNumberOfDeliveryChannelsExceededException{}
-	default:
-		f.channels = append(f.channels, *in.DeliveryChannel)
-	}
-	return &configservice.PutDeliveryChannelOutput{}, nil
-}
-
-func (f *fakeRecorderConfig) StartConfigurationRecorder(ctx context.Context, in *configservice.StartConfigurationRecorderInput, _ ...func(*configservice.Options)) (*configservice.StartConfigurationRecorderOutput, error) {
-	name := aws.ToString(in.ConfigurationRecorderName)
-	f.mutating = append(f.mutating, "StartConfigurationRecorder "+name)
-	if err := f.next("StartConfigurationRecorder"); err != nil {
-		return nil, err
-	}
-	if f.recorder(name) < 0 {
-		return nil, &cstypes.NoSuchConfigurationRecorderException{Message: aws.String(name)}
-	}
-	if len(f.channels) == 0 {
-		return nil, &cstypes.NoAvailableDeliveryChannelException{}
-	}
-	if f.recording == nil {
-		f.recording = map[string]bool{}
-	}
-	f.recording[name] = true
-	return &configservice.StartConfigurationRecorderOutput{}, nil
-}
-
-// fakeIAM is IAM in one account: the service-linked role exists or not.
-type fakeIAM struct {
-	exists bool
-	// createErr is CreateServiceLinkedRole's answer, when set; the role is
-	// not made then.
-	createErr error
-	getErr    error
-	gets      int
-	creates   []*iam.CreateServiceLinkedRoleInput
-}
-
-func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
-	f.gets++
-	if f.getErr != nil {
-		return nil, f.getErr
-	}
-	if aws.ToString(in.RoleName) != "AWSServiceRoleForConfig" || !f.exists {
-		return nil, &iamtypes.NoSuchEntityException{Message: aws.String("The role with name " + aws.ToString(in.RoleName) + " cannot be found.")}
-	}
-	return &iam.GetRoleOutput{Role: &iamtypes.Role{RoleName: in.RoleName, Arn: aws.String(slrARN)}}, nil
-}
-
-func (f *fakeIAM) CreateServiceLinkedRole(ctx context.Context, in *iam.CreateServiceLinkedRoleInput, _ ...func(*iam.Options)) (*iam.CreateServiceLinkedRoleOutput, error) {
-	f.creates = append(f.creates, in)
-	if f.createErr != nil {
-		return nil, f.createErr
-	}
-	if aws.ToString(in.AWSServiceName) != "config.amazonaws.com" {
-		return nil, fmt.Errorf("role for %s", aws.ToString(in.AWSServiceName))
-	}
-	if f.exists {
-		return nil, &iamtypes.InvalidInputException{Message: aws.String("Service role name AWSServiceRoleForConfig has been taken in this account, please try a different suffix.")}
-	}
-	f.exists = true
-	return &iam.CreateServiceLinkedRoleOutput{Role: &iamtypes.Role{Arn: aws.String(slrARN)}}, nil
-}
-
-// fakeKMS is KMS in the security account's home region.
-type fakeKMS struct {
-	errs []error
-	// state is the key's state; Enabled when empty.
-	state kmstypes.KeyState
-	calls []string
-}
-
-func (f *fakeKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, _ ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
-	f.calls = append(f.calls, aws.ToString(in.KeyId))
-	if len(f.errs) > 0 {
-		err := f.errs[0]
-		f.errs = f.errs[1:]
-		if err != nil {
-			return nil, err
-		}
-	}
-	if aws.ToString(in.KeyId) != "arn:aws:kms:us-east-1:222222222222:alias/orgbaseline-config" {
-		return nil, &kmstypes.NotFoundException{Message: aws.String("no such alias " + aws.ToString(in.KeyId))}
-	}
-	state := f.state
-	if state == "" {
-		state = kmstypes.KeyStateEnabled
-	}
-	return &kms.DescribeKeyOutput{KeyMetadata: &kmstypes.KeyMetadata{Arn: aws.String(keyARN), Enabled: state == kmstypes.KeyStateEnabled, KeyState: state}}, nil
-}
-
-// fakes are one account and region: Config, IAM, and the security
-// account's KMS.
-type fakes struct {
-	cfg *fakeRecorderConfig
-	iam *fakeIAM
-	kms *fakeKMS
-}
-
-// empty is an account and region where Config was never set up.
-func empty() *fakes {
-	return &fakes{cfg: &fakeRecorderConfig{errs: map[string][]error{}, recording: map[string]bool{}}, iam: &fakeIAM{}, kms: &fakeKMS{}}
-}
-
 // wantRecorder is the recorder the default configuration wants for the
 // member in region, named name.
-func wantRecorder(name, region string) cstypes.ConfigurationRecorder {
-	return cstypes.ConfigurationRecorder{
+func wantRecorder(name, region string) cfgtypes.ConfigurationRecorder {
+	return cfgtypes.ConfigurationRecorder{
 		Name: aws.String(name), RoleARN: aws.String(slrARN),
-		RecordingGroup: &cstypes.RecordingGroup{AllSupported: true, IncludeGlobalResourceTypes: region == "us-east-1"},
-		RecordingMode:  &cstypes.RecordingMode{RecordingFrequency: cstypes.RecordingFrequencyContinuous},
+		RecordingGroup: &cfgtypes.RecordingGroup{AllSupported: true, IncludeGlobalResourceTypes: region == "us-east-1"},
+		RecordingMode:  &cfgtypes.RecordingMode{RecordingFrequency: cfgtypes.RecordingFrequencyContinuous},
 	}
 }
 
 // wantChannel is the channel the default configuration wants.
-func wantChannel(name string) cstypes.DeliveryChannel {
-	return cstypes.DeliveryChannel{
+func wantChannel(name string) cfgtypes.DeliveryChannel {
+	return cfgtypes.DeliveryChannel{
 		Name: aws.String(name), S3BucketName: aws.String(bucket), S3KmsKeyArn: aws.String(keyARN),
-		ConfigSnapshotDeliveryProperties: &cstypes.ConfigSnapshotDeliveryProperties{DeliveryFrequency: cstypes.MaximumExecutionFrequencyTwentyFourHours},
+		ConfigSnapshotDeliveryProperties: &cfgtypes.ConfigSnapshotDeliveryProperties{DeliveryFrequency: cfgtypes.MaximumExecutionFrequencyTwentyFourHours},
 	}
 }
 
@@ -270,27 +70,13 @@ func wantChannel(name string) cstypes.DeliveryChannel {
 func convergedRecorder(region string) *fakes {
 	f := empty()
 	r := wantRecorder(defName, region)
-	r.RecordingGroup.RecordingStrategy = &cstypes.RecordingStrategy{UseOnly: cstypes.RecordingStrategyTypeAllSupportedResourceTypes}
-	r.RecordingGroup.ExclusionByResourceTypes = &cstypes.ExclusionByResourceTypes{}
-	f.cfg.recorders = []cstypes.ConfigurationRecorder{r}
-	f.cfg.channels = []cstypes.DeliveryChannel{wantChannel(defName)}
+	r.RecordingGroup.RecordingStrategy = &cfgtypes.RecordingStrategy{UseOnly: cfgtypes.RecordingStrategyTypeAllSupportedResourceTypes}
+	r.RecordingGroup.ExclusionByResourceTypes = &cfgtypes.ExclusionByResourceTypes{}
+	f.cfg.recorders = []cfgtypes.ConfigurationRecorder{r}
+	f.cfg.channels = []cfgtypes.DeliveryChannel{wantChannel(defName)}
 	f.cfg.recording[defName] = true
 	f.iam.exists = true
 	return f
-}
-
-func (f *fakes) handler(t testing.TB, cfg settings.Config, account, region string) *Handler {
-	return &Handler{
-		Settings: cfg,
-		Log:      quiet,
-		In: func(a, r string) (ConfigAPI, IAMAPI) {
-			if a != account || r != region {
-				t.Errorf("clients asked for %s/%s, want %s/%s", a, r, account, region)
-			}
-			return f.cfg, f.iam
-		},
-		KeyARN: (&awsclient.KeyResolver{KMS: f.kms, Key: DeliveryKey(cfg)}).ARN,
-	}
 }
 
 func act(call, target string) workflow.Action { return workflow.Action{Call: call, Target: target} }
@@ -355,7 +141,7 @@ func TestFakePaths(t *testing.T) {
 			f := convergedRecorder("eu-west-1")
 			f.cfg.recorders[0].Name = aws.String("my-recorder")
 			f.cfg.recorders[0].RoleARN = aws.String("arn:aws:iam::444444444444:role/my-config-role")
-			f.cfg.recorders[0].RecordingMode = &cstypes.RecordingMode{RecordingFrequency: cstypes.RecordingFrequencyDaily}
+			f.cfg.recorders[0].RecordingMode = &cfgtypes.RecordingMode{RecordingFrequency: cfgtypes.RecordingFrequencyDaily}
 			f.cfg.recording = map[string]bool{}
 			return f
 		},
@@ -372,9 +158,9 @@ func TestFakePaths(t *testing.T) {
 		name: "a Control Tower recorder keeps its settings but gets a channel and is started",
 		fakes: func() *fakes {
 			f := empty()
-			f.cfg.recorders = []cstypes.ConfigurationRecorder{{
+			f.cfg.recorders = []cfgtypes.ConfigurationRecorder{{
 				Name: aws.String(ctName), RoleARN: aws.String(ctRole),
-				RecordingGroup: &cstypes.RecordingGroup{ResourceTypes: []cstypes.ResourceType{cstypes.ResourceTypeBucket}},
+				RecordingGroup: &cfgtypes.RecordingGroup{ResourceTypes: []cfgtypes.ResourceType{cfgtypes.ResourceTypeBucket}},
 			}}
 			return f
 		},
@@ -398,8 +184,8 @@ func TestFakePaths(t *testing.T) {
 		name: "a Control Tower channel is left as it is",
 		fakes: func() *fakes {
 			f := empty()
-			f.cfg.recorders = []cstypes.ConfigurationRecorder{{Name: aws.String(ctName), RoleARN: aws.String(ctRole)}}
-			f.cfg.channels = []cstypes.DeliveryChannel{{Name: aws.String("aws-controltower-BaselineConfigDeliveryChannel"), S3BucketName: aws.String("aws-controltower-logs")}}
+			f.cfg.recorders = []cfgtypes.ConfigurationRecorder{{Name: aws.String(ctName), RoleARN: aws.String(ctRole)}}
+			f.cfg.channels = []cfgtypes.DeliveryChannel{{Name: aws.String("aws-controltower-BaselineConfigDeliveryChannel"), S3BucketName: aws.String("aws-controltower-logs")}}
 			f.cfg.recording[ctName] = true
 			return f
 		},
@@ -502,10 +288,10 @@ func TestFakePaths(t *testing.T) {
 		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel", "StartConfigurationRecorder default"},
 		check: func(t *testing.T, f *fakes, res workflow.StepResult) {
 			ch := f.cfg.putChannel[0].DeliveryChannel
-			if ch.S3KmsKeyArn != nil || ch.ConfigSnapshotDeliveryProperties.DeliveryFrequency != cstypes.MaximumExecutionFrequencySixHours {
+			if ch.S3KmsKeyArn != nil || ch.ConfigSnapshotDeliveryProperties.DeliveryFrequency != cfgtypes.MaximumExecutionFrequencySixHours {
 				t.Errorf("channel: %+v", ch)
 			}
-			if m := f.cfg.putRecorder[0].ConfigurationRecorder.RecordingMode; m.RecordingFrequency != cstypes.RecordingFrequencyDaily {
+			if m := f.cfg.putRecorder[0].ConfigurationRecorder.RecordingMode; m.RecordingFrequency != cfgtypes.RecordingFrequencyDaily {
 				t.Errorf("recording mode: %+v", m)
 			}
 			if len(f.kms.calls) != 0 {
@@ -535,9 +321,9 @@ func TestFakePaths(t *testing.T) {
 		name: "selected resource types are widened to all",
 		fakes: func() *fakes {
 			f := convergedRecorder("eu-west-1")
-			f.cfg.recorders[0].RecordingGroup = &cstypes.RecordingGroup{
-				ExclusionByResourceTypes: &cstypes.ExclusionByResourceTypes{ResourceTypes: []cstypes.ResourceType{cstypes.ResourceTypeBucket}},
-				RecordingStrategy:        &cstypes.RecordingStrategy{UseOnly: cstypes.RecordingStrategyTypeExclusionByResourceTypes},
+			f.cfg.recorders[0].RecordingGroup = &cfgtypes.RecordingGroup{
+				ExclusionByResourceTypes: &cfgtypes.ExclusionByResourceTypes{ResourceTypes: []cfgtypes.ResourceType{cfgtypes.ResourceTypeBucket}},
+				RecordingStrategy:        &cfgtypes.RecordingStrategy{UseOnly: cfgtypes.RecordingStrategyTypeExclusionByResourceTypes},
 			}
 			return f
 		},
@@ -555,7 +341,7 @@ func TestFakePaths(t *testing.T) {
 		name: "a delivery policy not in effect yet is retryable",
 		fakes: func() *fakes {
 			f := empty()
-			f.cfg.errs["PutDeliveryChannel"] = []error{&cstypes.InsufficientDeliveryPolicyException{Message: aws.String("Insufficient delivery policy to s3 bucket")}}
+			f.cfg.errs["PutDeliveryChannel"] = []error{&cfgtypes.InsufficientDeliveryPolicyException{Message: aws.String("Insufficient delivery policy to s3 bucket")}}
 			return f
 		},
 		wantErr: workflow.ErrNameRetryable, wantMsg: "put Config delivery channel default",
@@ -564,7 +350,7 @@ func TestFakePaths(t *testing.T) {
 		name: "a missing bucket says to deploy the log-archive stack",
 		fakes: func() *fakes {
 			f := empty()
-			f.cfg.errs["PutDeliveryChannel"] = []error{&cstypes.NoSuchBucketException{Message: aws.String("Cannot find a S3 bucket")}}
+			f.cfg.errs["PutDeliveryChannel"] = []error{&cfgtypes.NoSuchBucketException{Message: aws.String("Cannot find a S3 bucket")}}
 			return f
 		},
 		wantErr: workflow.ErrNameTerminal, wantMsg: "the delivery bucket " + bucket + " does not exist in the log-archive account 333333333333: deploy the log-archive account's stack OrgBaseline-LogArchive first",
@@ -573,7 +359,7 @@ func TestFakePaths(t *testing.T) {
 		name: "a recorder that appeared since the read is retryable",
 		fakes: func() *fakes {
 			f := empty()
-			f.cfg.errs["PutConfigurationRecorder"] = []error{&cstypes.MaxNumberOfConfigurationRecordersExceededException{}}
+			f.cfg.errs["PutConfigurationRecorder"] = []error{&cfgtypes.MaxNumberOfConfigurationRecordersExceededException{}}
 			return f
 		},
 		wantErr: workflow.ErrNameRetryable, wantMsg: "another recorder appeared", wantMutating: []string{"PutConfigurationRecorder"},
@@ -581,7 +367,7 @@ func TestFakePaths(t *testing.T) {
 		name: "a role not usable right after it was made is not ready",
 		fakes: func() *fakes {
 			f := empty()
-			f.cfg.errs["PutConfigurationRecorder"] = []error{&cstypes.InvalidRoleException{Message: aws.String("The role is not assumable")}}
+			f.cfg.errs["PutConfigurationRecorder"] = []error{&cfgtypes.InvalidRoleException{Message: aws.String("The role is not assumable")}}
 			return f
 		},
 		wantErr: workflow.ErrNameNotReady, wantMutating: []string{"PutConfigurationRecorder"},
@@ -590,7 +376,7 @@ func TestFakePaths(t *testing.T) {
 		fakes: func() *fakes {
 			f := convergedRecorder("eu-west-1")
 			f.cfg.recording[defName] = false
-			f.cfg.errs["StartConfigurationRecorder"] = []error{&cstypes.NoAvailableDeliveryChannelException{}}
+			f.cfg.errs["StartConfigurationRecorder"] = []error{&cfgtypes.NoAvailableDeliveryChannelException{}}
 			return f
 		},
 		wantErr: workflow.ErrNameRetryable, wantMutating: []string{"StartConfigurationRecorder default"},

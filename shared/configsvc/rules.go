@@ -18,20 +18,48 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-// RulesAPI is the part of the AWS Config client the config-rules step uses,
-// in the security account and one region.
-type RulesAPI interface {
+// OrganizationRulesAPI reads and puts the organization config rules.
+type OrganizationRulesAPI interface {
 	configservice.DescribeOrganizationConfigRulesAPIClient
 	PutOrganizationConfigRule(ctx context.Context, in *configservice.PutOrganizationConfigRuleInput, optFns ...func(*configservice.Options)) (*configservice.PutOrganizationConfigRuleOutput, error)
+}
+
+// OrganizationRuleStatusAPI reads how the organization config rules are
+// deployed to the members.
+type OrganizationRuleStatusAPI interface {
 	configservice.DescribeOrganizationConfigRuleStatusesAPIClient
 	configservice.GetOrganizationConfigRuleDetailedStatusAPIClient
+}
+
+// OrganizationPacksAPI reads and puts the organization conformance packs.
+type OrganizationPacksAPI interface {
 	configservice.DescribeOrganizationConformancePacksAPIClient
 	PutOrganizationConformancePack(ctx context.Context, in *configservice.PutOrganizationConformancePackInput, optFns ...func(*configservice.Options)) (*configservice.PutOrganizationConformancePackOutput, error)
+}
+
+// OrganizationPackStatusAPI reads how the organization conformance packs
+// are deployed to the members.
+type OrganizationPackStatusAPI interface {
 	configservice.DescribeOrganizationConformancePackStatusesAPIClient
 	configservice.GetOrganizationConformancePackDetailedStatusAPIClient
 }
 
-var _ RulesAPI = (*configservice.Client)(nil)
+// RulesAPI is the part of the AWS Config client the config-rules step uses,
+// in the security account and one region.
+type RulesAPI interface {
+	OrganizationRulesAPI
+	OrganizationRuleStatusAPI
+	OrganizationPacksAPI
+	OrganizationPackStatusAPI
+}
+
+var (
+	_ OrganizationRulesAPI      = (*configservice.Client)(nil)
+	_ OrganizationRuleStatusAPI = (*configservice.Client)(nil)
+	_ OrganizationPacksAPI      = (*configservice.Client)(nil)
+	_ OrganizationPackStatusAPI = (*configservice.Client)(nil)
+	_ RulesAPI                  = (*configservice.Client)(nil)
+)
 
 // NamesPerCall is the most rule or pack names one Describe call of
 // organization rules, packs or their statuses takes.

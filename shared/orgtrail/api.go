@@ -20,31 +20,76 @@ type DescribeTrailsAPI interface {
 	DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTrailsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error)
 }
 
+// TrailsAPI is the part of the CloudTrail client that reads, creates and
+// updates the trail itself.
+type TrailsAPI interface {
+	DescribeTrailsAPI
+	CreateTrail(ctx context.Context, in *cloudtrail.CreateTrailInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.CreateTrailOutput, error)
+	UpdateTrail(ctx context.Context, in *cloudtrail.UpdateTrailInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.UpdateTrailOutput, error)
+}
+
+// EventSelectorsAPI reads and puts the trail's event selectors.
+type EventSelectorsAPI interface {
+	GetEventSelectors(ctx context.Context, in *cloudtrail.GetEventSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error)
+	PutEventSelectors(ctx context.Context, in *cloudtrail.PutEventSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.PutEventSelectorsOutput, error)
+}
+
+// InsightSelectorsAPI reads and puts the trail's Insights selectors.
+type InsightSelectorsAPI interface {
+	GetInsightSelectors(ctx context.Context, in *cloudtrail.GetInsightSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetInsightSelectorsOutput, error)
+	PutInsightSelectors(ctx context.Context, in *cloudtrail.PutInsightSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.PutInsightSelectorsOutput, error)
+}
+
+// LoggingAPI reads whether the trail logs and starts its logging.
+type LoggingAPI interface {
+	GetTrailStatus(ctx context.Context, in *cloudtrail.GetTrailStatusInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
+	StartLogging(ctx context.Context, in *cloudtrail.StartLoggingInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.StartLoggingOutput, error)
+}
+
+// DelegatedAdminAPI registers CloudTrail's delegated administrator, from
+// the management account.
+type DelegatedAdminAPI interface {
+	RegisterOrganizationDelegatedAdmin(ctx context.Context, in *cloudtrail.RegisterOrganizationDelegatedAdminInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.RegisterOrganizationDelegatedAdminOutput, error)
+}
+
+// trailSettingsAPI reads and sets what the trail records and whether it
+// logs: its selectors and its status.
+type trailSettingsAPI interface {
+	EventSelectorsAPI
+	InsightSelectorsAPI
+	LoggingAPI
+}
+
+// convergeAPI is what converging the trail takes: the trail and its
+// settings, in the managing account.
+type convergeAPI interface {
+	TrailsAPI
+	trailSettingsAPI
+}
+
 // CloudTrailAPI is the part of the CloudTrail client the step uses: the
 // trail's calls in the managing account (ManagingAccount), the registration
 // of the delegated administrator in the management account.
 type CloudTrailAPI interface {
-	DescribeTrailsAPI
-	CreateTrail(ctx context.Context, in *cloudtrail.CreateTrailInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.CreateTrailOutput, error)
-	UpdateTrail(ctx context.Context, in *cloudtrail.UpdateTrailInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.UpdateTrailOutput, error)
-	GetTrailStatus(ctx context.Context, in *cloudtrail.GetTrailStatusInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
-	StartLogging(ctx context.Context, in *cloudtrail.StartLoggingInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.StartLoggingOutput, error)
-	GetEventSelectors(ctx context.Context, in *cloudtrail.GetEventSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error)
-	PutEventSelectors(ctx context.Context, in *cloudtrail.PutEventSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.PutEventSelectorsOutput, error)
-	GetInsightSelectors(ctx context.Context, in *cloudtrail.GetInsightSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetInsightSelectorsOutput, error)
-	PutInsightSelectors(ctx context.Context, in *cloudtrail.PutInsightSelectorsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.PutInsightSelectorsOutput, error)
-	RegisterOrganizationDelegatedAdmin(ctx context.Context, in *cloudtrail.RegisterOrganizationDelegatedAdminInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.RegisterOrganizationDelegatedAdminOutput, error)
+	convergeAPI
+	DelegatedAdminAPI
 }
 
 // KMSAPI is the KMS call the step makes in the security account.
 type KMSAPI = awsclient.DescribeKeyAPI
 
+// BucketEncryptionAPI reads and sets the trail bucket's default
+// encryption.
+type BucketEncryptionAPI interface {
+	GetBucketEncryption(ctx context.Context, in *s3.GetBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
+	PutBucketEncryption(ctx context.Context, in *s3.PutBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.PutBucketEncryptionOutput, error)
+}
+
 // S3API is the part of the S3 client the step uses on the trail bucket, in
 // the log-archive account.
 type S3API interface {
-	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, optFns ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
-	GetBucketEncryption(ctx context.Context, in *s3.GetBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
-	PutBucketEncryption(ctx context.Context, in *s3.PutBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.PutBucketEncryptionOutput, error)
+	s3.HeadBucketAPIClient
+	BucketEncryptionAPI
 }
 
 // OrganizationsAPI is the part of the Organizations client the step uses,
@@ -55,10 +100,16 @@ type OrganizationsAPI interface {
 }
 
 var (
-	_ CloudTrailAPI    = (*cloudtrail.Client)(nil)
-	_ KMSAPI           = (*kms.Client)(nil)
-	_ S3API            = (*s3.Client)(nil)
-	_ OrganizationsAPI = (*organizations.Client)(nil)
+	_ TrailsAPI           = (*cloudtrail.Client)(nil)
+	_ EventSelectorsAPI   = (*cloudtrail.Client)(nil)
+	_ InsightSelectorsAPI = (*cloudtrail.Client)(nil)
+	_ LoggingAPI          = (*cloudtrail.Client)(nil)
+	_ DelegatedAdminAPI   = (*cloudtrail.Client)(nil)
+	_ CloudTrailAPI       = (*cloudtrail.Client)(nil)
+	_ KMSAPI              = (*kms.Client)(nil)
+	_ BucketEncryptionAPI = (*s3.Client)(nil)
+	_ S3API               = (*s3.Client)(nil)
+	_ OrganizationsAPI    = (*organizations.Client)(nil)
 )
 
 // Deps are the clients of the step and of the rollbacks, each in the account

@@ -107,7 +107,7 @@ func memberWarnings(ctx, budget context.Context, d Deps, cfg settings.Config, lo
 		warnings = append(warnings, fmt.Sprintf("only the first %d of %d member accounts were checked for trails of their own", PreflightMaxAccounts, len(others)))
 		others = others[:PreflightMaxAccounts]
 	}
-	checks := checkMembers(budget, d, cfg, others)
+	checks := checkMembers(budget, d.MemberTrails, cfg, others)
 	for _, c := range checks {
 		switch {
 		case len(c.trails) > 0:
@@ -121,8 +121,8 @@ func memberWarnings(ctx, budget context.Context, d Deps, cfg settings.Config, lo
 
 // checkMembers reads the trails of accounts, PreflightConcurrency at a time
 // and in their order, until budget is done; the accounts not started by then
-// are skipped.
-func checkMembers(budget context.Context, d Deps, cfg settings.Config, accounts []string) []memberCheck {
+// are skipped. members gives the client that reads an account's trails.
+func checkMembers(budget context.Context, members func(account string) DescribeTrailsAPI, cfg settings.Config, accounts []string) []memberCheck {
 	checks := make([]memberCheck, len(accounts))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -137,7 +137,7 @@ func checkMembers(budget context.Context, d Deps, cfg settings.Config, accounts 
 					checks[i] = memberCheck{account: accounts[i], skipped: true}
 					continue
 				}
-				checks[i] = memberTrails(budget, d, cfg, accounts[i])
+				checks[i] = memberTrails(budget, members(accounts[i]), cfg, accounts[i])
 			}
 		})
 	}
@@ -267,13 +267,14 @@ func activeAccounts(ctx context.Context, api organizations.ListAccountsAPIClient
 	return ids, nil
 }
 
-// memberTrails reads account's own trails in the home region. A read that
-// fails because budget is done leaves the account skipped.
-func memberTrails(budget context.Context, d Deps, cfg settings.Config, account string) memberCheck {
+// memberTrails reads account's own trails in the home region, through api
+// (the account's client). A read that fails because budget is done leaves
+// the account skipped.
+func memberTrails(budget context.Context, api DescribeTrailsAPI, cfg settings.Config, account string) memberCheck {
 	ctx, cancel := context.WithTimeout(budget, PreflightTimeout)
 	defer cancel()
 	c := memberCheck{account: account}
-	out, err := d.MemberTrails(account).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(false)})
+	out, err := api.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(false)})
 	switch {
 	case err != nil && budget.Err() != nil:
 		c.skipped = true

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 // pfOrg is an organization for the preflight alone: its accounts, listed 20
@@ -317,5 +322,57 @@ func TestAssumeRoleFailed(t *testing.T) {
 		if got := assumeRoleFailed(tt.err); got != tt.want {
 			t.Errorf("assumeRoleFailed(%v) = %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+func TestFakePreflightWarnings(t *testing.T) {
+	const own, suspended, closing, locked, clean = "444444444444", "555555555555", "666666666666", "777777777777", "888888888888"
+	f := newFake()
+	for _, a := range []struct {
+		id    string
+		state orgtypes.AccountState
+	}{{own, orgtypes.AccountStateActive}, {suspended, orgtypes.AccountStateSuspended}, {closing, orgtypes.AccountStatePendingClosure}, {locked, orgtypes.AccountStateActive}, {clean, orgtypes.AccountStateActive}} {
+		f.accounts = append(f.accounts, orgtypes.Account{Id: aws.String(a.id), State: a.state})
+	}
+	f.members[own] = []cttypes.Trail{
+		{Name: aws.String("team-trail"), TrailARN: aws.String("arn:aws:cloudtrail:eu-west-1:" + own + ":trail/team-trail")},
+		{Name: aws.String(settings.DefaultTrailName), TrailARN: aws.String("arn:aws:cloudtrail:eu-west-1:" + fMgmt + ":trail/" + settings.DefaultTrailName)},
+	}
+	f.members[clean] = []cttypes.Trail{{Name: aws.String(settings.DefaultTrailName), TrailARN: aws.String("arn:aws:cloudtrail:eu-west-1:" + fMgmt + ":trail/" + settings.DefaultTrailName)}}
+	f.memberErr[locked] = errors.New("operation error STS: AssumeRole, AccessDenied")
+	res, err := fakeRun(t, f, config(t, ""), workflow.ModePlan)
+	if err != nil {
+		t.Fatalf("preflight failures must not fail the step: %v", err)
+	}
+	has := func(parts ...string) bool {
+		return slices.ContainsFunc(res.Warnings, func(w string) bool {
+			for _, p := range parts {
+				if !strings.Contains(w, p) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	if !has(own, "team-trail") {
+		t.Errorf("no warning naming %s and team-trail: %v", own, res.Warnings)
+	}
+	if has(own, settings.DefaultTrailName) {
+		t.Errorf("the organization trail is reported as the account's own: %v", res.Warnings)
+	}
+	if !has(locked, "could not check", "AccessDenied") {
+		t.Errorf("no warning for the account that could not be read: %v", res.Warnings)
+	}
+	for _, id := range []string{suspended, closing, clean, fMgmt} {
+		if has(id + " ") {
+			t.Errorf("unexpected warning about %s: %v", id, res.Warnings)
+		}
+	}
+	slices.Sort(f.read)
+	if e, a := []string{own, locked, clean}, f.read; !reflect.DeepEqual(e, a) {
+		t.Errorf("accounts read: expect %v, got %v", e, a)
+	}
+	if !has("management account's own activity", fMgmt) || !has("CloudTrail Lake", "management account") {
+		t.Errorf("missing the standing warnings: %v", res.Warnings)
 	}
 }

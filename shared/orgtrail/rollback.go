@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
@@ -34,15 +35,11 @@ const (
 // run changes nothing. With plan, the actions are reported, not taken.
 func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan bool) (workflow.StepResult, error) {
 	res := rollbackResult(RollbackEncryptionName, plan)
-	name := cfg.Services.CloudTrail.TrailName
 	bucket := BucketName(cfg)
 	ct := trailAPI(d, cfg, cfg.HomeRegion)
-	t, err := readTrail(ctx, ct, cfg)
+	t, err := trailInHomeRegion(ctx, ct, cfg)
 	if err != nil {
 		return res, err
-	}
-	if t != nil && aws.ToString(t.HomeRegion) != "" && aws.ToString(t.HomeRegion) != cfg.HomeRegion {
-		return res, &workflow.ConflictError{Conflicts: []workflow.Conflict{homeRegionConflict(cfg, aws.ToString(t.HomeRegion))}}
 	}
 	if err := headBucket(ctx, d.S3, bucket); err != nil {
 		return res, err
@@ -52,51 +49,14 @@ func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan b
 		return res, err
 	}
 
-	trailOut := workflow.Outcome{Account: ManagingAccount(cfg), Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
-	oldKey := KeyAliasARN(cfg)
-	switch {
-	case t == nil:
-		trailOut.Reason = "no trail " + name + " in " + cfg.HomeRegion
-	case aws.ToString(t.KmsKeyId) != "":
-		oldKey = aws.ToString(t.KmsKeyId)
-		if !plan {
-			_, err := ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(trailID(cfg)), KmsKeyId: aws.String("")})
-			if err != nil {
-				return res, awsclient.Classify("remove the KMS key from trail "+name, err)
-			}
-		}
-		trailOut.Actions = append(trailOut.Actions, workflow.Action{Call: CallUpdateTrail, Target: name + ": " + FieldKmsKeyID + "=\"\""})
+	trailOut, oldKey, err := removeTrailKey(ctx, ct, cfg, t, plan)
+	if err != nil {
+		return res, err
 	}
-
 	var regionOuts []workflow.Outcome
 	if t != nil && !plan {
-		regions := cfg.Regions.Names
-		if cfg.Regions.Discover || len(regions) == 0 {
-			regions = []string{cfg.HomeRegion}
-			res.Warnings = append(res.Warnings, "regions is \"discover\": the trail was verified in the home region "+cfg.HomeRegion+" only")
-		}
-		for _, region := range regions {
-			key, found, err := keyIn(ctx, d, cfg, region)
-			if err != nil {
-				return res, err
-			}
-			o := workflow.Outcome{Account: ManagingAccount(cfg), Region: region, Service: settings.ServiceCloudTrail}
-			switch {
-			case !found:
-				o.Status, o.Reason = workflow.StatusFailed, "trail "+name+" not found here"
-			case key != "":
-				o.Status, o.Reason = workflow.StatusFailed, "trail "+name+" still reports KMS key "+key
-			default:
-				o.Reason = "verified: trail " + name + " reports no KMS key"
-			}
-			if region == cfg.HomeRegion {
-				trailOut.Reason = o.Reason
-				if o.Status == workflow.StatusFailed {
-					trailOut.Status = workflow.StatusFailed
-				}
-				continue
-			}
-			regionOuts = append(regionOuts, o)
+		if regionOuts, err = verifyNoKey(ctx, d, cfg, &res, &trailOut); err != nil {
+			return res, err
 		}
 	}
 	res.Add(trailOut)
@@ -104,14 +64,9 @@ func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan b
 		res.Add(o)
 	}
 
-	bucketOut := workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
-	if algo != s3types.ServerSideEncryptionAes256 {
-		if !plan {
-			if err := putEncryption(ctx, d.S3, bucket, ""); err != nil {
-				return res, err
-			}
-		}
-		bucketOut.Actions = append(bucketOut.Actions, workflow.Action{Call: CallPutBucketEncryption, Target: bucket + ": " + encryptionText("")})
+	bucketOut, err := rollbackBucketEncryption(ctx, d.S3, cfg, algo, plan)
+	if err != nil {
+		return res, err
 	}
 	res.Add(bucketOut)
 
@@ -124,12 +79,104 @@ func RollbackEncryption(ctx context.Context, d Deps, cfg settings.Config, plan b
 	return res, nil
 }
 
-// keyIn returns the KMS key the trail reports in region, read from the
-// managing account, and whether the trail was found there (shadow trails
-// included).
-func keyIn(ctx context.Context, d Deps, cfg settings.Config, region string) (string, bool, error) {
+// trailInHomeRegion reads the trail named in cfg, nil when there is none;
+// a trail homed in another region is a *workflow.ConflictError.
+func trailInHomeRegion(ctx context.Context, api DescribeTrailsAPI, cfg settings.Config) (*cttypes.Trail, error) {
+	t, err := readTrail(ctx, api, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil && aws.ToString(t.HomeRegion) != "" && aws.ToString(t.HomeRegion) != cfg.HomeRegion {
+		return nil, &workflow.ConflictError{Conflicts: []workflow.Conflict{homeRegionConflict(cfg, aws.ToString(t.HomeRegion))}}
+	}
+	return t, nil
+}
+
+// removeTrailKey takes the KMS key off trail t (step 1), unless plan, and
+// returns the trail's outcome in the home region and the key the trail had
+// (the key alias's ARN when it had none).
+func removeTrailKey(ctx context.Context, api TrailsAPI, cfg settings.Config, t *cttypes.Trail, plan bool) (workflow.Outcome, string, error) {
 	name := cfg.Services.CloudTrail.TrailName
-	out, err := trailAPI(d, cfg, region).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{TrailARN(cfg)}, IncludeShadowTrails: aws.Bool(true)})
+	out := workflow.Outcome{Account: ManagingAccount(cfg), Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
+	oldKey := KeyAliasARN(cfg)
+	switch {
+	case t == nil:
+		out.Reason = "no trail " + name + " in " + cfg.HomeRegion
+	case aws.ToString(t.KmsKeyId) != "":
+		oldKey = aws.ToString(t.KmsKeyId)
+		if !plan {
+			_, err := api.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(trailID(cfg)), KmsKeyId: aws.String("")})
+			if err != nil {
+				return out, oldKey, awsclient.Classify("remove the KMS key from trail "+name, err)
+			}
+		}
+		out.Actions = append(out.Actions, workflow.Action{Call: CallUpdateTrail, Target: name + ": " + FieldKmsKeyID + "=\"\""})
+	}
+	return out, oldKey, nil
+}
+
+// verifyNoKey reads the trail in every configured region (step 2) and
+// returns the outcomes of the regions other than the home region; the home
+// region's verdict goes into trailOut. A region whose trail is missing or
+// still reports a key is a failed outcome.
+func verifyNoKey(ctx context.Context, d Deps, cfg settings.Config, res *workflow.StepResult, trailOut *workflow.Outcome) ([]workflow.Outcome, error) {
+	name := cfg.Services.CloudTrail.TrailName
+	regions := cfg.Regions.Names
+	if cfg.Regions.Discover || len(regions) == 0 {
+		regions = []string{cfg.HomeRegion}
+		res.Warnings = append(res.Warnings, "regions is \"discover\": the trail was verified in the home region "+cfg.HomeRegion+" only")
+	}
+	var outs []workflow.Outcome
+	for _, region := range regions {
+		key, found, err := keyIn(ctx, trailAPI(d, cfg, region), cfg, region)
+		if err != nil {
+			return outs, err
+		}
+		o := workflow.Outcome{Account: ManagingAccount(cfg), Region: region, Service: settings.ServiceCloudTrail}
+		switch {
+		case !found:
+			o.Status, o.Reason = workflow.StatusFailed, "trail "+name+" not found here"
+		case key != "":
+			o.Status, o.Reason = workflow.StatusFailed, "trail "+name+" still reports KMS key "+key
+		default:
+			o.Reason = "verified: trail " + name + " reports no KMS key"
+		}
+		if region == cfg.HomeRegion {
+			trailOut.Reason = o.Reason
+			if o.Status == workflow.StatusFailed {
+				trailOut.Status = workflow.StatusFailed
+			}
+			continue
+		}
+		outs = append(outs, o)
+	}
+	return outs, nil
+}
+
+// rollbackBucketEncryption sets the trail bucket's default encryption to
+// SSE-S3 (step 3) unless it is already (algo), or plan, and returns the
+// bucket's outcome.
+func rollbackBucketEncryption(ctx context.Context, api BucketEncryptionAPI, cfg settings.Config, algo s3types.ServerSideEncryption, plan bool) (workflow.Outcome, error) {
+	bucket := BucketName(cfg)
+	out := workflow.Outcome{Account: cfg.Accounts.LogArchive, Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
+	if algo == s3types.ServerSideEncryptionAes256 {
+		return out, nil
+	}
+	if !plan {
+		if err := putEncryption(ctx, api, bucket, ""); err != nil {
+			return out, err
+		}
+	}
+	out.Actions = append(out.Actions, workflow.Action{Call: CallPutBucketEncryption, Target: bucket + ": " + encryptionText("")})
+	return out, nil
+}
+
+// keyIn returns the KMS key the trail reports in region, read from the
+// managing account (api), and whether the trail was found there (shadow
+// trails included).
+func keyIn(ctx context.Context, api DescribeTrailsAPI, cfg settings.Config, region string) (string, bool, error) {
+	name := cfg.Services.CloudTrail.TrailName
+	out, err := api.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{TrailARN(cfg)}, IncludeShadowTrails: aws.Bool(true)})
 	if err != nil {
 		return "", false, awsclient.Classify("describe trail "+name+" in "+region, err)
 	}
@@ -150,12 +197,9 @@ func RollbackCloudWatchLogs(ctx context.Context, d Deps, cfg settings.Config, pl
 	res := rollbackResult(RollbackCloudWatchLogsName, plan)
 	name := cfg.Services.CloudTrail.TrailName
 	ct := trailAPI(d, cfg, cfg.HomeRegion)
-	t, err := readTrail(ctx, ct, cfg)
+	t, err := trailInHomeRegion(ctx, ct, cfg)
 	if err != nil {
 		return res, err
-	}
-	if t != nil && aws.ToString(t.HomeRegion) != "" && aws.ToString(t.HomeRegion) != cfg.HomeRegion {
-		return res, &workflow.ConflictError{Conflicts: []workflow.Conflict{homeRegionConflict(cfg, aws.ToString(t.HomeRegion))}}
 	}
 	out := workflow.Outcome{Account: ManagingAccount(cfg), Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
 	switch {

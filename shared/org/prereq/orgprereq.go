@@ -1,4 +1,4 @@
-// Package orgprereq is the first step of the baseline: it checks that the
+// Package prereq is the first step of the baseline: it checks that the
 // organization can take the baseline and switches on what every later step
 // depends on, from the management account.
 //
@@ -24,8 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/orgbaseline/orgbaseline/shared/guardduty"
-	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"log/slog"
 	"slices"
 
@@ -34,20 +32,43 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/guardduty"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-// OrganizationsAPI is the part of the Organizations client this step uses.
-type OrganizationsAPI interface {
+// DescribeOrganizationAPI reads the organization.
+type DescribeOrganizationAPI interface {
 	DescribeOrganization(ctx context.Context, in *organizations.DescribeOrganizationInput, optFns ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
+}
+
+// TrustedAccessAPI lists and enables the services' trusted access.
+type TrustedAccessAPI interface {
 	organizations.ListAWSServiceAccessForOrganizationAPIClient
-	organizations.ListDelegatedAdministratorsAPIClient
 	EnableAWSServiceAccess(ctx context.Context, in *organizations.EnableAWSServiceAccessInput, optFns ...func(*organizations.Options)) (*organizations.EnableAWSServiceAccessOutput, error)
+}
+
+// DelegatedAdminAPI lists and registers the services' delegated
+// administrators.
+type DelegatedAdminAPI interface {
+	organizations.ListDelegatedAdministratorsAPIClient
 	RegisterDelegatedAdministrator(ctx context.Context, in *organizations.RegisterDelegatedAdministratorInput, optFns ...func(*organizations.Options)) (*organizations.RegisterDelegatedAdministratorOutput, error)
 }
 
-var _ OrganizationsAPI = (*organizations.Client)(nil)
+// OrganizationsAPI is the part of the Organizations client this step uses.
+type OrganizationsAPI interface {
+	DescribeOrganizationAPI
+	TrustedAccessAPI
+	DelegatedAdminAPI
+}
+
+var (
+	_ DescribeOrganizationAPI = (*organizations.Client)(nil)
+	_ TrustedAccessAPI        = (*organizations.Client)(nil)
+	_ DelegatedAdminAPI       = (*organizations.Client)(nil)
+	_ OrganizationsAPI        = (*organizations.Client)(nil)
+)
 
 // Action calls, as reported.
 const (
@@ -82,73 +103,19 @@ func Run(ctx context.Context, api OrganizationsAPI, cfg settings.Config, in work
 		return res, nil
 	}
 
-	var conflicts []workflow.Conflict
-	org, err := api.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	conflicts, err := checkOrganization(ctx, api, cfg)
 	if err != nil {
-		var notInUse *types.AWSOrganizationsNotInUseException
-		if errors.As(err, &notInUse) {
-			return res, &workflow.ConflictError{Conflicts: []workflow.Conflict{{
-				Service: "organizations", Resource: "organization", Found: "none (the account is not in an organization)",
-				Wanted: "an organization with all features", Hint: "run orgbaseline from the organization's management account",
-			}}}
-		}
-		return res, awsclient.Classify("describe organization", err)
+		return res, err
 	}
-	if o := org.Organization; o != nil {
-		if o.FeatureSet != types.OrganizationFeatureSetAll {
-			conflicts = append(conflicts, workflow.Conflict{
-				Service: "organizations", Resource: "feature set",
-				Found: string(o.FeatureSet), Wanted: string(types.OrganizationFeatureSetAll), Hint: EnableAllFeaturesHint,
-			})
-		}
-		if id := aws.ToString(o.Id); cfg.OrganizationID != "" && id != cfg.OrganizationID {
-			conflicts = append(conflicts, workflow.Conflict{
-				Service: "organizations", Resource: "organization ID",
-				Found: id, Wanted: cfg.OrganizationID, Hint: "organizationId in the configuration must name this organization",
-			})
-		}
-		if m := aws.ToString(o.MasterAccountId); m != cfg.Accounts.Management {
-			conflicts = append(conflicts, workflow.Conflict{
-				Service: "organizations", Resource: "management account",
-				Found: m, Wanted: cfg.Accounts.Management, Hint: "accounts.management in the configuration must name the organization's management account",
-			})
-		}
-	}
-
 	enabled, err := trustedAccess(ctx, api)
 	if err != nil {
 		return res, err
 	}
-
-	var plans []principalPlan
-	for _, svc := range services {
-		for _, p := range principalsFor(cfg, svc) {
-			pp := principalPlan{service: svc, principal: p, enable: !enabled[p.Name]}
-			if p.Admin != settings.AdminNone {
-				admins, err := delegatedAdmins(ctx, api, p.Name)
-				if err != nil {
-					return res, err
-				}
-				found := slices.Contains(admins, cfg.Accounts.Security)
-				others := slices.DeleteFunc(slices.Clone(admins), func(a string) bool { return a == cfg.Accounts.Security })
-				switch {
-				case len(others) > 0 && !found:
-					conflicts = append(conflicts, workflow.Conflict{
-						Service: svc, Resource: "delegated administrator for " + p.Name,
-						Found: joinIDs(others), Wanted: cfg.Accounts.Security,
-						Hint: "orgbaseline never replaces a delegated administrator; deregister it yourself or set accounts.security to it",
-					})
-				case len(others) > 0:
-					res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s also has delegated administrator(s) %s besides the security account", svc, p.Name, joinIDs(others)))
-				case !found && p.Admin == settings.AdminOrganizations:
-					pp.register = true
-				case !found && p.Admin == settings.AdminServiceAPI:
-					pp.note = adminNote(p.Name, svc)
-				}
-			}
-			plans = append(plans, pp)
-		}
+	plans, adminConflicts, err := planPrincipals(ctx, api, cfg, services, enabled, &res)
+	if err != nil {
+		return res, err
 	}
+	conflicts = append(conflicts, adminConflicts...)
 	if len(conflicts) > 0 {
 		for _, c := range conflicts {
 			log.WarnContext(ctx, "conflict", "service", c.Service, "resource", c.Resource, "found", c.Found, "wanted", c.Wanted)
@@ -157,38 +124,140 @@ func Run(ctx context.Context, api OrganizationsAPI, cfg settings.Config, in work
 	}
 
 	for _, svc := range services {
-		out := workflow.Outcome{Account: cfg.Accounts.Management, Region: workflow.RegionGlobal, Service: svc}
-		for _, pp := range plans {
-			if pp.service != svc {
-				continue
-			}
-			if pp.enable {
-				a := workflow.Action{Call: CallEnableServiceAccess, Target: pp.principal.Name}
-				if in.Mode == workflow.ModeApply {
-					if err := enableAccess(ctx, api, pp.principal.Name); err != nil {
-						return res, err
-					}
-					log.InfoContext(ctx, "enabled trusted access", "service", svc, "principal", pp.principal.Name)
-				}
-				out.Actions = append(out.Actions, a)
-			}
-			if pp.register {
-				a := workflow.Action{Call: CallRegisterAdmin, Target: pp.principal.Name + " " + cfg.Accounts.Security}
-				if in.Mode == workflow.ModeApply {
-					if err := registerAdmin(ctx, api, pp.principal.Name, cfg.Accounts.Security); err != nil {
-						return res, err
-					}
-					log.InfoContext(ctx, "registered delegated administrator", "service", svc, "principal", pp.principal.Name, "account", cfg.Accounts.Security)
-				}
-				out.Actions = append(out.Actions, a)
-			}
-			if pp.note != "" {
-				out.Reason = appendReason(out.Reason, pp.note)
-			}
+		out, err := convergeService(ctx, api, cfg, in.Mode, svc, plans, log)
+		if err != nil {
+			return res, err
 		}
 		res.Add(out)
 	}
 	return res, nil
+}
+
+// checkOrganization reads the organization and returns how it differs from
+// what the baseline needs: all features, and the configured organization
+// and management account. An account outside any organization is a
+// *workflow.ConflictError.
+func checkOrganization(ctx context.Context, api DescribeOrganizationAPI, cfg settings.Config) ([]workflow.Conflict, error) {
+	org, err := api.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		var notInUse *types.AWSOrganizationsNotInUseException
+		if errors.As(err, &notInUse) {
+			return nil, &workflow.ConflictError{Conflicts: []workflow.Conflict{{
+				Service: "organizations", Resource: "organization", Found: "none (the account is not in an organization)",
+				Wanted: "an organization with all features", Hint: "run orgbaseline from the organization's management account",
+			}}}
+		}
+		return nil, awsclient.Classify("describe organization", err)
+	}
+	o := org.Organization
+	if o == nil {
+		return nil, nil
+	}
+	var conflicts []workflow.Conflict
+	if o.FeatureSet != types.OrganizationFeatureSetAll {
+		conflicts = append(conflicts, workflow.Conflict{
+			Service: "organizations", Resource: "feature set",
+			Found: string(o.FeatureSet), Wanted: string(types.OrganizationFeatureSetAll), Hint: EnableAllFeaturesHint,
+		})
+	}
+	if id := aws.ToString(o.Id); cfg.OrganizationID != "" && id != cfg.OrganizationID {
+		conflicts = append(conflicts, workflow.Conflict{
+			Service: "organizations", Resource: "organization ID",
+			Found: id, Wanted: cfg.OrganizationID, Hint: "organizationId in the configuration must name this organization",
+		})
+	}
+	if m := aws.ToString(o.MasterAccountId); m != cfg.Accounts.Management {
+		conflicts = append(conflicts, workflow.Conflict{
+			Service: "organizations", Resource: "management account",
+			Found: m, Wanted: cfg.Accounts.Management, Hint: "accounts.management in the configuration must name the organization's management account",
+		})
+	}
+	return conflicts, nil
+}
+
+// planPrincipals plans every principal of services: trusted access to
+// enable (enabled holds the principals that have it), the delegated
+// administrator to register. It returns the plans and the conflicts, and
+// adds a warning to res for each principal with other delegated
+// administrators besides the security account.
+func planPrincipals(ctx context.Context, api organizations.ListDelegatedAdministratorsAPIClient, cfg settings.Config, services []string, enabled map[string]bool, res *workflow.StepResult) ([]principalPlan, []workflow.Conflict, error) {
+	var plans []principalPlan
+	var conflicts []workflow.Conflict
+	for _, svc := range services {
+		for _, p := range principalsFor(cfg, svc) {
+			pp := principalPlan{service: svc, principal: p, enable: !enabled[p.Name]}
+			if p.Admin != settings.AdminNone {
+				admins, err := delegatedAdmins(ctx, api, p.Name)
+				if err != nil {
+					return nil, nil, err
+				}
+				if c := planAdmin(&pp, admins, cfg.Accounts.Security, res); c != nil {
+					conflicts = append(conflicts, *c)
+				}
+			}
+			plans = append(plans, pp)
+		}
+	}
+	return plans, conflicts, nil
+}
+
+// planAdmin compares the delegated administrators of pp's principal
+// (admins) with the security account and sets what pp does about it. Other
+// administrators instead of the security account are the conflict it
+// returns; besides it, a warning in res.
+func planAdmin(pp *principalPlan, admins []string, security string, res *workflow.StepResult) *workflow.Conflict {
+	svc, p := pp.service, pp.principal
+	found := slices.Contains(admins, security)
+	others := slices.DeleteFunc(slices.Clone(admins), func(a string) bool { return a == security })
+	switch {
+	case len(others) > 0 && !found:
+		return &workflow.Conflict{
+			Service: svc, Resource: "delegated administrator for " + p.Name,
+			Found: joinIDs(others), Wanted: security,
+			Hint: "orgbaseline never replaces a delegated administrator; deregister it yourself or set accounts.security to it",
+		}
+	case len(others) > 0:
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s also has delegated administrator(s) %s besides the security account", svc, p.Name, joinIDs(others)))
+	case !found && p.Admin == settings.AdminOrganizations:
+		pp.register = true
+	case !found && p.Admin == settings.AdminServiceAPI:
+		pp.note = adminNote(p.Name, svc)
+	}
+	return nil
+}
+
+// convergeService carries out, in apply mode, the plans of service svc and
+// returns its outcome, with the actions and the notes of the plans.
+func convergeService(ctx context.Context, api OrganizationsAPI, cfg settings.Config, mode workflow.Mode, svc string, plans []principalPlan, log *slog.Logger) (workflow.Outcome, error) {
+	out := workflow.Outcome{Account: cfg.Accounts.Management, Region: workflow.RegionGlobal, Service: svc}
+	apply := mode == workflow.ModeApply
+	for _, pp := range plans {
+		if pp.service != svc {
+			continue
+		}
+		if pp.enable {
+			if apply {
+				if err := enableAccess(ctx, api, pp.principal.Name); err != nil {
+					return out, err
+				}
+				log.InfoContext(ctx, "enabled trusted access", "service", svc, "principal", pp.principal.Name)
+			}
+			out.Actions = append(out.Actions, workflow.Action{Call: CallEnableServiceAccess, Target: pp.principal.Name})
+		}
+		if pp.register {
+			if apply {
+				if err := registerAdmin(ctx, api, pp.principal.Name, cfg.Accounts.Security); err != nil {
+					return out, err
+				}
+				log.InfoContext(ctx, "registered delegated administrator", "service", svc, "principal", pp.principal.Name, "account", cfg.Accounts.Security)
+			}
+			out.Actions = append(out.Actions, workflow.Action{Call: CallRegisterAdmin, Target: pp.principal.Name + " " + cfg.Accounts.Security})
+		}
+		if pp.note != "" {
+			out.Reason = appendReason(out.Reason, pp.note)
+		}
+	}
+	return out, nil
 }
 
 // selectServices returns the enabled services admitted by the filter, in
@@ -230,7 +299,8 @@ func principalsFor(cfg settings.Config, service string) []settings.Principal {
 	return out
 }
 
-func trustedAccess(ctx context.Context, api OrganizationsAPI) (map[string]bool, error) {
+// trustedAccess returns the service principals that have trusted access.
+func trustedAccess(ctx context.Context, api organizations.ListAWSServiceAccessForOrganizationAPIClient) (map[string]bool, error) {
 	enabled := map[string]bool{}
 	pages := organizations.NewListAWSServiceAccessForOrganizationPaginator(api, &organizations.ListAWSServiceAccessForOrganizationInput{})
 	for pages.HasMorePages() {
@@ -245,7 +315,8 @@ func trustedAccess(ctx context.Context, api OrganizationsAPI) (map[string]bool, 
 	return enabled, nil
 }
 
-func delegatedAdmins(ctx context.Context, api OrganizationsAPI, principal string) ([]string, error) {
+// delegatedAdmins lists the delegated administrators of principal.
+func delegatedAdmins(ctx context.Context, api organizations.ListDelegatedAdministratorsAPIClient, principal string) ([]string, error) {
 	var ids []string
 	pages := organizations.NewListDelegatedAdministratorsPaginator(api, &organizations.ListDelegatedAdministratorsInput{ServicePrincipal: aws.String(principal)})
 	for pages.HasMorePages() {
@@ -260,7 +331,8 @@ func delegatedAdmins(ctx context.Context, api OrganizationsAPI, principal string
 	return ids, nil
 }
 
-func enableAccess(ctx context.Context, api OrganizationsAPI, principal string) error {
+// enableAccess enables trusted access for principal.
+func enableAccess(ctx context.Context, api TrustedAccessAPI, principal string) error {
 	_, err := api.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String(principal)})
 	return awsclient.Classify("enable trusted access for "+principal, err)
 }
@@ -268,7 +340,7 @@ func enableAccess(ctx context.Context, api OrganizationsAPI, principal string) e
 // registerAdmin registers account. AccountAlreadyRegisteredException is
 // success only when a fresh read shows that very account registered: another
 // run may have done it since the plan was made.
-func registerAdmin(ctx context.Context, api OrganizationsAPI, principal, account string) error {
+func registerAdmin(ctx context.Context, api DelegatedAdminAPI, principal, account string) error {
 	_, err := api.RegisterDelegatedAdministrator(ctx, &organizations.RegisterDelegatedAdministratorInput{
 		AccountId: aws.String(account), ServicePrincipal: aws.String(principal),
 	})

@@ -1,16 +1,3 @@
-// Package configorg is AWS Config's organization-wide part, worked from the
-// security account (Config's delegated administrator): the config-aggregator
-// step, which makes the organization aggregator in the home region, and the
-// config-rules step, which puts the organization config rules and
-// conformance packs in each region and follows their deployment to the
-// member accounts. The recorders they depend on are the config-recorders
-// step's; the state machine runs config-rules after it, so members have a
-// recorder when a rule reaches them.
-//
-// Both steps read first and call only where the state differs; in plan mode
-// they report the calls they would make. Their outcomes are under the
-// security account and the region, service "config", except the failures
-// of a rule or pack in a member account, which are under that account.
 package configsvc
 
 import (

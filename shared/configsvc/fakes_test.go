@@ -14,7 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cfgtypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -359,4 +364,214 @@ func errName(err error) string {
 		return ""
 	}
 	return reflect.TypeOf(err).Elem().Name()
+}
+
+// fakeRecorderConfig is AWS Config in one account and region behind ConfigAPI. It
+// refuses what Config refuses: a second recorder or channel, a channel
+// without a recorder, starting without a channel.
+type fakeRecorderConfig struct {
+	recorders []cfgtypes.ConfigurationRecorder
+	channels  []cfgtypes.DeliveryChannel
+	recording map[string]bool
+	// errs holds the errors of each operation's next calls, in order (nil
+	// for a call that succeeds).
+	errs map[string][]error
+
+	calls       []string
+	mutating    []string
+	putRecorder []*configservice.PutConfigurationRecorderInput
+	putChannel  []*configservice.PutDeliveryChannelInput
+}
+
+func (f *fakeRecorderConfig) next(op string) error {
+	f.calls = append(f.calls, op)
+	q := f.errs[op]
+	if len(q) == 0 {
+		return nil
+	}
+	f.errs[op] = q[1:]
+	return q[0]
+}
+
+func (f *fakeRecorderConfig) DescribeConfigurationRecorders(ctx context.Context, in *configservice.DescribeConfigurationRecordersInput, _ ...func(*configservice.Options)) (*configservice.DescribeConfigurationRecordersOutput, error) {
+	if err := f.next("DescribeConfigurationRecorders"); err != nil {
+		return nil, err
+	}
+	return &configservice.DescribeConfigurationRecordersOutput{ConfigurationRecorders: slices.Clone(f.recorders)}, nil
+}
+
+func (f *fakeRecorderConfig) DescribeConfigurationRecorderStatus(ctx context.Context, in *configservice.DescribeConfigurationRecorderStatusInput, _ ...func(*configservice.Options)) (*configservice.DescribeConfigurationRecorderStatusOutput, error) {
+	if err := f.next("DescribeConfigurationRecorderStatus"); err != nil {
+		return nil, err
+	}
+	out := &configservice.DescribeConfigurationRecorderStatusOutput{}
+	for _, n := range in.ConfigurationRecorderNames {
+		if f.recorder(n) < 0 {
+			return nil, &cfgtypes.NoSuchConfigurationRecorderException{Message: aws.String(n)}
+		}
+		out.ConfigurationRecordersStatus = append(out.ConfigurationRecordersStatus, cfgtypes.ConfigurationRecorderStatus{Name: aws.String(n), Recording: f.recording[n]})
+	}
+	return out, nil
+}
+
+func (f *fakeRecorderConfig) DescribeDeliveryChannels(ctx context.Context, in *configservice.DescribeDeliveryChannelsInput, _ ...func(*configservice.Options)) (*configservice.DescribeDeliveryChannelsOutput, error) {
+	if err := f.next("DescribeDeliveryChannels"); err != nil {
+		return nil, err
+	}
+	return &configservice.DescribeDeliveryChannelsOutput{DeliveryChannels: slices.Clone(f.channels)}, nil
+}
+
+func (f *fakeRecorderConfig) recorder(name string) int {
+	return slices.IndexFunc(f.recorders, func(r cfgtypes.ConfigurationRecorder) bool { return aws.ToString(r.Name) == name })
+}
+
+func (f *fakeRecorderConfig) PutConfigurationRecorder(ctx context.Context, in *configservice.PutConfigurationRecorderInput, _ ...func(*configservice.Options)) (*configservice.PutConfigurationRecorderOutput, error) {
+	f.mutating = append(f.mutating, "PutConfigurationRecorder")
+	f.putRecorder = append(f.putRecorder, in)
+	if err := f.next("PutConfigurationRecorder"); err != nil {
+		return nil, err
+	}
+	name := aws.ToString(in.ConfigurationRecorder.Name)
+	i := f.recorder(name)
+	switch {
+	case i >= 0:
+		f.recorders[i] = *in.ConfigurationRecorder
+	case len(f.recorders) > 0:
+		return nil, &cfgtypes.MaxNumberOfConfigurationRecordersExceededException{Message: aws.String("one recorder per region")}
+	default:
+		f.recorders = append(f.recorders, *in.ConfigurationRecorder)
+	}
+	return &configservice.PutConfigurationRecorderOutput{}, nil
+}
+
+func (f *fakeRecorderConfig) PutDeliveryChannel(ctx context.Context, in *configservice.PutDeliveryChannelInput, _ ...func(*configservice.Options)) (*configservice.PutDeliveryChannelOutput, error) {
+	f.mutating = append(f.mutating, "PutDeliveryChannel")
+	f.putChannel = append(f.putChannel, in)
+	if err := f.next("PutDeliveryChannel"); err != nil {
+		return nil, err
+	}
+	if len(f.recorders) == 0 {
+		return nil, &cfgtypes.NoAvailableConfigurationRecorderException{}
+	}
+	name := aws.ToString(in.DeliveryChannel.Name)
+	i := slices.IndexFunc(f.channels, func(c cfgtypes.DeliveryChannel) bool { return aws.ToString(c.Name) == name })
+	switch {
+	case i >= 0:
+		f.channels[i] = *in.DeliveryChannel
+	case len(f.channels) > 0:
+		return nil, &cfgtypes.MaxNumberOfDeliveryChannelsExceededException{}
+	default:
+		f.channels = append(f.channels, *in.DeliveryChannel)
+	}
+	return &configservice.PutDeliveryChannelOutput{}, nil
+}
+
+func (f *fakeRecorderConfig) StartConfigurationRecorder(ctx context.Context, in *configservice.StartConfigurationRecorderInput, _ ...func(*configservice.Options)) (*configservice.StartConfigurationRecorderOutput, error) {
+	name := aws.ToString(in.ConfigurationRecorderName)
+	f.mutating = append(f.mutating, "StartConfigurationRecorder "+name)
+	if err := f.next("StartConfigurationRecorder"); err != nil {
+		return nil, err
+	}
+	if f.recorder(name) < 0 {
+		return nil, &cfgtypes.NoSuchConfigurationRecorderException{Message: aws.String(name)}
+	}
+	if len(f.channels) == 0 {
+		return nil, &cfgtypes.NoAvailableDeliveryChannelException{}
+	}
+	if f.recording == nil {
+		f.recording = map[string]bool{}
+	}
+	f.recording[name] = true
+	return &configservice.StartConfigurationRecorderOutput{}, nil
+}
+
+// fakeIAM is IAM in one account: the service-linked role exists or not.
+type fakeIAM struct {
+	exists bool
+	// createErr is CreateServiceLinkedRole's answer, when set; the role is
+	// not made then.
+	createErr error
+	getErr    error
+	gets      int
+	creates   []*iam.CreateServiceLinkedRoleInput
+}
+
+func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	f.gets++
+	if f.getErr != nil {
+		return nil, f.getErr
+	}
+	if aws.ToString(in.RoleName) != "AWSServiceRoleForConfig" || !f.exists {
+		return nil, &iamtypes.NoSuchEntityException{Message: aws.String("The role with name " + aws.ToString(in.RoleName) + " cannot be found.")}
+	}
+	return &iam.GetRoleOutput{Role: &iamtypes.Role{RoleName: in.RoleName, Arn: aws.String(slrARN)}}, nil
+}
+
+func (f *fakeIAM) CreateServiceLinkedRole(ctx context.Context, in *iam.CreateServiceLinkedRoleInput, _ ...func(*iam.Options)) (*iam.CreateServiceLinkedRoleOutput, error) {
+	f.creates = append(f.creates, in)
+	if f.createErr != nil {
+		return nil, f.createErr
+	}
+	if aws.ToString(in.AWSServiceName) != "config.amazonaws.com" {
+		return nil, fmt.Errorf("role for %s", aws.ToString(in.AWSServiceName))
+	}
+	if f.exists {
+		return nil, &iamtypes.InvalidInputException{Message: aws.String("Service role name AWSServiceRoleForConfig has been taken in this account, please try a different suffix.")}
+	}
+	f.exists = true
+	return &iam.CreateServiceLinkedRoleOutput{Role: &iamtypes.Role{Arn: aws.String(slrARN)}}, nil
+}
+
+// fakeKMS is KMS in the security account's home region.
+type fakeKMS struct {
+	errs []error
+	// state is the key's state; Enabled when empty.
+	state kmstypes.KeyState
+	calls []string
+}
+
+func (f *fakeKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, _ ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
+	f.calls = append(f.calls, aws.ToString(in.KeyId))
+	if len(f.errs) > 0 {
+		err := f.errs[0]
+		f.errs = f.errs[1:]
+		if err != nil {
+			return nil, err
+		}
+	}
+	if aws.ToString(in.KeyId) != "arn:aws:kms:us-east-1:222222222222:alias/orgbaseline-config" {
+		return nil, &kmstypes.NotFoundException{Message: aws.String("no such alias " + aws.ToString(in.KeyId))}
+	}
+	state := f.state
+	if state == "" {
+		state = kmstypes.KeyStateEnabled
+	}
+	return &kms.DescribeKeyOutput{KeyMetadata: &kmstypes.KeyMetadata{Arn: aws.String(keyARN), Enabled: state == kmstypes.KeyStateEnabled, KeyState: state}}, nil
+}
+
+// fakes are one account and region: Config, IAM, and the security
+// account's KMS.
+type fakes struct {
+	cfg *fakeRecorderConfig
+	iam *fakeIAM
+	kms *fakeKMS
+}
+
+// empty is an account and region where Config was never set up.
+func empty() *fakes {
+	return &fakes{cfg: &fakeRecorderConfig{errs: map[string][]error{}, recording: map[string]bool{}}, iam: &fakeIAM{}, kms: &fakeKMS{}}
+}
+
+func (f *fakes) handler(t testing.TB, cfg settings.Config, account, region string) *Handler {
+	return &Handler{
+		Settings: cfg,
+		Log:      quiet,
+		In: func(a, r string) (ConfigAPI, IAMAPI) {
+			if a != account || r != region {
+				t.Errorf("clients asked for %s/%s, want %s/%s", a, r, account, region)
+			}
+			return f.cfg, f.iam
+		},
+		KeyARN: (&awsclient.KeyResolver{KMS: f.kms, Key: DeliveryKey(cfg)}).ARN,
+	}
 }

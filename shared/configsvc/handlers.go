@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
@@ -12,6 +14,56 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
+
+// Handler is the config-recorders step Lambda.
+type Handler struct {
+	Settings settings.Config
+	// In returns the clients of an account: Config in region, and IAM.
+	In func(account, region string) (ConfigAPI, IAMAPI)
+	// KeyARN returns the delivery key's ARN (awsclient.KeyResolver.ARN), kept for
+	// the container's life.
+	KeyARN func(ctx context.Context) (string, error)
+	Log    *slog.Logger
+}
+
+// buildRecorders wires the config-recorders handler from the Lambda's dependencies.
+func buildRecorders(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
+	return NewHandler(d.Settings, d.Accounts, d.Log).Handle
+}
+
+// NewHandler returns the config-recorders handler. accounts gives each
+// account's configuration: the Lambda's own for the management account (the
+// account accounts runs in), the execution role's elsewhere. The delivery
+// key is read in the security account's home region.
+func NewHandler(cfg settings.Config, accounts *awsclient.Accounts, log *slog.Logger) *Handler {
+	keys := &awsclient.KeyResolver{
+		KMS: kms.NewFromConfig(awsclient.WithRegion(accounts.Config(cfg.Accounts.Security), cfg.HomeRegion)),
+		Key: DeliveryKey(cfg),
+	}
+	return &Handler{
+		Settings: cfg,
+		In: func(account, region string) (ConfigAPI, IAMAPI) {
+			c := accounts.Config(account)
+			// IAM is global: its endpoint is the same from any region.
+			return configservice.NewFromConfig(awsclient.WithRegion(c, region)), iam.NewFromConfig(awsclient.WithRegion(c, cfg.HomeRegion))
+		},
+		KeyARN: keys.ARN,
+		Log:    log,
+	}
+}
+
+// Handle runs the step for the item's account and region. Its error, if
+// any, is one of the named workflow errors at the top level.
+func (h *Handler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
+	log := logging.Where(h.Log, item.Account, item.Region, settings.ServiceConfig)
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		d := Deps{KeyARN: h.KeyARN}
+		if item.Account != "" && item.Region != "" {
+			d.Config, d.IAM = h.In(item.Account, item.Region)
+		}
+		return Converge(ctx, d, h.Settings, item, log)
+	})
+}
 
 // AggregatorHandler is the config-aggregator step Lambda.
 type AggregatorHandler struct {
