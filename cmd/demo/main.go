@@ -73,13 +73,36 @@ func run(ctx context.Context, out io.Writer) error {
 		srv.Close()
 		fmt.Fprintf(out, "\nmoto server stopped (its log: %s)\n", srv.LogPath())
 	}()
-	awsCfg, err := srv.AWSConfig(ctx)
+	s, err := seed(ctx, out, srv, root, dir, start)
 	if err != nil {
 		return err
 	}
+	s.cli, s.app, s.env = cli, app, append(srv.Environ(), "ORGBASELINE_ROOT="+root)
+	return s.demonstrate(ctx)
+}
+
+// session is the demo's organization in the emulator and the CLI that acts
+// on it.
+type session struct {
+	out    io.Writer
+	awsCfg aws.Config // the management account's
+	org    motorig.Org
+	config string // the configuration file for org
+	cli    string
+	app    string   // the CDK app, for apply
+	env    []string // the CLI's environment: pointed at the emulator
+}
+
+// seed seeds an organization into srv, started at start, and writes a
+// configuration for it to dir with the demo's conformance pack.
+func seed(ctx context.Context, out io.Writer, srv *motorig.Server, root, dir string, start time.Time) (*session, error) {
+	awsCfg, err := srv.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
 	org, err := motorig.Seed(ctx, awsCfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(out, "moto server at %s (%.1fs)\norganization %s:\n", srv.Endpoint(), time.Since(start).Seconds(), org.ID)
 	for _, a := range org.Accounts {
@@ -87,49 +110,44 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	config := filepath.Join(dir, "orgbaseline.yaml")
 	if err := motorig.WriteConfig(config, org, homeRegion, regions); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(out, "configuration for it: %s (from orgbaseline.example.yaml)\n", config)
 	uri, err := motorig.AddConformancePack(ctx, awsCfg, config, demoPack, filepath.Join(root, "packs", demoPack+".yaml"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(out, "with the conformance pack %s, its template uploaded to %s\n", demoPack, uri)
 	fmt.Fprint(out, coverage)
+	return &session{out: out, awsCfg: awsCfg, org: org, config: config}, nil
+}
 
-	env := append(srv.Environ(), "ORGBASELINE_ROOT="+root)
-	cliStep := func(title string, args ...string) (report.Report, error) {
-		section(out, title)
-		args = append(args, "--config", config)
-		if args[0] == "apply" {
-			args = append(args, "--cdk-app", app)
-		}
-		fmt.Fprintf(out, "$ orgbaseline %s\n\n", strings.Join(args, " "))
-		return runCLI(ctx, cli, args, env, out)
-	}
-
-	if _, err := cliStep("2. Deploy the stacks' resources (the local stand-in for `cdk deploy --all`)", "deploy", "--local"); err != nil {
+// demonstrate runs the CLI as a user would: deploy, plan, apply, a look at
+// what the emulator holds, apply again, and a rollback plan.
+func (s *session) demonstrate(ctx context.Context) error {
+	out := s.out
+	if _, err := s.cliStep(ctx, "2. Deploy the stacks' resources (the local stand-in for `cdk deploy --all`)", "deploy", "--local"); err != nil {
 		return err
 	}
-	if _, err := cliStep("3. Plan: what would change (nothing is changed)", "apply", "--local", "--plan"); err != nil {
+	if _, err := s.cliStep(ctx, "3. Plan: what would change (nothing is changed)", "apply", "--local", "--plan"); err != nil {
 		return err
 	}
-	if _, err := cliStep("4. Apply", "apply", "--local"); err != nil {
+	if _, err := s.cliStep(ctx, "4. Apply", "apply", "--local"); err != nil {
 		return err
 	}
 	section(out, "5. The organization trail, as the emulator now holds it")
-	cfg, err := settings.LoadFile(config)
+	cfg, err := settings.LoadFile(s.config)
 	if err != nil {
 		return err
 	}
-	if err := showTrail(ctx, out, cfg, awsCfg); err != nil {
+	if err := showTrail(ctx, out, cfg, s.awsCfg); err != nil {
 		return err
 	}
 	section(out, "6. AWS Config, as the emulator now holds it")
-	if err := showConfig(ctx, out, cfg, awsCfg, org.AccountIDs()); err != nil {
+	if err := showConfig(ctx, out, cfg, s.awsCfg, s.org.AccountIDs()); err != nil {
 		return err
 	}
-	last, err := cliStep("7. Apply again: nothing should change", "apply", "--local")
+	last, err := s.cliStep(ctx, "7. Apply again: nothing should change", "apply", "--local")
 	if err != nil {
 		return err
 	}
@@ -137,13 +155,25 @@ func run(ctx context.Context, out io.Writer) error {
 	if c["changed"] != 0 || c["planned"] != 0 || c["failed"] != 0 {
 		return fmt.Errorf("the second apply was expected to change nothing, but reported %s", last.Summary())
 	}
-	if _, err := cliStep("8. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
+	if _, err := s.cliStep(ctx, "8. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
 		return err
 	}
 	section(out, "Done")
 	fmt.Fprintln(out, "The second apply changed nothing: every step read the organization first and found it")
 	fmt.Fprintln(out, "already as configured.")
 	return nil
+}
+
+// cliStep shows a section titled title and runs the CLI with args on the
+// demo's configuration.
+func (s *session) cliStep(ctx context.Context, title string, args ...string) (report.Report, error) {
+	section(s.out, title)
+	args = append(args, "--config", s.config)
+	if args[0] == "apply" {
+		args = append(args, "--cdk-app", s.app)
+	}
+	fmt.Fprintf(s.out, "$ orgbaseline %s\n\n", strings.Join(args, " "))
+	return runCLI(ctx, s.cli, args, s.env, s.out)
 }
 
 // showTrail prints the trail, its bucket's encryption and its key as the

@@ -198,22 +198,34 @@ func writeSharedConfig() (string, error) {
 
 var errAddrInUse = errors.New("port taken")
 
+// launch starts the launcher on a free port and waits until the server
+// answers there.
 func (s *Server) launch(ctx context.Context, python, script, root string) error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(s.log, "motorig: starting %s %s %d\n", python, script, port)
-
-	stdinR, stdinW, err := os.Pipe()
+	ready, err := s.spawn(python, script, root, port)
 	if err != nil {
 		return err
+	}
+	return s.awaitReady(ctx, ready, "http://127.0.0.1:"+strconv.Itoa(port))
+}
+
+// spawn starts the launcher on port, its stderr going to the log and its
+// stdout copied there, and returns the channel that receives the URL of its
+// READY line.
+func (s *Server) spawn(python, script, root string, port int) (<-chan string, error) {
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		return nil, err
 	}
 	stdoutR, stdoutW, err := os.Pipe()
 	if err != nil {
 		stdinR.Close()
 		stdinW.Close()
-		return err
+		return nil, err
 	}
 	cmd := exec.Command(python, script, strconv.Itoa(port), "--exit-on-stdin-eof")
 	cmd.Dir = root
@@ -227,7 +239,7 @@ func (s *Server) launch(ctx context.Context, python, script, root string) error 
 	if err != nil {
 		stdinW.Close()
 		stdoutR.Close()
-		return err
+		return nil, err
 	}
 	s.cmd, s.stdin, s.stdout = cmd, stdinW, stdoutR
 	s.done, s.stdoutDone = make(chan struct{}), make(chan struct{})
@@ -235,31 +247,39 @@ func (s *Server) launch(ctx context.Context, python, script, root string) error 
 		s.waitErr = cmd.Wait()
 		close(s.done)
 	}()
-
-	// Copy stdout to the log, handing over the READY line.
 	ready := make(chan string, 1)
-	go func() {
-		defer close(s.stdoutDone)
-		defer stdoutR.Close()
-		sc := bufio.NewScanner(stdoutR)
-		sent := false
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(s.log, line)
-			if !sent && strings.HasPrefix(line, "READY ") {
-				ready <- strings.TrimSpace(strings.TrimPrefix(line, "READY "))
-				sent = true
-			}
-		}
-	}()
+	go s.copyStdout(ready)
+	return ready, nil
+}
 
+// copyStdout copies the server's stdout to the log, handing over the URL of
+// the READY line.
+func (s *Server) copyStdout(ready chan<- string) {
+	defer close(s.stdoutDone)
+	defer s.stdout.Close()
+	sc := bufio.NewScanner(s.stdout)
+	sent := false
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Fprintln(s.log, line)
+		if !sent && strings.HasPrefix(line, "READY ") {
+			ready <- strings.TrimSpace(strings.TrimPrefix(line, "READY "))
+			sent = true
+		}
+	}
+}
+
+// awaitReady waits until the launcher reports READY at want and the server
+// answers there. If it does not, the server is stopped; errAddrInUse says
+// that the launcher found the port taken.
+func (s *Server) awaitReady(ctx context.Context, ready <-chan string, want string) error {
 	fail := func(err error) error {
 		s.kill()
 		return err
 	}
 	select {
 	case url := <-ready:
-		if want := "http://127.0.0.1:" + strconv.Itoa(port); url != want {
+		if url != want {
 			return fail(fmt.Errorf("launcher reported %q, want %q", url, want))
 		}
 		s.endpoint = url

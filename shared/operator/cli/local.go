@@ -6,12 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/orgbaseline/orgbaseline/shared/registry"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/orgbaseline/orgbaseline/shared/registry"
 
 	"github.com/orgbaseline/orgbaseline/shared/local/localsfn"
 	"github.com/orgbaseline/orgbaseline/shared/operator/report"

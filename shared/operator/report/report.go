@@ -6,11 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/orgbaseline/orgbaseline/shared/registry"
 	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/orgbaseline/orgbaseline/shared/registry"
 
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )

@@ -5,9 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
 	"strings"
 	"testing"
+
+	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
 
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
