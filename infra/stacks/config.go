@@ -3,7 +3,6 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -39,18 +38,27 @@ func configEnabled(c settings.Config) bool { return c.Enabled(settings.ServiceCo
 // encryption is SSE-S3; with kmsEncryption, each delivery channel names the
 // security account's key (S3KmsKeyArn), and Config encrypts what it delivers
 // with it.
-func newConfigBucket(stack awscdk.Stack, c settings.Config, accessLogs awss3.CfnBucket, accessLogPolicy awss3.CfnBucketPolicy) {
-	bucket := newLogBucket(stack, "ConfigBucket", configsvc.BucketName(c), configsvc.BucketPolicy(c),
-		c.Services.Config.RetentionDays, configsvc.AccessLogPrefix, accessLogs, accessLogPolicy)
-	newOutput(stack, ConfigBucketOutput, "Name of AWS Config's delivery bucket", bucket.Ref())
+func newConfigBucket(stack awscdk.Stack, c settings.Config, accessLogs LogBucket) {
+	bucket := NewLogBucket(stack, "ConfigBucket", &LogBucketProps{
+		BucketName:      configsvc.BucketName(c),
+		Policy:          configsvc.BucketPolicy(c),
+		RetentionDays:   c.Services.Config.RetentionDays,
+		AccessLogs:      accessLogs,
+		AccessLogPrefix: configsvc.AccessLogPrefix,
+	})
+	newOutput(stack, ConfigBucketOutput, "Name of AWS Config's delivery bucket", bucket.Bucket().Ref())
 }
 
 // newConfigKey creates, in the security stack, the delivery key and its
 // alias, and outputs the key's ARN. The key exists whether or not
 // kmsEncryption is on, so that switching it does not replace resources.
 func newConfigKey(stack awscdk.Stack, c settings.Config) {
-	key := newAliasedKey(stack, "ConfigKey", configsvc.KeyDescription, configsvc.KeyAlias, configsvc.KeyPolicy(c))
-	newOutput(stack, ConfigKeyArnOutput, "ARN of AWS Config's delivery key", key.AttrArn())
+	key := NewAliasedKey(stack, "ConfigKey", &AliasedKeyProps{
+		Description: configsvc.KeyDescription,
+		Alias:       configsvc.KeyAlias,
+		Policy:      configsvc.KeyPolicy(c),
+	})
+	newOutput(stack, ConfigKeyArnOutput, "ARN of AWS Config's delivery key", key.KeyArn())
 }
 
 // newAggregatorRole creates, in the security stack, the role the

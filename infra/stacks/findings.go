@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 
 	"github.com/orgbaseline/orgbaseline/shared/logarchive"
 
@@ -13,7 +12,7 @@ import (
 // The export of GuardDuty findings (services.guardduty.exportFindings): the
 // findings bucket in the log-archive account and the findings key in the
 // security account. The guardduty-org step points each region's detector at
-// them. The documents are findingsdest's.
+// them. The documents are guardduty's.
 
 // Outputs of the findings export.
 const (
@@ -31,15 +30,24 @@ const (
 // default encryption is SSE-S3 for anything else its owner writes. Findings
 // are kept as long as the access logs (logarchive.AccessLogRetentionDays: the
 // trail's retention, or without the trail Config's).
-func newFindingsBucket(stack awscdk.Stack, c settings.Config, accessLogs awss3.CfnBucket, accessLogPolicy awss3.CfnBucketPolicy) {
-	bucket := newLogBucket(stack, "GuardDutyFindingsBucket", guardduty.BucketName(c), guardduty.BucketPolicy(c),
-		logarchive.AccessLogRetentionDays(c), guardduty.AccessLogPrefix, accessLogs, accessLogPolicy)
-	newOutput(stack, FindingsBucketOutput, "Name of the bucket GuardDuty exports findings to", bucket.Ref())
+func newFindingsBucket(stack awscdk.Stack, c settings.Config, accessLogs LogBucket) {
+	bucket := NewLogBucket(stack, "GuardDutyFindingsBucket", &LogBucketProps{
+		BucketName:      guardduty.BucketName(c),
+		Policy:          guardduty.BucketPolicy(c),
+		RetentionDays:   logarchive.AccessLogRetentionDays(c),
+		AccessLogs:      accessLogs,
+		AccessLogPrefix: guardduty.AccessLogPrefix,
+	})
+	newOutput(stack, FindingsBucketOutput, "Name of the bucket GuardDuty exports findings to", bucket.Bucket().Ref())
 }
 
 // newFindingsKey creates, in the security stack, the findings key and its
 // alias, and outputs the key's ARN.
 func newFindingsKey(stack awscdk.Stack, c settings.Config) {
-	key := newAliasedKey(stack, "GuardDutyFindingsKey", guardduty.KeyDescription, guardduty.KeyAlias, guardduty.KeyPolicy(c))
-	newOutput(stack, FindingsKeyArnOutput, "ARN of the key GuardDuty encrypts exported findings with", key.AttrArn())
+	key := NewAliasedKey(stack, "GuardDutyFindingsKey", &AliasedKeyProps{
+		Description: guardduty.KeyDescription,
+		Alias:       guardduty.KeyAlias,
+		Policy:      guardduty.KeyPolicy(c),
+	})
+	newOutput(stack, FindingsKeyArnOutput, "ARN of the key GuardDuty encrypts exported findings with", key.KeyArn())
 }

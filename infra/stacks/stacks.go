@@ -1,6 +1,12 @@
 // Package stacks composes the constructs of orgbaseline into one stack per
 // account: the management account runs the baseline, the log-archive and
 // security accounts hold what the baseline delivers to them.
+//
+// The constructs of the log-archive and security stacks are here too, a file
+// each, as these stacks are their only users: LogBucket (logbucket.go), a
+// log bucket and its policy, and AliasedKey (aliasedkey.go), a key and its
+// alias. Both render the shared packages' policy documents as they are. The
+// baseline's constructs are in package baseline.
 package stacks
 
 import (
@@ -86,15 +92,15 @@ func NewLogArchiveStack(scope constructs.Construct, id string, props *StackProps
 	p := withDescription(props, "orgbaseline: the log-archive account's part of the baseline (the account that keeps the organization's logs)")
 	s := awscdk.NewStack(scope, &id, &p.StackProps)
 	if logarchive.HasAccessLogBucket(p.Config) {
-		accessLogs, accessLogPolicy := newAccessLogBucket(s, p.Config)
+		accessLogs := newAccessLogBucket(s, p.Config)
 		if trailEnabled(p.Config) {
-			newTrailBuckets(s, p.Config, accessLogs, accessLogPolicy)
+			newTrailBuckets(s, p.Config, accessLogs)
 		}
 		if configEnabled(p.Config) {
-			newConfigBucket(s, p.Config, accessLogs, accessLogPolicy)
+			newConfigBucket(s, p.Config, accessLogs)
 		}
 		if guardduty.FindingsExported(p.Config) {
-			newFindingsBucket(s, p.Config, accessLogs, accessLogPolicy)
+			newFindingsBucket(s, p.Config, accessLogs)
 		}
 	}
 	newAccountRole(s, RoleLogArchive)
@@ -112,7 +118,7 @@ func NewSecurityStack(scope constructs.Construct, id string, props *StackProps) 
 		newTrailKey(s, p.Config)
 	}
 	if logDeliveryIn(p.Config, p.Config.Accounts.Security) {
-		newTrailLogDelivery(s, p.Config, newLogGroupKey(s, p.Config).AttrArn())
+		newTrailLogDelivery(s, p.Config, newLogGroupKey(s, p.Config).KeyArn())
 	}
 	if configEnabled(p.Config) {
 		newConfigKey(s, p.Config)

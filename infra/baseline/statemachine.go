@@ -1,0 +1,270 @@
+package baseline
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/orgbaseline/orgbaseline/infra/lintskip"
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// StateMachineProps configures a StateMachine.
+type StateMachineProps struct {
+	// Steps are the steps the state machine runs, in order.
+	Steps []workflow.StepSpec
+	// Functions are the steps' Lambdas, one per step, in the order of
+	// Steps.
+	Functions []awslambda.IFunction
+	// Key encrypts the state machine's log group.
+	Key awskms.IKey
+}
+
+// StateMachine is the Standard state machine that runs the steps in order,
+// each by its shape (workflow.Shape): once, in the home region then the
+// other regions, in each region, or in each account and region; then the
+// end states. It owns its log group and, if a step runs in each account and
+// region, the bucket the Distributed Maps write their results to.
+//
+// A StateMachine is no node of the construct tree: the state machine (id),
+// its log group (id+"Logs"), the results bucket ("Results") and the states,
+// named after the steps (workflow.StepSpec.States) and the end states, are
+// children of the scope it is given, so that the logical IDs and the state
+// names do not depend on how the Go code groups them.
+type StateMachine interface {
+	// Machine returns the state machine.
+	Machine() sfn.StateMachine
+	// Results returns the bucket the Distributed Maps write their results
+	// to, or nil if no step runs in each account and region.
+	Results() awss3.IBucket
+}
+
+type stateMachine struct {
+	machine sfn.StateMachine
+	results awss3.IBucket
+}
+
+func (m *stateMachine) Machine() sfn.StateMachine { return m.machine }
+func (m *stateMachine) Results() awss3.IBucket    { return m.results }
+
+// NewStateMachine chains the steps' states (a Task, or the Map states of a
+// fan-out) and the end states, and creates the state machine in scope.
+func NewStateMachine(scope constructs.Construct, id string, props *StateMachineProps) StateMachine {
+	b := newChainBuilder(scope)
+	for i, step := range props.Steps {
+		fn := props.Functions[i]
+		switch step.Shape {
+		case workflow.ShapeHomeThenOtherRegions:
+			b.homeThenOtherRegions(step, fn)
+		case workflow.ShapeEachRegion:
+			b.eachRegion(step, fn)
+		case workflow.ShapeEachAccountRegion:
+			b.eachAccountRegion(step, fn)
+		default:
+			b.once(step, fn)
+		}
+	}
+
+	sm := sfn.NewStateMachine(scope, jsii.String(id), &sfn.StateMachineProps{
+		Comment:          jsii.String("orgbaseline: switches on the security baseline across the organization, one step after another"),
+		DefinitionBody:   sfn.DefinitionBody_FromChainable(b.chain.Next(b.done)),
+		StateMachineType: sfn.StateMachineType_STANDARD,
+		Timeout:          awscdk.Duration_Hours(jsii.Number(stateMachineTimeout)),
+		TracingEnabled:   jsii.Bool(true),
+		Logs: &sfn.LogOptions{
+			Destination:          newLogGroup(scope, id+"Logs", props.Key),
+			Level:                sfn.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(true),
+		},
+	})
+
+	// As for the functions: CDK makes the state machine depend on its role,
+	// which the RoleArn property already references.
+	lintskip.CfnLint(sm, "W3005")
+	suppressStateMachineFindings(scope, sm, props.Functions, b.results != nil)
+	return &stateMachine{machine: sm, results: b.results}
+}
+
+// suppressStateMachineFindings records why cdk-nag's wildcard findings on
+// the state machine's role do not apply: the grants CDK makes for the Tasks,
+// for logging and tracing, and with distributed, for the Distributed Maps.
+func suppressStateMachineFindings(scope constructs.Construct, sm sfn.StateMachine, fns []awslambda.IFunction, distributed bool) {
+	stack := awscdk.Stack_Of(scope)
+	var invokeVersions []any
+	for _, fn := range fns {
+		id := stack.GetLogicalId(fn.Node().DefaultChild().(awscdk.CfnElement))
+		invokeVersions = append(invokeVersions, fmt.Sprintf("Resource::<%s.Arn>:*", *id))
+	}
+	if distributed {
+		// CDK's grant for the Distributed Maps: the state machine starts,
+		// describes and stops its own child executions.
+		cdknag.NagSuppressions_AddResourceSuppressions(sm, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("A Distributed Map runs each account as a child execution of this state machine: " +
+				"states:DescribeExecution and StopExecution apply to its executions, whose names are made at run time " +
+				"(execution:<this state machine>:* and the map run's executions), never to another state machine's. " +
+				"The results bucket grant (s3:PutObject and the multipart calls) is on that one bucket's objects."),
+			AppliesTo: &[]any{
+				map[string]any{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*$/g"},
+				map[string]any{"regex": "/^Resource::arn:<AWS::Partition>:s3:::<BaselineResults[A-Z0-9]+>\\/\\*$/g"},
+			},
+		}}, jsii.Bool(true))
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(sm.Role(), &[]*cdknag.NagPackSuppression{
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("The Task grant covers the step function's versions and aliases (<function ARN>:*); " +
+				"the function itself stays the only one."),
+			AppliesTo: &invokeVersions,
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("Execution logging and X-Ray tracing: the CloudWatch Logs log-delivery actions " +
+				"(logs:CreateLogDelivery and the other *LogDelivery, *ResourcePolicy and DescribeLogGroups calls) and " +
+				"xray:PutTraceSegments, PutTelemetryRecords and GetSampling* support no resource-level permissions."),
+			AppliesTo: &[]any{"Resource::*"},
+		},
+	}, jsii.Bool(true))
+}
+
+// chainBuilder chains the states of the steps, one shape after another.
+// Every step's Task or Map catches the errors that end a run: a
+// ConflictError goes to the Conflict state, any other error, after the
+// retries, to Failed.
+type chainBuilder struct {
+	scope            constructs.Construct
+	conflict, failed sfn.Fail
+	done             sfn.Succeed
+	chain            sfn.Chain
+	// results is the bucket of the Distributed Maps, made with the first
+	// of them.
+	results awss3.IBucket
+}
+
+// newChainBuilder creates the end states, and a builder with an empty chain.
+func newChainBuilder(scope constructs.Construct) *chainBuilder {
+	endWithError := func(id, comment string) sfn.Fail {
+		return sfn.NewFail(scope, jsii.String(id), &sfn.FailProps{
+			Comment:   jsii.String(comment),
+			ErrorPath: jsii.String(ErrorResultPath + ".Error"),
+			CausePath: jsii.String(ErrorResultPath + ".Cause"),
+		})
+	}
+	b := &chainBuilder{scope: scope}
+	b.conflict = endWithError(StateConflict, "The organization contradicts the configuration; the step changed nothing.")
+	b.failed = endWithError(StateFailed, "A step failed with an error that retrying did not fix.")
+	b.done = sfn.NewSucceed(scope, jsii.String(StateDone), &sfn.SucceedProps{
+		Comment: jsii.String("Every step succeeded."),
+	})
+	return b
+}
+
+// add appends s to the chain.
+func (b *chainBuilder) add(s sfn.IChainable) {
+	if b.chain == nil {
+		b.chain = sfn.Chain_Start(s)
+	} else {
+		b.chain = b.chain.Next(s)
+	}
+}
+
+// catch adds the Catch rules of every step through add, the AddCatch of the
+// step's outermost state.
+func (b *chainBuilder) catch(add func(handler sfn.IChainable, props *sfn.CatchProps)) {
+	add(b.conflict, &sfn.CatchProps{Errors: jsii.Strings(workflow.ErrNameConflict), ResultPath: jsii.String(ErrorResultPath)})
+	add(b.failed, &sfn.CatchProps{Errors: jsii.Strings(*sfn.Errors_ALL()), ResultPath: jsii.String(ErrorResultPath)})
+}
+
+// targetsPath is where the org-targets step's result (the accounts and
+// regions to work in) is in the state.
+func targetsPath() string { return "$.results." + targets.Spec.ResultKey }
+
+// once adds a step that runs once, in the home region: a Task.
+func (b *chainBuilder) once(step workflow.StepSpec, fn awslambda.IFunction) {
+	task := newTask(b.scope, step.State, step, fn, "$.results."+step.ResultKey, nil)
+	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { task.AddCatch(h, p) })
+	b.add(task)
+}
+
+// homeThenOtherRegions adds a step that runs in the home region alone
+// first, then in a Map over the others. Each invocation gets a
+// workflow.Item: the execution input and its region.
+func (b *chainBuilder) homeThenOtherRegions(step workflow.StepSpec, fn awslambda.IFunction) {
+	states, keys := step.States(), step.ResultKeys()
+	home := newTask(b.scope, states[0], step, fn, "$.results."+keys[0], &map[string]interface{}{
+		"input.$":  "$$.Execution.Input",
+		"region.$": targetsPath() + ".homeRegion",
+	})
+	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { home.AddCatch(h, p) })
+	others := newRegionMap(b.scope, states[1], step, targetsPath()+".otherRegions", "$.results."+keys[1])
+	others.ItemProcessor(newTask(b.scope, step.State, step, fn, "", nil), nil)
+	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { others.AddCatch(h, p) })
+	b.add(home)
+	b.add(others)
+}
+
+// eachRegion adds a step that runs in each region, in a Map; a step with a
+// Poll repeats in each region until its work is done (newPolledTask).
+func (b *chainBuilder) eachRegion(step workflow.StepSpec, fn awslambda.IFunction) {
+	each := newRegionMap(b.scope, step.States()[0], step, targetsPath()+".regions", "$.results."+step.ResultKey)
+	if step.Poll != nil {
+		each.ItemProcessor(newPolledTask(b.scope, step, fn), nil)
+	} else {
+		each.ItemProcessor(newTask(b.scope, step.State, step, fn, "", nil), nil)
+	}
+	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { each.AddCatch(h, p) })
+	b.add(each)
+}
+
+// eachAccountRegion adds a step that runs in each account and region: a
+// Distributed Map over the accounts, each iteration a Map over the
+// account's regions.
+//
+// A Distributed Map: each account is a child execution with a history of
+// its own, and the results go to S3 (the execution's state carries only
+// where they are), so neither the 25,000 history events nor the 256 KB
+// state limit an organization's size.
+func (b *chainBuilder) eachAccountRegion(step workflow.StepSpec, fn awslambda.IFunction) {
+	if b.results == nil {
+		b.results = newResultsBucket(b.scope)
+	}
+	accounts := sfn.NewDistributedMap(b.scope, jsii.String(step.States()[0]), &sfn.DistributedMapProps{
+		Comment:   jsii.String(step.Description + " (" + targetsPath() + ".accounts)"),
+		ItemsPath: jsii.String(targetsPath() + ".accounts"),
+		ItemSelector: &map[string]interface{}{
+			"input.$":   "$$.Execution.Input",
+			"account.$": "$$.Map.Item.Value",
+			"regions.$": targetsPath() + ".regions",
+		},
+		MaxConcurrency:   jsii.Number(step.MaxConcurrency),
+		MapExecutionType: sfn.StateMachineType_STANDARD,
+		Label:            jsii.String(step.State),
+		ResultWriterV2: sfn.NewResultWriterV2(&sfn.ResultWriterV2Props{
+			Bucket: b.results,
+			Prefix: jsii.String(ResultsPrefix + step.Name),
+		}),
+		ResultPath: jsii.String("$.results." + step.ResultKey),
+	})
+	regions := sfn.NewMap(b.scope, jsii.String(step.State+"EachRegion"), &sfn.MapProps{
+		Comment:   jsii.String(step.Description + " (the account's regions)"),
+		ItemsPath: jsii.String("$.regions"),
+		ItemSelector: &map[string]interface{}{
+			"input.$":   "$.input",
+			"account.$": "$.account",
+			"region.$":  "$$.Map.Item.Value",
+		},
+		MaxConcurrency: jsii.Number(step.RegionConcurrency),
+	})
+	regions.ItemProcessor(newTask(b.scope, step.State, step, fn, "", nil), nil)
+	accounts.ItemProcessor(regions, nil)
+	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { accounts.AddCatch(h, p) })
+	b.add(accounts)
+}

@@ -1,0 +1,215 @@
+package baseline
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/orgbaseline/orgbaseline/infra/lintskip"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// StepLambdaProps configures a StepLambda.
+type StepLambdaProps struct {
+	// Step is the step the function runs.
+	Step workflow.StepSpec
+	// Config is the validated configuration: it decides the step's grants
+	// (ScopedGrants, UnscopedActions, ExecutionRoleARN) and its code
+	// (StepCodeDir).
+	Config settings.Config
+	// Settings is Config encoded (settings.Config.Encode), which the
+	// function receives in settings.EnvVar.
+	Settings string
+	// LambdaDir holds the step's bootstrap executable:
+	// LambdaDir/<step>/bootstrap.
+	LambdaDir string
+	// Key encrypts the function's log group and environment variables.
+	Key awskms.IKey
+}
+
+// StepLambda is the Lambda of one step: its role, the policy with the
+// step's actions, its log group and the function.
+//
+// A StepLambda is no node of the construct tree: its resources are children
+// of the scope it is given, with ids that begin with id (id+"Role",
+// id+"Logs", id+"Policy", id+"Function"), so that their logical IDs, which
+// CloudFormation tells an update from a replacement by, do not depend on how
+// the Go code groups them.
+type StepLambda interface {
+	// Function returns the step's function.
+	Function() awslambda.IFunction
+	// Role returns the role the function runs with.
+	Role() awsiam.IRole
+	// LogGroup returns the function's log group.
+	LogGroup() awslogs.ILogGroup
+}
+
+type stepLambda struct {
+	fn   awslambda.IFunction
+	role awsiam.IRole
+	logs awslogs.ILogGroup
+}
+
+func (l *stepLambda) Function() awslambda.IFunction { return l.fn }
+func (l *stepLambda) Role() awsiam.IRole            { return l.role }
+func (l *stepLambda) LogGroup() awslogs.ILogGroup   { return l.logs }
+
+// NewStepLambda creates a step's role, log group, policy and function in
+// scope. It panics if the step's code cannot be put together (StepCodeDir).
+func NewStepLambda(scope constructs.Construct, id string, props *StepLambdaProps) StepLambda {
+	step := props.Step
+	role := awsiam.NewRole(scope, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("orgbaseline step " + step.Name),
+	})
+	logs := newLogGroup(scope, id+"Logs", props.Key)
+	// What AWSLambdaBasicExecutionRole would allow, for this log group only.
+	logs.GrantWrite(role)
+
+	onAny := UnscopedActions(step, props.Config)
+	policy := awsiam.NewPolicy(scope, jsii.String(id+"Policy"), &awsiam.PolicyProps{
+		Roles:      &[]awsiam.IRole{role},
+		Statements: stepStatements(step, props.Config, onAny),
+	})
+
+	codeDir, err := StepCodeDir(props.LambdaDir, step, props.Config)
+	if err != nil {
+		panic("baseline: " + err.Error())
+	}
+	fn := awslambda.NewFunction(scope, jsii.String(id+"Function"), &awslambda.FunctionProps{
+		Description:   jsii.String(step.Description),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String(BootstrapFile),
+		Code:          awslambda.Code_FromAsset(jsii.String(codeDir), nil),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
+		MemorySize:    jsii.Number(functionMemoryMB),
+		Role:          role,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		LogGroup:      logs,
+		Tracing:       awslambda.Tracing_ACTIVE,
+		Environment: &map[string]*string{
+			workflow.EnvStep: jsii.String(step.Name),
+			settings.EnvVar:  jsii.String(props.Settings),
+		},
+		EnvironmentEncryption: props.Key,
+	})
+	// The function is usable only once its step policy is attached.
+	fn.Node().AddDependency(policy)
+
+	suppressStepFindings(step, props.Config, onAny, role, policy)
+	skipStepLints(fn, policy, onAny)
+	return &stepLambda{fn: fn, role: role, logs: logs}
+}
+
+// stepStatements are the statements of a step's policy: the step's actions
+// on Resource * (onAny, UnscopedActions), except those of ScopeRequired,
+// which get a statement each on the resources of the step's ScopedGrants;
+// and the execution role, only in the accounts the step works in, and only
+// in accounts of this organization.
+func stepStatements(step workflow.StepSpec, c settings.Config, onAny []string) *[]awsiam.PolicyStatement {
+	var statements []awsiam.PolicyStatement
+	if len(onAny) > 0 {
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("StepActions"),
+			Actions:   jsii.Strings(onAny...),
+			Resources: jsii.Strings("*"),
+		}))
+	}
+	if executionRole := ExecutionRoleARN(step.Reach, c); executionRole != "" {
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("AssumeExecutionRole"),
+			Actions:   jsii.Strings("sts:AssumeRole"),
+			Resources: jsii.Strings(executionRole),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"},
+			},
+		}))
+	}
+	for _, g := range ScopedGrants(step.Name, c) {
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(g.Sid),
+			Actions:    jsii.Strings(g.Action),
+			Resources:  jsii.Strings(g.Resources...),
+			Conditions: &g.Condition,
+		}))
+	}
+	return &statements
+}
+
+// ExecutionRoleARN is the execution role a step may assume, by its reach:
+// every account's (the account ID a wildcard, confined to the organization by
+// the statement's condition), the security account's, or none ("").
+func ExecutionRoleARN(reach workflow.Reach, cfg settings.Config) string {
+	switch reach {
+	case workflow.ReachOrganization:
+		return fmt.Sprintf("arn:%s:iam::*:role/%s", *awscdk.Aws_PARTITION(), cfg.ExecutionRoleName)
+	case workflow.ReachSecurity:
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", *awscdk.Aws_PARTITION(), cfg.Accounts.Security, cfg.ExecutionRoleName)
+	}
+	return ""
+}
+
+// suppressStepFindings records why cdk-nag's wildcard findings on the step's
+// policy and role do not apply.
+func suppressStepFindings(step workflow.StepSpec, c settings.Config, onAny []string, role awsiam.Role, policy awsiam.Policy) {
+	var appliesTo []any
+	var reason string
+	if len(onAny) > 0 {
+		appliesTo = append(appliesTo, "Resource::*")
+		reason = fmt.Sprintf("Resource * for the step's own actions (%s): the step acts on the "+
+			"organization and on accounts it finds at run time; most of these actions support no resource-level "+
+			"permissions, and the others would need ARNs with the organization ID or account IDs, which are only "+
+			"known at run time.", strings.Join(onAny, ", "))
+	}
+	if step.Reach == workflow.ReachOrganization {
+		appliesTo = append(appliesTo, "Resource::arn:<AWS::Partition>:iam::*:role/"+c.ExecutionRoleName)
+		reason += fmt.Sprintf(" The step works in any account of the organization (member accounts it finds at run "+
+			"time): the account wildcard of the %s ARN is confined to this organization by the aws:ResourceOrgID "+
+			"condition.", c.ExecutionRoleName)
+	}
+	if len(appliesTo) > 0 {
+		cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String(strings.TrimSpace(reason)),
+			AppliesTo: &appliesTo,
+		}}, jsii.Bool(true))
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
+		AppliesTo: &[]any{"Resource::*"},
+	}}, jsii.Bool(true))
+}
+
+// skipStepLints records why checkov's and cfn-lint's findings on the step's
+// function and policy do not apply.
+func skipStepLints(fn awslambda.Function, policy awsiam.Policy, onAny []string) {
+	lintskip.Checkov(fn,
+		lintskip.Check{ID: "CKV_AWS_116", Comment: "Only the state machine invokes the function, synchronously; a dead-letter queue " +
+			"receives failed asynchronous invocations only, so it would stay empty. Failures reach the Task's Catch and the execution history."},
+		lintskip.Check{ID: "CKV_AWS_117", Comment: "The function calls AWS service APIs (Organizations, STS and the security services) only " +
+			"and serves no network endpoint; a VPC would add NAT or interface endpoints without narrowing what the function can reach."},
+		lintskip.Check{ID: "CKV_AWS_115", Comment: "Only the state machine calls the step, with its Map states' MaxConcurrency as the bound. Reserved concurrency would be " +
+			"taken from the account's unreserved pool, and deployment fails in accounts whose concurrency quota is at the minimum of 10."},
+	)
+	// CDK makes the function depend on everything under its role, the role
+	// itself included, which the Role property already references.
+	lintskip.CfnLint(fn, "W3005")
+	if len(onAny) > 0 {
+		lintskip.Checkov(policy, lintskip.Check{ID: "CKV_AWS_111", Comment: "The policy grants exactly the step's declared " +
+			"actions (" + strings.Join(onAny, ", ") + ") on Resource *: most of them support no resource-level " +
+			"permissions, and the others would need ARNs that are only known at run time. iam:PassRole and " +
+			"iam:CreateServiceLinkedRole are never on Resource *: they have statements of their own on named resources. " +
+			"Only the Lambda service can assume the role, and only this step's function uses it."})
+	}
+}
