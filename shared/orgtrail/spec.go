@@ -27,7 +27,11 @@ var Spec = workflow.StepSpec{
 		// delegated administrator ("Required permissions to assign a
 		// delegated administrator", CloudTrail User Guide).
 		"organizations:RegisterDelegatedAdministrator",
-		// What CloudTrail itself checks and creates for an organization trail.
+		// What CloudTrail itself checks and creates for an organization
+		// trail: the caller needs the permissions "to create the
+		// service-linked role and enable trusted access" ("Prepare for
+		// creating a trail for your organization", CloudTrail User Guide).
+		"organizations:EnableAWSServiceAccess",
 		"organizations:DescribeOrganization",
 		"organizations:ListAccounts",
 		"organizations:ListAWSServiceAccessForOrganization",

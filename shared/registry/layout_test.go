@@ -1,7 +1,11 @@
 package registry
 
 import (
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -41,4 +45,57 @@ func TestLocalMachineryStaysLocal(t *testing.T) {
 	check("the step Lambdas", deps(t, "./functions/..."), operatorOnly...)
 	check("the CDK app", deps(t, "./infra/..."), append(operatorOnly, "github.com/aws/aws-lambda-go/lambda", "github.com/aws/aws-lambda-go/lambda/", "testing")...)
 	check("the commands", deps(t, "./cmd/..."), "testing")
+}
+
+// TestReadmeWhereThingsAre checks the README's "Where things are" table
+// against the tree: every path it names exists, and every Go package of the
+// repository has its row (functions/<step>/ stands for the step Lambdas).
+func TestReadmeWhereThingsAre(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Where things are\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Where things are" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	listed := map[string]bool{}
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first := strings.Split(line, "|")[1]
+		for _, p := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(first, -1) {
+			path := strings.TrimSuffix(p[1], "/")
+			listed[path] = true
+			if _, err := os.Stat(filepath.Join(root, strings.ReplaceAll(path, "/<step>", ""))); err != nil {
+				t.Errorf("the README names %s, which is not in the tree", p[1])
+			}
+		}
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && rel != "." || d.Name() == "node_modules" || d.Name() == "build" || d.Name() == "testdata" || d.Name() == "cdk.out") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		dir := filepath.ToSlash(filepath.Dir(rel))
+		if strings.HasPrefix(dir, "functions/") {
+			dir = "functions/<step>"
+		}
+		if !listed[dir] && dir != "." {
+			t.Errorf("package %s/ has no row in the README's \"Where things are\" table", dir)
+			listed[dir] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
