@@ -33,7 +33,7 @@ const (
 	logID      = "333333333333"
 )
 
-func fakeConfig(t *testing.T, extra string) settings.Config {
+func fakeConfig(t testing.TB, extra string) settings.Config {
 	t.Helper()
 	c, err := settings.Load("t.yaml", strings.NewReader(`
 accounts: {management: "`+mgmtID+`", security: "`+securityID+`", logArchive: "`+logID+`"}

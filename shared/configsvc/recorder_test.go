@@ -33,20 +33,6 @@ const (
 	defName = settings.DefaultRecorderName
 )
 
-func testSettings(t testing.TB, extra string) settings.Config {
-	t.Helper()
-	c, err := settings.Load("t.yaml", strings.NewReader(`
-accounts: {management: "111111111111", security: "222222222222", logArchive: "333333333333"}
-organizationId: o-abcdef1234
-homeRegion: us-east-1
-regions: [us-east-1, eu-west-1]
-`+extra))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // wantRecorder is the recorder the default configuration wants for the
 // member in region, named name.
 func wantRecorder(name, region string) cfgtypes.ConfigurationRecorder {
@@ -447,7 +433,7 @@ func TestFakePaths(t *testing.T) {
 				in = workflow.Input{Mode: workflow.ModeApply, Services: []string{settings.ServiceGuardDuty}}
 			}
 			f := tt.fakes()
-			h := f.handler(t, testSettings(t, tt.extra), account, region)
+			h := f.handler(t, fakeConfig(t, tt.extra), account, region)
 			res, err := h.Handle(context.Background(), workflow.Item{Input: in, Account: account, Region: region})
 			if e, a := tt.wantMutating, f.cfg.mutating; !slices.Equal(e, a) {
 				t.Errorf("mutating Config calls: expect %v, got %v", e, a)
@@ -499,7 +485,7 @@ func noCalls(t *testing.T, f *fakes, _ workflow.StepResult) {
 // the key is read once for the container.
 func TestApplyThenRerun(t *testing.T) {
 	f := empty()
-	h := f.handler(t, testSettings(t, ""), member, "eu-west-1")
+	h := f.handler(t, fakeConfig(t, ""), member, "eu-west-1")
 	item := workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Account: member, Region: "eu-west-1"}
 	if res, err := h.Handle(context.Background(), item); err != nil || res.Outcomes[0].Status != workflow.StatusChanged {
 		t.Fatalf("first run: %+v %v", res, err)
@@ -529,7 +515,7 @@ func TestApplyThenRerun(t *testing.T) {
 // call.
 func TestHandleRefusesBadInput(t *testing.T) {
 	f := empty()
-	h := f.handler(t, testSettings(t, ""), member, "eu-west-1")
+	h := f.handler(t, fakeConfig(t, ""), member, "eu-west-1")
 	_, err := h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: "destroy"}, Account: member, Region: "eu-west-1"})
 	if e, a := workflow.ErrNameTerminal, reflect.TypeOf(err).Elem().Name(); e != a {
 		t.Errorf("expect %s, got %s (%v)", e, a, err)
@@ -543,7 +529,7 @@ func TestHandleRefusesBadInput(t *testing.T) {
 // Distributed Map makes one such invocation per account and region.
 func BenchmarkConvergedAccountRegion(b *testing.B) {
 	f := convergedRecorder("eu-west-1")
-	h := f.handler(b, testSettings(b, ""), member, "eu-west-1")
+	h := f.handler(b, fakeConfig(b, ""), member, "eu-west-1")
 	item := workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Account: member, Region: "eu-west-1"}
 	ctx := context.Background()
 	b.ReportAllocs()
