@@ -33,6 +33,14 @@ type Item struct {
 	Input   Input  `json:"input"`
 	Region  string `json:"region,omitempty"`
 	Account string `json:"account,omitempty"`
+	// Regions are the regions of a ShapeEachAccount iteration: every
+	// region of the run, which the step works through in-process.
+	Regions []string `json:"regions,omitempty"`
+	// Accounts are the run's ACTIVE accounts as the org-targets step
+	// resolved them (the management account first), for a step whose spec
+	// sets TakesAccounts; a step reads them here instead of listing the
+	// organization again.
+	Accounts []string `json:"accounts,omitempty"`
 	// Polls counts the earlier calls of a step with a Poll for this item.
 	Polls int `json:"polls,omitempty"`
 	// Previous is the result of the previous call of a step with a Poll,

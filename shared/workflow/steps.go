@@ -88,6 +88,10 @@ type StepSpec struct {
 	RegionConcurrency int
 	// Poll, when set, repeats the step while its result is Pending.
 	Poll *Poll
+	// TakesAccounts: the state machine passes the run's accounts (the
+	// org-targets result) in Item.Accounts, and the step's handler takes a
+	// workflow.Item even when its shape is ShapeOnce.
+	TakesAccounts bool
 }
 
 // States returns the names of the top-level states that run the step:
