@@ -46,8 +46,43 @@ type Step struct {
 
 // Define makes a Step of spec and build. The handler's signature is
 // checked by the compiler here, not when the Lambda starts.
+//
+// Every result is bounded (workflow.StepResult.Bound, at the spec's
+// ResultBytes) before it leaves the handler, so that no organization is too
+// large for the state machine's payload limit; the rows folded into summary
+// rows are logged one by one.
 func Define[In, Out any](spec workflow.StepSpec, build func(Deps) Handler[In, Out]) Step {
-	return Step{Spec: spec, build: func(d Deps) any { return build(d) }}
+	return Step{Spec: spec, build: func(d Deps) any { return bounded(spec, d.Log, build(d)) }}
+}
+
+// bounder is a step result that can be bounded: workflow.StepResult, or a
+// result that embeds it.
+type bounder interface {
+	Bound(limit int) []workflow.Outcome
+}
+
+// bounded wraps h so that its result is bounded at spec.ResultBytes.
+func bounded[In, Out any](spec workflow.StepSpec, log *slog.Logger, h Handler[In, Out]) Handler[In, Out] {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, in In) (Out, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			return out, err
+		}
+		if b, ok := any(&out).(bounder); ok {
+			folded := b.Bound(spec.ResultBytes())
+			for _, o := range folded {
+				log.InfoContext(ctx, "outcome", "account", o.Account, "region", o.Region, "service", o.Service,
+					"status", string(o.Status), "reason", o.Reason, "actions", len(o.Actions))
+			}
+			if len(folded) > 0 {
+				log.InfoContext(ctx, "result bounded", "folded", len(folded), "limit", spec.ResultBytes())
+			}
+		}
+		return out, nil
+	}
 }
 
 // Handler builds the step's handler from d: a Handler[In, Out] of the

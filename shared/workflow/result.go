@@ -129,6 +129,9 @@ type Outcome struct {
 	Status  Status   `json:"status"`
 	Reason  string   `json:"reason,omitempty"`
 	Actions []Action `json:"actions,omitempty"`
+	// Count, when set, is how many account x region rows a summary row
+	// (Account SummaryAccount) stands for; see StepResult.Bound.
+	Count int `json:"count,omitempty"`
 }
 
 // StepResult is what every step returns.

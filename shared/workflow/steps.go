@@ -34,6 +34,11 @@ const (
 	// account and the region. MaxConcurrency caps the accounts in flight,
 	// RegionConcurrency the regions of one account.
 	ShapeEachAccountRegion Shape = "each-account-region"
+	// ShapeEachAccount: a Distributed Map over the run's accounts, each
+	// iteration one Task given a workflow.Item with the account and every
+	// region of the run (Item.Regions): the step does the account-wide
+	// work once and the regions in-process.
+	ShapeEachAccount Shape = "each-account"
 )
 
 // Poll makes the state machine call a step again while its result says

@@ -25,6 +25,9 @@ type Row struct {
 	Status  string   `json:"status"`
 	Reason  string   `json:"reason,omitempty"`
 	Actions []string `json:"actions,omitempty"`
+	// Count, when set, is how many account x region rows a summary row
+	// stands for (a step folds rows to keep its result bounded).
+	Count int `json:"count,omitempty"`
 }
 
 // Outcome is the text of the outcome column: "changed", "skipped: why"...
@@ -211,7 +214,7 @@ func FromResults(mode workflow.Mode, results ...workflow.StepResult) Report {
 
 func (r *Report) add(res workflow.StepResult) {
 	for _, o := range res.Outcomes {
-		row := Row{Account: o.Account, Region: o.Region, Service: o.Service, Step: res.Step, Status: string(o.Status), Reason: o.Reason}
+		row := Row{Account: o.Account, Region: o.Region, Service: o.Service, Step: res.Step, Status: string(o.Status), Reason: o.Reason, Count: o.Count}
 		for _, a := range o.Actions {
 			row.Actions = append(row.Actions, a.String())
 		}
@@ -254,11 +257,12 @@ func (r Report) Failed() bool {
 	return false
 }
 
-// Counts returns the number of rows per status.
+// Counts returns the number of account x region rows per status; a
+// summary row counts every row it stands for.
 func (r Report) Counts() map[string]int {
 	c := map[string]int{}
 	for _, row := range r.Rows {
-		c[row.Status]++
+		c[row.Status] += max(row.Count, 1)
 	}
 	return c
 }

@@ -208,3 +208,13 @@ func TestResultsWrittenToS3(t *testing.T) {
 		t.Errorf("a missing result file: %v", err)
 	}
 }
+
+func TestCountsWeighSummaryRows(t *testing.T) {
+	r := FromResults(workflow.ModeApply, workflow.StepResult{Step: "guardduty-org", Mode: workflow.ModeApply, Outcomes: []workflow.Outcome{
+		{Account: "111111111111", Region: "eu-west-1", Service: "guardduty", Status: workflow.StatusChanged},
+		{Account: workflow.SummaryAccount, Region: "eu-west-1", Service: "guardduty", Status: workflow.StatusChanged, Count: 41, Reason: "41 more rows, listed in the step's log"},
+	}})
+	if got := r.Counts()["changed"]; got != 42 {
+		t.Errorf("changed = %d, want 42", got)
+	}
+}

@@ -1,0 +1,132 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Result size bounds. Step Functions caps every state's input and output at
+// 256 KiB ("Step Functions service quotas": maximum input or output size for
+// a task, state, or execution), and the execution's state carries the
+// results of every step, a Map's as an array of one result per region. A
+// step result is therefore bounded whatever the organization's size:
+// per-region results that stay in the state (17 regions x 3 fan-outs
+// beside the account list) at StateResultBytes, an account's result of a
+// Distributed Map (written to S3, one object per child execution) at
+// ChildResultBytes.
+const (
+	StateResultBytes = 4 << 10
+	ChildResultBytes = 64 << 10
+)
+
+// Keep, when a result is bounded: actions per outcome, and warnings.
+const (
+	keptActions  = 3
+	keptWarnings = 5
+)
+
+// ResultBytes returns the step's bound: ChildResultBytes for a step whose
+// results a Distributed Map writes to S3, StateResultBytes otherwise.
+func (s StepSpec) ResultBytes() int {
+	switch s.Shape {
+	case ShapeEachAccount, ShapeEachAccountRegion:
+		return ChildResultBytes
+	}
+	return StateResultBytes
+}
+
+// Bound shrinks the result to at most limit bytes of JSON, and returns the
+// outcomes it folded into summary rows (for the step to log them, so that
+// nothing is lost). In order, while the result is too large: the actions of
+// each outcome beyond the first few become one action that counts them,
+// warnings beyond the first few one warning that counts them, and then the
+// last outcomes fold into one summary row per region, service and status
+// (Count says how many account x region rows it stands for). Failed rows
+// are kept before the others.
+func (r *StepResult) Bound(limit int) (folded []Outcome) {
+	if size(r) <= limit {
+		return nil
+	}
+	for i := range r.Outcomes {
+		if a := r.Outcomes[i].Actions; len(a) > keptActions {
+			r.Outcomes[i].Actions = append(a[:keptActions:keptActions], Action{Call: fmt.Sprintf("%d more calls", len(a)-keptActions)})
+		}
+	}
+	if len(r.Warnings) > keptWarnings {
+		r.Warnings = append(r.Warnings[:keptWarnings:keptWarnings], fmt.Sprintf("%d more warnings in the step's log", len(r.Warnings)-keptWarnings))
+	}
+	if size(r) <= limit {
+		return nil
+	}
+	all := failedFirst(r.Outcomes)
+	keep := len(all)
+	for keep > 0 {
+		keep /= 2
+		r.Outcomes = append(all[:keep:keep], summarize(all[keep:])...)
+		if size(r) <= limit {
+			break
+		}
+	}
+	return all[keep:]
+}
+
+// failedFirst returns the outcomes with the failed ones first, each group
+// in its order.
+func failedFirst(in []Outcome) []Outcome {
+	out := make([]Outcome, 0, len(in))
+	for _, o := range in {
+		if o.Status == StatusFailed {
+			out = append(out, o)
+		}
+	}
+	for _, o := range in {
+		if o.Status != StatusFailed {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// summarize folds outcomes into one row per region, service and status, in
+// the order each first appears.
+func summarize(in []Outcome) []Outcome {
+	type key struct {
+		region, service string
+		status          Status
+	}
+	idx := map[key]int{}
+	var out []Outcome
+	for _, o := range in {
+		k := key{o.Region, o.Service, o.Status}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, Outcome{Account: SummaryAccount, Region: o.Region, Service: o.Service, Status: o.Status})
+		}
+		out[i].Count += o.Rows()
+	}
+	for i := range out {
+		out[i].Reason = fmt.Sprintf("%d more rows, listed in the step's log", out[i].Count)
+	}
+	return out
+}
+
+// SummaryAccount is the account column of a row that stands for several.
+const SummaryAccount = "*"
+
+// Rows is how many account x region rows the outcome stands for.
+func (o Outcome) Rows() int {
+	if o.Count > 0 {
+		return o.Count
+	}
+	return 1
+}
+
+func size(v any) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
