@@ -232,16 +232,16 @@ func stepProblems(add func(format string, a ...any), seen map[string]bool, p Bas
 	if len(s.Actions) == 0 && s.Reach == workflow.ReachNone {
 		add("step %s: Actions is empty and Reach is none: list the IAM actions the step calls", s.Name)
 	}
-	if s.Shape == workflow.ShapeEachAccountRegion && s.RegionConcurrency < 1 {
-		add("step %s: RegionConcurrency must be at least 1 for its inner Map state", s.Name)
+	if s.Shape == workflow.ShapeEachAccount && s.RegionConcurrency < 1 {
+		add("step %s: RegionConcurrency must be at least 1: the regions an account's invocation works through at once", s.Name)
 	}
 	if s.Poll != nil && (s.Shape != workflow.ShapeEachRegion || s.Poll.IntervalSeconds < 1 || s.Poll.MaxPolls < 1) {
 		add("step %s: a Poll needs ShapeEachRegion, an interval and a maximum of at least 1", s.Name)
 	}
+	if (s.Shape != workflow.ShapeOnce || s.TakesAccounts) && !seen["name "+targets.Spec.Name] {
+		add("step %s works on the regions or accounts of step %s, which must come before it", s.Name, targets.Spec.Name)
+	}
 	if s.Shape != workflow.ShapeOnce {
-		if !seen["name "+targets.Spec.Name] {
-			add("step %s fans out over the regions of step %s, which must come before it", s.Name, targets.Spec.Name)
-		}
 		if s.MaxConcurrency < 1 {
 			add("step %s: MaxConcurrency must be at least 1 for its Map state", s.Name)
 		}

@@ -66,8 +66,8 @@ func NewStateMachine(scope constructs.Construct, id string, props *StateMachineP
 			b.homeThenOtherRegions(step, fn)
 		case workflow.ShapeEachRegion:
 			b.eachRegion(step, fn)
-		case workflow.ShapeEachAccountRegion:
-			b.eachAccountRegion(step, fn)
+		case workflow.ShapeEachAccount:
+			b.eachAccount(step, fn)
 		default:
 			b.once(step, fn)
 		}
@@ -187,9 +187,17 @@ func (b *chainBuilder) catch(add func(handler sfn.IChainable, props *sfn.CatchPr
 // regions to work in) is in the state.
 func targetsPath() string { return "$.results." + targets.Spec.ResultKey }
 
+// accountsPath is where the run's accounts are in the state.
+func accountsPath() string { return targetsPath() + ".accounts" }
+
 // once adds a step that runs once, in the home region: a Task.
 func (b *chainBuilder) once(step workflow.StepSpec, fn awslambda.IFunction) {
-	task := newTask(b.scope, step.State, step, fn, "$.results."+step.ResultKey, nil)
+	var params *map[string]interface{}
+	if step.TakesAccounts {
+		// A workflow.Item: the execution input and the run's accounts.
+		params = &map[string]interface{}{"input.$": "$$.Execution.Input", "accounts.$": accountsPath()}
+	}
+	task := newTask(b.scope, step.State, step, fn, "$.results."+step.ResultKey, params)
 	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { task.AddCatch(h, p) })
 	b.add(task)
 }
@@ -199,10 +207,14 @@ func (b *chainBuilder) once(step workflow.StepSpec, fn awslambda.IFunction) {
 // workflow.Item: the execution input and its region.
 func (b *chainBuilder) homeThenOtherRegions(step workflow.StepSpec, fn awslambda.IFunction) {
 	states, keys := step.States(), step.ResultKeys()
-	home := newTask(b.scope, states[0], step, fn, "$.results."+keys[0], &map[string]interface{}{
+	params := map[string]interface{}{
 		"input.$":  "$$.Execution.Input",
 		"region.$": targetsPath() + ".homeRegion",
-	})
+	}
+	if step.TakesAccounts {
+		params["accounts.$"] = accountsPath()
+	}
+	home := newTask(b.scope, states[0], step, fn, "$.results."+keys[0], &params)
 	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { home.AddCatch(h, p) })
 	others := newRegionMap(b.scope, states[1], step, targetsPath()+".otherRegions", "$.results."+keys[1])
 	others.ItemProcessor(newTask(b.scope, step.State, step, fn, "", nil), nil)
@@ -224,21 +236,22 @@ func (b *chainBuilder) eachRegion(step workflow.StepSpec, fn awslambda.IFunction
 	b.add(each)
 }
 
-// eachAccountRegion adds a step that runs in each account and region: a
-// Distributed Map over the accounts, each iteration a Map over the
-// account's regions.
+// eachAccount adds a step that runs once per account: a Distributed Map
+// over the accounts, each iteration one Task given the account and every
+// region of the run, which the step works through in-process (account-wide
+// work once per account, not once per region).
 //
 // A Distributed Map: each account is a child execution with a history of
 // its own, and the results go to S3 (the execution's state carries only
-// where they are), so neither the 25,000 history events nor the 256 KB
+// where they are), so neither the 25,000 history events nor the 256 KiB
 // state limit an organization's size.
-func (b *chainBuilder) eachAccountRegion(step workflow.StepSpec, fn awslambda.IFunction) {
+func (b *chainBuilder) eachAccount(step workflow.StepSpec, fn awslambda.IFunction) {
 	if b.results == nil {
 		b.results = newResultsBucket(b.scope)
 	}
 	accounts := sfn.NewDistributedMap(b.scope, jsii.String(step.States()[0]), &sfn.DistributedMapProps{
-		Comment:   jsii.String(step.Description + " (" + targetsPath() + ".accounts)"),
-		ItemsPath: jsii.String(targetsPath() + ".accounts"),
+		Comment:   jsii.String(step.Description + " (" + accountsPath() + ")"),
+		ItemsPath: jsii.String(accountsPath()),
 		ItemSelector: &map[string]interface{}{
 			"input.$":   "$$.Execution.Input",
 			"account.$": "$$.Map.Item.Value",
@@ -253,18 +266,7 @@ func (b *chainBuilder) eachAccountRegion(step workflow.StepSpec, fn awslambda.IF
 		}),
 		ResultPath: jsii.String("$.results." + step.ResultKey),
 	})
-	regions := sfn.NewMap(b.scope, jsii.String(step.State+"EachRegion"), &sfn.MapProps{
-		Comment:   jsii.String(step.Description + " (the account's regions)"),
-		ItemsPath: jsii.String("$.regions"),
-		ItemSelector: &map[string]interface{}{
-			"input.$":   "$.input",
-			"account.$": "$.account",
-			"region.$":  "$$.Map.Item.Value",
-		},
-		MaxConcurrency: jsii.Number(step.RegionConcurrency),
-	})
-	regions.ItemProcessor(newTask(b.scope, step.State, step, fn, "", nil), nil)
-	accounts.ItemProcessor(regions, nil)
+	accounts.ItemProcessor(newTask(b.scope, step.State, step, fn, "", nil), nil)
 	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { accounts.AddCatch(h, p) })
 	b.add(accounts)
 }

@@ -18,14 +18,20 @@ import (
 // newRegionMap is a Map over the regions at itemsPath: each iteration is
 // given a workflow.Item, the execution input and its region; the array of
 // the iterations' results goes to resultPath.
+//
+// A step that TakesAccounts also gets the run's accounts.
 func newRegionMap(scope constructs.Construct, id string, step workflow.StepSpec, itemsPath, resultPath string) sfn.Map {
+	selector := map[string]interface{}{
+		"input.$":  "$$.Execution.Input",
+		"region.$": "$$.Map.Item.Value",
+	}
+	if step.TakesAccounts {
+		selector["accounts.$"] = accountsPath()
+	}
 	return sfn.NewMap(scope, jsii.String(id), &sfn.MapProps{
-		Comment:   jsii.String(step.Description + " (" + itemsPath + ")"),
-		ItemsPath: jsii.String(itemsPath),
-		ItemSelector: &map[string]interface{}{
-			"input.$":  "$$.Execution.Input",
-			"region.$": "$$.Map.Item.Value",
-		},
+		Comment:        jsii.String(step.Description + " (" + itemsPath + ")"),
+		ItemsPath:      jsii.String(itemsPath),
+		ItemSelector:   &selector,
 		MaxConcurrency: jsii.Number(step.MaxConcurrency),
 		ResultPath:     jsii.String(resultPath),
 	})

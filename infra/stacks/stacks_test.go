@@ -1702,9 +1702,9 @@ func TestLogServicesOff(t *testing.T) {
 	}
 }
 
-// TestStateMachineConfig pins Config's fan-out: the recorders in a Map over
-// the org-targets accounts whose iterations are Maps over the regions, each
-// inner iteration given the execution input, the account and the region;
+// TestStateMachineConfig pins Config's fan-out: the recorders in a
+// Distributed Map over the org-targets accounts, each iteration one Task
+// given the execution input, the account and every region of the run;
 // then the rules in a Map over the regions whose iteration repeats the step
 // after a Wait while its result is pending, and outputs the last result.
 func TestStateMachineConfig(t *testing.T) {
@@ -1769,25 +1769,10 @@ func TestStateMachineConfig(t *testing.T) {
 	if len(starts) != 1 || ref(starts[0]) != stateMachineID(t, a) {
 		t.Errorf("states:StartExecution on %v, want the state machine itself", starts)
 	}
-	inner, _ := oproc["States"].(map[string]any)["ConfigRecordersEachRegion"].(map[string]any)
-	if oproc["StartAt"] != "ConfigRecordersEachRegion" {
-		t.Fatalf("the account iteration starts at %v", oproc["StartAt"])
-	}
-	for k, want := range map[string]any{
-		"Type":           "Map",
-		"ItemsPath":      "$.regions",
-		"ItemSelector":   map[string]any{"input.$": "$.input", "account.$": "$.account", "region.$": "$$.Map.Item.Value"},
-		"MaxConcurrency": float64(configsvc.RecordersSpec.RegionConcurrency),
-		"End":            true,
-	} {
-		if !reflect.DeepEqual(inner[k], want) {
-			t.Errorf("ConfigRecordersEachRegion %s: expect %v, got %v", k, want, inner[k])
-		}
-	}
-	iproc, _ := inner["ItemProcessor"].(map[string]any)
-	task, _ := iproc["States"].(map[string]any)["ConfigRecorders"].(map[string]any)
-	if iproc["StartAt"] != "ConfigRecorders" || task["Resource"] != fakeArn(functionID(t, a, "config-recorders")) || task["End"] != true {
-		t.Errorf("ConfigRecordersEachRegion iteration: %v", iproc)
+	// Each account is one invocation, given every region of the run.
+	task, _ := oproc["States"].(map[string]any)["ConfigRecorders"].(map[string]any)
+	if oproc["StartAt"] != "ConfigRecorders" || task["Resource"] != fakeArn(functionID(t, a, "config-recorders")) || task["End"] != true || len(oproc["States"].(map[string]any)) != 1 {
+		t.Errorf("ConfigRecordersEachAccount iteration: %v", oproc)
 	}
 	if r, _ := task["Retry"].([]any); len(r) != 3 {
 		t.Errorf("recorder task retries: %v", task["Retry"])

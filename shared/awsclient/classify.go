@@ -73,3 +73,17 @@ func ErrorCode(err error) string {
 	}
 	return ""
 }
+
+// CredentialsRejected reports whether err says the endpoint did not accept
+// the request's credentials at all: UnrecognizedClientException (JSON
+// services), InvalidClientTokenId (query services such as STS) or
+// AuthFailure. An account's credentials are rejected so in an opt-in region
+// the account has not enabled ("Enable or disable AWS Regions in your
+// account", AWS Account Management Reference Guide).
+func CredentialsRejected(err error) bool {
+	switch ErrorCode(err) {
+	case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure":
+		return true
+	}
+	return false
+}

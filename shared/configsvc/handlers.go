@@ -52,17 +52,31 @@ func NewHandler(cfg settings.Config, accounts *awsclient.Accounts, log *slog.Log
 	}
 }
 
-// Handle runs the step for the item's account and region. Its error, if
-// any, is one of the named workflow errors at the top level.
+// Handle runs the step for the item's account, in its regions. Its error,
+// if any, is one of the named workflow errors at the top level.
 func (h *Handler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, item.Account, item.Region, settings.ServiceConfig)
 	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
 		d := Deps{KeyARN: h.KeyARN}
-		if item.Account != "" && item.Region != "" {
-			d.Config, d.IAM = h.In(item.Account, item.Region)
+		if item.Account != "" {
+			d.Config = func(region string) ConfigAPI {
+				c, _ := h.In(item.Account, region)
+				return c
+			}
+			if region := firstRegion(item); region != "" {
+				_, d.IAM = h.In(item.Account, region)
+			}
 		}
 		return Converge(ctx, d, h.Settings, item, log)
 	})
+}
+
+// firstRegion is the item's first region, "" when it names none.
+func firstRegion(item workflow.Item) string {
+	if len(item.Regions) > 0 {
+		return item.Regions[0]
+	}
+	return item.Region
 }
 
 // AggregatorHandler is the config-aggregator step Lambda.

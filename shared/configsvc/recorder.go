@@ -82,8 +82,8 @@ var (
 
 // Deps are the clients of one invocation.
 type Deps struct {
-	// Config acts in the item's account and region.
-	Config ConfigAPI
+	// Config returns AWS Config in the item's account, in a region.
+	Config func(region string) ConfigAPI
 	// IAM acts in the item's account.
 	IAM IAMAPI
 	// KeyARN returns the delivery key's ARN; it is called only when the
@@ -91,85 +91,100 @@ type Deps struct {
 	KeyARN func(ctx context.Context) (string, error)
 }
 
-// Converge is the config-recorders step for the item's account and region.
+// Converge is the config-recorders step for the item's account, in every
+// region of item.Regions (an item that names one Region alone is that
+// region).
 //
 // In the account (the Lambda's own role in the management account, the
 // execution role elsewhere), in order:
 //
-//  1. config:DescribeConfigurationRecorders, DescribeDeliveryChannels and,
+//  1. In every region, RecordersSpec.RegionConcurrency at a time:
+//     config:DescribeConfigurationRecorders, DescribeDeliveryChannels and,
 //     for an existing recorder, DescribeConfigurationRecorderStatus.
-//  2. iam:GetRole AWSServiceRoleForConfig: the role the recorder records
-//     with. IAM is global, so every region of the account checks it.
-//  3. With services.config.kmsEncryption (the default): kms:DescribeKey on
-//     the delivery key's alias in the security account's home region, once
-//     per container (an awsclient.KeyResolver).
-//  4. iam:CreateServiceLinkedRole when the role is missing. Another region
-//     of the same account may create it at the same moment; IAM's answer
-//     that the name "has been taken" means it exists now, which is success.
-//  5. config:PutConfigurationRecorder when the recorder is missing or its
-//     settings differ: the role above, all supported resource types, global
-//     resource types (IAM) in the home region only, the configured
-//     recording frequency. An existing recorder keeps its name: an account
-//     has one recorder per region.
-//  6. config:PutDeliveryChannel when the channel is missing or differs: the
+//  2. Once for the account, when a region needs it (IAM is global):
+//     iam:GetRole AWSServiceRoleForConfig, the role the recorder records
+//     with; and with services.config.kmsEncryption (the default)
+//     kms:DescribeKey on the delivery key's alias in the security account's
+//     home region, once per container (an awsclient.KeyResolver).
+//  3. iam:CreateServiceLinkedRole when the role is missing, by the first
+//     region that needs it, before the other regions act. IAM's answer that
+//     the name "has been taken" means it exists now, which is success.
+//  4. In every region: config:PutConfigurationRecorder when the recorder is
+//     missing or its settings differ: the role above, all supported
+//     resource types, global resource types (IAM) in the home region only,
+//     the configured recording frequency. An existing recorder keeps its
+//     name: an account has one recorder per region.
+//  5. config:PutDeliveryChannel when the channel is missing or differs: the
 //     log-archive account's Config bucket, no key prefix, the security
 //     account's key when encrypted, the configured snapshot frequency. An
 //     existing channel keeps its name and its SNS topic.
-//  7. config:StartConfigurationRecorder when the recorder is not recording.
+//  6. config:StartConfigurationRecorder when the recorder is not recording.
 //
 // Everything is read before anything is changed. Control Tower's recorder
 // and channel (names that begin with ControlTowerPrefix) keep their
 // settings, with a warning: Control Tower owns them and would put them back.
 // Its recorder is still started, and given a channel when it has none. In
 // plan mode nothing is changed and the actions are reported; a re-run on a
-// converged account and region makes no mutating call.
+// converged account makes no mutating call.
 //
-// An endpoint without one of the operations (awsclient.UnavailableOperation)
-// and a region without Config are skipped, not failed.
-//
-// Its error, if any, is a named workflow error; nothing is changed after a
-// read fails.
+// One region's trouble is that region's row: an endpoint without one of the
+// operations (awsclient.UnavailableOperation), a region without Config and
+// an opt-in region the account has not enabled are skipped; an error that
+// retrying does not fix (AccessDenied, a missing bucket) is the region's
+// failed row, and the other regions go on. Only what retrying may fix
+// (throttling, a role or a channel not visible yet) is returned as the
+// step's error, a named workflow error, for the state machine to call the
+// account again: its converged regions then cost reads only.
 func Converge(ctx context.Context, d Deps, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
-	in := item.Input
-	res := workflow.StepResult{Step: RecordersSpec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
-	out := workflow.Outcome{Account: item.Account, Region: item.Region, Service: settings.ServiceConfig}
-	if skippedItem(cfg, item, &out) {
-		res.Add(out)
+	res := workflow.StepResult{Step: RecordersSpec.Name, Mode: item.Input.Mode, Outcomes: []workflow.Outcome{}}
+	regions := item.Regions
+	if len(regions) == 0 && item.Region != "" {
+		regions = []string{item.Region}
+	}
+	if reason := skippedItem(cfg, item, regions); reason != "" {
+		for _, region := range orDash(regions) {
+			res.Add(workflow.Outcome{Account: orDash([]string{item.Account})[0], Region: region, Service: settings.ServiceConfig, Status: workflow.StatusSkipped, Reason: reason})
+		}
 		return res, nil
 	}
-	r := &run{d: d, cfg: cfg, account: item.Account, region: item.Region, plan: in.Mode == workflow.ModePlan, res: &res, log: log}
-	if err := r.converge(ctx, &out); err != nil {
+	a := &account{d: d, cfg: cfg, id: item.Account, plan: item.Input.Mode == workflow.ModePlan, log: log}
+	for _, region := range regions {
+		a.regions = append(a.regions, a.newRegion(region))
+	}
+	if err := a.converge(ctx); err != nil {
 		return res, err
 	}
-	taken := len(out.Actions) > 0 && !r.plan
-	res.Add(out)
-	// A part skipped after others were changed is still a change.
-	res.Changed = res.Changed || taken
+	for _, r := range a.regions {
+		res.Warnings = append(res.Warnings, r.res.Warnings...)
+		taken := len(r.out.Actions) > 0 && !a.plan
+		res.Add(r.out)
+		// A part skipped after others were changed is still a change.
+		res.Changed = res.Changed || taken
+	}
 	return res, nil
 }
 
-// skippedItem fills out as skipped, and reports true, when the iteration has
-// nothing to do: no account or region, Config switched off, or left out by
-// the services filter.
-func skippedItem(cfg settings.Config, item workflow.Item, out *workflow.Outcome) bool {
+// skippedItem returns why the item has nothing to do, "" when it has: no
+// account or no region, Config switched off, or left out by the services
+// filter.
+func skippedItem(cfg settings.Config, item workflow.Item, regions []string) string {
 	switch {
-	case item.Account == "" || item.Region == "":
-		if out.Account == "" {
-			out.Account = "-"
-		}
-		if out.Region == "" {
-			out.Region = "-"
-		}
-		out.Reason = "the item names no account or no region"
+	case item.Account == "" || len(regions) == 0:
+		return "the item names no account or no region"
 	case !cfg.Enabled(settings.ServiceConfig):
-		out.Reason = "config is disabled in the configuration"
+		return "config is disabled in the configuration"
 	case !item.Input.WantsService(settings.ServiceConfig):
-		out.Reason = "config is not in the services filter"
-	default:
-		return false
+		return "config is not in the services filter"
 	}
-	out.Status = workflow.StatusSkipped
-	return true
+	return ""
+}
+
+// orDash returns list, or ["-"] when it is empty or its one value is "".
+func orDash(list []string) []string {
+	if len(list) == 0 || (len(list) == 1 && list[0] == "") {
+		return []string{"-"}
+	}
+	return list
 }
 
 // run is one invocation of the step.
@@ -179,8 +194,16 @@ type run struct {
 	account string
 	region  string
 	plan    bool
-	res     *workflow.StepResult
-	log     *slog.Logger
+	// config is AWS Config in the account and region.
+	config ConfigAPI
+	// res holds the region's warnings; out is its row.
+	res *workflow.StepResult
+	out workflow.Outcome
+	// st is what was read; done says the row is final (skipped or failed)
+	// and the region takes no further part.
+	st   state
+	done bool
+	log  *slog.Logger
 }
 
 // state is what the step read in the account and region.
@@ -199,61 +222,83 @@ type state struct {
 	keyARN string
 }
 
-// converge reads, compares and acts, filling out with the actions and the
-// reason. A part the endpoint does not offer ends the run with out
-// skipped, keeping the actions already taken.
-func (r *run) converge(ctx context.Context, out *workflow.Outcome) error {
-	st, skip, err := r.read(ctx)
-	if err != nil {
-		return err
+// read reads the recorder, the channel and the recording status of the
+// region into r.st; a region that does not offer a call, and trouble that
+// retrying does not fix, settle the region's row (settle).
+func (r *run) read(ctx context.Context) error {
+	var skip string
+	var err error
+	if r.st.recorder, skip, err = r.readRecorder(ctx, r.config); skip != "" || err != nil {
+		return r.settle(skip, err)
 	}
-	if skip != "" {
-		out.Status, out.Reason = workflow.StatusSkipped, skip
-		return nil
+	if r.st.channel, skip, err = r.readChannel(ctx, r.config); skip != "" || err != nil {
+		return r.settle(skip, err)
 	}
-	c := r.compare(st)
-	if r.plan {
-		out.Actions, out.Reason = c.actions(), c.reason()
-		return nil
-	}
-	skip, err = r.apply(ctx, &c, out)
-	out.Reason = c.reason()
-	if err != nil {
-		return err
-	}
-	if skip != "" {
-		out.Status = workflow.StatusSkipped
-		out.Reason = skip + "; " + out.Reason
+	if r.st.recorder != nil {
+		if r.st.recording, skip, err = r.readRecording(ctx, r.config, aws.ToString(r.st.recorder.Name)); skip != "" || err != nil {
+			return r.settle(skip, err)
+		}
 	}
 	return nil
 }
 
-// read reads the recorder, the channel, the recording status, the
-// service-linked role and the key. skip is the reason when the region or
-// the endpoint does not offer a call.
-func (r *run) read(ctx context.Context) (st state, skip string, err error) {
-	if st.recorder, skip, err = r.readRecorder(ctx, r.d.Config); skip != "" || err != nil {
-		return st, skip, err
+// act compares what was read with the configuration and, in apply mode,
+// makes the change; roleCreated says the service-linked role was created
+// earlier in this invocation.
+func (r *run) act(ctx context.Context, roleCreated bool) error {
+	c := r.compare(r.st)
+	if r.plan {
+		r.out.Actions, r.out.Reason = c.actions(), c.reason()
+		return nil
 	}
-	if st.channel, skip, err = r.readChannel(ctx, r.d.Config); skip != "" || err != nil {
-		return st, skip, err
+	skip, err := r.apply(ctx, &c, &r.out, roleCreated)
+	r.out.Reason = c.reason()
+	if err != nil || skip != "" {
+		return r.settle(skip, err)
 	}
-	if st.recorder != nil {
-		if st.recording, skip, err = r.readRecording(ctx, r.d.Config, aws.ToString(st.recorder.Name)); skip != "" || err != nil {
-			return st, skip, err
-		}
+	return nil
+}
+
+// settle ends the region with its row, keeping the actions already taken:
+// skipped with skip; skipped when the account's credentials are refused in
+// an opt-in region (the account has not enabled it); failed with an error
+// retrying does not fix. An error retrying may fix is returned, for the
+// state machine to call the account again.
+func (r *run) settle(skip string, err error) error {
+	switch {
+	case err == nil && skip == "":
+		return nil
+	case err == nil:
+		r.out.Status, r.out.Reason = workflow.StatusSkipped, join(skip, r.out.Reason)
+	case awsclient.CredentialsRejected(err) && settings.OptInRegion(r.region):
+		r.out.Status = workflow.StatusSkipped
+		r.out.Reason = "opt-in region " + r.region + " is not enabled in account " + r.account + " (its credentials are refused there)"
+	case retryable(err):
+		return err
+	default:
+		r.out.Status, r.out.Reason = workflow.StatusFailed, join(err.Error(), r.out.Reason)
+		r.log.Warn("region failed", "error", err.Error())
 	}
-	if st.recorder == nil || !controlTower(st.recorder.Name) {
-		if st.roleMissing, skip, err = r.roleMissing(ctx, r.d.IAM); skip != "" || err != nil {
-			return st, skip, err
-		}
+	r.done = true
+	return nil
+}
+
+// retryable reports whether err is a named workflow error that the state
+// machine retries, or one that ends the run on purpose (a conflict).
+func retryable(err error) bool {
+	var (
+		again    *workflow.RetryableError
+		notReady *workflow.NotReadyError
+		conflict *workflow.ConflictError
+	)
+	return errors.As(err, &again) || errors.As(err, &notReady) || errors.As(err, &conflict)
+}
+
+func join(first, then string) string {
+	if then == "" {
+		return first
 	}
-	if r.cfg.Services.Config.Encrypted() && (st.channel == nil || !controlTower(st.channel.Name)) {
-		if st.keyARN, err = r.d.KeyARN(ctx); err != nil {
-			return st, "", err
-		}
-	}
-	return st, "", nil
+	return first + "; " + then
 }
 
 // readRecorder returns the customer managed recorder, nil when there is

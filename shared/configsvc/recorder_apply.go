@@ -17,34 +17,37 @@ import (
 )
 
 // apply makes the change, appending each call made to out.Actions. skip is
-// the reason when the endpoint does not offer a call.
-func (r *run) apply(ctx context.Context, c *change, out *workflow.Outcome) (skip string, err error) {
+// the reason when the endpoint does not offer a call. roleCreated says
+// another region of the account created the service-linked role in this
+// invocation.
+func (r *run) apply(ctx context.Context, c *change, out *workflow.Outcome, roleCreated bool) (skip string, err error) {
 	done := func(call, target string) {
 		out.Actions = append(out.Actions, workflow.Action{Call: call, Target: target})
 	}
-	roleCreated := false
 	if c.createRole {
-		if roleCreated, skip, err = r.createRole(ctx, r.d.IAM, c); skip != "" || err != nil {
+		var created bool
+		if created, skip, err = r.createRole(ctx, r.d.IAM, c); skip != "" || err != nil {
 			return skip, err
 		}
-		if roleCreated {
+		if created {
+			roleCreated = true
 			done(CallCreateServiceLinkedRole, Principal)
 		}
 	}
 	if c.recorder != nil {
-		if skip, err = r.putRecorder(ctx, r.d.Config, c.recorder, roleCreated); skip != "" || err != nil {
+		if skip, err = r.putRecorder(ctx, r.config, c.recorder, roleCreated); skip != "" || err != nil {
 			return skip, err
 		}
 		done(CallPutConfigurationRecorder, aws.ToString(c.recorder.Name))
 	}
 	if c.channel != nil {
-		if skip, err = r.putChannel(ctx, r.d.Config, c.channel); skip != "" || err != nil {
+		if skip, err = r.putChannel(ctx, r.config, c.channel); skip != "" || err != nil {
 			return skip, err
 		}
 		done(CallPutDeliveryChannel, aws.ToString(c.channel.Name))
 	}
 	if c.start != "" {
-		if skip, err = r.startRecorder(ctx, r.d.Config, c.start); skip != "" || err != nil {
+		if skip, err = r.startRecorder(ctx, r.config, c.start); skip != "" || err != nil {
 			return skip, err
 		}
 		done(CallStartConfigurationRecorder, c.start)
@@ -59,8 +62,8 @@ func (r *run) createRole(ctx context.Context, api IAMAPI, c *change) (created bo
 	_, err = api.CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String(Principal)})
 	switch {
 	case roleTaken(err):
-		// Another region of the account made it first.
-		c.roleNote = "service-linked role " + ServiceLinkedRoleName + " was created meanwhile by another region of the account"
+		// Made since it was read, e.g. by another run.
+		c.roleNote = "service-linked role " + ServiceLinkedRoleName + " was created meanwhile"
 		r.log.InfoContext(ctx, "the service-linked role exists already", "role", ServiceLinkedRoleName, "answer", err.Error())
 		return false, "", nil
 	case err != nil:

@@ -235,17 +235,17 @@ func TestFakePaths(t *testing.T) {
 			return f
 		},
 		wantStatus:   workflow.StatusChanged,
-		wantReason:   "service-linked role AWSServiceRoleForConfig was created meanwhile by another region of the account; recorder default is missing",
+		wantReason:   "service-linked role AWSServiceRoleForConfig was created meanwhile; recorder default is missing",
 		wantActions:  fromNothing[1:],
 		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel", "StartConfigurationRecorder default"},
 	}, {
-		name: "another invalid input creating the role fails",
+		name: "another invalid input creating the role is the region's failed row",
 		fakes: func() *fakes {
 			f := empty()
 			f.iam.createErr = &iamtypes.InvalidInputException{Message: aws.String("Invalid service name")}
 			return f
 		},
-		wantErr: workflow.ErrNameTerminal, wantMsg: "create the role AWSServiceRoleForConfig",
+		wantStatus: workflow.StatusFailed, wantReason: "create the role AWSServiceRoleForConfig",
 	}, {
 		name: "a missing key alias says to deploy the security stack",
 		fakes: func() *fakes {
@@ -333,13 +333,14 @@ func TestFakePaths(t *testing.T) {
 		wantErr: workflow.ErrNameRetryable, wantMsg: "put Config delivery channel default",
 		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel"},
 	}, {
-		name: "a missing bucket says to deploy the log-archive stack",
+		name: "a missing bucket fails the region and says to deploy the log-archive stack",
 		fakes: func() *fakes {
 			f := empty()
 			f.cfg.errs["PutDeliveryChannel"] = []error{&cfgtypes.NoSuchBucketException{Message: aws.String("Cannot find a S3 bucket")}}
 			return f
 		},
-		wantErr: workflow.ErrNameTerminal, wantMsg: "the delivery bucket " + bucket + " does not exist in the log-archive account 333333333333: deploy the log-archive account's stack OrgBaseline-LogArchive first",
+		wantStatus: workflow.StatusFailed, wantReason: "the delivery bucket " + bucket + " does not exist in the log-archive account 333333333333: deploy the log-archive account's stack OrgBaseline-LogArchive first",
+		wantActions:  fromNothing[:2],
 		wantMutating: []string{"PutConfigurationRecorder", "PutDeliveryChannel"},
 	}, {
 		name: "a recorder that appeared since the read is retryable",

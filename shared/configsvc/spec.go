@@ -17,16 +17,16 @@ var AggregatorSpec = workflow.StepSpec{
 }
 
 // RecordersSpec sets up AWS Config's recorder and delivery channel in
-// one account and region: the service-linked role, the recorder (an
-// existing one keeps its name), the delivery channel to the log-archive
-// bucket with the security account's key, and recording on. In the
-// management account the step works with its own role; elsewhere through
-// the execution role.
+// one account, in every region of the run: the service-linked role (once
+// per account: IAM is global), the recorder (an existing one keeps its
+// name), the delivery channel to the log-archive bucket with the security
+// account's key, and recording on. In the management account the step
+// works with its own role; elsewhere through the execution role.
 var RecordersSpec = workflow.StepSpec{
 	Name:        "config-recorders",
 	State:       "ConfigRecorders",
 	ResultKey:   "configRecorders",
-	Description: "orgbaseline: AWS Config recorder and delivery channel, per account and region",
+	Description: "orgbaseline: AWS Config recorder and delivery channel, per account, in every region",
 	Actions: []string{
 		"config:DescribeConfigurationRecorders",
 		"config:DescribeConfigurationRecorderStatus",
@@ -40,13 +40,14 @@ var RecordersSpec = workflow.StepSpec{
 		"iam:PassRole",
 	},
 	Reach: workflow.ReachOrganization,
-	Shape: workflow.ShapeEachAccountRegion,
+	Shape: workflow.ShapeEachAccount,
 	// Config's rate limits are per account and region, so accounts go in
-	// parallel; what bounds the fan-out is the management account's Lambda
-	// concurrency (as low as 10 in a new account; throttled invocations
-	// are retried) and STS, which every iteration calls once per container.
-	MaxConcurrency:    5,
-	RegionConcurrency: 3,
+	// parallel, and so do an account's regions within its invocation; what
+	// bounds the fan-out is the management account's Lambda concurrency
+	// (as low as 10 in a new account; throttled invocations are retried)
+	// and STS, which every invocation calls once per account.
+	MaxConcurrency:    8,
+	RegionConcurrency: 6,
 }
 
 // RulesPoll is how the state machine waits for organization rules

@@ -160,13 +160,19 @@ func TestSpecsAreComplete(t *testing.T) {
 			}
 			seen[what+"="+v] = sp.Name
 		}
-		if sp.Shape == workflow.ShapeEachAccountRegion && (sp.MaxConcurrency == 0 || sp.RegionConcurrency == 0) {
+		if sp.Shape == workflow.ShapeEachAccount && (sp.MaxConcurrency == 0 || sp.RegionConcurrency == 0) {
 			t.Errorf("step %q fans out over accounts and regions without both concurrencies", sp.Name)
 		}
 		h := reflect.TypeOf(s.Handler(d))
 		ctx := reflect.TypeOf((*context.Context)(nil)).Elem()
 		if h.Kind() != reflect.Func || h.NumIn() != 2 || h.In(0) != ctx || h.NumOut() != 2 {
 			t.Errorf("step %q: handler %v is not func(context.Context, In) (Out, error)", sp.Name, h)
+			continue
+		}
+		// The state machine gives a fanned-out step, and one that takes
+		// the run's accounts, a workflow.Item.
+		if (sp.Shape != workflow.ShapeOnce || sp.TakesAccounts) && h.In(1) != reflect.TypeOf(workflow.Item{}) {
+			t.Errorf("step %q is given a workflow.Item but its handler takes %v", sp.Name, h.In(1))
 		}
 	}
 }

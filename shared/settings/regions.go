@@ -21,3 +21,34 @@ func KnownRegion(name string) bool { return slices.Contains(knownRegions, name) 
 
 // KnownRegions returns a copy of the known region names.
 func KnownRegions() []string { return slices.Clone(knownRegions) }
+
+// defaultRegions are the regions enabled by default in every account: those
+// launched before March 20, 2019 ("Enable or disable AWS Regions in your
+// account", AWS Account Management Reference Guide). Every other region is
+// an opt-in region, which each account enables for itself.
+var defaultRegions = []string{
+	"ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+	"ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1",
+	"eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1",
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2",
+}
+
+// OptInRegion reports whether name is an opt-in region: one an account uses
+// only after enabling it.
+func OptInRegion(name string) bool { return !slices.Contains(defaultRegions, name) }
+
+// noGlobalIAMRecording are the regions of knownRegions in which AWS Config
+// records none of the IAM global resource types (AWS::IAM::User, Group,
+// Role, Policy): the regions AWS Config supports since after February 2022
+// ("AWS::Config::ConfigurationRecorder ExclusionByResourceTypes", AWS
+// CloudFormation Template Reference, and "Recording AWS Resources with AWS
+// Config", AWS Config Developer Guide).
+var noGlobalIAMRecording = []string{
+	"ap-east-2", "ap-south-2", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6",
+	"ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-2", "il-central-1",
+	"me-central-1", "mx-central-1",
+}
+
+// RecordsGlobalIAM reports whether AWS Config records the IAM global
+// resource types in region name.
+func RecordsGlobalIAM(name string) bool { return !slices.Contains(noGlobalIAMRecording, name) }

@@ -29,7 +29,7 @@ const (
 // results a Distributed Map writes to S3, StateResultBytes otherwise.
 func (s StepSpec) ResultBytes() int {
 	switch s.Shape {
-	case ShapeEachAccount, ShapeEachAccountRegion:
+	case ShapeEachAccount:
 		return ChildResultBytes
 	}
 	return StateResultBytes

@@ -29,15 +29,12 @@ const (
 	// ShapeEachRegion: a Map over every region of the run, each iteration
 	// with an Item.
 	ShapeEachRegion Shape = "each-region"
-	// ShapeEachAccountRegion: a Map over the run's accounts, each iteration
-	// a Map over its regions, each of those with an Item that names the
-	// account and the region. MaxConcurrency caps the accounts in flight,
-	// RegionConcurrency the regions of one account.
-	ShapeEachAccountRegion Shape = "each-account-region"
 	// ShapeEachAccount: a Distributed Map over the run's accounts, each
 	// iteration one Task given a workflow.Item with the account and every
 	// region of the run (Item.Regions): the step does the account-wide
-	// work once and the regions in-process.
+	// work once and the regions in-process. MaxConcurrency caps the
+	// accounts in flight, RegionConcurrency the regions one invocation
+	// works on at once.
 	ShapeEachAccount Shape = "each-account"
 )
 
@@ -89,7 +86,8 @@ type StepSpec struct {
 	// MaxConcurrency caps the iterations of its Map state, from the
 	// service's API limits.
 	MaxConcurrency int
-	// RegionConcurrency caps the inner Map of ShapeEachAccountRegion.
+	// RegionConcurrency caps the regions a ShapeEachAccount invocation
+	// works on at once.
 	RegionConcurrency int
 	// Poll, when set, repeats the step while its result is Pending.
 	Poll *Poll
@@ -108,8 +106,7 @@ func (s StepSpec) States() []string {
 		return []string{s.State + "HomeRegion", s.State + "OtherRegions"}
 	case ShapeEachRegion:
 		return []string{s.State + "EachRegion"}
-	case ShapeEachAccountRegion:
-		// The Map over regions is inside it, named State+"EachRegion".
+	case ShapeEachAccount:
 		return []string{s.State + "EachAccount"}
 	}
 	return []string{s.State}

@@ -161,10 +161,10 @@ func resolveRegions(ctx context.Context, d Deps, cfg settings.Config, in workflo
 			defer wg.Done()
 			defer func() { <-sem }()
 			_, err := d.STSIn(r).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-			switch code := awsclient.ErrorCode(err); {
+			switch {
 			case err == nil:
 				results[i] = check{enabled: true}
-			case code == "InvalidClientTokenId" || code == "UnrecognizedClientException":
+			case awsclient.CredentialsRejected(err):
 				results[i] = check{enabled: false}
 			default:
 				results[i] = check{err: awsclient.Classify("check region "+r, err)}
