@@ -13,11 +13,13 @@
 package baseline
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -74,9 +76,22 @@ const (
 	// taskTimeoutSeconds bounds one invocation as Step Functions sees it,
 	// a little above the function timeout so the function's own timeout
 	// error reaches the Catch first.
-	taskTimeoutSeconds  = 120
-	stateMachineTimeout = 2 // hours
+	taskTimeoutSeconds = int(workflow.InvocationBound / time.Second)
 )
+
+// stepEnv is a step's further environment: for org-targets, the paces of
+// the run's steps, with which it checks that the run fits in the state
+// machine's timeout (workflow.RunBound).
+func stepEnv(step workflow.StepSpec, steps []workflow.StepSpec) map[string]string {
+	if step.Name != targets.Spec.Name {
+		return nil
+	}
+	b, err := json.Marshal(workflow.Paces(steps))
+	if err != nil {
+		panic("baseline: " + err.Error())
+	}
+	return map[string]string{workflow.EnvRunPaces: string(b)}
+}
 
 // Baseline is the management account's part of the baseline: the step
 // Lambdas and the state machine that runs them.
@@ -140,6 +155,7 @@ func NewBaseline(scope constructs.Construct, id string, props *BaselineProps) Ba
 			Settings:  encoded,
 			LambdaDir: p.LambdaDir,
 			Key:       b.key,
+			Env:       stepEnv(step, p.Steps),
 		})
 		b.functions = append(b.functions, fn.Function())
 	}

@@ -77,7 +77,7 @@ func NewStateMachine(scope constructs.Construct, id string, props *StateMachineP
 		Comment:          jsii.String("orgbaseline: switches on the security baseline across the organization, one step after another"),
 		DefinitionBody:   sfn.DefinitionBody_FromChainable(b.chain.Next(b.done)),
 		StateMachineType: sfn.StateMachineType_STANDARD,
-		Timeout:          awscdk.Duration_Hours(jsii.Number(stateMachineTimeout)),
+		Timeout:          awscdk.Duration_Seconds(jsii.Number(workflow.ExecutionTimeout.Seconds())),
 		TracingEnabled:   jsii.Bool(true),
 		Logs: &sfn.LogOptions{
 			Destination:          newLogGroup(scope, id+"Logs", props.Key),

@@ -34,6 +34,8 @@ type StepLambdaProps struct {
 	LambdaDir string
 	// Key encrypts the function's log group and environment variables.
 	Key awskms.IKey
+	// Env are further environment variables of the function.
+	Env map[string]string
 }
 
 // StepLambda is the Lambda of one step: its role, the policy with the
@@ -86,21 +88,18 @@ func NewStepLambda(scope constructs.Construct, id string, props *StepLambdaProps
 		panic("baseline: " + err.Error())
 	}
 	fn := awslambda.NewFunction(scope, jsii.String(id+"Function"), &awslambda.FunctionProps{
-		Description:   jsii.String(step.Description),
-		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:  awslambda.Architecture_ARM_64(),
-		Handler:       jsii.String(BootstrapFile),
-		Code:          awslambda.Code_FromAsset(jsii.String(codeDir), nil),
-		Timeout:       awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
-		MemorySize:    jsii.Number(functionMemoryMB),
-		Role:          role,
-		LoggingFormat: awslambda.LoggingFormat_JSON,
-		LogGroup:      logs,
-		Tracing:       awslambda.Tracing_ACTIVE,
-		Environment: &map[string]*string{
-			workflow.EnvStep: jsii.String(step.Name),
-			settings.EnvVar:  jsii.String(props.Settings),
-		},
+		Description:           jsii.String(step.Description),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Handler:               jsii.String(BootstrapFile),
+		Code:                  awslambda.Code_FromAsset(jsii.String(codeDir), nil),
+		Timeout:               awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
+		MemorySize:            jsii.Number(functionMemoryMB),
+		Role:                  role,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		LogGroup:              logs,
+		Tracing:               awslambda.Tracing_ACTIVE,
+		Environment:           environment(step, props),
 		EnvironmentEncryption: props.Key,
 	})
 	// The function is usable only once its step policy is attached.
@@ -109,6 +108,19 @@ func NewStepLambda(scope constructs.Construct, id string, props *StepLambdaProps
 	suppressStepFindings(step, props.Config, onAny, role, policy)
 	skipStepLints(fn, policy, onAny)
 	return &stepLambda{fn: fn, role: role, logs: logs}
+}
+
+// environment is the function's environment: the step, the settings and
+// props.Env.
+func environment(step workflow.StepSpec, props *StepLambdaProps) *map[string]*string {
+	env := map[string]*string{
+		workflow.EnvStep: jsii.String(step.Name),
+		settings.EnvVar:  jsii.String(props.Settings),
+	}
+	for k, v := range props.Env {
+		env[k] = jsii.String(v)
+	}
+	return &env
 }
 
 // stepStatements are the statements of a step's policy: the step's actions

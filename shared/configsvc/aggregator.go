@@ -43,6 +43,9 @@ func ConfigureAggregator(ctx context.Context, api AggregatorAPI, cfg settings.Co
 		res.Add(out)
 		return res, nil
 	}
+	if w := globalIAMWarning(cfg.HomeRegion); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	name := cfg.Services.Config.AggregatorName
 	role := AggregatorRoleARN(cfg)
 
@@ -140,4 +143,16 @@ func aggregatorError(op, role string, err error) error {
 			role, workflow.SecurityStackName, err)}
 	}
 	return classify(op, Principal, err)
+}
+
+// globalIAMWarning says, once per run, that the recorders record the IAM
+// global resource types (in the home region only) to no effect when AWS
+// Config does not record them there; "" when it does.
+func globalIAMWarning(home string) string {
+	if settings.RecordsGlobalIAM(home) {
+		return ""
+	}
+	return fmt.Sprintf("AWS Config records no IAM users, groups, roles or customer managed policies in the home region %s "+
+		"(a region AWS Config supports since after February 2022), and the recorders record global resource types in the home region only: "+
+		"those IAM resources go unrecorded, and rules on them evaluate nothing", home)
 }

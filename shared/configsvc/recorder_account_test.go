@@ -213,3 +213,15 @@ func TestPlanListsTheRoleOnce(t *testing.T) {
 		t.Errorf("role actions %d, creates %d, mutating %v", n, len(f.iam.creates), f.mutating())
 	}
 }
+
+// "Recording AWS Resources with AWS Config": the IAM global resource types
+// are not recorded in regions AWS Config supports since after February
+// 2022; a home region among them is warned of once per run.
+func TestHomeRegionWithoutIAMRecordingIsWarned(t *testing.T) {
+	if w := globalIAMWarning("eu-central-2"); !strings.Contains(w, "home region eu-central-2") {
+		t.Errorf("warning for eu-central-2: %q", w)
+	}
+	if w := globalIAMWarning("us-east-1"); w != "" {
+		t.Errorf("warning for us-east-1: %q", w)
+	}
+}

@@ -66,9 +66,12 @@ var RulesSpec = workflow.StepSpec{
 	Reach:       workflow.ReachSecurity,
 	Shape:       workflow.ShapeEachRegion,
 	// The organization rule and conformance pack calls all go to the one
-	// administrator account; a few regions at a time keep its request
-	// rates low.
-	MaxConcurrency: 3,
+	// administrator account, but AWS Config's quotas are per account and
+	// region ("AWS Config endpoints and quotas": unless noted, each quota
+	// is Region-specific), so every region goes at once and the waits for
+	// the members overlap instead of queueing (17 regions at 3 at a time
+	// held the run for up to six rounds of the 20-minute wait).
+	MaxConcurrency: 40,
 	Poll:           &RulesPoll,
 }
 

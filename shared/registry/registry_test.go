@@ -186,3 +186,15 @@ func TestLookup(t *testing.T) {
 		t.Error("Lookup(macie) found a step")
 	}
 }
+
+// The run's length: even counting every invocation at its timeout, the
+// steps fit in the state machine's timeout at 5,000 accounts x 17 regions
+// (org-targets refuses larger runs before any change, see
+// workflow.RunBound).
+func TestRunFitsTheTimeoutAtFiveThousandAccounts(t *testing.T) {
+	bound := workflow.RunBound(workflow.Paces(Specs()), 5000, 17)
+	if bound > workflow.ExecutionTimeout {
+		t.Errorf("a run at 5,000 accounts x 17 regions may take %v, over the timeout of %v", bound, workflow.ExecutionTimeout)
+	}
+	t.Logf("upper bound at 5,000 x 17: %v", bound)
+}

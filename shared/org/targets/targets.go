@@ -20,8 +20,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/account"
@@ -54,6 +56,11 @@ type Deps struct {
 	Accounts organizations.ListAccountsAPIClient
 	// STSIn returns an STS client for a regional endpoint.
 	STSIn func(region string) CallerIdentityAPI
+	// Paces are the run's steps (workflow.EnvRunPaces), for the check that
+	// the run fits in the state machine's timeout; PacesErr is why they
+	// could not be read.
+	Paces    []workflow.Pace
+	PacesErr error
 }
 
 var (
@@ -63,7 +70,13 @@ var (
 
 // NewDeps makes the clients from the management account's configuration.
 func NewDeps(base aws.Config, cfg settings.Config) Deps {
+	var paces []workflow.Pace
+	var pacesErr error
+	if v, ok := os.LookupEnv(workflow.EnvRunPaces); ok {
+		paces, pacesErr = workflow.PacesFromJSON(v)
+	}
 	return Deps{
+		Paces: paces, PacesErr: pacesErr,
 		Regions:  account.NewFromConfig(awsclient.WithRegion(base, cfg.HomeRegion)),
 		Accounts: organizations.NewFromConfig(awsclient.WithRegion(base, awsclient.OrganizationsRegion)),
 		STSIn: func(region string) CallerIdentityAPI {
@@ -111,8 +124,32 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	if res.Accounts, err = resolveAccounts(ctx, d.Accounts, cfg, in, &res.StepResult); err != nil {
 		return res, err
 	}
+	if err := checkRunLength(d, len(res.Accounts), len(res.Regions), &res.StepResult); err != nil {
+		return res, err
+	}
 	log.InfoContext(ctx, "targets", "regions", len(res.Regions), "accounts", len(res.Accounts), "skipped", len(res.Outcomes))
 	return res, nil
+}
+
+// checkRunLength refuses, before any change, a run that might not end
+// within the state machine's timeout (workflow.RunBound at the run's
+// accounts and regions), with what to do instead.
+func checkRunLength(d Deps, accounts, regions int, res *workflow.StepResult) error {
+	const op = "check the run's length"
+	switch {
+	case d.PacesErr != nil:
+		return &workflow.TerminalError{Op: op, Err: d.PacesErr}
+	case d.Paces == nil:
+		res.Warnings = append(res.Warnings, "the run's length is not checked: "+workflow.EnvRunPaces+" is not set")
+		return nil
+	}
+	bound := workflow.RunBound(d.Paces, accounts, regions)
+	if bound <= workflow.ExecutionTimeout {
+		return nil
+	}
+	return &workflow.TerminalError{Op: op, Err: fmt.Errorf(
+		"%d accounts x %d regions may take up to %s, beyond the state machine's timeout of %s: run the accounts in parts with --accounts, or fewer regions with --regions",
+		accounts, regions, bound.Round(time.Minute), workflow.ExecutionTimeout)}
 }
 
 func skip(res *workflow.StepResult, account, region, reason string) {

@@ -213,3 +213,30 @@ func TestRegionCheckErrors(t *testing.T) {
 		t.Errorf("access denied is terminal and names the region, got %T %v", err, err)
 	}
 }
+
+// A run that might outlast the state machine's timeout is refused before any
+// change, saying how to run it in parts; one that fits runs.
+func TestRunLengthIsCheckedAgainstTheTimeout(t *testing.T) {
+	cfg := config(t, "[us-east-1, eu-west-1]")
+	in := workflow.Input{Mode: workflow.ModeApply}
+	d := deps(t, nil, new([]string))
+	// 3 ACTIVE accounts, one at a time, each invocation at most
+	// InvocationBound: fits when the timeout allows 3 rounds.
+	d.Paces = []workflow.Pace{{Step: "each", Shape: workflow.ShapeEachAccount, MaxConcurrency: 1}}
+	if _, err := Run(context.Background(), d, cfg, in, quiet); err != nil {
+		t.Fatalf("a short run refused: %v", err)
+	}
+	// A step that may take the timeout less two invocations, then three
+	// accounts one at a time: one invocation too many.
+	slow := int(workflow.ExecutionTimeout/workflow.InvocationBound) - 2
+	d.Paces = []workflow.Pace{{Step: "slow", Poll: &workflow.Poll{MaxPolls: slow}}, {Step: "each", Shape: workflow.ShapeEachAccount, MaxConcurrency: 1}}
+	_, err := Run(context.Background(), d, cfg, in, quiet)
+	if err == nil || reflect.TypeOf(err).Elem().Name() != workflow.ErrNameTerminal || !strings.Contains(err.Error(), "3 accounts x 2 regions may take up to") || !strings.Contains(err.Error(), "--accounts") {
+		t.Fatalf("want a TerminalError saying how to run in parts, got %T %v", err, err)
+	}
+	d.Paces, d.PacesErr = nil, nil
+	res, err := Run(context.Background(), d, cfg, in, quiet)
+	if err != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], workflow.EnvRunPaces) {
+		t.Errorf("without paces: %v %v", res.Warnings, err)
+	}
+}
