@@ -10,6 +10,8 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,8 +25,15 @@ import (
 // MaxAttempts is the number of attempts per API call. Organization-wide runs
 // meet throttling (Organizations in particular is close to serial), so the
 // standard retryer's 3 attempts are raised, as the AWS reference
-// implementations do. AWS_MAX_ATTEMPTS still overrides it, as in any SDK.
+// implementations do. AWS_MAX_ATTEMPTS overrides it (EnvMaxAttempts); a step
+// also stops retrying before its Lambda's deadline (see package step), and
+// the state machine does the long back-off.
 const MaxAttempts = 10
+
+// EnvMaxAttempts is the SDK's standard variable for the attempts per call
+// ("Retry behavior", AWS SDKs and Tools Reference Guide). The SDK reads it
+// only for its own retryer, so Load applies it to this one.
+const EnvMaxAttempts = "AWS_MAX_ATTEMPTS"
 
 // retryableCodes are "try again shortly" errors that are not throttling.
 var retryableCodes = map[string]struct{}{
@@ -36,23 +45,45 @@ var retryableCodes = map[string]struct{}{
 // bucket, exponential back-off with jitter, throttling-aware) with more
 // attempts, a 20 s back-off cap and the extra retryable codes. A new retryer
 // is returned on each call, so clients do not share one token bucket.
-func NewRetryer() aws.Retryer {
+func NewRetryer() aws.Retryer { return NewRetryerWith(MaxAttempts) }
+
+// NewRetryerWith is NewRetryer with maxAttempts attempts per call.
+func NewRetryerWith(maxAttempts int) aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = MaxAttempts
+		o.MaxAttempts = maxAttempts
 		o.MaxBackoff = 20 * time.Second
 		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: retryableCodes})
 	})
 }
 
 // Load returns the base configuration: the standard credential chain and
-// region resolution, with the retry policy set.
+// region resolution, with the retry policy set (AWS_MAX_ATTEMPTS, when set,
+// its attempts per call).
 func Load(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
-	opts := append([]func(*config.LoadOptions) error{config.WithRetryer(NewRetryer)}, optFns...)
+	attempts, err := maxAttempts()
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	retryer := func() aws.Retryer { return NewRetryerWith(attempts) }
+	opts := append([]func(*config.LoadOptions) error{config.WithRetryer(retryer)}, optFns...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// maxAttempts returns AWS_MAX_ATTEMPTS, or MaxAttempts when it is unset.
+func maxAttempts() (int, error) {
+	v, ok := os.LookupEnv(EnvMaxAttempts)
+	if !ok || v == "" {
+		return MaxAttempts, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s is %q: want a whole number of attempts, at least 1", EnvMaxAttempts, v)
+	}
+	return n, nil
 }
 
 // OrganizationsRegion is where the Organizations API is called: its endpoint

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,3 +143,28 @@ func TestWithRegionCopies(t *testing.T) {
 
 // timeFarAway is an expiry that never comes during a test.
 var timeFarAway = time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// AWS_MAX_ATTEMPTS sets the attempts per call of every client made from the
+// loaded configuration, as the SDKs document it ("Retry behavior"); a bad
+// value is an error, not a silent default.
+func TestLoadHonoursMaxAttempts(t *testing.T) {
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv(EnvMaxAttempts, "2")
+	cfg, err := Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sts.NewFromConfig(cfg).Options().Retryer.MaxAttempts(); got != 2 {
+		t.Errorf("a client's attempts: %d, want 2", got)
+	}
+	t.Setenv(EnvMaxAttempts, "")
+	if cfg, err = Load(context.Background()); err != nil || cfg.Retryer().MaxAttempts() != MaxAttempts {
+		t.Errorf("unset: %v", err)
+	}
+	for _, bad := range []string{"0", "-3", "ten"} {
+		t.Setenv(EnvMaxAttempts, bad)
+		if _, err := Load(context.Background()); err == nil || !strings.Contains(err.Error(), EnvMaxAttempts) {
+			t.Errorf("%s=%q: %v", EnvMaxAttempts, bad, err)
+		}
+	}
+}

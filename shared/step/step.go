@@ -10,9 +10,11 @@ package step
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -61,15 +63,26 @@ type bounder interface {
 	Bound(limit int) []workflow.Outcome
 }
 
-// bounded wraps h so that its result is bounded at spec.ResultBytes.
+// DeadlineMargin is the time a step keeps before its Lambda's deadline.
+// A Lambda that runs out of time ends in Sandbox.Timedout, which no Retry
+// of the state machine matches; a step whose calls are still being retried
+// when the margin begins stops and returns a RetryableError instead, and
+// the state machine's back-off takes over.
+const DeadlineMargin = 10 * time.Second
+
+// bounded wraps h: the handler runs under a deadline DeadlineMargin before
+// the invocation's own, an error met past it is a RetryableError, and the
+// result is bounded at spec.ResultBytes.
 func bounded[In, Out any](spec workflow.StepSpec, log *slog.Logger, h Handler[In, Out]) Handler[In, Out] {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return func(ctx context.Context, in In) (Out, error) {
-		out, err := h(ctx, in)
+		inner, cancel := beforeDeadline(ctx)
+		defer cancel()
+		out, err := h(inner, in)
 		if err != nil {
-			return out, err
+			return out, outOfTime(inner, err)
 		}
 		if b, ok := any(&out).(bounder); ok {
 			folded := b.Bound(spec.ResultBytes())
@@ -92,6 +105,33 @@ func (s Step) Handler(d Deps) any {
 		panic(fmt.Sprintf("step %q was not made with step.Define", s.Spec.Name))
 	}
 	return s.build(d)
+}
+
+// beforeDeadline returns ctx with a deadline DeadlineMargin before ctx's
+// (the Lambda's), or ctx as it is when it has none.
+func beforeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, d.Add(-DeadlineMargin))
+	}
+	return context.WithCancel(ctx)
+}
+
+// outOfTime makes err, met once ctx's deadline has passed, a RetryableError:
+// the work was cut short by time, not refused. A conflict, and an error
+// already retried by the state machine, stay as they are.
+func outOfTime(ctx context.Context, err error) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	var (
+		again    *workflow.RetryableError
+		notReady *workflow.NotReadyError
+		conflict *workflow.ConflictError
+	)
+	if errors.As(err, &again) || errors.As(err, &notReady) || errors.As(err, &conflict) {
+		return err
+	}
+	return &workflow.RetryableError{Op: "finish before the Lambda's deadline (" + DeadlineMargin.String() + " kept)", Err: err}
 }
 
 // Setup loads everything a step needs from the environment: the settings,

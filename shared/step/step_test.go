@@ -5,11 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -88,5 +96,54 @@ func TestHandle(t *testing.T) {
 	})
 	if err != nil || !res.Changed || !strings.Contains(logs.String(), `"msg":"step done","mode":"plan","changed":true`) {
 		t.Errorf("success: %+v %v\n%s", res, err, logs.String())
+	}
+}
+
+// A step whose calls are still throttled when its Lambda's deadline nears
+// returns a RetryableError before the deadline, for the state machine's
+// back-off, instead of being timed out (Sandbox.Timedout, which no Retry
+// matches). The AWS call is a real SDK client against a server that always
+// throttles; the SDK alone would retry it for about two minutes.
+func TestStepStopsRetryingBeforeTheLambdasDeadline(t *testing.T) {
+	throttle := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`)
+	}))
+	defer throttle.Close()
+	cfg := aws.Config{
+		Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		BaseEndpoint: aws.String(throttle.URL), Retryer: awsclient.NewRetryer,
+	}
+	spec := workflow.StepSpec{Name: "throttled", State: "Throttled", ResultKey: "throttled"}
+	s := Define(spec, func(d Deps) Handler[workflow.Input, workflow.StepResult] {
+		return func(ctx context.Context, in workflow.Input) (workflow.StepResult, error) {
+			return Handle(ctx, in, slog.New(slog.DiscardHandler), func(ctx context.Context, _ *slog.Logger) (workflow.StepResult, error) {
+				_, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+				return workflow.StepResult{}, awsclient.Classify("read the caller", err)
+			})
+		}
+	})
+	h := s.Handler(Deps{}).(Handler[workflow.Input, workflow.StepResult])
+	lambdaDeadline := time.Now().Add(DeadlineMargin + 2*time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), lambdaDeadline)
+	defer cancel()
+	_, err := h(ctx, workflow.Input{Mode: workflow.ModeApply})
+	if now := time.Now(); !now.Before(lambdaDeadline) {
+		t.Errorf("the step returned %v after the Lambda's deadline", now.Sub(lambdaDeadline))
+	}
+	if name := reflect.TypeOf(err).Elem().Name(); name != workflow.ErrNameRetryable {
+		t.Errorf("want a RetryableError, got %s %v", name, err)
+	}
+	// An error that is not retryable in itself, met past the step's
+	// deadline, is retryable: the work was cut short by time.
+	ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(DeadlineMargin+10*time.Millisecond))
+	defer cancel()
+	inner, stop := beforeDeadline(ctx)
+	defer stop()
+	<-inner.Done()
+	cut := outOfTime(inner, &workflow.TerminalError{Op: "read", Err: errors.New("context deadline exceeded")})
+	if name := reflect.TypeOf(cut).Elem().Name(); name != workflow.ErrNameRetryable || !strings.Contains(cut.Error(), "Lambda's deadline") {
+		t.Errorf("past the deadline: %s %v", name, cut)
 	}
 }
