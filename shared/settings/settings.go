@@ -15,7 +15,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -194,8 +196,21 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// LoadFile reads, defaults and validates the configuration file at path.
+// MaxFileBytes bounds a configuration file: a configuration is a few
+// kilobytes, and a larger input (a wrong path, /dev/zero) is refused
+// instead of read without end.
+const MaxFileBytes = 1 << 20
+
+// LoadFile reads, defaults and validates the configuration file at path. It
+// reads regular files only: a FIFO or a device could block or never end.
 func LoadFile(path string) (Config, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Config{}, fmt.Errorf("read configuration: %s is not a regular file (%s)", path, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)
@@ -216,9 +231,12 @@ func LoadFile(path string) (Config, error) {
 // Load reads, defaults and validates a YAML configuration. source names it
 // in errors. Every problem is reported at once, in one *Error.
 func Load(source string, r io.Reader) (Config, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
 		return Config{}, fmt.Errorf("read %s: %w", source, err)
+	}
+	if len(data) > MaxFileBytes {
+		return Config{}, &Error{Source: source, Problems: []string{fmt.Sprintf("the file is over %d KiB: a configuration is a few kilobytes; is it the right file?", MaxFileBytes>>10)}}
 	}
 	var c Config
 	var problems []string
@@ -238,12 +256,35 @@ func Load(source string, r io.Reader) (Config, error) {
 			return Config{}, &Error{Source: source, Problems: []string{cleanYAMLError(err.Error())}}
 		}
 	}
+	if more := dec.Decode(new(yaml.Node)); !errors.Is(more, io.EOF) {
+		problems = append(problems, "the file holds more than one YAML document (a --- line): orgbaseline reads one configuration; remove the others")
+	}
 	c.applyDefaults()
 	problems = append(problems, c.problems()...)
 	if len(problems) > 0 {
+		for i := range problems {
+			problems[i] = truncate(problems[i])
+		}
 		return Config{}, &Error{Source: source, Problems: problems}
 	}
 	return c, nil
+}
+
+// maxProblemBytes bounds one problem's text: a value quoted in it may be
+// as long as the file.
+const maxProblemBytes = 600
+
+// truncate shortens a problem to maxProblemBytes, saying how much was left
+// out.
+func truncate(p string) string {
+	if len(p) <= maxProblemBytes {
+		return p
+	}
+	cut := maxProblemBytes
+	for cut > 0 && !utf8.RuneStart(p[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", p[:cut], len(p)-cut)
 }
 
 func cleanYAMLError(s string) string {
@@ -253,7 +294,41 @@ func cleanYAMLError(s string) string {
 	if i := strings.Index(s, " not found in type "); i >= 0 {
 		s = s[:i] + " is not a known setting"
 	}
+	// "cannot unmarshal !!seq into settings.Accounts" and the like: say
+	// what the setting wants, in the configuration's terms.
+	if m := unmarshalError.FindStringSubmatch(s); m != nil {
+		s = strings.Replace(s, m[0], "found "+yamlKinds[m[1]]+" where "+goKind(m[2])+" belongs", 1)
+	}
 	return s
+}
+
+// unmarshalError matches the YAML decoder's "cannot unmarshal !!<tag>
+// [`value`] into <Go type>".
+var unmarshalError = regexp.MustCompile("cannot unmarshal (!!\\w+)(?: `[^`]*`)? into ([\\w.\\[\\]*]+)")
+
+// yamlKinds names YAML's tags in plain words.
+var yamlKinds = map[string]string{
+	"!!seq": "a list", "!!map": "a mapping", "!!str": "a string", "!!int": "a number",
+	"!!float": "a number", "!!bool": "true or false", "!!null": "nothing", "!!binary": "binary data",
+}
+
+// goKind names what a Go type holds, in the configuration's terms.
+func goKind(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "a mapping"
+	case strings.Contains(t, "."):
+		return "a mapping of settings"
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+		return "a number"
+	}
+	return "another kind of value"
 }
 
 func (c *Config) applyDefaults() {

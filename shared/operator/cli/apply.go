@@ -83,6 +83,7 @@ func apply(ctx context.Context, args []string, env Env) int {
 	if o.plan {
 		in.Mode = workflow.ModePlan
 	}
+	problems = append(problems, emptyFilterProblems(map[string]string{"--accounts": o.accounts, "--services": o.services, "--regions": o.regions})...)
 	problems = append(problems, filterProblems(in)...)
 	if cfgErr != nil || len(problems) > 0 {
 		if cfgErr != nil {
@@ -123,6 +124,19 @@ func apply(ctx context.Context, args []string, env Env) int {
 }
 
 var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// emptyFilterProblems refuses a filter given with nothing in it (",,,"):
+// no filter means the whole organization, which such a value does not ask
+// for.
+func emptyFilterProblems(given map[string]string) []string {
+	var p []string
+	for _, flag := range []string{"--accounts", "--services", "--regions"} {
+		if v := given[flag]; v != "" && len(splitList(v)) == 0 {
+			p = append(p, fmt.Sprintf("%s %q names nothing: leave the flag out to cover everything", flag, v))
+		}
+	}
+	return p
+}
 
 // filterProblems checks the --accounts, --services and --regions values.
 func filterProblems(in workflow.Input) []string {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Exit statuses.
@@ -21,6 +22,9 @@ const (
 	ExitOK     = 0 // the run succeeded and nothing failed
 	ExitFailed = 1 // the run ran, and something failed
 	ExitUsage  = 2 // bad command line or configuration: nothing was called
+	// ExitInterrupted: a signal ended the command, which did not wind down
+	// within interruptGrace (128 + SIGINT, as a shell reports it).
+	ExitInterrupted = 130
 )
 
 const usage = `orgbaseline switches on the AWS security baseline across an AWS Organization.
@@ -64,7 +68,33 @@ func Main(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	done := make(chan struct{})
+	defer close(done)
+	go endAfterGrace(ctx, stop, done, interruptGrace, os.Stderr, os.Exit)
 	return Run(ctx, args, Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+}
+
+// interruptGrace is how long a command may wind down after SIGINT or
+// SIGTERM (its context is cancelled) before the process ends anyway.
+const interruptGrace = 10 * time.Second
+
+// endAfterGrace makes every command end on a signal: once ctx is cancelled
+// by one, a second signal ends the process at once (stop gives the signals
+// back their default action), and a command still running after grace is
+// ended with ExitInterrupted. It returns when done is closed.
+func endAfterGrace(ctx context.Context, stop func(), done <-chan struct{}, grace time.Duration, stderr io.Writer, exit func(int)) {
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	stop()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		fmt.Fprintf(stderr, "orgbaseline: interrupted, and still running %s later: stopping now\n", grace)
+		exit(ExitInterrupted)
+	}
 }
 
 // Run is Main with explicit context and environment.

@@ -108,6 +108,25 @@ func TestApplyBadFlags(t *testing.T) {
 	}
 }
 
+// A filter that names nothing is refused: it would otherwise mean the
+// whole organization.
+func TestApplyEmptyFilters(t *testing.T) {
+	calls := countingEndpoint(t)
+	code, _, stderr := runCLI(t, "apply", "--config", filepath.Join("..", "..", "..", "orgbaseline.example.yaml"),
+		"--accounts", ",,,", "--regions", " , ")
+	if code != ExitUsage {
+		t.Errorf("exit: expect %d, got %d", ExitUsage, code)
+	}
+	for _, want := range []string{`--accounts ",,," names nothing`, `--regions " , " names nothing`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not mention %q:\n%s", want, stderr)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("%d AWS calls were made with empty filters", n)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	code, out, _ := runCLI(t, "validate", "--config", filepath.Join("..", "..", "..", "orgbaseline.example.yaml"))
 	if code != ExitOK || !strings.Contains(out, "is valid") {
@@ -369,4 +388,34 @@ func TestFollowReadsResultsFromS3(t *testing.T) {
 	if len(rep.Rows) != 1 || rep.Rows[0].Account != "444444444444" || rep.Rows[0].Status != "unchanged" {
 		t.Errorf("report: %+v", rep.Rows)
 	}
+}
+
+// A signal ends every command: one that does not wind down within the
+// grace period is ended with ExitInterrupted; one that returns in time is
+// not.
+func TestSignalEndsACommandThatHangs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped, exited := make(chan struct{}), make(chan int, 1)
+	var stderr strings.Builder
+	go endAfterGrace(ctx, func() { close(stopped) }, make(chan struct{}), 10*time.Millisecond, &stderr, func(code int) { exited <- code })
+	cancel() // the signal
+	select {
+	case code := <-exited:
+		if code != ExitInterrupted || !strings.Contains(stderr.String(), "interrupted") {
+			t.Errorf("exit %d, stderr %q", code, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a hanging command was not ended")
+	}
+	<-stopped
+
+	ctx, cancel = context.WithCancel(context.Background())
+	done, returned := make(chan struct{}), make(chan struct{})
+	go func() {
+		endAfterGrace(ctx, func() {}, done, time.Hour, io.Discard, func(int) { t.Error("exit called for a command that returned") })
+		close(returned)
+	}()
+	cancel()
+	close(done)
+	<-returned
 }

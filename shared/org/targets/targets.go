@@ -124,6 +124,11 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	if res.Accounts, err = resolveAccounts(ctx, d.Accounts, cfg, in, &res.StepResult); err != nil {
 		return res, err
 	}
+	if res.Accounts == nil {
+		// The state machine fans out over the list: an empty one, never
+		// null (a Map over null fails with States.Runtime).
+		res.Accounts = []string{}
+	}
 	if err := checkRunLength(d, len(res.Accounts), len(res.Regions), &res.StepResult); err != nil {
 		return res, err
 	}

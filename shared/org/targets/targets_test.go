@@ -2,6 +2,7 @@ package targets
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -238,5 +239,22 @@ func TestRunLengthIsCheckedAgainstTheTimeout(t *testing.T) {
 	res, err := Run(context.Background(), d, cfg, in, quiet)
 	if err != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], workflow.EnvRunPaces) {
 		t.Errorf("without paces: %v %v", res.Warnings, err)
+	}
+}
+
+// --accounts with a well-formed ID that is not in the organization: its
+// skipped row, and an empty account list for the Maps, not null.
+func TestAccountNotInTheOrganization(t *testing.T) {
+	res, err := Run(context.Background(), deps(t, nil, new([]string)), config(t, "[eu-west-1]"),
+		workflow.Input{Mode: workflow.ModeApply, Accounts: []string{"000000000000"}}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := skipped(res)["000000000000/global"]; got != "not an account of the organization" {
+		t.Errorf("skipped: %v", skipped(res))
+	}
+	b, _ := json.Marshal(res)
+	if !strings.Contains(string(b), `"accounts":[]`) {
+		t.Errorf("accounts in the result: %s", b)
 	}
 }

@@ -1,0 +1,64 @@
+package settings
+
+import (
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// A device or a FIFO is refused before it is opened: /dev/zero would be
+// read without end, and opening a FIFO blocks until someone writes to it.
+func TestLoadFileReadsRegularFilesOnly(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "config.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/dev/zero", fifo, t.TempDir()} {
+		if _, err := LoadFile(path); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+}
+
+// A reader larger than any configuration is cut off, not read to its end.
+func TestLoadBoundsTheRead(t *testing.T) {
+	big := strings.NewReader(valid + "# " + strings.Repeat("x", MaxFileBytes) + "\n")
+	_, err := Load("big.yaml", big)
+	if err == nil || !strings.Contains(err.Error(), "is over 1024 KiB") {
+		t.Errorf("oversized: %v", err)
+	}
+	if big.Len() == 0 {
+		t.Error("the whole reader was read")
+	}
+}
+
+// A second YAML document is not silently ignored.
+func TestLoadRefusesASecondDocument(t *testing.T) {
+	_, err := Load("two.yaml", strings.NewReader(valid+"---\nhomeRegion: us-east-1\n"))
+	if err == nil || !strings.Contains(err.Error(), "more than one YAML document") {
+		t.Errorf("two documents: %v", err)
+	}
+	if _, err := Load("one.yaml", strings.NewReader("---\n"+valid+"...\n")); err != nil {
+		t.Errorf("one document with markers: %v", err)
+	}
+}
+
+// Errors speak the configuration's terms, not Go's, and a huge value is
+// not echoed whole (the file is refused above MaxFileBytes, a value
+// below it is cut in the error).
+func TestLoadErrorsSpeakTheConfigurationsTerms(t *testing.T) {
+	_, err := Load("kinds.yaml", strings.NewReader(strings.Replace(valid, `management: "111111111111"`, `management: [a, b]`, 1)+"accounts2: 1\n"))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "settings.") || strings.Contains(msg, "!!seq") || !strings.Contains(msg, "found a list where a string belongs") {
+		t.Errorf("error names Go types: %s", msg)
+	}
+	long := strings.Replace(valid, "homeRegion: eu-west-1", "homeRegion: "+strings.Repeat("z", 600<<10), 1)
+	_, err = Load("long.yaml", strings.NewReader(long))
+	if err == nil || len(err.Error()) > 2000 || !strings.Contains(err.Error(), "more bytes)") {
+		t.Errorf("a 600 KB value: %d bytes of error", len(err.Error()))
+	}
+}
