@@ -93,9 +93,9 @@ type S3API interface {
 }
 
 // OrganizationsAPI is the part of the Organizations client the step uses,
-// in the management account.
+// in the management account. The step does not list the organization's
+// accounts: the state machine passes the run's accounts.
 type OrganizationsAPI interface {
-	organizations.ListAccountsAPIClient
 	organizations.ListDelegatedAdministratorsAPIClient
 }
 

@@ -3,6 +3,7 @@ package orgtrail
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -35,19 +36,21 @@ const (
 type fakeAWS struct {
 	mu sync.Mutex
 
-	trail     *cttypes.Trail
-	advanced  []cttypes.AdvancedEventSelector
-	insights  []cttypes.InsightSelector
-	logging   bool
-	admins    []string
-	noAlias   bool
-	noBucket  bool
-	sse       s3types.ServerSideEncryption
-	sseKey    string
-	accounts  []orgtypes.Account
-	members   map[string][]cttypes.Trail // account -> its own trails
-	memberErr map[string]error
-	read      []string // accounts whose trails were read
+	trail    *cttypes.Trail
+	advanced []cttypes.AdvancedEventSelector
+	insights []cttypes.InsightSelector
+	logging  bool
+	admins   []string
+	noAlias  bool
+	noBucket bool
+	sse      s3types.ServerSideEncryption
+	sseKey   string
+	// lastEncryption is the configuration of the last PutBucketEncryption.
+	lastEncryption *s3types.ServerSideEncryptionConfiguration
+	accounts       []orgtypes.Account
+	members        map[string][]cttypes.Trail // account -> its own trails
+	memberErr      map[string]error
+	read           []string // accounts whose trails were read
 
 	// errs injects an error for the named operation, once.
 	errs map[string]error
@@ -327,25 +330,10 @@ func (f *fakeAWS) PutBucketEncryption(ctx context.Context, in *s3.PutBucketEncry
 	if err := f.call("PutBucketEncryption"); err != nil {
 		return nil, err
 	}
+	f.lastEncryption = in.ServerSideEncryptionConfiguration
 	d := in.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault
 	f.sse, f.sseKey = d.SSEAlgorithm, aws.ToString(d.KMSMasterKeyID)
 	return &s3.PutBucketEncryptionOutput{}, nil
-}
-
-func (f *fakeAWS) ListAccounts(ctx context.Context, in *organizations.ListAccountsInput, _ ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error) {
-	// One account per page, to exercise the paginator.
-	i := 0
-	if in.NextToken != nil {
-		i = len(*in.NextToken)
-	}
-	out := &organizations.ListAccountsOutput{}
-	if i < len(f.accounts) {
-		out.Accounts = f.accounts[i : i+1]
-	}
-	if i+1 < len(f.accounts) {
-		out.NextToken = aws.String(strings.Repeat("x", i+1))
-	}
-	return out, nil
 }
 
 func (f *fakeAWS) ListDelegatedAdministrators(ctx context.Context, in *organizations.ListDelegatedAdministratorsInput, _ ...func(*organizations.Options)) (*organizations.ListDelegatedAdministratorsOutput, error) {
@@ -375,7 +363,25 @@ func (m memberAPI) DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTr
 	return &cloudtrail.DescribeTrailsOutput{TrailList: m.f.members[m.account]}, nil
 }
 
+// fakeRun runs the step on f with the run's accounts as the state machine
+// passes them: f's ACTIVE accounts.
 func fakeRun(t *testing.T, f *fakeAWS, cfg settings.Config, mode workflow.Mode) (workflow.StepResult, error) {
 	t.Helper()
-	return Run(context.Background(), f.deps(), cfg, workflow.Input{Mode: mode}, quiet)
+	return runItem(context.Background(), f.deps(), cfg, workflow.Item{Input: workflow.Input{Mode: mode}, Accounts: f.activeIDs()}, quiet)
+}
+
+// runItem runs the step with item, as the state machine calls it.
+func runItem(ctx context.Context, d Deps, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
+	return Run(ctx, d, cfg, item, log)
+}
+
+// activeIDs returns f's ACTIVE accounts, in f's order.
+func (f *fakeAWS) activeIDs() []string {
+	var ids []string
+	for _, a := range f.accounts {
+		if a.State == orgtypes.AccountStateActive {
+			ids = append(ids, aws.ToString(a.Id))
+		}
+	}
+	return ids
 }

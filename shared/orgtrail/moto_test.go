@@ -96,11 +96,21 @@ func deployStacks(t *testing.T, cfg settings.Config) string {
 func (m *motoOrg) run(t *testing.T, mode workflow.Mode) workflow.StepResult {
 	t.Helper()
 	m.rec.Reset()
-	res, err := Run(context.Background(), m.deps, m.cfg, workflow.Input{Mode: mode}, quiet)
+	res, err := Run(context.Background(), m.deps, m.cfg, workflow.Item{Input: workflow.Input{Mode: mode}, Accounts: m.accounts()}, quiet)
 	if err != nil {
 		t.Fatalf("%s: %v", mode, err)
 	}
 	return res
+}
+
+// accounts are the run's accounts as the state machine passes them: every
+// account of the seeded organization, the management account first.
+func (m *motoOrg) accounts() []string {
+	var ids []string
+	for _, a := range m.org.Accounts {
+		ids = append(ids, a.ID)
+	}
+	return ids
 }
 
 // trail reads the trail back from the emulator, in region.

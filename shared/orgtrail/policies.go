@@ -71,10 +71,23 @@ const cloudTrailContext = "kms:EncryptionContext:aws:cloudtrail:arn"
 
 // KeyPolicy is the key policy of the trail's key in the security account:
 // the security account administers and uses it; CloudTrail may generate
-// data keys and decrypt only for this trail (encryption context and
-// aws:SourceArn) and describe the key; the log-archive account — and with
-// organizationRead, the organization — may decrypt log files, and only log
-// files: the CloudTrail encryption context must be present.
+// data keys only for this trail (encryption context and aws:SourceArn),
+// decrypt for this trail (aws:SourceArn) and describe the key; the
+// log-archive account — and with organizationRead, the organization — may
+// decrypt log files, and only log files: the CloudTrail encryption context
+// must be present.
+//
+// CloudTrail's kms:Decrypt carries no encryption-context condition: the
+// trail bucket's SSE-KMS uses an S3 Bucket Key (putEncryption), and
+// "Configure AWS KMS key policies for CloudTrail" (CloudTrail User Guide,
+// "Required KMS key policy elements for trails" and "Granting decrypt
+// permissions") says that with an S3 Bucket Key kms:Decrypt is required to
+// create or update a trail with SSE-KMS; its statement for the CloudTrail
+// service principal ("Allow CloudTrail to decrypt a trail") has no
+// encryption-context condition. The same page recommends aws:SourceArn on
+// the key policy of a trail's key, which keeps the statement to this trail.
+// The Bucket Key stays: S3 then asks KMS for a bucket-level key instead of
+// a data key per log file ("Using Amazon S3 Bucket Keys", S3 User Guide).
 func KeyPolicy(c settings.Config) Document {
 	trail := TrailARN(c)
 	d := doc(
@@ -84,11 +97,16 @@ func KeyPolicy(c settings.Config) Document {
 		},
 		Statement{
 			Sid: "CloudTrailEncryptsLogs", Effect: "Allow", Principal: service(cloudtrailPrincipal),
-			Action: []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: "*",
+			Action: "kms:GenerateDataKey*", Resource: "*",
 			Condition: map[string]map[string]any{"StringEquals": {
 				cloudTrailContext: trail,
 				"aws:SourceArn":   trail,
 			}},
+		},
+		Statement{
+			Sid: "CloudTrailDecryptsForBucketKey", Effect: "Allow", Principal: service(cloudtrailPrincipal),
+			Action: "kms:Decrypt", Resource: "*",
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}},
 		},
 		Statement{
 			Sid: "CloudTrailDescribesKey", Effect: "Allow", Principal: service(cloudtrailPrincipal),

@@ -1,10 +1,13 @@
 package orgtrail
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
@@ -128,10 +131,11 @@ func TestOrganizationRead(t *testing.T) {
 func TestKeyPolicy(t *testing.T) {
 	d := KeyPolicy(config(t, ""))
 	want := map[string]string{
-		"SecurityAccountAdministers": `{"Sid":"SecurityAccountAdministers","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}`,
-		"CloudTrailEncryptsLogs":     `{"Sid":"CloudTrailEncryptsLogs","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":["kms:GenerateDataKey*","kms:Decrypt"],"Resource":"*","Condition":{"StringEquals":{"aws:SourceArn":"` + trail + `","kms:EncryptionContext:aws:cloudtrail:arn":"` + trail + `"}}}`,
-		"CloudTrailDescribesKey":     `{"Sid":"CloudTrailDescribesKey","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:DescribeKey","Resource":"*","Condition":{"StringEquals":{"aws:SourceArn":"` + trail + `"}}}`,
-		"LogArchiveDecryptsLogFiles": `{"Sid":"LogArchiveDecryptsLogFiles","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"Null":{"kms:EncryptionContext:aws:cloudtrail:arn":"false"}}}`,
+		"SecurityAccountAdministers":     `{"Sid":"SecurityAccountAdministers","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}`,
+		"CloudTrailEncryptsLogs":         `{"Sid":"CloudTrailEncryptsLogs","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:GenerateDataKey*","Resource":"*","Condition":{"StringEquals":{"aws:SourceArn":"` + trail + `","kms:EncryptionContext:aws:cloudtrail:arn":"` + trail + `"}}}`,
+		"CloudTrailDecryptsForBucketKey": `{"Sid":"CloudTrailDecryptsForBucketKey","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"aws:SourceArn":"` + trail + `"}}}`,
+		"CloudTrailDescribesKey":         `{"Sid":"CloudTrailDescribesKey","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:DescribeKey","Resource":"*","Condition":{"StringEquals":{"aws:SourceArn":"` + trail + `"}}}`,
+		"LogArchiveDecryptsLogFiles":     `{"Sid":"LogArchiveDecryptsLogFiles","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"kms:Decrypt","Resource":"*","Condition":{"Null":{"kms:EncryptionContext:aws:cloudtrail:arn":"false"}}}`,
 	}
 	if e, a := len(want), len(d.Statement); e != a {
 		t.Fatalf("expect %d statements, got %d", e, a)
@@ -198,5 +202,97 @@ func TestMapRoundTrip(t *testing.T) {
 	var back Document
 	if err := json.Unmarshal(b, &back); err != nil || back.JSON() != d.JSON() {
 		t.Errorf("Map changes the document:\n%s\n%s", d.JSON(), b)
+	}
+}
+
+// serviceAllowed reports whether an Allow statement of d lets the service
+// principal call action with the request context reqCtx (condition key ->
+// value; a key absent from reqCtx is absent from the request). It reads the
+// operators the trail's documents use and fails the test on any other.
+func serviceAllowed(t *testing.T, d Document, service, action string, reqCtx map[string]string) bool {
+	t.Helper()
+	for _, s := range d.Statement {
+		if s.Effect != "Allow" || !reflect.DeepEqual(s.Principal, map[string]any{"Service": service}) || !actionMatches(s.Action, action) {
+			continue
+		}
+		if conditionsHold(t, s, reqCtx) {
+			return true
+		}
+	}
+	return false
+}
+
+func actionMatches(actions any, action string) bool {
+	var list []string
+	switch a := actions.(type) {
+	case string:
+		list = []string{a}
+	case []string:
+		list = a
+	}
+	for _, a := range list {
+		if a == action || (strings.HasSuffix(a, "*") && strings.HasPrefix(action, strings.TrimSuffix(a, "*"))) {
+			return true
+		}
+	}
+	return false
+}
+
+func conditionsHold(t *testing.T, s Statement, reqCtx map[string]string) bool {
+	t.Helper()
+	for op, keys := range s.Condition {
+		for key, want := range keys {
+			got, present := reqCtx[key]
+			switch op {
+			case "StringEquals":
+				if !present || got != want {
+					return false
+				}
+			case "Null":
+				if (want == "true") != !present {
+					return false
+				}
+			default:
+				t.Fatalf("statement %s: operator %s is not read by this test", s.Sid, op)
+			}
+		}
+	}
+	return true
+}
+
+// The trail bucket's default encryption uses an S3 Bucket Key
+// (putEncryption). "Configure AWS KMS key policies for CloudTrail"
+// (CloudTrail User Guide), "Required KMS key policy elements for trails" and
+// "Granting decrypt permissions": with an S3 Bucket Key, kms:Decrypt is
+// required to create or update a trail with SSE-KMS, and the statement
+// "Allow CloudTrail to decrypt a trail" has no encryption-context
+// condition. The page's aws:SourceArn best practice keeps it to this trail.
+func TestKeyPolicyLetsCloudTrailDecryptForTheBucketKey(t *testing.T) {
+	for _, extra := range []string{"", securityManaged, "services: {cloudtrail: {organizationRead: true}}"} {
+		d := KeyPolicy(config(t, extra))
+		onlyTrail := map[string]string{"aws:SourceArn": trail}
+		if !serviceAllowed(t, d, cloudtrailPrincipal, "kms:Decrypt", onlyTrail) {
+			t.Errorf("%q: CloudTrail may not kms:Decrypt for the trail without the CloudTrail encryption context:\n%s", extra, d.JSON())
+		}
+		other := map[string]string{"aws:SourceArn": "arn:aws:cloudtrail:eu-west-1:444444444444:trail/other"}
+		if serviceAllowed(t, d, cloudtrailPrincipal, "kms:Decrypt", other) || serviceAllowed(t, d, cloudtrailPrincipal, "kms:Decrypt", nil) {
+			t.Errorf("%q: CloudTrail may kms:Decrypt for another trail or without aws:SourceArn:\n%s", extra, d.JSON())
+		}
+		// Data keys stay bound to the trail's encryption context.
+		if serviceAllowed(t, d, cloudtrailPrincipal, "kms:GenerateDataKey", onlyTrail) {
+			t.Errorf("%q: CloudTrail may generate data keys without the CloudTrail encryption context:\n%s", extra, d.JSON())
+		}
+		withContext := map[string]string{"aws:SourceArn": trail, cloudTrailContext: trail}
+		if !serviceAllowed(t, d, cloudtrailPrincipal, "kms:GenerateDataKey", withContext) {
+			t.Errorf("%q: CloudTrail may not generate data keys for the trail:\n%s", extra, d.JSON())
+		}
+	}
+	// The bucket the statement is for: SSE-KMS with the Bucket Key on.
+	f := newFake()
+	if err := putEncryption(context.Background(), f, "bucket", fKeyARN); err != nil {
+		t.Fatal(err)
+	}
+	if f.lastEncryption == nil || !aws.ToBool(f.lastEncryption.Rules[0].BucketKeyEnabled) {
+		t.Errorf("the trail bucket's SSE-KMS does not use an S3 Bucket Key: %+v", f.lastEncryption)
 	}
 }

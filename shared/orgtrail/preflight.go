@@ -12,10 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/smithy-go"
 
-	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
@@ -25,12 +23,15 @@ import (
 // takes at most without a deadline; how many accounts a warning names and
 // how much of an error it quotes.
 //
-// The step's Lambda has 90 seconds and a response of 256 KB at most. An
-// organization can have more accounts than 90 seconds can read, one
-// AssumeRole and one DescribeTrails each, retried; the preflight reads them
-// until its time is spent and reports the rest as not checked, and its
-// warnings name a bounded number of accounts whatever the organization's
-// size. Every account's finding is in the step's log.
+// The step's Lambda has 90 seconds and a response of 256 KB at most. The
+// member accounts are read only when the trail is to be created or changed,
+// or when the run names its accounts (preflightMembers); a converged
+// trail's re-run reads none. When they are read, an organization can have
+// more accounts than 90 seconds can read, one AssumeRole and one
+// DescribeTrails each, retried; the preflight reads them until its time is
+// spent and reports the rest as not checked, and its warnings name a
+// bounded number of accounts whatever the organization's size. Every
+// account's finding is in the step's log.
 const (
 	PreflightConcurrency = 5
 	PreflightMaxAccounts = 1000
@@ -47,22 +48,44 @@ const (
 const trailsNamed = 5
 
 // preflight returns the warnings the step gives in plan and apply: member
-// accounts that have trails of their own, which the organization trail
-// records again (and CloudTrail charges again); that the management
-// account's activity lands in the log-archive bucket; and who can copy the
-// trail into CloudTrail Lake. A member account that cannot be read is a
-// warning, never a failure.
+// accounts (members, the accounts preflightMembers chose) that have trails
+// of their own, which the organization trail records again (and CloudTrail
+// charges again); that the management account's activity lands in the
+// log-archive bucket; and who can copy the trail into CloudTrail Lake. A
+// member account that cannot be read is a warning, never a failure.
 //
 // The member accounts are read within a time budget (preflightDeadline), so
 // that the trail's own work has time left.
-func preflight(ctx context.Context, d Deps, cfg settings.Config, log *slog.Logger) []string {
+func preflight(ctx context.Context, d Deps, cfg settings.Config, members []string, log *slog.Logger) []string {
 	budget, cancel := context.WithDeadline(ctx, preflightDeadline(ctx, time.Now()))
 	defer cancel()
-	warnings := memberWarnings(ctx, budget, d, cfg, log)
+	warnings := memberWarnings(ctx, budget, d, cfg, members, log)
 	return append(warnings,
 		fmt.Sprintf("the management account's own activity (%s) is recorded by the organization trail and delivered to the log-archive bucket %s in account %s, readable by whoever can read that bucket", cfg.Accounts.Management, BucketName(cfg), cfg.Accounts.LogArchive),
 		lakeWarning,
 	)
+}
+
+// preflightMembers returns the member accounts the preflight reads for
+// trails of their own: the run's accounts (accounts, the ACTIVE accounts
+// the org-targets step resolved) other than the management account, when
+// the trail is to be created or changed (changes) — when the organization
+// trail starts recording them, or records them differently — or when the
+// run names its accounts (named, the --accounts filter). Otherwise it
+// returns none, and the warning that says so: a converged trail's re-run
+// makes no call in the member accounts, however large the organization.
+func preflightMembers(cfg settings.Config, accounts []string, named, changes bool) ([]string, []string) {
+	var members []string
+	for _, id := range accounts {
+		if id != cfg.Accounts.Management {
+			members = append(members, id)
+		}
+	}
+	if changes || named || len(members) == 0 {
+		return members, nil
+	}
+	return nil, []string{fmt.Sprintf("%d member %s not checked for trails of their own: the organization trail is unchanged, and member accounts are checked when it is created or changed; to check accounts now, name them with --accounts, or run %s in each",
+		len(members), plural(len(members), "account was", "accounts were"), describeCommand(cfg))}
 }
 
 // preflightDeadline is when the preflight stops starting new accounts: the
@@ -84,30 +107,16 @@ type memberCheck struct {
 	skipped bool     // not checked: the budget was spent first
 }
 
-// memberWarnings lists the organization's member accounts and reads their
-// trails while budget lasts, and returns the warnings about them: a bounded
-// number, whatever the number of accounts. ctx is the step's, for logging.
-func memberWarnings(ctx, budget context.Context, d Deps, cfg settings.Config, log *slog.Logger) []string {
+// memberWarnings reads the trails of the member accounts members while
+// budget lasts, and returns the warnings about them: a bounded number,
+// whatever the number of accounts. ctx is the step's, for logging.
+func memberWarnings(ctx, budget context.Context, d Deps, cfg settings.Config, members []string, log *slog.Logger) []string {
 	var warnings []string
-	accounts, err := activeAccounts(budget, d.Orgs)
-	switch {
-	case err != nil && budget.Err() != nil:
-		log.WarnContext(ctx, "preflight: time ran out listing the accounts", "error", err)
-		return []string{fmt.Sprintf("no member account was checked for trails of its own: the preflight's time ran out while listing the organization's accounts; run again or check with %s in each account", describeCommand(cfg))}
-	case err != nil:
-		return []string{fmt.Sprintf("could not list the organization's accounts to look for trails of their own: %s", shortError(err))}
+	if len(members) > PreflightMaxAccounts {
+		warnings = append(warnings, fmt.Sprintf("only the first %d of %d member accounts were checked for trails of their own", PreflightMaxAccounts, len(members)))
+		members = members[:PreflightMaxAccounts]
 	}
-	var others []string
-	for _, id := range accounts {
-		if id != cfg.Accounts.Management {
-			others = append(others, id)
-		}
-	}
-	if len(others) > PreflightMaxAccounts {
-		warnings = append(warnings, fmt.Sprintf("only the first %d of %d member accounts were checked for trails of their own", PreflightMaxAccounts, len(others)))
-		others = others[:PreflightMaxAccounts]
-	}
-	checks := checkMembers(budget, d.MemberTrails, cfg, others)
+	checks := checkMembers(budget, d.MemberTrails, cfg, members)
 	for _, c := range checks {
 		switch {
 		case len(c.trails) > 0:
@@ -246,25 +255,6 @@ func assumeRoleFailed(err error) bool {
 		}
 	}
 	return strings.Contains(err.Error(), "STS: AssumeRole")
-}
-
-// activeAccounts lists the organization's ACTIVE accounts; suspended
-// accounts and accounts pending closure cannot be read.
-func activeAccounts(ctx context.Context, api organizations.ListAccountsAPIClient) ([]string, error) {
-	var ids []string
-	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page.Accounts {
-			if targets.Active(a) {
-				ids = append(ids, aws.ToString(a.Id))
-			}
-		}
-	}
-	return ids, nil
 }
 
 // memberTrails reads account's own trails in the home region, through api

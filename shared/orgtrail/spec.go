@@ -29,12 +29,16 @@ var Spec = workflow.StepSpec{
 		"organizations:RegisterDelegatedAdministrator",
 		// What CloudTrail itself checks and creates for an organization
 		// trail: the caller needs the permissions "to create the
-		// service-linked role and enable trusted access" ("Prepare for
+		// service-linked role and enable trusted access", whose minimum
+		// policy lists organizations:ListAccounts too ("Prepare for
 		// creating a trail for your organization", CloudTrail User Guide).
+		// The step itself lists no accounts: the state machine passes the
+		// run's accounts (TakesAccounts).
 		"organizations:EnableAWSServiceAccess",
 		"organizations:DescribeOrganization",
 		"organizations:ListAccounts",
 		"organizations:ListAWSServiceAccessForOrganization",
+		// The delegated administrators, read by the step (planAdmin).
 		"organizations:ListDelegatedAdministrators",
 		"iam:GetRole",
 		"iam:CreateServiceLinkedRole",
@@ -44,8 +48,11 @@ var Spec = workflow.StepSpec{
 		"iam:PassRole",
 	},
 	// The key in the security account, the bucket in the log-archive
-	// account, and every member account's own trails (the preflight).
+	// account, and the member accounts' own trails (the preflight).
 	Reach: workflow.ReachOrganization,
+	// The run's ACTIVE accounts, for the preflight: the step does not list
+	// the organization itself.
+	TakesAccounts: true,
 }
 
 // Step is the org-trail step: Spec with its handler; functions/org-trail runs it.

@@ -2,6 +2,7 @@ package orgtrail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -50,7 +51,12 @@ const (
 //     GetInsightSelectors/PutInsightSelectors, GetTrailStatus/StartLogging,
 //     from the managing account.
 //  5. Preflight warnings: member accounts with trails of their own, and
-//     what the organization trail implies.
+//     what the organization trail implies. The member accounts are the
+//     run's (item.Accounts, the ACTIVE accounts the org-targets step
+//     resolved, which the state machine passes as the spec sets
+//     TakesAccounts); they are read (DescribeTrails with the execution
+//     role) only when the trail is to be created or changed, or when the
+//     run names its accounts (preflightMembers).
 //
 // Everything is read first; a conflict (another delegated administrator, a
 // trail homed in another region) returns a *workflow.ConflictError before
@@ -62,14 +68,24 @@ const (
 // trail's plan is made from the security account's read after the
 // registration in apply, and in plan the trail's actions are those of a new
 // trail, with a warning. In plan mode the actions are reported, not taken.
-// A re-run on a converged organization makes no mutating call.
-func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, log *slog.Logger) (workflow.StepResult, error) {
+// A re-run on a converged organization makes no mutating call, and no call
+// in the member accounts. A run without accounts fails with a
+// *workflow.TerminalError before any call, unless the step has nothing to
+// do.
+func Run(ctx context.Context, d Deps, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
+	in := item.Input
 	res := workflow.StepResult{Step: Spec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	trailOut := workflow.Outcome{Account: ManagingAccount(cfg), Region: cfg.HomeRegion, Service: settings.ServiceCloudTrail}
 	if reason := skipReason(cfg, in); reason != "" {
 		trailOut.Status, trailOut.Reason = workflow.StatusSkipped, reason
 		res.Add(trailOut)
 		return res, nil
+	}
+	if item.Accounts == nil {
+		// Absent, not empty: the state machine passes the list, [] when
+		// the run covers no account (the trail is organization-wide and
+		// still converges).
+		return res, noAccountsError()
 	}
 	r := &stepRun{
 		d: d, cfg: cfg, ct: trailAPI(d, cfg, cfg.HomeRegion),
@@ -79,7 +95,9 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	if err != nil {
 		return res, err
 	}
-	res.Warnings = append(res.Warnings, preflight(ctx, d, cfg, log)...)
+	members, notChecked := preflightMembers(cfg, item.Accounts, len(in.Accounts) > 0, st.trailChanges())
+	res.Warnings = append(res.Warnings, notChecked...)
+	res.Warnings = append(res.Warnings, preflight(ctx, d, cfg, members, log)...)
 	if len(st.conflicts) > 0 {
 		return res, conflictError(ctx, log, st.conflicts)
 	}
@@ -87,6 +105,14 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 		return res, err
 	}
 	return res, nil
+}
+
+// noAccountsError is the step's error when the state machine passes no
+// accounts.
+func noAccountsError() error {
+	return &workflow.TerminalError{Op: "read the run's accounts", Err: errors.New(
+		`the step's input has no accounts: the state machine passes the org-targets step's ACTIVE accounts in "accounts" to this step (TakesAccounts); ` +
+			"the list is missing, so the deployed state machine predates this step's code: redeploy the management stack (cdk deploy --all)")}
 }
 
 // skipReason is why the step has nothing to do: CloudTrail switched off, or
@@ -128,6 +154,14 @@ type found struct {
 	// plan is the trail's plan, made when adminReady.
 	plan      trailPlan
 	conflicts []workflow.Conflict
+}
+
+// trailChanges reports whether the trail is to be created, updated or
+// started, or may be: managed from the security account before it is the
+// delegated administrator, the trail's plan is made after the
+// registration.
+func (st found) trailChanges() bool {
+	return !st.adminReady || st.plan.create || len(st.plan.update) > 0 || st.plan.startLogging
 }
 
 // read reads everything: the key, the bucket's default encryption, the

@@ -93,7 +93,7 @@ func TestFakeErrorClassification(t *testing.T) {
 			f := newFake()
 			f.errs[tt.op] = tt.err
 			h := &Handler{Settings: config(t, ""), Deps: f.deps(), Log: quiet}
-			_, err := h.Handle(context.Background(), workflow.Input{Mode: workflow.ModeApply})
+			_, err := h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Accounts: f.activeIDs()})
 			if err == nil {
 				t.Fatal("expect an error")
 			}
@@ -204,7 +204,7 @@ func TestFakeSkipped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake()
-			res, err := Run(context.Background(), f.deps(), config(t, tt.extra), tt.in, quiet)
+			res, err := Run(context.Background(), f.deps(), config(t, tt.extra), workflow.Item{Input: tt.in}, quiet)
 			if err != nil {
 				t.Fatal(err)
 			}

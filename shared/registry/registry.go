@@ -20,8 +20,9 @@ import (
 // All lists every step, in the order the state machine runs them.
 var All = []step.Step{
 	prereq.Step,
-	orgtrail.Step,
+	// The run's regions and accounts first: the steps after it read them.
 	targets.Step,
+	orgtrail.Step,
 	guardduty.AdminStep,
 	guardduty.OrgStep,
 	configsvc.AggregatorStep,
