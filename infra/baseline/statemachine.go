@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -89,8 +90,33 @@ func NewStateMachine(scope constructs.Construct, id string, props *StateMachineP
 	// As for the functions: CDK makes the state machine depend on its role,
 	// which the RoleArn property already references.
 	lintskip.CfnLint(sm, "W3005")
+	trustOnlyThisAccountsStateMachines(sm)
 	suppressStateMachineFindings(scope, sm, props.Functions, b.results != nil)
 	return &stateMachine{machine: sm, results: b.results}
+}
+
+// trustOnlyThisAccountsStateMachines narrows the trust of the state
+// machine's role to Step Functions acting for a state machine of this
+// account and region: aws:SourceAccount and aws:SourceArn, as "Creating an
+// IAM role for your state machine" (Step Functions Developer Guide,
+// "Prevent cross-service confused deputy issue") gives them. The state
+// machine's own ARN cannot be named: it would make the role depend on the
+// state machine, which depends on the role.
+func trustOnlyThisAccountsStateMachines(sm sfn.StateMachine) {
+	stack := awscdk.Stack_Of(sm)
+	role, ok := sm.Role().Node().DefaultChild().(awsiam.CfnRole)
+	if !ok {
+		panic("baseline: the state machine's role is not a CfnRole")
+	}
+	role.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Condition"), map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+		"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+			Service:      jsii.String("states"),
+			Resource:     jsii.String("stateMachine"),
+			ResourceName: jsii.String("*"),
+			ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		})},
+	})
 }
 
 // suppressStateMachineFindings records why cdk-nag's wildcard findings on
