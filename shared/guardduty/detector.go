@@ -44,37 +44,35 @@ func (r *orgRun) detector(ctx context.Context, all DetectorsAPI, one DetectorAPI
 	if err != nil {
 		return "", "", awsclient.Classify("list GuardDuty detectors in "+r.region, err)
 	}
-	if len(ids) == 0 {
-		act := workflow.Action{Call: CallCreateDetector}
-		reason := func() string {
-			return fmt.Sprintf("no detector: create one, findings published every %s, with %s", r.freq, describeFeatures(r.features))
-		}
-		if r.plan() {
-			r.add("", reason(), act)
-			return "", "", nil
-		}
-		id, err := r.createDetector(ctx, all)
-		if err == nil {
-			r.log.InfoContext(ctx, "created the GuardDuty detector", "detector", id)
-			r.add("", reason(), workflow.Action{Call: CallCreateDetector, Target: id})
-			return id, "", nil
-		}
-		if skip, ok := r.unavailable(err); ok {
-			return "", skip, nil
-		}
-		if !alreadyExists(err) {
-			return "", "", awsclient.Classify("create the GuardDuty detector in "+r.region, err)
-		}
-		// Made meanwhile (GuardDuty makes one for a new administrator):
-		// converge the one there is.
-		if ids, err = listDetectors(ctx, all); err != nil {
-			return "", "", awsclient.Classify("list GuardDuty detectors in "+r.region, err)
-		}
-		if len(ids) == 0 {
-			return "", "", &workflow.NotReadyError{Op: "GuardDuty detector in " + r.region, Err: fmt.Errorf("CreateDetector says one exists, ListDetectors shows none")}
-		}
+	if len(ids) > 0 {
+		return r.convergeDetector(ctx, one, ids[0], false)
 	}
-	return r.convergeDetector(ctx, one, ids[0])
+	reason := fmt.Sprintf("no detector: create one, findings published every %s, with %s", r.freq, describeFeatures(r.features))
+	if r.plan() {
+		r.add("", reason, workflow.Action{Call: CallCreateDetector})
+		return "", "", nil
+	}
+	id, err = r.createDetector(ctx, all)
+	if skip, ok := r.unavailable(err); ok {
+		return "", skip, nil
+	}
+	switch {
+	case err == nil:
+		r.log.InfoContext(ctx, "created the GuardDuty detector", "detector", id)
+		r.add("", reason, workflow.Action{Call: CallCreateDetector, Target: id})
+		return r.convergeDetector(ctx, one, id, true)
+	case !alreadyExists(err):
+		return "", "", awsclient.Classify("create the GuardDuty detector in "+r.region, err)
+	}
+	// Made meanwhile (GuardDuty makes one for a new administrator):
+	// converge the one there is.
+	if ids, err = listDetectors(ctx, all); err != nil {
+		return "", "", awsclient.Classify("list GuardDuty detectors in "+r.region, err)
+	}
+	if len(ids) == 0 {
+		return "", "", &workflow.NotReadyError{Op: "GuardDuty detector in " + r.region, Err: fmt.Errorf("CreateDetector says one exists, ListDetectors shows none")}
+	}
+	return r.convergeDetector(ctx, one, ids[0], false)
 }
 
 func listDetectors(ctx context.Context, api guardduty.ListDetectorsAPIClient) ([]string, error) {
@@ -90,28 +88,42 @@ func listDetectors(ctx context.Context, api guardduty.ListDetectorsAPIClient) ([
 	return ids, nil
 }
 
+// createDetector creates the detector with the features the configuration
+// enables: before there is a detector, no read tells which features the
+// region knows. GuardDuty enables every feature a CreateDetector call does
+// not name, RUNTIME_MONITORING excepted ("CreateDetector", GuardDuty API
+// Reference), so the caller reads the new detector and converges it. When
+// GuardDuty refuses the call (BadRequestException) for another reason than
+// an existing detector, the detector is created again naming no feature at
+// all: whatever the region does not offer is then found by converging it.
 func (r *orgRun) createDetector(ctx context.Context, api DetectorsAPI) (string, error) {
-	fs := r.features
-	for retried := false; ; retried = true {
-		out, err := api.CreateDetector(ctx, &guardduty.CreateDetectorInput{
-			Enable: aws.Bool(true), FindingPublishingFrequency: r.freq, Features: detectorFeatures(fs),
-		})
-		if err == nil {
-			r.features = fs
-			return aws.ToString(out.DetectorId), nil
-		}
-		if retried {
-			return "", err
-		}
-		kept, ok := r.fallback("CreateDetector", fs, err)
-		if !ok {
-			return "", err
-		}
-		fs = kept
+	in := &guardduty.CreateDetectorInput{Enable: aws.Bool(true), FindingPublishingFrequency: r.freq}
+	out, err := api.CreateDetector(ctx, withFeatures(in, detectorFeatures(sendable(r.features, present{}))))
+	var br *gdtypes.BadRequestException
+	if err != nil && errors.As(err, &br) && !alreadyExists(err) {
+		r.log.Warn("CreateDetector refused with features: creating the detector without naming any", "message", br.ErrorMessage())
+		out, err = api.CreateDetector(ctx, in)
 	}
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.DetectorId), nil
 }
 
-func (r *orgRun) convergeDetector(ctx context.Context, api DetectorAPI, id string) (string, string, error) {
+func withFeatures(in *guardduty.CreateDetectorInput, fs []gdtypes.DetectorFeatureConfiguration) *guardduty.CreateDetectorInput {
+	c := *in
+	c.Features = fs
+	return &c
+}
+
+// convergeDetector reads detector id and updates it where it differs from
+// the configuration ("GetDetector", "UpdateDetector", GuardDuty API
+// Reference); created says the run has just created it, when a matching
+// detector needs no outcome of its own. The update sends the features the
+// configuration enables and the disabled ones the detector lists
+// (sendable). Features the region turns out not to offer for detectors are
+// left out of r.features (refused), here and in the later parts.
+func (r *orgRun) convergeDetector(ctx context.Context, api DetectorAPI, id string, created bool) (string, string, error) {
 	got, err := api.GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: aws.String(id)})
 	if skip, ok := r.unavailable(err); ok {
 		return "", skip, nil
@@ -119,46 +131,36 @@ func (r *orgRun) convergeDetector(ctx context.Context, api DetectorAPI, id strin
 	if err != nil {
 		return "", "", awsclient.Classify("read GuardDuty detector "+id+" in "+r.region, err)
 	}
+	p := present{}
+	p.add(detectorStates(got.Features))
+	prefix := "detector " + id
+	if created {
+		prefix += " as created"
+	}
 	diff := detectorDiff(got, r.freq, r.features)
-	if len(diff) == 0 {
-		r.add(workflow.StatusUnchanged, "detector "+id+" matches the configuration")
-		return id, "", nil
-	}
-	act := workflow.Action{Call: CallUpdateDetector, Target: id}
-	reason := "detector " + id + ": " + strings.Join(diff, "; ")
-	if r.plan() {
-		r.add("", reason, act)
-		return id, "", nil
-	}
-	fs := r.features
-	for retried := false; ; retried = true {
+	for len(diff) > 0 && !r.plan() {
 		_, err := api.UpdateDetector(ctx, &guardduty.UpdateDetectorInput{
-			DetectorId: aws.String(id), Enable: aws.Bool(true), FindingPublishingFrequency: r.freq, Features: detectorFeatures(fs),
+			DetectorId: aws.String(id), Enable: aws.Bool(true), FindingPublishingFrequency: r.freq, Features: detectorFeatures(sendable(r.features, p)),
 		})
 		if err == nil {
+			r.log.InfoContext(ctx, "updated the GuardDuty detector", "detector", id, "differences", diff)
 			break
 		}
 		if skip, ok := r.unavailable(err); ok {
-			r.add(workflow.StatusSkipped, "detector "+id+": "+skip)
+			r.add(workflow.StatusSkipped, prefix+": "+skip)
 			return id, "", nil
 		}
-		if retried {
+		if !r.refused("UpdateDetector", err, &r.features, p) {
 			return "", "", awsclient.Classify("update GuardDuty detector "+id+" in "+r.region, err)
 		}
-		kept, ok := r.fallback("UpdateDetector", fs, err)
-		if !ok {
-			return "", "", awsclient.Classify("update GuardDuty detector "+id+" in "+r.region, err)
-		}
-		fs = kept
-		r.features = kept
-		if diff = detectorDiff(got, r.freq, fs); len(diff) == 0 {
-			r.add(workflow.StatusUnchanged, "detector "+id+" matches the configuration, less the features the region does not offer")
-			return id, "", nil
-		}
-		reason = "detector " + id + ": " + strings.Join(diff, "; ")
+		diff = detectorDiff(got, r.freq, r.features)
 	}
-	r.log.InfoContext(ctx, "updated the GuardDuty detector", "detector", id, "differences", diff)
-	r.add("", reason, act)
+	switch {
+	case len(diff) > 0:
+		r.add("", prefix+": "+strings.Join(diff, "; "), workflow.Action{Call: CallUpdateDetector, Target: id})
+	case !created:
+		r.add(workflow.StatusUnchanged, prefix+" matches the configuration")
+	}
 	return id, "", nil
 }
 
@@ -188,15 +190,20 @@ func detectorDiff(got *guardduty.GetDetectorOutput, freq gdtypes.FindingPublishi
 	if got.FindingPublishingFrequency != freq {
 		diff = append(diff, fmt.Sprintf("FindingPublishingFrequency %s, want %s", orNone(string(got.FindingPublishingFrequency)), freq))
 	}
+	return append(diff, featureDiff(detectorStates(got.Features), fs)...)
+}
+
+// detectorStates are the features of a detector as GetDetector lists them.
+func detectorStates(fs []gdtypes.DetectorFeatureConfigurationResult) map[string]featureState {
 	current := map[string]featureState{}
-	for _, f := range got.Features {
+	for _, f := range fs {
 		st := featureState{status: f.Status, agents: map[string]gdtypes.FeatureStatus{}}
 		for _, a := range f.AdditionalConfiguration {
 			st.agents[string(a.Name)] = a.Status
 		}
 		current[string(f.Name)] = st
 	}
-	return append(diff, featureDiff(current, fs)...)
+	return current
 }
 
 // alreadyExists: CreateDetector's answer when the account has a detector in

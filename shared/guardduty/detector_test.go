@@ -32,20 +32,80 @@ func (f *fakeGD) GetDetector(ctx context.Context, in *guardduty.GetDetectorInput
 	return &out, nil
 }
 
+// CreateDetector makes the detector as GuardDuty documents it
+// ("CreateDetector", GuardDuty API Reference): every feature of the region
+// the call does not name is enabled, RUNTIME_MONITORING excepted.
 func (f *fakeGD) CreateDetector(ctx context.Context, in *guardduty.CreateDetectorInput, _ ...func(*guardduty.Options)) (*guardduty.CreateDetectorOutput, error) {
 	f.mutating = append(f.mutating, "CreateDetector")
 	f.createDet = append(f.createDet, in)
 	if err := f.next("CreateDetector"); err != nil {
 		return nil, err
 	}
+	if err := f.refuse("CreateDetector", detectorNames(in.Features)...); err != nil {
+		return nil, err
+	}
 	f.detectorIDs = append(f.detectorIDs, "det-new")
+	f.detector = guardduty.GetDetectorOutput{Status: gdtypes.DetectorStatusEnabled, FindingPublishingFrequency: in.FindingPublishingFrequency}
+	for _, name := range regionFeatures {
+		if f.notOffered[string(name)] {
+			continue
+		}
+		st := gdtypes.FeatureStatusEnabled
+		if name == "RUNTIME_MONITORING" {
+			st = gdtypes.FeatureStatusDisabled
+		}
+		f.detector.Features = append(f.detector.Features, gdtypes.DetectorFeatureConfigurationResult{Name: name, Status: st})
+	}
+	f.mergeDetector(in.Features)
 	return &guardduty.CreateDetectorOutput{DetectorId: aws.String("det-new")}, nil
 }
 
+// UpdateDetector refuses what the region does not offer and sets what it
+// names.
 func (f *fakeGD) UpdateDetector(ctx context.Context, in *guardduty.UpdateDetectorInput, _ ...func(*guardduty.Options)) (*guardduty.UpdateDetectorOutput, error) {
 	f.mutating = append(f.mutating, "UpdateDetector")
 	f.updateDet = append(f.updateDet, in)
-	return &guardduty.UpdateDetectorOutput{}, f.next("UpdateDetector")
+	if err := f.next("UpdateDetector"); err != nil {
+		return nil, err
+	}
+	if err := f.refuse("UpdateDetector", detectorNames(in.Features)...); err != nil {
+		return nil, err
+	}
+	if aws.ToBool(in.Enable) {
+		f.detector.Status = gdtypes.DetectorStatusEnabled
+	}
+	if in.FindingPublishingFrequency != "" {
+		f.detector.FindingPublishingFrequency = in.FindingPublishingFrequency
+	}
+	f.mergeDetector(in.Features)
+	return &guardduty.UpdateDetectorOutput{}, nil
+}
+
+func detectorNames(fs []gdtypes.DetectorFeatureConfiguration) []string {
+	var out []string
+	for _, c := range fs {
+		out = append(out, string(c.Name))
+		for _, a := range c.AdditionalConfiguration {
+			out = append(out, string(a.Name))
+		}
+	}
+	return out
+}
+
+// mergeDetector sets the features of fs on the detector.
+func (f *fakeGD) mergeDetector(fs []gdtypes.DetectorFeatureConfiguration) {
+	for _, c := range fs {
+		r := gdtypes.DetectorFeatureConfigurationResult{Name: gdtypes.DetectorFeatureResult(c.Name), Status: c.Status}
+		for _, a := range c.AdditionalConfiguration {
+			r.AdditionalConfiguration = append(r.AdditionalConfiguration, gdtypes.DetectorAdditionalConfigurationResult{Name: a.Name, Status: a.Status})
+		}
+		i := slices.IndexFunc(f.detector.Features, func(x gdtypes.DetectorFeatureConfigurationResult) bool { return string(x.Name) == string(c.Name) })
+		if i < 0 {
+			f.detector.Features = append(f.detector.Features, r)
+		} else {
+			f.detector.Features[i] = r
+		}
+	}
 }
 
 func TestFakeDetectorDiffers(t *testing.T) {
@@ -80,12 +140,11 @@ func TestFakeDetectorDiffers(t *testing.T) {
 	agents := []gdtypes.DetectorAdditionalConfiguration{
 		{Name: "EKS_ADDON_MANAGEMENT", Status: "ENABLED"}, {Name: "ECS_FARGATE_AGENT_MANAGEMENT", Status: "ENABLED"}, {Name: "EC2_AGENT_MANAGEMENT", Status: "ENABLED"},
 	}
+	// The features enabled, and those the detector lists (CLOUD_TRAIL is
+	// not the configuration's): the disabled ones it does not list are off.
 	wantFeatures := []gdtypes.DetectorFeatureConfiguration{
 		{Name: "S3_DATA_EVENTS", Status: "ENABLED"},
 		{Name: "EKS_AUDIT_LOGS", Status: "ENABLED"},
-		{Name: "EBS_MALWARE_PROTECTION", Status: "DISABLED"},
-		{Name: "RDS_LOGIN_EVENTS", Status: "DISABLED"},
-		{Name: "LAMBDA_NETWORK_LOGS", Status: "DISABLED"},
 		{Name: "RUNTIME_MONITORING", Status: "ENABLED", AdditionalConfiguration: agents},
 	}
 	if !reflect.DeepEqual(wantFeatures, in.Features) {
@@ -113,26 +172,20 @@ func TestFakeDisabledDetectorIsEnabled(t *testing.T) {
 func TestFakeMissingDetectorIsCreated(t *testing.T) {
 	gd := newFakeGD()
 	gd.detectorIDs = nil
-	extra := `services: {guardduty: {features: {s3DataEvents: false, rdsLoginEvents: true}}}`
-	res := mustRun(t, extra, gd, orgOf(0), workflow.ModeApply)
+	orgs := orgOf(0)
+	res := mustRun(t, `services: {guardduty: {features: {s3DataEvents: false, rdsLoginEvents: true}}}`, gd, orgs, workflow.ModeApply)
 	if len(gd.createDet) != 1 {
 		t.Fatalf("CreateDetector calls: %v", gd.mutating)
 	}
-	in := gd.createDet[0]
-	want := []gdtypes.DetectorFeatureConfiguration{
-		{Name: "S3_DATA_EVENTS", Status: "DISABLED"}, {Name: "EKS_AUDIT_LOGS", Status: "DISABLED"},
-		{Name: "EBS_MALWARE_PROTECTION", Status: "DISABLED"}, {Name: "RDS_LOGIN_EVENTS", Status: "ENABLED"},
-		{Name: "LAMBDA_NETWORK_LOGS", Status: "DISABLED"}, {Name: "RUNTIME_MONITORING", Status: "DISABLED"},
-	}
-	if !aws.ToBool(in.Enable) || in.FindingPublishingFrequency != "FIFTEEN_MINUTES" || !reflect.DeepEqual(want, in.Features) {
-		t.Errorf("CreateDetector input: %+v", in)
+	if o := res.Outcomes[0]; o.Status != workflow.StatusChanged || o.Actions[0] != (workflow.Action{Call: CallCreateDetector, Target: "det-new"}) {
+		t.Errorf("detector outcome: %+v", o)
 	}
 	// The organization configuration and members go to the new detector.
 	if len(gd.updateOrg) != 1 || aws.ToString(gd.updateOrg[0].DetectorId) != "det-new" {
 		t.Errorf("UpdateOrganizationConfiguration: %v", gd.updateOrg)
 	}
-	if o := res.Outcomes[0]; o.Status != workflow.StatusChanged || o.Actions[0] != (workflow.Action{Call: CallCreateDetector, Target: "det-new"}) {
-		t.Errorf("detector outcome: %+v", o)
+	if len(gd.createMembers) != 1 || aws.ToString(gd.createMembers[0].DetectorId) != "det-new" || ids(gd.createMembers[0].AccountDetails) != "111111111111,333333333333" {
+		t.Errorf("CreateMembers: %+v", gd.createMembers)
 	}
 	// The just-added members' detectors are read and updated through it.
 	if e, a := [][]string{baseMembers}, gd.getMembers; !reflect.DeepEqual(e, a) {
@@ -175,27 +228,4 @@ type raceGD struct {
 func (r *raceGD) ListDetectors(ctx context.Context, in *guardduty.ListDetectorsInput, o ...func(*guardduty.Options)) (*guardduty.ListDetectorsOutput, error) {
 	r.onList()
 	return r.fakeGD.ListDetectors(ctx, in, o...)
-}
-
-func TestFakeDetectorFeatureNotInRegionMatchesAfterDrop(t *testing.T) {
-	// The region does not offer Lambda protection: the detector lacks it,
-	// and leaving it out the detector matches. The organization
-	// configuration is then compared without it too.
-	gd := newFakeGD(baseMembers...)
-	gd.errs["UpdateDetector"] = []error{sdkErr("UpdateDetector", 400, &gdtypes.BadRequestException{Message: aws.String("LAMBDA_NETWORK_LOGS is not available in this region")})}
-	gd.orgFeatures = append(gd.orgFeatures, gdtypes.OrganizationFeatureConfigurationResult{Name: "EBS_MALWARE_PROTECTION", AutoEnable: "NONE"})
-	res := mustRun(t, `services: {guardduty: {features: {lambdaNetworkLogs: true}}}`, gd, orgOf(0), workflow.ModeApply)
-	if e, a := []string{"UpdateDetector"}, gd.mutating; !reflect.DeepEqual(e, a) {
-		t.Errorf("mutating calls: expect %v, got %v", e, a)
-	}
-	// The members' detectors lack Lambda protection too: not compared.
-	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged}, statuses(res); !reflect.DeepEqual(e, a) {
-		t.Errorf("statuses: expect %v, got %v: %+v", e, a, res.Outcomes)
-	}
-	if len(gd.getMembers) != 1 {
-		t.Errorf("GetMemberDetectors calls: %v", gd.getMembers)
-	}
-	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "LAMBDA_NETWORK_LOGS") {
-		t.Errorf("warnings: %q", res.Warnings)
-	}
 }

@@ -167,7 +167,7 @@ func exportHandler(t *testing.T, extra string, gd OrgClient, k *fakeKMS) *OrgHan
 }
 
 func handle(h *OrgHandler, mode workflow.Mode) (workflow.StepResult, error) {
-	return h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: mode}, Region: "eu-west-1"})
+	return h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: mode}, Region: "eu-west-1", Accounts: h.Accounts.(*fakeOrgs).active()})
 }
 
 // mustHandle runs h and checks that every outcome is the security

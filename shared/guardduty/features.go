@@ -9,6 +9,7 @@ import (
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 // Runtime monitoring's additional configurations, enabled with it.
@@ -43,31 +44,6 @@ func wantedFeatures(f settings.GuardDutyFeatures) []feature {
 	return fs
 }
 
-// knownNames are the feature and additional-configuration names the step
-// sends.
-var knownNames = func() map[string]bool {
-	m := map[string]bool{}
-	for _, f := range wantedFeatures(settings.GuardDutyFeatures{RuntimeMonitoring: true}) {
-		m[f.name] = true
-		for _, a := range f.agents {
-			m[a] = true
-		}
-	}
-	return m
-}()
-
-// names lists the features and their agents ("FEATURE/AGENT").
-func names(fs []feature) []string {
-	var out []string
-	for _, f := range fs {
-		out = append(out, f.name)
-		for _, a := range f.agents {
-			out = append(out, f.name+"/"+a)
-		}
-	}
-	return out
-}
-
 // without returns fs without the features and agents named in drop.
 func without(fs []feature, drop map[string]bool) []feature {
 	var out []feature
@@ -86,75 +62,84 @@ func without(fs []feature, drop map[string]bool) []feature {
 	return out
 }
 
-// onlyS3 keeps S3 data events alone: what every GuardDuty region offers.
-func onlyS3(fs []feature) []feature {
+// present holds the features and additional configurations ("FEATURE/AGENT")
+// that a read of one resource listed: GetDetector for the detector,
+// DescribeOrganizationConfiguration for the organization configuration,
+// GetMemberDetectors for the members' detectors.
+type present map[string]bool
+
+// add notes the features of states.
+func (p present) add(states map[string]featureState) {
+	for name, st := range states {
+		p[name] = true
+		for a := range st.agents {
+			p[name+"/"+a] = true
+		}
+	}
+}
+
+// sendable returns the features of fs a call sends: those the
+// configuration enables, and the disabled ones already present on what the
+// call changes, to be switched off. A disabled feature that is not present
+// is off already and is not sent: a region that does not know it would
+// refuse the whole call.
+func sendable(fs []feature, p present) []feature {
 	var out []feature
 	for _, f := range fs {
-		if f.name == string(gdtypes.DetectorFeatureS3DataEvents) {
+		if f.on || p[f.name] {
 			out = append(out, f)
 		}
 	}
 	return out
 }
 
-// unavailableFeatures reports whether err is GuardDuty refusing features
-// that the region does not offer, and the known names its message gives.
-func unavailableFeatures(err error) (named map[string]bool, message string, ok bool) {
-	var br *gdtypes.BadRequestException
-	if !errors.As(err, &br) {
-		return nil, "", false
-	}
-	message = br.ErrorMessage()
-	low := strings.ToLower(message)
-	said := false
-	for _, s := range []string{"not available", "unavailable", "not supported", "unsupported", "not offered"} {
-		said = said || strings.Contains(low, s)
-	}
-	if !said {
-		return nil, "", false
-	}
-	named = map[string]bool{}
-	for _, tok := range strings.FieldsFunc(message, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_')
-	}) {
-		if knownNames[tok] {
-			named[tok] = true
+// unlisted returns the enabled features and additional configurations of
+// fs that are not present in p ("FEATURE/AGENT" for an agent), and the
+// names to leave out for them (without's drop).
+func unlisted(fs []feature, p present) (shown []string, drop map[string]bool) {
+	drop = map[string]bool{}
+	for _, f := range fs {
+		if !f.on {
+			continue
+		}
+		if !p[f.name] {
+			shown, drop[f.name] = append(shown, f.name), true
+			continue
+		}
+		for _, a := range f.agents {
+			if !p[f.name+"/"+a] {
+				shown, drop[a] = append(shown, f.name+"/"+a), true
+			}
 		}
 	}
-	if len(named) == 0 && !strings.Contains(low, "region") && !strings.Contains(low, "feature") {
-		return nil, "", false
-	}
-	return named, message, true
+	return shown, drop
 }
 
-// fallback handles a call that GuardDuty refused for features the region
-// does not offer: it returns the features to send again (those the message
-// names left out; with none named, S3 data events alone) and warns. ok is
-// false when err is something else or leaving out changes nothing.
-func (r *orgRun) fallback(op string, fs []feature, err error) (kept []feature, ok bool) {
-	named, msg, ok := unavailableFeatures(err)
-	if !ok {
-		return nil, false
+// refused handles a call that GuardDuty refused (BadRequestException)
+// while it carried enabled features or additional configurations of *fs
+// that the read of what it changes did not list (p). Those are what the
+// region does not offer there: they are the only thing the call named that
+// the read did not show. The refusal does not say which of them (GuardDuty
+// documents no error code for it, and its message is reported, not
+// parsed), so all of them are left out of *fs and reported in a skipped
+// outcome, and refused reports true, so the call is made again without
+// them. It reports false, leaving err to the caller, for any other error,
+// or when every enabled item was listed. Each true drops at least one
+// name, so a caller that calls again on true ends.
+func (r *orgRun) refused(op string, err error, fs *[]feature, p present) bool {
+	var br *gdtypes.BadRequestException
+	if !errors.As(err, &br) {
+		return false
 	}
-	before := names(fs)
-	kept = without(fs, named)
-	if len(named) == 0 || len(names(kept)) == len(before) {
-		kept = onlyS3(fs)
+	shown, drop := unlisted(*fs, p)
+	if len(shown) == 0 {
+		return false
 	}
-	after := names(kept)
-	var dropped []string
-	for _, n := range before {
-		if !slices.Contains(after, n) {
-			dropped = append(dropped, n)
-		}
-	}
-	if len(dropped) == 0 {
-		return nil, false
-	}
-	r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("guardduty in %s: left out %s, which the region does not offer (%s: %s)",
-		r.region, strings.Join(dropped, ", "), op, msg))
-	r.log.Warn("features not offered in the region", "call", op, "dropped", dropped, "message", msg)
-	return kept, true
+	*fs = without(*fs, drop)
+	r.add(workflow.StatusSkipped, fmt.Sprintf("%s: not offered in %s: not listed, and GuardDuty refused %s with it (%s); left out",
+		strings.Join(shown, ", "), r.region, op, br.ErrorMessage()))
+	r.log.Warn("features not offered in the region", "call", op, "left out", shown, "message", br.ErrorMessage())
+	return true
 }
 
 // featureState is a protection plan as a detector has it.

@@ -51,9 +51,9 @@ type OrgHandler struct {
 	Settings settings.Config
 	// In returns the GuardDuty client of the security account in a region.
 	In func(region string) OrgClient
-	// Accounts lists the organization's accounts, from the management
+	// Accounts reads the accounts to add as members, from the management
 	// account.
-	Accounts organizations.ListAccountsAPIClient
+	Accounts AccountAPI
 	// FindingsKeyARN returns the findings key's ARN (awsclient.KeyResolver.ARN), kept
 	// for the container's life.
 	FindingsKeyARN func(ctx context.Context) (string, error)
@@ -66,7 +66,7 @@ func buildOrg(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
 }
 
 // NewOrgHandler returns the guardduty-org handler: GuardDuty in the security
-// account through accounts, the organization's accounts listed with mgmt
+// account through accounts, the accounts to add as members read with mgmt
 // (the management account's configuration). The findings key is read in the
 // security account's home region.
 func NewOrgHandler(cfg settings.Config, mgmt aws.Config, accounts *awsclient.Accounts, log *slog.Logger) *OrgHandler {

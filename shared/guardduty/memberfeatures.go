@@ -25,7 +25,8 @@ type MemberDetectorsAPI interface {
 }
 
 // memberFeatures gives the detectors of members (account IDs, in order) of
-// detector id the protection plans of r.features. Nothing is done in plan
+// detector id the protection plans of r.features ("GetMemberDetectors",
+// "UpdateMemberDetectors", GuardDuty API Reference). Nothing is done in plan
 // mode before the detector exists (id ""): it has no members yet.
 func (r *orgRun) memberFeatures(ctx context.Context, api MemberDetectorsAPI, id string, members []string) error {
 	if id == "" {
@@ -53,37 +54,37 @@ func (r *orgRun) memberFeatures(ctx context.Context, api MemberDetectorsAPI, id 
 	}
 	reason := fmt.Sprintf("%s: %d of %d members differ: %s", memberFeaturesPart, len(differ), len(members), diffs.summary())
 	if r.plan() {
-		var acts []workflow.Action
-		for batch := range slices.Chunk(differ, MembersPerCall) {
-			acts = append(acts, workflow.Action{Call: CallUpdateMemberDetectors, Target: accountsTarget(batch)})
-		}
-		r.add("", reason, acts...)
+		r.add("", reason, workflow.Action{Call: CallUpdateMemberDetectors, Target: countAccounts(len(differ))})
 		return nil
 	}
-	return r.updateMembers(ctx, api, id, differ, reason)
+	return r.updateMembers(ctx, api, id, differ, diffs, reason)
 }
 
 // memberUpdate is the progress of the UpdateMemberDetectors calls of one
 // run.
 type memberUpdate struct {
+	// features are r.features less those the region turns out not to
+	// offer for members (refused); present are the features the members'
+	// detectors list, current each member's, as read.
+	features []feature
+	present  present
+	current  map[string]map[string]featureState
+	// updated holds the accounts whose detectors were updated.
+	updated map[string]bool
 	// unprocessed holds GuardDuty's reason for each account it did not
 	// update.
 	unprocessed map[string]string
-	// acts are the calls made, each naming the accounts it updated.
-	acts []workflow.Action
-	// dropped is set once features the region does not offer were left
-	// out: that is done once in the run.
-	dropped bool
 }
 
 // updateMembers gives the detectors of the members of differ the
 // protection plans of r.features: UpdateMemberDetectors in calls of at
 // most MembersPerCall, the accounts GuardDuty leaves unprocessed tried once
-// more. It adds the outcome of the calls made, with reason, a skipped one
-// when the endpoint does not offer UpdateMemberDetectors, else a failed one
-// naming the accounts left unprocessed.
-func (r *orgRun) updateMembers(ctx context.Context, api MemberDetectorsAPI, id string, differ []string, reason string) error {
-	u := &memberUpdate{unprocessed: map[string]string{}}
+// more. It adds the part's outcome, with reason and one action counting the
+// accounts updated (failed when none was and some were left unprocessed),
+// a skipped one when the endpoint does not offer UpdateMemberDetectors, and
+// an outcome for each account updated or left unprocessed (addRows).
+func (r *orgRun) updateMembers(ctx context.Context, api MemberDetectorsAPI, id string, differ []string, diffs memberDiffs, reason string) error {
+	u := &memberUpdate{features: r.features, present: diffs.present, current: diffs.current, updated: map[string]bool{}, unprocessed: map[string]string{}}
 	skip, err := r.updateMemberDetectors(ctx, api, id, u, differ)
 	if err == nil && skip == "" && len(u.unprocessed) > 0 {
 		var again []string
@@ -98,23 +99,24 @@ func (r *orgRun) updateMembers(ctx context.Context, api MemberDetectorsAPI, id s
 	if err != nil {
 		return err
 	}
-	if len(u.acts) > 0 {
-		r.log.InfoContext(ctx, "updated GuardDuty's member detectors", "calls", len(u.acts))
-		r.add("", reason, u.acts...)
+	var rows []accountRow
+	for _, a := range differ {
+		if why, ok := u.unprocessed[a]; ok {
+			rows = append(rows, accountRow{account: a, status: workflow.StatusFailed, reason: "UpdateMemberDetectors did not update it: " + why})
+		} else if u.updated[a] {
+			rows = append(rows, accountRow{account: a, status: workflow.StatusChanged, reason: "updated"})
+		}
+	}
+	note := fmt.Sprintf("; %d updated, %d not updated", len(u.updated), len(u.unprocessed)) + r.addRows(memberFeaturesPart, rows)
+	switch {
+	case len(u.updated) > 0:
+		r.log.InfoContext(ctx, "updated GuardDuty's member detectors", "accounts", len(u.updated))
+		r.add("", reason+note, workflow.Action{Call: CallUpdateMemberDetectors, Target: countAccounts(len(u.updated))})
+	case len(u.unprocessed) > 0:
+		r.add(workflow.StatusFailed, reason+note)
 	}
 	if skip != "" {
 		r.add(workflow.StatusSkipped, skip)
-		return nil
-	}
-	if len(u.unprocessed) > 0 {
-		var parts []string
-		for _, a := range differ {
-			if why, ok := u.unprocessed[a]; ok {
-				parts = append(parts, fmt.Sprintf("%s (%s)", a, why))
-			}
-		}
-		r.log.Warn("GuardDuty did not update some member detectors", "accounts", parts)
-		r.add(workflow.StatusFailed, fmt.Sprintf("%s: UpdateMemberDetectors did not update %d account(s): %s", memberFeaturesPart, len(parts), capped(parts, "; ")))
 	}
 	return nil
 }
@@ -124,37 +126,52 @@ func (r *orgRun) updateMembers(ctx context.Context, api MemberDetectorsAPI, id s
 // the reason when the endpoint does not offer UpdateMemberDetectors.
 func (r *orgRun) updateMemberDetectors(ctx context.Context, api MemberDetectorsAPI, id string, u *memberUpdate, accounts []string) (skip string, err error) {
 	for batch := range slices.Chunk(accounts, MembersPerCall) {
-		out, skip, err := r.updateMemberBatch(ctx, api, id, u, batch)
+		sent, out, skip, err := r.updateMemberBatch(ctx, api, id, u, batch)
 		if skip != "" || err != nil {
 			return skip, err
 		}
-		u.record(batch, out.UnprocessedAccounts)
+		u.record(sent, out.UnprocessedAccounts)
 	}
 	return "", nil
 }
 
-// updateMemberBatch makes one UpdateMemberDetectors call with r.features.
-// The first time in the run that GuardDuty refuses features the region
-// does not offer, it leaves them out of r.features and calls again.
-func (r *orgRun) updateMemberBatch(ctx context.Context, api MemberDetectorsAPI, id string, u *memberUpdate, batch []string) (out *guardduty.UpdateMemberDetectorsOutput, skip string, err error) {
+// updateMemberBatch makes one UpdateMemberDetectors call for the members of
+// batch that differ from u's features, with the features of u a call
+// sends: those the configuration enables, and the disabled ones the
+// members' detectors list (sendable). It returns the accounts sent. When
+// GuardDuty refuses features the region does not offer for members, it
+// leaves them out of u (refused) and calls again, for the members that
+// still differ.
+func (r *orgRun) updateMemberBatch(ctx context.Context, api MemberDetectorsAPI, id string, u *memberUpdate, batch []string) (sent []string, out *guardduty.UpdateMemberDetectorsOutput, skip string, err error) {
 	for {
+		if batch = u.differing(batch); len(batch) == 0 {
+			return nil, &guardduty.UpdateMemberDetectorsOutput{}, "", nil
+		}
 		out, err = api.UpdateMemberDetectors(ctx, &guardduty.UpdateMemberDetectorsInput{
-			DetectorId: aws.String(id), AccountIds: batch, Features: memberFeatureInput(r.features),
+			DetectorId: aws.String(id), AccountIds: batch, Features: memberFeatureInput(sendable(u.features, u.present)),
 		})
 		if err == nil {
-			return out, "", nil
+			return batch, out, "", nil
 		}
 		if skip, ok := r.unavailable(err); ok {
-			return nil, skip, nil
+			return nil, nil, skip, nil
 		}
-		if !u.dropped {
-			if kept, ok := r.fallback("UpdateMemberDetectors", r.features, err); ok {
-				r.features, u.dropped = kept, true
-				continue
-			}
+		if !r.refused("UpdateMemberDetectors", err, &u.features, u.present) {
+			return nil, nil, "", awsclient.Classify("update GuardDuty's member detectors in "+r.region, err)
 		}
-		return nil, "", awsclient.Classify("update GuardDuty's member detectors in "+r.region, err)
 	}
+}
+
+// differing returns the accounts whose detectors, as read, differ from u's
+// features.
+func (u *memberUpdate) differing(accounts []string) []string {
+	var out []string
+	for _, a := range accounts {
+		if len(featureDiff(u.current[a], u.features)) > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // record notes the accounts of batch that one UpdateMemberDetectors call
@@ -165,15 +182,11 @@ func (u *memberUpdate) record(batch []string, unprocessed []gdtypes.UnprocessedA
 		left[aws.ToString(a.AccountId)] = true
 		u.unprocessed[aws.ToString(a.AccountId)] = aws.ToString(a.Result)
 	}
-	var done []string
 	for _, a := range batch {
 		if !left[a] {
-			done = append(done, a)
+			u.updated[a] = true
 			delete(u.unprocessed, a)
 		}
-	}
-	if len(done) > 0 {
-		u.acts = append(u.acts, workflow.Action{Call: CallUpdateMemberDetectors, Target: accountsTarget(done)})
 	}
 }
 
@@ -185,6 +198,10 @@ type memberDiffs struct {
 	count map[string]int
 	// unread holds GuardDuty's reason for each member it did not read.
 	unread map[string]string
+	// present are the features the members' detectors list, current each
+	// member's.
+	present present
+	current map[string]map[string]featureState
 }
 
 // summary names each difference and how many members have it.
@@ -200,8 +217,8 @@ func (d memberDiffs) summary() string {
 // whose features differ from r.features. Members GuardDuty does not read
 // are left out, with a warning.
 func (r *orgRun) readMembers(ctx context.Context, api MemberDetectorsAPI, id string, members []string) (differ []string, diffs memberDiffs, err error) {
-	diffs = memberDiffs{count: map[string]int{}, unread: map[string]string{}}
-	current := map[string]map[string]featureState{}
+	diffs = memberDiffs{count: map[string]int{}, unread: map[string]string{}, present: present{}, current: map[string]map[string]featureState{}}
+	current := diffs.current
 	for batch := range slices.Chunk(members, MembersPerCall) {
 		out, err := api.GetMemberDetectors(ctx, &guardduty.GetMemberDetectorsInput{DetectorId: aws.String(id), AccountIds: batch})
 		if err != nil {
@@ -217,6 +234,7 @@ func (r *orgRun) readMembers(ctx context.Context, api MemberDetectorsAPI, id str
 				fs[string(f.Name)] = st
 			}
 			current[aws.ToString(m.AccountId)] = fs
+			diffs.present.add(fs)
 		}
 		for _, u := range out.UnprocessedAccounts {
 			diffs.unread[aws.ToString(u.AccountId)] = aws.ToString(u.Result)
@@ -268,22 +286,4 @@ func memberFeatureInput(fs []feature) []gdtypes.MemberFeaturesConfiguration {
 		out = append(out, c)
 	}
 	return out
-}
-
-// accountsTarget names the accounts of an UpdateMemberDetectors call as
-// membersTarget does.
-func accountsTarget(accounts []string) string {
-	if len(accounts) <= maxTargetIDs {
-		return strings.Join(accounts, ",")
-	}
-	return fmt.Sprintf("%s and %d more (%d accounts)", strings.Join(accounts[:maxTargetIDs], ","), len(accounts)-maxTargetIDs, len(accounts))
-}
-
-// capped joins the first maxTargetIDs items and says how many more there
-// are.
-func capped(items []string, sep string) string {
-	if len(items) <= maxTargetIDs {
-		return strings.Join(items, sep)
-	}
-	return fmt.Sprintf("%s%sand %d more", strings.Join(items[:maxTargetIDs], sep), sep, len(items)-maxTargetIDs)
 }

@@ -76,36 +76,52 @@ func (f *fakeGD) UpdateMemberDetectors(ctx context.Context, in *guardduty.Update
 	if err := f.checkMemberCall(in.DetectorId, in.AccountIds); err != nil {
 		return nil, err
 	}
+	var names []string
+	for _, c := range in.Features {
+		names = append(names, string(c.Name))
+		for _, a := range c.AdditionalConfiguration {
+			names = append(names, string(a.Name))
+		}
+	}
+	if err := f.refuse("UpdateMemberDetectors", names...); err != nil {
+		return nil, err
+	}
 	out := &guardduty.UpdateMemberDetectorsOutput{}
 	if f.updateUnprocessed != nil {
 		out.UnprocessedAccounts = f.updateUnprocessed(len(f.updateMembers), in.AccountIds)
 	}
 	// The processed members' detectors take the features given.
-	var fs []gdtypes.MemberFeaturesConfigurationResult
-	for _, c := range in.Features {
-		r := gdtypes.MemberFeaturesConfigurationResult{Name: c.Name, Status: c.Status}
-		for _, a := range c.AdditionalConfiguration {
-			r.AdditionalConfiguration = append(r.AdditionalConfiguration, gdtypes.MemberAdditionalConfigurationResult{Name: a.Name, Status: a.Status})
-		}
-		fs = append(fs, r)
-	}
 	for _, id := range in.AccountIds {
-		if !slices.ContainsFunc(out.UnprocessedAccounts, func(u gdtypes.UnprocessedAccount) bool { return aws.ToString(u.AccountId) == id }) {
-			f.memberFeatures[id] = fs
+		if slices.ContainsFunc(out.UnprocessedAccounts, func(u gdtypes.UnprocessedAccount) bool { return aws.ToString(u.AccountId) == id }) {
+			continue
 		}
+		fs, ok := f.memberFeatures[id]
+		if !ok {
+			fs = f.memberDefault
+		}
+		fs = slices.Clone(fs)
+		for _, c := range in.Features {
+			r := gdtypes.MemberFeaturesConfigurationResult{Name: c.Name, Status: c.Status}
+			for _, a := range c.AdditionalConfiguration {
+				r.AdditionalConfiguration = append(r.AdditionalConfiguration, gdtypes.MemberAdditionalConfigurationResult{Name: a.Name, Status: a.Status})
+			}
+			if i := slices.IndexFunc(fs, func(x gdtypes.MemberFeaturesConfigurationResult) bool { return x.Name == c.Name }); i < 0 {
+				fs = append(fs, r)
+			} else {
+				fs[i] = r
+			}
+		}
+		f.memberFeatures[id] = fs
 	}
 	return out, nil
 }
 
 // defaultMemberInput is the UpdateMemberDetectors features of the default
-// configuration.
+// configuration for members whose detectors list S3 data events and EKS
+// audit logs: the disabled features they do not list are off already.
 var defaultMemberInput = []gdtypes.MemberFeaturesConfiguration{
 	{Name: "S3_DATA_EVENTS", Status: "ENABLED"},
 	{Name: "EKS_AUDIT_LOGS", Status: "DISABLED"},
-	{Name: "EBS_MALWARE_PROTECTION", Status: "DISABLED"},
-	{Name: "RDS_LOGIN_EVENTS", Status: "DISABLED"},
-	{Name: "LAMBDA_NETWORK_LOGS", Status: "DISABLED"},
-	{Name: "RUNTIME_MONITORING", Status: "DISABLED"},
 }
 
 func TestFakeMemberFeaturesInBatches(t *testing.T) {
@@ -142,10 +158,7 @@ func TestFakeMemberFeaturesInBatches(t *testing.T) {
 	if len(differ) != 70 {
 		t.Fatalf("the test means 70 differing members, has %d", len(differ))
 	}
-	wantActs := []workflow.Action{
-		{Call: CallUpdateMemberDetectors, Target: strings.Join(differ[:10], ",") + " and 40 more (50 accounts)"},
-		{Call: CallUpdateMemberDetectors, Target: strings.Join(differ[50:60], ",") + " and 10 more (20 accounts)"},
-	}
+	wantActs := []workflow.Action{{Call: CallUpdateMemberDetectors, Target: "70 accounts"}}
 	res := mustRun(t, "", gd, orgs, workflow.ModeApply)
 	var read []string
 	var sizes []int
@@ -175,10 +188,18 @@ func TestFakeMemberFeaturesInBatches(t *testing.T) {
 	if o.Status != workflow.StatusChanged || !reflect.DeepEqual(wantActs, o.Actions) {
 		t.Errorf("member detectors' outcome: %+v", o)
 	}
-	for _, s := range []string{"member detectors' features: 70 of 122 members differ", "EKS_AUDIT_LOGS ENABLED, want DISABLED (30)", "S3_DATA_EVENTS DISABLED, want ENABLED (40)"} {
+	for _, s := range []string{"member detectors' features: 70 of 122 members differ", "EKS_AUDIT_LOGS ENABLED, want DISABLED (30)", "S3_DATA_EVENTS DISABLED, want ENABLED (40)",
+		"70 updated, 0 not updated (outcomes of 62 more accounts are in the step's log)"} {
 		if !strings.Contains(o.Reason, s) {
 			t.Errorf("reason does not say %q: %s", s, o.Reason)
 		}
+	}
+	// The first maxAccountRows accounts updated have an outcome of their
+	// own.
+	rows := rowsOf(res)
+	last := differ[maxAccountRows-1]
+	if len(rows) != maxAccountRows || rows[last].Status != workflow.StatusChanged || rows[last].Reason != "member detectors' features: updated" {
+		t.Errorf("%d account outcomes, %s: %+v", len(rows), last, rows[last])
 	}
 	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusChanged}, statuses(res); !reflect.DeepEqual(e, a) {
 		t.Errorf("statuses: expect %v, got %v", e, a)
@@ -224,51 +245,20 @@ func TestFakeMemberFeaturesUnprocessedRetriedOnceThenFailed(t *testing.T) {
 	if e := [][]string{{"500000000000", "500000000001", "500000000002", "500000000003"}, {"500000000001", "500000000003"}}; !reflect.DeepEqual(e, sent) {
 		t.Fatalf("UpdateMemberDetectors calls: expect %v, got %v", e, sent)
 	}
-	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusChanged, workflow.StatusFailed}, statuses(res); !reflect.DeepEqual(e, a) {
+	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusUnchanged, workflow.StatusChanged}, statuses(res); !reflect.DeepEqual(e, a) {
 		t.Fatalf("statuses: expect %v, got %v", e, a)
 	}
-	if e, a := []workflow.Action{
-		{Call: CallUpdateMemberDetectors, Target: "500000000000,500000000002"},
-		{Call: CallUpdateMemberDetectors, Target: "500000000001"},
-	}, res.Outcomes[3].Actions; !reflect.DeepEqual(e, a) {
-		t.Errorf("actions: expect %v, got %v", e, a)
-	}
-	if e, a := "member detectors' features: UpdateMemberDetectors did not update 1 account(s): 500000000003 (The member account is suspended)", res.Outcomes[4].Reason; e != a {
-		t.Errorf("failed outcome: expect %q, got %q", e, a)
-	}
-}
-
-func TestFakeMemberFeaturesLeaveOutFeaturesNotInRegion(t *testing.T) {
-	// The region does not offer Lambda protection, as UpdateDetector
-	// finds: it is neither compared nor sent for the members.
-	gd := newFakeGD(baseMembers...)
-	gd.detector.Features = []gdtypes.DetectorFeatureConfigurationResult{{Name: "S3_DATA_EVENTS", Status: "ENABLED"}, {Name: "EKS_AUDIT_LOGS", Status: "ENABLED"}}
-	gd.orgFeatures = []gdtypes.OrganizationFeatureConfigurationResult{{Name: "S3_DATA_EVENTS", AutoEnable: "ALL"}, {Name: "EKS_AUDIT_LOGS", AutoEnable: "ALL"}}
-	gd.errs["UpdateDetector"] = []error{sdkErr("UpdateDetector", 400, &gdtypes.BadRequestException{Message: aws.String("LAMBDA_NETWORK_LOGS is not available in this region")})}
-	// 111111111111 lacks only Lambda protection; 333333333333 has EKS audit
-	// logs off too.
-	gd.memberFeatures["111111111111"] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"), mf("EKS_AUDIT_LOGS", "ENABLED")}
-	gd.memberFeatures["333333333333"] = []gdtypes.MemberFeaturesConfigurationResult{mf("S3_DATA_EVENTS", "ENABLED"), mf("EKS_AUDIT_LOGS", "DISABLED")}
-	res := mustRun(t, `services: {guardduty: {features: {eksAuditLogs: true, lambdaNetworkLogs: true}}}`, gd, orgOf(0), workflow.ModeApply)
-	if e, a := []string{"UpdateDetector", "UpdateMemberDetectors"}, gd.mutating; !reflect.DeepEqual(e, a) {
-		t.Fatalf("mutating calls: expect %v, got %v", e, a)
-	}
-	want := &guardduty.UpdateMemberDetectorsInput{
-		DetectorId: aws.String("det1"), AccountIds: []string{"333333333333"},
-		Features: []gdtypes.MemberFeaturesConfiguration{
-			{Name: "S3_DATA_EVENTS", Status: "ENABLED"}, {Name: "EKS_AUDIT_LOGS", Status: "ENABLED"},
-			{Name: "EBS_MALWARE_PROTECTION", Status: "DISABLED"}, {Name: "RDS_LOGIN_EVENTS", Status: "DISABLED"},
-			{Name: "RUNTIME_MONITORING", Status: "DISABLED"},
-		},
-	}
-	if got := gd.updateMembers[0]; !reflect.DeepEqual(want, got) {
-		t.Errorf("UpdateMemberDetectors input:\nexpect %+v\ngot    %+v", want, got)
-	}
-	if o := res.Outcomes[3]; o.Status != workflow.StatusChanged || strings.Contains(o.Reason, "LAMBDA") || !strings.Contains(o.Reason, "1 of 2 members differ: EKS_AUDIT_LOGS DISABLED, want ENABLED (1)") {
+	if o := res.Outcomes[3]; !reflect.DeepEqual([]workflow.Action{{Call: CallUpdateMemberDetectors, Target: "3 accounts"}}, o.Actions) || !strings.Contains(o.Reason, "3 updated, 1 not updated") {
 		t.Errorf("member detectors' outcome: %+v", o)
 	}
-	if len(res.Warnings) != 1 {
-		t.Errorf("warnings: %q", res.Warnings)
+	rows := rowsOf(res)
+	if e, a := "member detectors' features: UpdateMemberDetectors did not update it: The member account is suspended", rows["500000000003"].Reason; e != a || rows["500000000003"].Status != workflow.StatusFailed {
+		t.Errorf("failed outcome: expect %q, got %+v", e, rows["500000000003"])
+	}
+	for _, a := range []string{"500000000000", "500000000001", "500000000002"} {
+		if rows[a].Status != workflow.StatusChanged {
+			t.Errorf("%s: %+v", a, rows[a])
+		}
 	}
 }
 
@@ -299,7 +289,8 @@ func TestFakeMemberFeaturesRuntimeMonitoringAgentsCompared(t *testing.T) {
 	wantRM := gdtypes.MemberFeaturesConfiguration{Name: "RUNTIME_MONITORING", Status: "ENABLED", AdditionalConfiguration: []gdtypes.MemberAdditionalConfiguration{
 		{Name: "EKS_ADDON_MANAGEMENT", Status: "ENABLED"}, {Name: "ECS_FARGATE_AGENT_MANAGEMENT", Status: "ENABLED"}, {Name: "EC2_AGENT_MANAGEMENT", Status: "ENABLED"},
 	}}
-	if len(in.Features) != 6 || !reflect.DeepEqual(wantRM, in.Features[5]) {
+	// S3 data events and runtime monitoring: the members list nothing else.
+	if len(in.Features) != 2 || !reflect.DeepEqual(wantRM, in.Features[1]) {
 		t.Errorf("features: %+v", in.Features)
 	}
 	for _, s := range []string{"2 of 5 members differ", "RUNTIME_MONITORING/ECS_FARGATE_AGENT_MANAGEMENT DISABLED, want ENABLED (1)", "RUNTIME_MONITORING/EC2_AGENT_MANAGEMENT DISABLED, want ENABLED (1)"} {
@@ -320,8 +311,10 @@ func TestFakeMemberFeaturesUpdateErrors(t *testing.T) {
 	}{
 		{name: "not at the endpoint", errs: []error{sdkErr("UpdateMemberDetectors", 404, htmlBody)}, wantSent: 1,
 			wantLast: workflow.StatusSkipped, wantWhy: "UpdateMemberDetectors is not available at this endpoint"},
-		{name: "feature not offered", errs: []error{sdkErr("UpdateMemberDetectors", 400, &gdtypes.BadRequestException{Message: aws.String("RDS_LOGIN_EVENTS is not available in this region")})}, wantSent: 2,
-			wantLast: workflow.StatusChanged, wantWhy: "1 of 2 members differ"},
+		// Every feature sent is one the members list: a refusal is no
+		// feature the region lacks.
+		{name: "bad request", errs: []error{sdkErr("UpdateMemberDetectors", 400, &gdtypes.BadRequestException{Message: aws.String("RDS_LOGIN_EVENTS is not available in this region")})}, wantSent: 1,
+			wantErr: workflow.ErrNameTerminal},
 		{name: "throttled", errs: []error{&smithy.GenericAPIError{Code: "ThrottlingException"}}, wantSent: 1, wantErr: workflow.ErrNameRetryable},
 	}
 	for _, tt := range tests {
@@ -344,18 +337,6 @@ func TestFakeMemberFeaturesUpdateErrors(t *testing.T) {
 			}
 			if len(res.Outcomes) != 4 || res.Outcomes[3].Status != tt.wantLast || !strings.Contains(res.Outcomes[3].Reason, tt.wantWhy) {
 				t.Fatalf("outcomes: %+v", res.Outcomes)
-			}
-			if tt.wantSent == 2 {
-				var names []string
-				for _, f := range gd.updateMembers[1].Features {
-					names = append(names, string(f.Name))
-				}
-				if e := []string{"S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING"}; !reflect.DeepEqual(e, names) {
-					t.Errorf("retry features: expect %v, got %v", e, names)
-				}
-				if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "UpdateMemberDetectors") {
-					t.Errorf("warnings: %q", res.Warnings)
-				}
 			}
 		})
 	}
@@ -380,16 +361,12 @@ func TestFakeMemberFeaturesUnreadMemberIsLeft(t *testing.T) {
 func TestFakeMemberFeaturesSkippedWithoutMemberList(t *testing.T) {
 	tests := []struct {
 		name, op string
-	}{{"ListMembers", "ListMembers"}, {"ListAccounts", "ListAccounts"}}
+	}{{"ListMembers", "ListMembers"}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			gd := newFakeGD(baseMembers...)
 			orgs := orgOf(1)
-			if tt.op == "ListAccounts" {
-				orgs.err = sdkErr("ListAccounts", 404, htmlBody)
-			} else {
-				gd.errs[tt.op] = []error{sdkErr(tt.op, 404, htmlBody)}
-			}
+			gd.errs[tt.op] = []error{sdkErr(tt.op, 404, htmlBody)}
 			res := mustRun(t, "", gd, orgs, workflow.ModeApply)
 			if len(gd.getMembers) != 0 || len(gd.mutating) != 0 {
 				t.Errorf("read %v, called %v", gd.getMembers, gd.mutating)

@@ -2,6 +2,7 @@ package guardduty
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
@@ -20,6 +22,9 @@ import (
 // or UpdateMemberDetectors call takes.
 const MembersPerCall = 50
 
+// membersPart begins the reasons of the members' part.
+const membersPart = "members"
+
 // MembersAPI lists the members of the delegated administrator's detector
 // and adds accounts as members.
 type MembersAPI interface {
@@ -27,102 +32,101 @@ type MembersAPI interface {
 	CreateMembers(ctx context.Context, in *guardduty.CreateMembersInput, optFns ...func(*guardduty.Options)) (*guardduty.CreateMembersOutput, error)
 }
 
-// members adds the organization's ACTIVE accounts that are not members of
+// AccountAPI reads the organization's accounts, from the management
+// account: their e-mail addresses, which CreateMembers needs, and their
+// state — one account ("DescribeAccount") or a page of them
+// ("ListAccounts", AWS Organizations API Reference: at most 20 a page).
+type AccountAPI interface {
+	DescribeAccount(ctx context.Context, in *organizations.DescribeAccountInput, optFns ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error)
+	organizations.ListAccountsAPIClient
+}
+
+// accountsPerPage is the most accounts a ListAccounts page holds
+// ("ListAccounts", AWS Organizations API Reference: MaxResults 1 to 20).
+const accountsPerPage = 20
+
+var _ AccountAPI = (*organizations.Client)(nil)
+
+// runAccounts returns the accounts the step makes members: the run's ACTIVE
+// accounts as the state machine passes them (item.Accounts, the org-targets
+// result), less the security account, which administers them, and those
+// the accounts filter leaves out, in ID order. The step does not list the
+// organization itself: without the list, an input from before the state
+// machine passed it, it fails. A present but empty list is a run whose
+// accounts filter admits no ACTIVE account; without a filter the run's
+// accounts always hold the management account.
+func runAccounts(item workflow.Item, security string) ([]string, error) {
+	if len(item.Accounts) == 0 && (item.Accounts == nil || len(item.Input.Accounts) == 0) {
+		return nil, &workflow.TerminalError{Op: "read the run's accounts", Err: fmt.Errorf(
+			`the input of %s has no accounts: the state machine passes the org-targets step's ACTIVE accounts in "accounts" to this step (TakesAccounts); `+
+				"the list is missing, so the deployed state machine predates this step's code: redeploy the management stack (cdk deploy --all)", OrgSpec.Name)}
+	}
+	var out []string
+	for _, id := range item.Accounts {
+		if id != security && item.Input.WantsAccount(id) && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// members adds the run's accounts (r.accounts) that are not members of
 // detector id ("" in plan mode before the detector exists: none are). It
-// returns those of the accounts that are members now, in ID order (in plan
-// mode, those that already are), or, when the members could not be listed,
-// the reason. The accounts are listed through accounts, the members listed
-// and added through api.
-func (r *orgRun) members(ctx context.Context, accounts organizations.ListAccountsAPIClient, api MembersAPI, id string) (members []string, unknown string, err error) {
-	all, listed, unknown, err := r.membership(ctx, accounts, api, id)
-	if unknown != "" || err != nil {
-		return nil, unknown, err
+// returns those of them that are members now, in ID order (in plan mode,
+// those that already are), or, when the members could not be listed, the
+// reason. The members are listed and added through api, the e-mail
+// addresses of the accounts to add read through orgs (addMembers).
+func (r *orgRun) members(ctx context.Context, orgs AccountAPI, api MembersAPI, id string) (members []string, unknown string, err error) {
+	listed := map[string]string{}
+	if id != "" {
+		listed, err = listMembers(ctx, api, id)
+		if skip, ok := r.unavailable(err); ok {
+			r.add(workflow.StatusSkipped, skip)
+			return nil, skip, nil
+		}
+		if err != nil {
+			return nil, "", awsclient.Classify("list GuardDuty members in "+r.region, err)
+		}
 	}
 	existing := map[string]bool{}
-	var todo []gdtypes.AccountDetail
-	var left []string
-	for _, a := range all {
-		acct := aws.ToString(a.AccountId)
+	var todo, left []string
+	for _, acct := range r.accounts {
 		status, ok := listed[acct]
 		switch {
 		case status == memberEnabled:
 			existing[acct] = true
 		case ok:
 			left = append(left, fmt.Sprintf("%s (%s)", acct, status))
-			todo = append(todo, a)
+			todo = append(todo, acct)
 		default:
-			todo = append(todo, a)
+			todo = append(todo, acct)
 		}
 	}
 	if len(left) > 0 {
 		r.log.WarnContext(ctx, "GuardDuty members that are not Enabled are added again", "accounts", left)
 	}
-	if len(todo) == 0 {
-		r.add(workflow.StatusUnchanged, fmt.Sprintf("members: all %d ACTIVE accounts are members", len(all)))
-		return memberIDs(all, existing, nil), "", nil
-	}
-	if r.plan() {
-		var acts []workflow.Action
-		for batch := range slices.Chunk(todo, MembersPerCall) {
-			acts = append(acts, workflow.Action{Call: CallCreateMembers, Target: membersTarget(batch)})
-		}
-		r.add("", fmt.Sprintf("members: %d of %d ACTIVE accounts are not members%s", len(todo), len(all), leftNote(left)), acts...)
-		return memberIDs(all, existing, nil), "", nil
-	}
-	added, err := r.addMembers(ctx, api, id, todo, len(all), leftNote(left))
-	if err != nil {
-		return nil, "", err
-	}
-	return memberIDs(all, existing, added), "", nil
-}
-
-// membership lists the organization's ACTIVE accounts (orgAccounts) and the
-// members of detector id with their relationship status: none when id is
-// "". unknown is the reason, with a skipped outcome, when an operation the
-// endpoint does not offer kept either from being listed.
-func (r *orgRun) membership(ctx context.Context, accounts organizations.ListAccountsAPIClient, api guardduty.ListMembersAPIClient, id string) (all []gdtypes.AccountDetail, existing map[string]string, unknown string, err error) {
-	all, err = r.orgAccounts(ctx, accounts)
-	if skip, ok := r.unavailable(err); ok {
-		r.add(workflow.StatusSkipped, "members: "+skip)
-		return nil, nil, skip, nil
-	}
-	if err != nil {
-		return nil, nil, "", awsclient.Classify("list the organization's accounts", err)
-	}
-	existing = map[string]string{}
-	if id != "" {
-		existing, err = listMembers(ctx, api, id)
-		if skip, ok := r.unavailable(err); ok {
-			r.add(workflow.StatusSkipped, skip)
-			return nil, nil, skip, nil
-		}
+	switch {
+	case len(todo) == 0:
+		r.add(workflow.StatusUnchanged, fmt.Sprintf("%s: all %d accounts of the run are members", membersPart, len(r.accounts)))
+	case r.plan():
+		r.add("", fmt.Sprintf("%s: %d of %d accounts of the run are not members (%s)%s", membersPart, len(todo), len(r.accounts), capped(todo, ", "), leftNote(left)),
+			workflow.Action{Call: CallCreateMembers, Target: countAccounts(len(todo))})
+	default:
+		added, err := r.addMembers(ctx, orgs, api, id, todo, leftNote(left))
 		if err != nil {
-			return nil, nil, "", awsclient.Classify("list GuardDuty members in "+r.region, err)
+			return nil, "", err
+		}
+		for _, a := range added {
+			existing[a] = true
 		}
 	}
-	return all, existing, "", nil
-}
-
-// memberIDs returns the IDs of the accounts that are in existing or added,
-// in the order of accounts.
-func memberIDs(accounts []gdtypes.AccountDetail, existing, added map[string]bool) []string {
-	var out []string
-	for _, a := range accounts {
-		if acct := aws.ToString(a.AccountId); existing[acct] || added[acct] {
-			out = append(out, acct)
+	for _, acct := range r.accounts {
+		if existing[acct] {
+			members = append(members, acct)
 		}
 	}
-	return out
-}
-
-// memberCreation is the progress of the CreateMembers calls of one run.
-type memberCreation struct {
-	// added holds the accounts CreateMembers made members.
-	added map[string]bool
-	// unprocessed holds GuardDuty's reason for each account it did not add.
-	unprocessed map[string]string
-	// acts are the calls made, each naming the accounts it added.
-	acts []workflow.Action
+	return members, "", nil
 }
 
 // leftNote is what a members outcome says of the accounts that had left
@@ -134,131 +138,249 @@ func leftNote(left []string) string {
 	return fmt.Sprintf("; %d of them had left (%s) and are added again", len(left), capped(left, ", "))
 }
 
-// addMembers makes the accounts of todo, of total ACTIVE accounts, members
-// of detector id: CreateMembers in calls of at most MembersPerCall, the
-// accounts GuardDuty leaves unprocessed tried once more. It adds the
-// outcome of the calls made, a skipped one when the endpoint does not offer
-// CreateMembers, else a failed one naming the accounts left unprocessed,
-// and returns the accounts made members.
-func (r *orgRun) addMembers(ctx context.Context, api MembersAPI, id string, todo []gdtypes.AccountDetail, total int, note string) (map[string]bool, error) {
-	c := &memberCreation{added: map[string]bool{}, unprocessed: map[string]string{}}
-	skip, err := r.createMembers(ctx, api, id, c, todo)
+// memberCreation is the progress of the CreateMembers calls of one run.
+type memberCreation struct {
+	// details are the accounts to add with their e-mail addresses, read
+	// once each.
+	details map[string]gdtypes.AccountDetail
+	// added holds the accounts CreateMembers made members, in order.
+	added []string
+	// unprocessed holds GuardDuty's reason for each account it did not add.
+	unprocessed map[string]string
+	// rows are the outcomes of the accounts that are not added.
+	rows []accountRow
+	// listed says the organization was listed: an account of the run
+	// not in details then has its row already.
+	listed bool
+}
+
+// addMembers makes the accounts of todo members of detector id, in calls
+// of at most MembersPerCall accounts: for each call, the e-mail address of
+// each of its accounts is read (organizations:DescribeAccount, one call an
+// account: only accounts to add cost a read), then CreateMembers adds them.
+// The accounts GuardDuty leaves unprocessed are tried once more, except
+// those whose region is not enabled for them (notOptedIn). It adds the
+// part's outcome, with one action counting the accounts added, an outcome
+// for each account added, skipped or failed (addRows), and a skipped
+// outcome when the endpoint does not offer CreateMembers, and returns the
+// accounts added.
+func (r *orgRun) addMembers(ctx context.Context, orgs AccountAPI, api MembersAPI, id string, todo []string, note string) ([]string, error) {
+	c := &memberCreation{details: map[string]gdtypes.AccountDetail{}, unprocessed: map[string]string{}}
+	if err := r.listWhenCheaper(ctx, orgs, c, todo); err != nil {
+		return nil, err
+	}
+	skip, err := r.createMembers(ctx, orgs, api, id, c, todo)
 	if err == nil && skip == "" && len(c.unprocessed) > 0 {
-		var again []gdtypes.AccountDetail
+		var again []string
 		for _, a := range todo {
-			if _, ok := c.unprocessed[aws.ToString(a.AccountId)]; ok {
+			if why, ok := c.unprocessed[a]; ok && !notOptedIn(r.region, why) {
 				again = append(again, a)
 			}
 		}
-		r.log.InfoContext(ctx, "trying the unprocessed accounts again", "accounts", len(again))
-		skip, err = r.createMembers(ctx, api, id, c, again)
+		if len(again) > 0 {
+			r.log.InfoContext(ctx, "trying the unprocessed accounts again", "accounts", len(again))
+			skip, err = r.createMembers(ctx, orgs, api, id, c, again)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(c.acts) > 0 {
-		r.log.InfoContext(ctx, "added GuardDuty members", "calls", len(c.acts))
-		r.add("", fmt.Sprintf("members: %d of %d ACTIVE accounts were not members%s", len(todo), total, note), c.acts...)
-	}
+	r.reportMembers(ctx, c, todo, note)
 	if skip != "" {
 		r.add(workflow.StatusSkipped, skip)
-		return c.added, nil
-	}
-	if len(c.unprocessed) > 0 {
-		var parts []string
-		for _, a := range todo {
-			if why, ok := c.unprocessed[aws.ToString(a.AccountId)]; ok {
-				parts = append(parts, fmt.Sprintf("%s (%s)", aws.ToString(a.AccountId), why))
-			}
-		}
-		r.log.Warn("GuardDuty did not add some accounts as members", "accounts", parts)
-		r.add(workflow.StatusFailed, fmt.Sprintf("members: CreateMembers did not add %d account(s): %s", len(parts), strings.Join(parts, "; ")))
 	}
 	return c.added, nil
 }
 
-// createMembers calls CreateMembers for details, at most MembersPerCall
-// accounts a call, and records the outcome of each call in c. skip is the
-// reason when the endpoint does not offer CreateMembers.
-func (r *orgRun) createMembers(ctx context.Context, api MembersAPI, id string, c *memberCreation, details []gdtypes.AccountDetail) (skip string, err error) {
-	for batch := range slices.Chunk(details, MembersPerCall) {
-		out, err := api.CreateMembers(ctx, &guardduty.CreateMembersInput{DetectorId: aws.String(id), AccountDetails: batch})
+// reportMembers adds the outcomes of the members' part from c, for the
+// accounts of todo.
+func (r *orgRun) reportMembers(ctx context.Context, c *memberCreation, todo []string, note string) {
+	rows := slices.Clone(c.rows)
+	counts := map[workflow.Status]int{}
+	for _, row := range c.rows {
+		counts[row.status]++
+	}
+	for _, a := range todo {
+		why, ok := c.unprocessed[a]
+		switch {
+		case ok && notOptedIn(r.region, why):
+			rows = append(rows, accountRow{account: a, status: workflow.StatusSkipped, reason: fmt.Sprintf("not a member: the account has not enabled the opt-in region %s (CreateMembers: %s)", r.region, why)})
+		case ok:
+			rows = append(rows, accountRow{account: a, status: workflow.StatusFailed, reason: "CreateMembers did not add it: " + why})
+		default:
+			continue
+		}
+		counts[rows[len(rows)-1].status]++
+	}
+	for _, a := range c.added {
+		rows = append(rows, accountRow{account: a, status: workflow.StatusChanged, reason: "now a member of " + r.security})
+	}
+	reason := fmt.Sprintf("%s: %d of %d accounts of the run were not members%s: %d added, %d skipped, %d failed",
+		membersPart, len(todo), len(r.accounts), note, len(c.added), counts[workflow.StatusSkipped], counts[workflow.StatusFailed]) + r.addRows(membersPart, rows)
+	switch {
+	case len(c.added) > 0:
+		r.log.InfoContext(ctx, "added GuardDuty members", "accounts", len(c.added))
+		r.add("", reason, workflow.Action{Call: CallCreateMembers, Target: countAccounts(len(c.added))})
+	case counts[workflow.StatusFailed] > 0:
+		r.add(workflow.StatusFailed, reason)
+	case counts[workflow.StatusSkipped] > 0:
+		r.add(workflow.StatusSkipped, reason)
+	}
+}
+
+// createMembers adds the accounts of accounts, MembersPerCall a call, each
+// call preceded by the reads of its accounts' e-mail addresses (describe),
+// and records the outcome of each call in c. skip is the reason when the
+// endpoint does not offer CreateMembers.
+func (r *orgRun) createMembers(ctx context.Context, orgs AccountAPI, api MembersAPI, id string, c *memberCreation, accounts []string) (skip string, err error) {
+	for batch := range slices.Chunk(accounts, MembersPerCall) {
+		details, err := r.describe(ctx, orgs, c, batch)
+		if err != nil {
+			return "", err
+		}
+		if len(details) == 0 {
+			continue
+		}
+		out, err := api.CreateMembers(ctx, &guardduty.CreateMembersInput{DetectorId: aws.String(id), AccountDetails: details})
 		if skip, ok := r.unavailable(err); ok {
 			return skip, nil
 		}
 		if err != nil {
 			return "", awsclient.Classify("add GuardDuty members in "+r.region, err)
 		}
-		c.record(batch, out.UnprocessedAccounts)
+		c.record(details, out.UnprocessedAccounts)
 	}
 	return "", nil
 }
 
-// record notes the accounts of batch that one CreateMembers call added,
+// describe returns the account details of batch, reading the e-mail
+// address of each account not read yet in the run
+// (organizations:DescribeAccount). An account no longer in the
+// organization, or no longer ACTIVE, is left out with a skipped row.
+func (r *orgRun) describe(ctx context.Context, orgs AccountAPI, c *memberCreation, batch []string) ([]gdtypes.AccountDetail, error) {
+	var out []gdtypes.AccountDetail
+	for _, acct := range batch {
+		if d, ok := c.details[acct]; ok {
+			out = append(out, d)
+			continue
+		}
+		if c.listed {
+			// Listed already: not ACTIVE, or gone; its row is made.
+			continue
+		}
+		got, err := orgs.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(acct)})
+		var notFound *orgtypes.AccountNotFoundException
+		switch {
+		case errors.As(err, &notFound):
+			c.rows = append(c.rows, accountRow{account: acct, status: workflow.StatusSkipped, reason: "not a member: the account is no longer in the organization"})
+			continue
+		case err != nil:
+			return nil, awsclient.Classify("read account "+acct+" (organizations:DescribeAccount)", err)
+		case got.Account == nil:
+			return nil, &workflow.TerminalError{Op: "read account " + acct + " (organizations:DescribeAccount)", Err: fmt.Errorf("the answer holds no account")}
+		case !targets.Active(*got.Account):
+			c.rows = append(c.rows, accountRow{account: acct, status: workflow.StatusSkipped, reason: "not a member: the account is " + targets.AccountState(*got.Account)})
+			continue
+		}
+		d := gdtypes.AccountDetail{AccountId: aws.String(acct), Email: got.Account.Email}
+		c.details[acct] = d
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// listWhenCheaper reads the accounts of todo by listing the organization
+// (ListAccounts, accountsPerPage a page) when that takes fewer calls than
+// reading them one by one (DescribeAccount): a first run on a large
+// organization costs about accounts/20 calls a region instead of one per
+// account, and a run that adds few accounts (an onboarding) reads only
+// those. The accounts listed fill c.details; one not listed or not ACTIVE
+// gets its skipped row.
+func (r *orgRun) listWhenCheaper(ctx context.Context, orgs AccountAPI, c *memberCreation, todo []string) error {
+	pages := (len(r.accounts) + accountsPerPage - 1) / accountsPerPage
+	if len(todo) <= pages {
+		return nil
+	}
+	want := map[string]bool{}
+	for _, a := range todo {
+		want[a] = true
+	}
+	p := organizations.NewListAccountsPaginator(orgs, &organizations.ListAccountsInput{MaxResults: aws.Int32(accountsPerPage)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return awsclient.Classify("list the organization's accounts (organizations:ListAccounts)", err)
+		}
+		for _, a := range page.Accounts {
+			acct := aws.ToString(a.Id)
+			switch {
+			case !want[acct]:
+			case !targets.Active(a):
+				c.rows = append(c.rows, accountRow{account: acct, status: workflow.StatusSkipped, reason: "not a member: the account is " + targets.AccountState(a)})
+			default:
+				c.details[acct] = gdtypes.AccountDetail{AccountId: aws.String(acct), Email: a.Email}
+			}
+			delete(want, acct)
+		}
+	}
+	for _, acct := range todo {
+		if want[acct] {
+			c.rows = append(c.rows, accountRow{account: acct, status: workflow.StatusSkipped, reason: "not a member: the account is no longer in the organization"})
+		}
+	}
+	c.listed = true
+	return nil
+}
+
+// record notes the accounts of details that one CreateMembers call added,
 // and GuardDuty's reason for those it left unprocessed.
-func (c *memberCreation) record(batch []gdtypes.AccountDetail, unprocessed []gdtypes.UnprocessedAccount) {
+func (c *memberCreation) record(details []gdtypes.AccountDetail, unprocessed []gdtypes.UnprocessedAccount) {
 	left := map[string]bool{}
 	for _, u := range unprocessed {
 		left[aws.ToString(u.AccountId)] = true
 		c.unprocessed[aws.ToString(u.AccountId)] = aws.ToString(u.Result)
 	}
-	var done []gdtypes.AccountDetail
-	for _, a := range batch {
-		if !left[aws.ToString(a.AccountId)] {
-			done = append(done, a)
-			c.added[aws.ToString(a.AccountId)] = true
-			delete(c.unprocessed, aws.ToString(a.AccountId))
+	for _, d := range details {
+		if acct := aws.ToString(d.AccountId); !left[acct] {
+			c.added = append(c.added, acct)
+			delete(c.unprocessed, acct)
 		}
-	}
-	if len(done) > 0 {
-		c.acts = append(c.acts, workflow.Action{Call: CallCreateMembers, Target: membersTarget(done)})
 	}
 }
 
-// maxTargetIDs caps the account IDs an action names: results of every
-// region travel through the state machine, whose payloads are limited to
-// 256 KB, so a large organization's members are summarized.
-const maxTargetIDs = 10
-
-// membersTarget names the accounts of a CreateMembers call: all of them, or
-// the first maxTargetIDs and how many more.
-func membersTarget(details []gdtypes.AccountDetail) string {
-	if len(details) <= maxTargetIDs {
-		return ids(details)
-	}
-	return fmt.Sprintf("%s and %d more (%d accounts)", ids(details[:maxTargetIDs]), len(details)-maxTargetIDs, len(details))
+// enabledByDefault are the regions enabled in every account, which no
+// account can disable: those AWS launched before March 20, 2019 ("Enable or
+// disable AWS Regions in your account", AWS Account Management Reference
+// Guide). Every later region is an opt-in region, which an account may not
+// have enabled.
+var enabledByDefault = map[string]bool{
+	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true,
+	"ca-central-1": true, "sa-east-1": true,
+	"eu-west-1": true, "eu-west-2": true, "eu-west-3": true, "eu-central-1": true, "eu-north-1": true,
+	"ap-south-1": true, "ap-northeast-1": true, "ap-northeast-2": true, "ap-northeast-3": true,
+	"ap-southeast-1": true, "ap-southeast-2": true,
 }
 
-func ids(details []gdtypes.AccountDetail) string {
-	out := make([]string, len(details))
-	for i, a := range details {
-		out[i] = aws.ToString(a.AccountId)
+// notOptedIn reports whether why, GuardDuty's reason for leaving an
+// account unprocessed in region, says the account has not enabled that
+// region. A member account that has not enabled an opt-in region cannot be
+// a member there. GuardDuty documents the reason only as text (the
+// UnprocessedAccount result: "a reason why the account hasn't been
+// processed"; "CreateMembers", GuardDuty API Reference), so the text is
+// read, narrowly, and only in an opt-in region: in a region enabled by
+// default that cannot be the reason, whatever the text says. A reason this
+// does not recognize makes the account failed, never skipped.
+func notOptedIn(region, why string) bool {
+	if enabledByDefault[region] {
+		return false
 	}
-	return strings.Join(out, ",")
-}
-
-// orgAccounts lists the organization's ACTIVE accounts, less the security
-// account and those the accounts filter leaves out, in ID order.
-func (r *orgRun) orgAccounts(ctx context.Context, api organizations.ListAccountsAPIClient) ([]gdtypes.AccountDetail, error) {
-	var out []gdtypes.AccountDetail
-	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page.Accounts {
-			id := aws.ToString(a.Id)
-			if id == r.security || !r.in.WantsAccount(id) || !targets.Active(a) {
-				continue
-			}
-			out = append(out, gdtypes.AccountDetail{AccountId: aws.String(id), Email: a.Email})
+	low := strings.ToLower(why)
+	for _, s := range []string{"opt-in", "opted in", "opted-in", "opt in"} {
+		if strings.Contains(low, s) {
+			return true
 		}
 	}
-	slices.SortFunc(out, func(a, b gdtypes.AccountDetail) int {
-		return strings.Compare(aws.ToString(a.AccountId), aws.ToString(b.AccountId))
-	})
-	return out, nil
+	return strings.Contains(low, "region") && (strings.Contains(low, "not enabled") || strings.Contains(low, "disabled"))
 }
 
 // memberEnabled is the relationship status of a member whose account the

@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -43,9 +42,9 @@ var _ OrgClient = (*guardduty.Client)(nil)
 type OrgDeps struct {
 	// GuardDuty acts in the security account, in the item's region.
 	GuardDuty OrgClient
-	// Accounts lists the organization's accounts, from the management
-	// account.
-	Accounts organizations.ListAccountsAPIClient
+	// Accounts reads the e-mail addresses of the accounts to add as
+	// members, from the management account.
+	Accounts AccountAPI
 	// FindingsKeyARN returns the findings key's ARN (awsclient.KeyResolver.ARN); it is
 	// called only when the findings are exported. Its error is a named
 	// workflow error.
@@ -59,10 +58,14 @@ type orgRun struct {
 	security string
 	freq     gdtypes.FindingPublishingFrequency
 	// features are the wanted protection plans, less those the region
-	// turned out not to offer.
+	// turned out not to offer for detectors (refused).
 	features []feature
+	// accounts are the accounts to make members (runAccounts).
+	accounts []string
 	res      *workflow.StepResult
 	log      *slog.Logger
+	// rows are the per-account outcomes (addRows), added after the parts'.
+	rows []workflow.Outcome
 	// regionOff is set when the region has no GuardDuty endpoint.
 	regionOff bool
 	// export says whether the findings are exported, to bucket (the
@@ -75,25 +78,30 @@ type orgRun struct {
 // account, GuardDuty's delegated administrator, it
 //
 //  1. makes the administrator's detector match the configuration: created
-//     when missing (guardduty:ListDetectors, CreateDetector), else read and
+//     when missing (guardduty:ListDetectors, CreateDetector), then read and
 //     updated when its publishing frequency or protection plans differ
 //     (GetDetector, UpdateDetector);
 //  2. makes the organization configuration auto-enable all accounts, with
 //     each protection plan auto-enabled for all (ALL) or none (NONE)
 //     (DescribeOrganizationConfiguration, UpdateOrganizationConfiguration);
-//  3. adds the organization's ACTIVE accounts that are not members yet
-//     (organizations:ListAccounts from the management account,
-//     guardduty:ListMembers, CreateMembers in calls of at most
-//     MembersPerCall; the accounts GuardDuty leaves unprocessed are tried
-//     once more, and what is left is reported as failed);
+//  3. adds the run's accounts that are not members yet: the ACTIVE accounts
+//     the state machine passes in item.Accounts (runAccounts; the step
+//     fails without them), whose members are listed (guardduty:ListMembers)
+//     and those not Enabled added with CreateMembers, in calls of at most
+//     MembersPerCall, after reading the e-mail address of each of them
+//     (organizations:DescribeAccount from the management account, one call
+//     an account to add: a run with nothing to add makes no Organizations
+//     call). The accounts GuardDuty leaves unprocessed are tried once more;
+//     an account that has not enabled the region, an opt-in region, is
+//     skipped there, any other left is failed, each in its own outcome;
 //  4. gives the members' detectors the configured protection plans: the
-//     members of those ACTIVE accounts, already there or just added, are
-//     read (guardduty:GetMemberDetectors) and those whose features or
-//     runtime monitoring's additional configurations differ are updated
+//     members of those accounts, already there or just added, are read
+//     (guardduty:GetMemberDetectors) and those whose features or runtime
+//     monitoring's additional configurations differ are updated
 //     (UpdateMemberDetectors), both in calls of at most MembersPerCall;
 //     unprocessed accounts are tried once more, and what is left is
-//     reported as failed. In plan mode before the detector exists there
-//     are no members, and this part has no outcome;
+//     failed. In plan mode before the detector exists there are no
+//     members, and this part has no outcome;
 //  5. with services.guardduty.exportFindings, points the detector's S3
 //     publishing destination at the log-archive account's findings bucket,
 //     encrypted with the security account's findings key (findings.go):
@@ -108,13 +116,18 @@ type orgRun struct {
 //
 // It reads everything and calls only where the state differs; in plan mode
 // it reports the calls it would make. Each part has its own outcome under
-// the security account, the region and "guardduty"; the members' actions
-// name the accounts of each CreateMembers or UpdateMemberDetectors call;
-// the publishing destination's action names the findings bucket.
-// Features a region does not offer (BadRequestException) are left out,
-// here and in the later parts, and the call is retried once, with a
-// warning. An operation the endpoint does not offer makes its part skipped,
-// and the other parts go on.
+// the security account, the region and "guardduty", with one action per
+// kind of call (the members' actions count the accounts); accounts that
+// changed, were skipped or failed have their own outcomes after them, at
+// most maxAccountRows a part (rows.go), so the result does not grow with
+// the organization. The protection plans each call sends are those the
+// configuration enables and the disabled ones already present on what it
+// changes, as read first (sendable), so a feature the region does not know
+// is never sent to switch it off; an enabled one the region does not offer
+// there is found when GuardDuty refuses it, and is left out with a skipped
+// outcome (refused): one the detector refuses in the later parts too. An
+// operation the endpoint does not offer makes its
+// part skipped, and the other parts go on.
 func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
 	in := item.Input
 	res := workflow.StepResult{Step: OrgSpec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
@@ -123,15 +136,22 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 		res.Add(out)
 		return res, nil
 	}
+	accounts, err := runAccounts(item, cfg.Accounts.Security)
+	if err != nil {
+		return res, err
+	}
 	r := &orgRun{
 		in: in, region: item.Region, security: cfg.Accounts.Security,
 		freq:     gdtypes.FindingPublishingFrequency(cfg.Services.GuardDuty.FindingPublishingFrequency),
-		features: wantedFeatures(cfg.Services.GuardDuty.Features),
-		res:      &res, log: log,
+		features: wantedFeatures(cfg.Services.GuardDuty.Features), accounts: accounts,
+		res: &res, log: log,
 		export: cfg.Services.GuardDuty.ExportFindings, bucket: BucketARN(cfg),
 	}
 	if err := r.run(ctx, d); err != nil {
 		return res, err
+	}
+	for _, o := range r.rows {
+		res.Add(o)
 	}
 	return res, nil
 }

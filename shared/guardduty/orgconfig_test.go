@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 	"github.com/aws/smithy-go"
@@ -48,6 +49,11 @@ type fakeGD struct {
 	// destinations are the detector's publishing destinations
 	// (export_test.go).
 	destinations []*fakeDest
+	// notOffered are the features and additional configurations the region
+	// does not offer, notOfferedIn those it does not offer to one operation:
+	// a call naming one is refused (refuse).
+	notOffered   map[string]bool
+	notOfferedIn map[string]map[string]bool
 
 	mutating      []string
 	createDet     []*guardduty.CreateDetectorInput
@@ -84,6 +90,23 @@ func newFakeGD(members ...string) *fakeGD {
 	}
 }
 
+// regionFeatures are the detector features of a region that offers them
+// all.
+var regionFeatures = []gdtypes.DetectorFeatureResult{"CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS", "S3_DATA_EVENTS", "EKS_AUDIT_LOGS",
+	"EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING"}
+
+// refuse answers a call naming a feature or additional configuration of
+// notOffered as GuardDuty answers a bad request, with a message that names
+// nothing, so that no reading of it can tell what was refused.
+func (f *fakeGD) refuse(op string, names ...string) error {
+	for _, n := range names {
+		if f.notOffered[n] || f.notOfferedIn[op][n] {
+			return &gdtypes.BadRequestException{Message: aws.String("The request is rejected because an invalid or out-of-range value is specified as an input parameter.")}
+		}
+	}
+	return nil
+}
+
 func (f *fakeGD) next(op string) error {
 	q := f.errs[op]
 	if len(q) == 0 {
@@ -101,7 +124,7 @@ func runOrg(t *testing.T, extra string, gd OrgClient, orgs *fakeOrgs, mode workf
 		}
 		return gd
 	}}
-	return h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: mode}, Region: "eu-west-1"})
+	return h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: mode}, Region: "eu-west-1", Accounts: orgs.active()})
 }
 
 func mustRun(t *testing.T, extra string, gd *fakeGD, orgs *fakeOrgs, mode workflow.Mode) workflow.StepResult {
@@ -110,18 +133,27 @@ func mustRun(t *testing.T, extra string, gd *fakeGD, orgs *fakeOrgs, mode workfl
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The parts' outcomes are the security account's, then come those of
+	// single accounts.
+	rows := false
 	for _, o := range res.Outcomes {
-		if o.Account != "222222222222" || o.Region != "eu-west-1" || o.Service != "guardduty" {
-			t.Errorf("outcome not under the security account, the region and guardduty: %+v", o)
+		rows = rows || o.Account != "222222222222"
+		if o.Region != "eu-west-1" || o.Service != "guardduty" || rows && o.Account == "222222222222" {
+			t.Errorf("outcome not in the region and guardduty, or a part's after an account's: %+v", o)
 		}
 	}
 	return res
 }
 
+// statuses are the statuses of the parts' outcomes: those of the account
+// of the first (the detector's, the security account's), not those of
+// single accounts.
 func statuses(res workflow.StepResult) []workflow.Status {
 	var s []workflow.Status
 	for _, o := range res.Outcomes {
-		s = append(s, o.Status)
+		if o.Account == res.Outcomes[0].Account {
+			s = append(s, o.Status)
+		}
 	}
 	return s
 }
@@ -163,7 +195,8 @@ func TestFakeErrors(t *testing.T) {
 	}{
 		{name: "throttled list of members", op: "ListMembers", err: throttled, wantErr: workflow.ErrNameRetryable},
 		{name: "throttled detector read", op: "GetDetector", err: throttled, wantErr: workflow.ErrNameRetryable},
-		{name: "throttled account list", orgsErr: &smithy.GenericAPIError{Code: "TooManyRequestsException"}, wantErr: workflow.ErrNameRetryable},
+		{name: "throttled account read", orgsErr: &smithy.GenericAPIError{Code: "TooManyRequestsException"}, wantErr: workflow.ErrNameRetryable},
+		{name: "account read denied", orgsErr: &smithy.GenericAPIError{Code: "AccessDeniedException"}, wantErr: workflow.ErrNameTerminal},
 		{name: "access denied", op: "DescribeOrganizationConfiguration", err: &smithy.GenericAPIError{Code: "AccessDeniedException"}, wantErr: workflow.ErrNameTerminal},
 		{name: "describe not at the endpoint", op: "DescribeOrganizationConfiguration", err: sdkErr("DescribeOrganizationConfiguration", 404, htmlBody), wantSkip: "DescribeOrganizationConfiguration is not available at this endpoint"},
 		{name: "update not at the endpoint", op: "UpdateOrganizationConfiguration", err: sdkErr("UpdateOrganizationConfiguration", 404, htmlBody), wantSkip: "UpdateOrganizationConfiguration is not available at this endpoint"},
@@ -242,6 +275,7 @@ func TestFakeSkips(t *testing.T) {
 			gd := newFakeGD()
 			gd.errs["ListDetectors"] = []error{fmt.Errorf("must not be called")}
 			h := &OrgHandler{Settings: fakeConfig(t, tt.extra), Log: quiet, Accounts: &fakeOrgs{err: fmt.Errorf("must not be called")}, In: func(string) OrgClient { return gd }}
+			// No accounts either: a skipped iteration does not need them.
 			res, err := h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply, Services: tt.services}, Region: tt.region})
 			if err != nil {
 				t.Fatal(err)
@@ -254,18 +288,18 @@ func TestFakeSkips(t *testing.T) {
 }
 
 func TestFakePlanWithoutDetector(t *testing.T) {
-	gd := newFakeGD()
+	gd, orgs := newFakeGD(), orgOf(1)
 	gd.detectorIDs = nil
-	res := mustRun(t, "", gd, orgOf(1), workflow.ModePlan)
-	if len(gd.mutating) != 0 || len(gd.getMembers) != 0 {
-		t.Errorf("plan called %v, read members %v", gd.mutating, gd.getMembers)
+	res := mustRun(t, "", gd, orgs, workflow.ModePlan)
+	if len(gd.mutating) != 0 || len(gd.getMembers) != 0 || len(orgs.described) != 0 {
+		t.Errorf("plan called %v, read members %v and accounts %v", gd.mutating, gd.getMembers, orgs.described)
 	}
 	// No detector, no members to compare: the member detectors' part has
 	// no outcome.
 	want := [][]workflow.Action{
 		{{Call: CallCreateDetector}},
 		{{Call: CallUpdateOrganizationConfiguration}},
-		{{Call: CallCreateMembers, Target: "111111111111,333333333333,500000000000"}},
+		{{Call: CallCreateMembers, Target: "3 accounts"}},
 	}
 	var got [][]workflow.Action
 	for _, o := range res.Outcomes {

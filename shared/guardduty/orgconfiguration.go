@@ -21,10 +21,16 @@ type OrgConfigurationAPI interface {
 }
 
 // orgConfig converges the organization configuration of detector id ("" in
-// plan mode before the detector exists).
+// plan mode before the detector exists) ("DescribeOrganizationConfiguration",
+// "UpdateOrganizationConfiguration", GuardDuty API Reference). The update
+// sends the features the configuration enables and the disabled ones the
+// organization configuration lists (sendable). An auto-enable setting the
+// region does not offer is left out here (refused), with a skipped
+// outcome: the detector and the members' detectors are set on their own.
 func (r *orgRun) orgConfig(ctx context.Context, api OrgConfigurationAPI, id string) error {
+	fs := r.features
 	if id == "" {
-		r.add("", "organization configuration: the detector does not exist yet; set AutoEnableOrganizationMembers ALL, "+describeOrgFeatures(r.features),
+		r.add("", "organization configuration: the detector does not exist yet; set AutoEnableOrganizationMembers ALL, "+describeOrgFeatures(sendable(fs, present{})),
 			workflow.Action{Call: CallUpdateOrganizationConfiguration})
 		return nil
 	}
@@ -36,44 +42,34 @@ func (r *orgRun) orgConfig(ctx context.Context, api OrgConfigurationAPI, id stri
 	if err != nil {
 		return awsclient.Classify("read GuardDuty's organization configuration in "+r.region, err)
 	}
-	diff := orgDiff(autoMembers, current, r.features)
-	if len(diff) == 0 {
-		r.add(workflow.StatusUnchanged, "organization configuration matches the configuration")
-		return nil
+	p := present{}
+	for _, f := range current {
+		p[string(f.Name)] = true
+		for _, a := range f.AdditionalConfiguration {
+			p[string(f.Name)+"/"+string(a.Name)] = true
+		}
 	}
-	act := workflow.Action{Call: CallUpdateOrganizationConfiguration, Target: id}
-	reason := "organization configuration: " + strings.Join(diff, "; ")
-	if r.plan() {
-		r.add("", reason, act)
-		return nil
-	}
-	fs := r.features
-	for retried := false; ; retried = true {
-		_, err := api.UpdateOrganizationConfiguration(ctx, orgInput(id, fs))
+	diff := orgDiff(autoMembers, current, fs)
+	for len(diff) > 0 && !r.plan() {
+		_, err := api.UpdateOrganizationConfiguration(ctx, orgInput(id, sendable(fs, p)))
 		if err == nil {
+			r.log.InfoContext(ctx, "updated GuardDuty's organization configuration", "detector", id, "differences", diff)
 			break
 		}
 		if skip, ok := r.unavailable(err); ok {
 			r.add(workflow.StatusSkipped, skip)
 			return nil
 		}
-		if retried {
+		if !r.refused("UpdateOrganizationConfiguration", err, &fs, p) {
 			return awsclient.Classify("update GuardDuty's organization configuration in "+r.region, err)
 		}
-		kept, ok := r.fallback("UpdateOrganizationConfiguration", fs, err)
-		if !ok {
-			return awsclient.Classify("update GuardDuty's organization configuration in "+r.region, err)
-		}
-		fs = kept
-		r.features = kept
-		if diff = orgDiff(autoMembers, current, fs); len(diff) == 0 {
-			r.add(workflow.StatusUnchanged, "organization configuration matches the configuration, less the features the region does not offer")
-			return nil
-		}
-		reason = "organization configuration: " + strings.Join(diff, "; ")
+		diff = orgDiff(autoMembers, current, fs)
 	}
-	r.log.InfoContext(ctx, "updated GuardDuty's organization configuration", "detector", id, "differences", diff)
-	r.add("", reason, act)
+	if len(diff) == 0 {
+		r.add(workflow.StatusUnchanged, "organization configuration matches the configuration")
+		return nil
+	}
+	r.add("", "organization configuration: "+strings.Join(diff, "; "), workflow.Action{Call: CallUpdateOrganizationConfiguration, Target: id})
 	return nil
 }
 

@@ -3,6 +3,7 @@ package guardduty
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,10 +37,38 @@ func (f *fakeGD) DescribeOrganizationConfiguration(ctx context.Context, in *guar
 	return out, nil
 }
 
+// UpdateOrganizationConfiguration refuses what the region does not offer
+// and sets what it names.
 func (f *fakeGD) UpdateOrganizationConfiguration(ctx context.Context, in *guardduty.UpdateOrganizationConfigurationInput, _ ...func(*guardduty.Options)) (*guardduty.UpdateOrganizationConfigurationOutput, error) {
 	f.mutating = append(f.mutating, "UpdateOrganizationConfiguration")
 	f.updateOrg = append(f.updateOrg, in)
-	return &guardduty.UpdateOrganizationConfigurationOutput{}, f.next("UpdateOrganizationConfiguration")
+	if err := f.next("UpdateOrganizationConfiguration"); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range in.Features {
+		names = append(names, string(c.Name))
+		for _, a := range c.AdditionalConfiguration {
+			names = append(names, string(a.Name))
+		}
+	}
+	if err := f.refuse("UpdateOrganizationConfiguration", names...); err != nil {
+		return nil, err
+	}
+	f.autoMembers = in.AutoEnableOrganizationMembers
+	for _, c := range in.Features {
+		r := gdtypes.OrganizationFeatureConfigurationResult{Name: c.Name, AutoEnable: c.AutoEnable}
+		for _, a := range c.AdditionalConfiguration {
+			r.AdditionalConfiguration = append(r.AdditionalConfiguration, gdtypes.OrganizationAdditionalConfigurationResult{Name: a.Name, AutoEnable: a.AutoEnable})
+		}
+		i := slices.IndexFunc(f.orgFeatures, func(x gdtypes.OrganizationFeatureConfigurationResult) bool { return x.Name == c.Name })
+		if i < 0 {
+			f.orgFeatures = append(f.orgFeatures, r)
+		} else {
+			f.orgFeatures[i] = r
+		}
+	}
+	return &guardduty.UpdateOrganizationConfigurationOutput{}, nil
 }
 
 func TestFakeOrgConfigDiffers(t *testing.T) {
@@ -58,13 +87,12 @@ func TestFakeOrgConfigDiffers(t *testing.T) {
 	want := &guardduty.UpdateOrganizationConfigurationInput{
 		DetectorId:                    aws.String("det1"),
 		AutoEnableOrganizationMembers: gdtypes.AutoEnableMembersAll,
+		// The features enabled, and those it lists: the disabled ones it
+		// does not list are NONE already.
 		Features: []gdtypes.OrganizationFeatureConfiguration{
 			{Name: "S3_DATA_EVENTS", AutoEnable: "ALL"},
 			{Name: "EKS_AUDIT_LOGS", AutoEnable: "NONE"},
 			{Name: "EBS_MALWARE_PROTECTION", AutoEnable: "ALL"},
-			{Name: "RDS_LOGIN_EVENTS", AutoEnable: "NONE"},
-			{Name: "LAMBDA_NETWORK_LOGS", AutoEnable: "NONE"},
-			{Name: "RUNTIME_MONITORING", AutoEnable: "NONE"},
 		},
 	}
 	if got := gd.updateOrg[0]; !reflect.DeepEqual(want, got) {
@@ -100,7 +128,11 @@ func TestFakeRuntimeMonitoringAgentsCompared(t *testing.T) {
 	if r := res.Outcomes[1].Reason; !strings.Contains(r, "RUNTIME_MONITORING/ECS_FARGATE_AGENT_MANAGEMENT auto-enable NONE, want ALL") {
 		t.Errorf("reason: %s", r)
 	}
-	rm := gd.updateOrg[0].Features[5]
+	fs := gd.updateOrg[0].Features
+	if e, a := []string{"S3_DATA_EVENTS ALL", "EKS_AUDIT_LOGS NONE", "RUNTIME_MONITORING ALL"}, sent(fs)[:3]; !reflect.DeepEqual(e, a) {
+		t.Errorf("features: expect %v, got %v", e, a)
+	}
+	rm := fs[2]
 	wantRM := gdtypes.OrganizationFeatureConfiguration{Name: "RUNTIME_MONITORING", AutoEnable: "ALL", AdditionalConfiguration: []gdtypes.OrganizationAdditionalConfiguration{
 		{Name: "EKS_ADDON_MANAGEMENT", AutoEnable: "ALL"}, {Name: "ECS_FARGATE_AGENT_MANAGEMENT", AutoEnable: "ALL"}, {Name: "EC2_AGENT_MANAGEMENT", AutoEnable: "ALL"},
 	}}

@@ -35,19 +35,24 @@ var AdminSpec = workflow.StepSpec{
 
 // OrgSpec configures GuardDuty from the delegated administrator in
 // each region: its detector, the organization configuration (auto-enable
-// and protection plans) and the existing accounts as members. The work in
-// the security account is done through the execution role; from the
-// management account it only lists the organization's accounts.
+// and protection plans) and the run's accounts as members. The work in
+// the security account is done through the execution role. The run's
+// ACTIVE accounts come from the state machine (TakesAccounts); from the
+// management account the step only reads the e-mail address of each
+// account it adds as a member: one by one, or by listing the organization
+// when that takes fewer calls (many accounts to add).
 var OrgSpec = workflow.StepSpec{
 	Name:        "guardduty-org",
 	State:       "GuardDutyOrg",
 	ResultKey:   "guardDutyOrg",
 	Description: "orgbaseline: GuardDuty detector, organization configuration and members, per region, from the delegated administrator",
 	Actions: []string{
+		"organizations:DescribeAccount",
 		"organizations:ListAccounts",
 	},
-	Reach: workflow.ReachSecurity,
-	Shape: workflow.ShapeEachRegion,
+	Reach:         workflow.ReachSecurity,
+	Shape:         workflow.ShapeEachRegion,
+	TakesAccounts: true,
 	// Per region the calls go to one administrator account; a few regions
 	// at a time keep GuardDuty's per-account request rates in reach.
 	MaxConcurrency: 5,
