@@ -137,11 +137,11 @@ func stepStatements(step workflow.StepSpec, c settings.Config, onAny []string) *
 			Resources: jsii.Strings("*"),
 		}))
 	}
-	if executionRole := ExecutionRoleARN(step.Reach, c); executionRole != "" {
+	if roles := ExecutionRoleARNs(step.Reach, c); len(roles) > 0 {
 		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("AssumeExecutionRole"),
 			Actions:   jsii.Strings("sts:AssumeRole"),
-			Resources: jsii.Strings(executionRole),
+			Resources: jsii.Strings(roles...),
 			Conditions: &map[string]any{
 				"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"},
 			},
@@ -158,17 +158,23 @@ func stepStatements(step workflow.StepSpec, c settings.Config, onAny []string) *
 	return &statements
 }
 
-// ExecutionRoleARN is the execution role a step may assume, by its reach:
-// every account's (the account ID a wildcard, confined to the organization by
-// the statement's condition), the security account's, or none ("").
-func ExecutionRoleARN(reach workflow.Reach, cfg settings.Config) string {
+// ExecutionRoleARNs are the execution roles a step may assume, by its
+// reach: every account's (the account ID a wildcard, confined to the
+// organization by the statement's condition), the security account's, the
+// security and log-archive accounts', or none.
+func ExecutionRoleARNs(reach workflow.Reach, cfg settings.Config) []string {
+	in := func(account string) string {
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", *awscdk.Aws_PARTITION(), account, cfg.ExecutionRoleName)
+	}
 	switch reach {
 	case workflow.ReachOrganization:
-		return fmt.Sprintf("arn:%s:iam::*:role/%s", *awscdk.Aws_PARTITION(), cfg.ExecutionRoleName)
+		return []string{in("*")}
 	case workflow.ReachSecurity:
-		return fmt.Sprintf("arn:%s:iam::%s:role/%s", *awscdk.Aws_PARTITION(), cfg.Accounts.Security, cfg.ExecutionRoleName)
+		return []string{in(cfg.Accounts.Security)}
+	case workflow.ReachSecurityAndLogArchive:
+		return []string{in(cfg.Accounts.Security), in(cfg.Accounts.LogArchive)}
 	}
-	return ""
+	return nil
 }
 
 // suppressStepFindings records why cdk-nag's wildcard findings on the step's

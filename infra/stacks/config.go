@@ -16,6 +16,14 @@ import (
 // delivery channels, aggregator, rules and packs are made by the config-*
 // steps. As for the trail, every document is configsvc's, put in the
 // templates as it is through L1 resources.
+//
+// The delivery bucket's and key's policies admit Config by account
+// (aws:SourceAccount, as AWS Config documents for its service principal).
+// The templates name the configuration's three accounts
+// (configsvc.DeliveryAccounts); configsvc.KeepDeliveryPolicies adds the
+// organization's other accounts as a run resolves them. A stack update that
+// changes one of these policies puts the template's version back, until the
+// next run.
 
 // Outputs of Config's stacks.
 const (

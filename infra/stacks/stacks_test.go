@@ -23,6 +23,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/logarchive"
 	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/registry"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -389,6 +390,18 @@ func TestStepFunctions(t *testing.T) {
 			if got := vars[workflow.EnvStep]; got != step.Name {
 				t.Errorf("%s = %v, want %s", workflow.EnvStep, got, step.Name)
 			}
+			// org-targets alone gets the paces of the run's steps, to
+			// check that a run fits in the state machine's timeout.
+			paces, hasPaces := vars[workflow.EnvRunPaces].(string)
+			if hasPaces != (step.Name == targets.Spec.Name) {
+				t.Errorf("%s set: %v", workflow.EnvRunPaces, hasPaces)
+			}
+			if hasPaces {
+				got, err := workflow.PacesFromJSON(paces)
+				if err != nil || !reflect.DeepEqual(got, workflow.Paces(registry.Specs())) {
+					t.Errorf("%s = %s (%v), want the paces of every step", workflow.EnvRunPaces, paces, err)
+				}
+			}
 			encoded, _ := vars[settings.EnvVar].(string)
 			if len(encoded) > baseline.MaxSettingsBytes {
 				t.Errorf("%s is %d bytes, over %d", settings.EnvVar, len(encoded), baseline.MaxSettingsBytes)
@@ -569,22 +582,32 @@ func checkScopedAndAssume(t *testing.T, step workflow.StepSpec, a *app, grants [
 
 	// sts:AssumeRole only where the step works: none, the security
 	// account's execution role, or any account's in the organization.
-	wantRole := map[workflow.Reach]string{
-		workflow.ReachOrganization: "arn:aws:iam::*:role/" + a.cfg.ExecutionRoleName,
-		workflow.ReachSecurity:     "arn:aws:iam::" + a.cfg.Accounts.Security + ":role/" + a.cfg.ExecutionRoleName,
+	roleIn := func(account string) string { return "arn:aws:iam::" + account + ":role/" + a.cfg.ExecutionRoleName }
+	wantRoles := map[workflow.Reach][]any{
+		workflow.ReachOrganization:          {roleIn("*")},
+		workflow.ReachSecurity:              {roleIn(a.cfg.Accounts.Security)},
+		workflow.ReachSecurityAndLogArchive: {roleIn(a.cfg.Accounts.Security), roleIn(a.cfg.Accounts.LogArchive)},
 	}[step.Reach]
 	switch {
-	case wantRole == "" && len(assume) != 0:
+	case len(wantRoles) == 0 && len(assume) != 0:
 		t.Errorf("the step works in the management account only, but may assume %v", assume[0]["Resource"])
-	case wantRole != "" && len(assume) != 1:
+	case len(wantRoles) != 0 && len(assume) != 1:
 		t.Errorf("%d AssumeExecutionRole statements, want 1", len(assume))
-	case wantRole != "":
+	case len(wantRoles) != 0:
 		s := assume[0]
 		if got := actions(s); !slices.Equal(got, []string{"sts:AssumeRole"}) {
 			t.Errorf("AssumeExecutionRole actions = %v, want sts:AssumeRole", got)
 		}
-		if got := resolve(t, s["Resource"]); got != wantRole {
-			t.Errorf("sts:AssumeRole on %s, want %s", got, wantRole)
+		var got []any
+		if list, ok := s["Resource"].([]any); ok {
+			for _, r := range list {
+				got = append(got, resolve(t, r))
+			}
+		} else {
+			got = []any{resolve(t, s["Resource"])}
+		}
+		if !reflect.DeepEqual(got, wantRoles) {
+			t.Errorf("sts:AssumeRole on %v, want %v", got, wantRoles)
 		}
 		wantCond := map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
 		if !reflect.DeepEqual(s["Condition"], wantCond) {
@@ -612,6 +635,7 @@ func TestStepReach(t *testing.T) {
 		"guardduty-admin":   workflow.ReachNone,
 		"guardduty-org":     workflow.ReachSecurity,
 		"config-aggregator": workflow.ReachSecurity,
+		"config-delivery":   workflow.ReachSecurityAndLogArchive,
 		"config-recorders":  workflow.ReachOrganization,
 		"config-rules":      workflow.ReachSecurity,
 	}
@@ -743,8 +767,8 @@ func TestStateMachineDefinition(t *testing.T) {
 	if got, want := def["StartAt"], registry.Specs()[0].State; got != want {
 		t.Errorf("StartAt = %v, want %s", got, want)
 	}
-	if got := def["TimeoutSeconds"]; got != 7200.0 {
-		t.Errorf("TimeoutSeconds = %v, want 7200", got)
+	if got, want := def["TimeoutSeconds"], workflow.ExecutionTimeout.Seconds(); got != want {
+		t.Errorf("TimeoutSeconds = %v, want %v", got, want)
 	}
 	want := 3
 	for _, step := range registry.Specs() {
@@ -783,8 +807,18 @@ func TestStateMachineDefinition(t *testing.T) {
 			if got, want := s["Resource"], fakeArn(functionID(t, a, step.Name)); got != want {
 				t.Errorf("Resource = %v, want the function ARN %s", got, want)
 			}
+			// The whole state as input, or for a step that takes the run's
+			// accounts a workflow.Item of the execution input and the
+			// accounts; the whole result.
 			for _, k := range []string{"InputPath", "Parameters", "OutputPath", "ResultSelector"} {
-				if v, ok := s[k]; ok {
+				v, ok := s[k]
+				switch {
+				case k == "Parameters" && step.TakesAccounts:
+					want := map[string]any{"input.$": "$$.Execution.Input", "accounts.$": "$.results.orgTargets.accounts"}
+					if !reflect.DeepEqual(v, want) {
+						t.Errorf("Parameters = %v, want %v", v, want)
+					}
+				case ok:
 					t.Errorf("%s = %v, want the whole input and result", k, v)
 				}
 			}
@@ -824,7 +858,8 @@ func TestStateMachineDefinition(t *testing.T) {
 }
 
 // TestStateMachineChain pins the order of the steps: the organization
-// prerequisites first, then the organization trail, then Done.
+// prerequisites first, then the run's targets, then the organization trail,
+// and so on to Done.
 func TestStateMachineChain(t *testing.T) {
 	a := build(t)
 	def := definition(t, a)
@@ -840,15 +875,16 @@ func TestStateMachineChain(t *testing.T) {
 		}
 	}
 	slices.Sort(tasks)
-	if want := []string{"ConfigAggregator", "GuardDutyAdminHomeRegion", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
+	if want := []string{"ConfigAggregator", "ConfigDelivery", "GuardDutyAdminHomeRegion", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
 		t.Errorf("Task states %v, want %v", tasks, want)
 	}
 	for _, tt := range []struct{ state, next, resultPath, step string }{
-		{"OrgPrerequisites", "OrgTrail", "$.results.orgPrerequisites", "org-prerequisites"},
-		{"OrgTrail", "OrgTargets", "$.results.orgTrail", "org-trail"},
-		{"OrgTargets", "GuardDutyAdminHomeRegion", "$.results.orgTargets", "org-targets"},
+		{"OrgPrerequisites", "OrgTargets", "$.results.orgPrerequisites", "org-prerequisites"},
+		{"OrgTargets", "OrgTrail", "$.results.orgTargets", "org-targets"},
+		{"OrgTrail", "GuardDutyAdminHomeRegion", "$.results.orgTrail", "org-trail"},
 		{"GuardDutyAdminHomeRegion", "GuardDutyAdminOtherRegions", "$.results.guardDutyAdminHomeRegion", "guardduty-admin"},
-		{"ConfigAggregator", "ConfigRecordersEachAccount", "$.results.configAggregator", "config-aggregator"},
+		{"ConfigAggregator", "ConfigDelivery", "$.results.configAggregator", "config-aggregator"},
+		{"ConfigDelivery", "ConfigRecordersEachAccount", "$.results.configDelivery", "config-delivery"},
 	} {
 		st, _ := states[tt.state].(map[string]any)
 		if st["Next"] != tt.next {
@@ -917,12 +953,14 @@ func TestStateMachineFanOut(t *testing.T) {
 		t.Error("errors of an iteration are caught on the Map, not inside it")
 	}
 
-	// GuardDuty's organization configuration: a Map over every region.
+	// GuardDuty's organization configuration: a Map over every region,
+	// each iteration given the run's accounts (TakesAccounts).
 	each, _ := states["GuardDutyOrgEachRegion"].(map[string]any)
 	for k, want := range map[string]any{
-		"Type":           "Map",
-		"ItemsPath":      "$.results.orgTargets.regions",
-		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
+		"Type":      "Map",
+		"ItemsPath": "$.results.orgTargets.regions",
+		"ItemSelector": map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value",
+			"accounts.$": "$.results.orgTargets.accounts"},
 		"MaxConcurrency": float64(guardduty.OrgSpec.MaxConcurrency),
 		"ResultPath":     "$.results.guardDutyOrg",
 		"Next":           "ConfigAggregator",
@@ -1481,6 +1519,7 @@ func TestTrailKey(t *testing.T) {
 				}
 			}
 			checkRetained(t, id, r)
+			checkCloudTrailDecryptsForBucketKey(t, p["KeyPolicy"], orgtrail.TrailARN(a.cfg))
 
 			_, alias := tp.one(t, "AWS::KMS::Alias", "AliasName", orgtrail.KeyAlias)
 			if got := ref(props(alias)["TargetKeyId"]); got != id {
@@ -1491,6 +1530,32 @@ func TestTrailKey(t *testing.T) {
 			o, _ := outs[stacks.TrailKeyArnOutput].(map[string]any)
 			checkEqual(t, "output "+stacks.TrailKeyArnOutput, o["Value"], map[string]any{"Fn::GetAtt": []any{id, "Arn"}})
 		})
+	}
+}
+
+// checkCloudTrailDecryptsForBucketKey checks that the trail key's policy in
+// the template lets CloudTrail kms:Decrypt for the trail without the
+// CloudTrail encryption context, as "Configure AWS KMS key policies for
+// CloudTrail" (CloudTrail User Guide, "Granting decrypt permissions")
+// requires for a bucket with an S3 Bucket Key, and only with aws:SourceArn
+// the trail's ARN.
+func checkCloudTrailDecryptsForBucketKey(t *testing.T, doc any, trailARN string) {
+	t.Helper()
+	m, _ := doc.(map[string]any)
+	list, _ := m["Statement"].([]any)
+	found := false
+	for _, x := range list {
+		st, _ := x.(map[string]any)
+		principal, _ := st["Principal"].(map[string]any)
+		if st["Effect"] != "Allow" || principal["Service"] != "cloudtrail.amazonaws.com" || !slices.Contains(actions(statement(st)), "kms:Decrypt") {
+			continue
+		}
+		found = true
+		want := map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailARN}}
+		checkEqual(t, "condition of CloudTrail's kms:Decrypt ("+fmt.Sprint(st["Sid"])+")", st["Condition"], want)
+	}
+	if !found {
+		t.Errorf("the trail key's policy does not let CloudTrail kms:Decrypt: %s", canonical(doc))
 	}
 }
 
@@ -1849,6 +1914,8 @@ func TestConfigResources(t *testing.T) {
 				t.Errorf("access logs go to %v, want %s", got, logarchive.AccessLogBucketName(a.cfg))
 			}
 			checkBucketPolicy(t, la, configsvc.BucketName(a.cfg), configsvc.BucketPolicy(a.cfg))
+			_, bp := la.one(t, "AWS::S3::BucketPolicy", "Bucket", configsvc.BucketName(a.cfg))
+			checkConfigAdmittedByAccount(t, a.cfg, "Config bucket policy", props(bp)["PolicyDocument"], "ConfigDelivery")
 			checkBucketPolicy(t, la, logarchive.AccessLogBucketName(a.cfg), logarchive.AccessLogBucketPolicy(a.cfg))
 			_, trailStatement := logarchive.AccessLogBucketPolicy(a.cfg).Find("S3ServerAccessLogs")
 			if trailStatement != a.cfg.Enabled(settings.ServiceCloudTrail) {
@@ -1862,6 +1929,7 @@ func TestConfigResources(t *testing.T) {
 			keyID, key := sec.one(t, "AWS::KMS::Key", "Description", configsvc.KeyDescription)
 			kp := props(key)
 			checkEqual(t, "Config key policy", kp["KeyPolicy"], configsvc.KeyPolicy(a.cfg).Map())
+			checkConfigAdmittedByAccount(t, a.cfg, "Config key policy", kp["KeyPolicy"], "ConfigEncryptsDeliveries")
 			if kp["EnableKeyRotation"] != true {
 				t.Errorf("Config key rotation = %v", kp["EnableKeyRotation"])
 			}
@@ -1881,6 +1949,46 @@ func TestConfigResources(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkConfigAdmittedByAccount checks that a deployed Config delivery policy
+// admits config.amazonaws.com, in statement sid, for the configuration's
+// three accounts by aws:SourceAccount, the key "Permissions for the Amazon
+// S3 Bucket" and "Permissions for the KMS Key" (AWS Config Developer Guide)
+// document for the service principal, and that no statement uses an
+// organization-based key, which that guide says Config's service principal
+// does not work with.
+func checkConfigAdmittedByAccount(t *testing.T, c settings.Config, what string, doc any, sid string) {
+	t.Helper()
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToLower(string(b)), "aws:sourceorg") {
+		t.Errorf("%s uses an organization-based condition: %s", what, b)
+	}
+	list, _ := doc.(map[string]any)["Statement"].([]any)
+	for _, s := range list {
+		st, _ := s.(map[string]any)
+		if st["Sid"] != sid {
+			continue
+		}
+		cond, _ := st["Condition"].(map[string]any)
+		eq, _ := cond["StringEquals"].(map[string]any)
+		want := []string{c.Accounts.Management, c.Accounts.Security, c.Accounts.LogArchive}
+		slices.Sort(want)
+		checkEqual(t, what+" "+sid+" aws:SourceAccount", eq["aws:SourceAccount"], toAny(want))
+		return
+	}
+	t.Errorf("%s has no statement %s: %s", what, sid, b)
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 func boolInt(b bool) int {

@@ -13,8 +13,11 @@
 // channel, to one bucket in the log-archive account, under
 // AWSLogs/<account>/Config/<region>/. Config writes as its service principal
 // (a service-linked role cannot write to another account's bucket), so the
-// bucket and key policies admit config.amazonaws.com for this organization
-// only (aws:SourceOrgID).
+// bucket and key policies admit config.amazonaws.com for the organization's
+// accounts, named one by one with aws:SourceAccount, the key AWS Config
+// documents for its service principal (see BucketPolicy). The stacks list
+// the configuration's three accounts; KeepDeliveryPolicies puts the policies
+// for a run's accounts, for a step given them to run before the recorders.
 //
 // The config-recorders step (RecordersStep, Converge) sets up AWS Config's
 // recorder and delivery channel in one account and region per invocation.
@@ -42,6 +45,7 @@ package configsvc
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
@@ -105,36 +109,68 @@ func BucketName(c settings.Config) string {
 // the log-archive account's access-log bucket.
 const AccessLogPrefix = "config-bucket/"
 
-// sourceOrg admits a service principal acting for this organization only.
-func sourceOrg(c settings.Config) map[string]any {
-	return map[string]any{"aws:SourceOrgID": c.OrganizationID}
+// Policy size limits, checked before a policy is put: "Bucket policies are
+// limited to 20 KB in size" ("Bucket policies and user policies", Amazon S3
+// User Guide); "The policy size limit is 32 KiB (32768 bytes)" (PutKeyPolicy,
+// AWS KMS API Reference), a quota the KMS "Quotas" page lists as not
+// adjustable. Each account adds one 12-digit ID to each policy, so the bucket
+// policy holds about 1,300 accounts and the key policy about 2,100.
+const (
+	MaxBucketPolicyBytes = 20 * 1024
+	MaxKeyPolicyBytes    = 32 * 1024
+)
+
+// DeliveryAccounts are the accounts the delivery bucket and key admit Config
+// for: the configuration's three accounts and accounts (the organization's
+// accounts as a run resolves them), sorted, each once. The deployment knows
+// only the configuration's accounts; KeepDeliveryPolicies adds the others.
+func DeliveryAccounts(c settings.Config, accounts ...string) []string {
+	all := append([]string{c.Accounts.Management, c.Accounts.Security, c.Accounts.LogArchive}, accounts...)
+	slices.Sort(all)
+	return slices.Compact(all)
 }
 
-// BucketPolicy is the delivery bucket's policy: Config checks the bucket's
-// ACL and existence and writes configuration history and snapshots under
-// AWSLogs/<account>/Config/, with the bucket-owner-full-control ACL, for
-// accounts of this organization only; requests without TLS are refused.
-func BucketPolicy(c settings.Config) policydoc.Document {
+// sourceAccounts admits a service principal acting for accounts only.
+func sourceAccounts(accounts []string) map[string]any {
+	return map[string]any{"aws:SourceAccount": accounts}
+}
+
+// BucketPolicy is the delivery bucket's policy for DeliveryAccounts(c,
+// accounts...): Config checks the bucket's ACL and existence and writes
+// configuration history and snapshots under AWSLogs/<account>/Config/, with
+// the bucket-owner-full-control ACL; requests without TLS are refused.
+//
+// AWS Config documents aws:SourceAccount and aws:SourceArn for its service
+// principal, in the policy of "Permissions for the Amazon S3 Bucket" (AWS
+// Config Developer Guide), and warns there that when Config delivers as its
+// service principal, as with the service-linked role the recorders use, "the
+// service won't work with organization ID or organization units based
+// conditions". So the accounts are listed (aws:SourceAccount), not the
+// organization (aws:SourceOrgID).
+//
+// Config's page gives three statements, each with the account condition;
+// here the three actions share one statement, so the account list appears
+// once and the policy stays under MaxBucketPolicyBytes for about 1,300
+// accounts instead of about 430. The ACL condition of Config's delivery
+// statement, which a GetBucketAcl or ListBucket request would not meet,
+// becomes a Deny of any other PutObject by Config. Objects may go under any
+// listed account's AWSLogs/<account>/Config/ prefix: a listed account's
+// channel could write under another listed account's prefix, never an
+// account outside the list.
+func BucketPolicy(c settings.Config, accounts ...string) policydoc.Document {
 	bucket := BucketName(c)
 	arn := policydoc.BucketARN(bucket)
 	return policydoc.New(
 		policydoc.Statement{
-			Sid: "ConfigAclCheck", Effect: "Allow", Principal: policydoc.Service(Principal), Action: "s3:GetBucketAcl",
-			Resource:  arn,
-			Condition: map[string]map[string]any{"StringEquals": sourceOrg(c)},
+			Sid: "ConfigDelivery", Effect: "Allow", Principal: policydoc.Service(Principal),
+			Action:    []string{"s3:GetBucketAcl", "s3:ListBucket", "s3:PutObject"},
+			Resource:  []string{arn, arn + "/AWSLogs/*/Config/*"},
+			Condition: map[string]map[string]any{"StringEquals": sourceAccounts(DeliveryAccounts(c, accounts...))},
 		},
 		policydoc.Statement{
-			Sid: "ConfigBucketExistenceCheck", Effect: "Allow", Principal: policydoc.Service(Principal), Action: "s3:ListBucket",
-			Resource:  arn,
-			Condition: map[string]map[string]any{"StringEquals": sourceOrg(c)},
-		},
-		policydoc.Statement{
-			Sid: "ConfigDelivery", Effect: "Allow", Principal: policydoc.Service(Principal), Action: "s3:PutObject",
-			Resource: arn + "/AWSLogs/*/Config/*",
-			Condition: map[string]map[string]any{"StringEquals": {
-				"s3:x-amz-acl":    "bucket-owner-full-control",
-				"aws:SourceOrgID": c.OrganizationID,
-			}},
+			Sid: "ConfigDeliveryOwnerControl", Effect: "Deny", Principal: policydoc.Service(Principal), Action: "s3:PutObject",
+			Resource:  arn + "/*",
+			Condition: map[string]map[string]any{"StringNotEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
 		},
 		policydoc.DenyInsecureTransport(bucket),
 	)
@@ -144,11 +180,13 @@ func BucketPolicy(c settings.Config) policydoc.Document {
 // with SSE-KMS: the object's ARN, or the bucket's with an S3 Bucket Key.
 const s3Context = "kms:EncryptionContext:aws:s3:arn"
 
-// KeyPolicy is the delivery key's policy: the security account administers
-// it; Config may generate data keys and decrypt for accounts of this
-// organization; the log-archive account may decrypt objects of the delivery
-// bucket only.
-func KeyPolicy(c settings.Config) policydoc.Document {
+// KeyPolicy is the delivery key's policy for DeliveryAccounts(c,
+// accounts...): the security account administers it; Config may generate
+// data keys and decrypt for the listed accounts, with aws:SourceAccount as
+// "Permissions for the KMS Key" (AWS Config Developer Guide) documents for
+// the service principal; the log-archive account may decrypt objects of the
+// delivery bucket only.
+func KeyPolicy(c settings.Config, accounts ...string) policydoc.Document {
 	bucket := policydoc.BucketARN(BucketName(c))
 	return policydoc.New(
 		policydoc.Statement{
@@ -158,7 +196,7 @@ func KeyPolicy(c settings.Config) policydoc.Document {
 		policydoc.Statement{
 			Sid: "ConfigEncryptsDeliveries", Effect: "Allow", Principal: policydoc.Service(Principal),
 			Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: "*",
-			Condition: map[string]map[string]any{"StringEquals": sourceOrg(c)},
+			Condition: map[string]map[string]any{"StringEquals": sourceAccounts(DeliveryAccounts(c, accounts...))},
 		},
 		policydoc.Statement{
 			Sid: "LogArchiveDecryptsDeliveries", Effect: "Allow", Principal: policydoc.AccountRoot(c.Accounts.LogArchive),

@@ -122,8 +122,9 @@ func TestMotoConformancePack(t *testing.T) {
 	mgmt, org := srv.SeedT(t)
 	ctx := context.Background()
 	secCfg := srv.AccountConfigT(t, org.Security)
-	// The template, in a bucket of the security account.
-	const bucket, key = "orgbaseline-templates", "packs/ops.yaml"
+	// The template, in a bucket of the security account in the pack's
+	// region: the configuration names it with {region}.
+	const bucket, key = "orgbaseline-templates-us-east-1", "packs/ops.yaml"
 	s3c := s3.NewFromConfig(secCfg)
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
@@ -140,11 +141,11 @@ services:
     rules: []
     conformancePacks:
       - name: orgbaseline-ops
-        templateS3Uri: "s3://%s/%s"
+        templateS3Uri: "s3://orgbaseline-templates-{region}/%s"
         deliveryBucket: awsconfigconforms-orgbaseline-results
         inputParameters: {MaxAgeDays: "90"}
         excludedAccounts: [%q]
-`, bucket, key, workload))
+`, key, workload))
 	rec := &motorig.Recorder{}
 	h := NewRulesHandler(cfg, recorded(mgmt, org, rec), quiet)
 	item := func(mode workflow.Mode) workflow.Item {

@@ -52,9 +52,9 @@ func (r *rulesRun) readPacks(ctx context.Context) error {
 			}
 			d.reason = fmt.Sprintf("conformance pack %s: %s", want.Name, strings.Join(diff, "; "))
 		} else {
-			d.reason = fmt.Sprintf("conformance pack %s: missing: create it from %s", want.Name, templateSource(want))
+			d.reason = fmt.Sprintf("conformance pack %s: missing: create it from %s", want.Name, templateSource(want, r.region))
 		}
-		if d.putPack, err = packInput(want); err != nil {
+		if d.putPack, err = packInput(want, r.region); err != nil {
 			return err
 		}
 		d.actions = []workflow.Action{{Call: CallPutOrganizationConformancePack, Target: want.Name}}
@@ -139,18 +139,21 @@ func parameterList(m map[string]string) string {
 	return strings.Join(parts, ",")
 }
 
-// templateSource names where a pack's template comes from.
-func templateSource(p settings.ConformancePack) string {
+// templateSource names where a pack's template comes from in region.
+func templateSource(p settings.ConformancePack, region string) string {
 	if p.TemplateS3URI != "" {
-		return p.TemplateS3URI
+		return p.TemplateS3URIIn(region)
 	}
 	return "template file " + filepath.Base(p.TemplateFile)
 }
 
 // packInput is the PutOrganizationConformancePack call that makes p as
-// configured. Empty parameters and exclusions are sent empty, which clears
-// those of an existing pack.
-func packInput(p settings.ConformancePack) (*configservice.PutOrganizationConformancePackInput, error) {
+// configured in region. Empty parameters and exclusions are sent empty,
+// which clears those of an existing pack. A template in S3 is the copy in
+// region's bucket (settings.ConformancePack.TemplateS3URIIn): Config reads a
+// pack's template from a bucket in the pack's region, and settings refuses a
+// templateS3Uri that names one bucket for several regions.
+func packInput(p settings.ConformancePack, region string) (*configservice.PutOrganizationConformancePackInput, error) {
 	in := &configservice.PutOrganizationConformancePackInput{
 		OrganizationConformancePackName: aws.String(p.Name),
 		ConformancePackInputParameters:  []cfgtypes.ConformancePackInputParameter{},
@@ -165,7 +168,7 @@ func packInput(p settings.ConformancePack) (*configservice.PutOrganizationConfor
 		})
 	}
 	if p.TemplateS3URI != "" {
-		in.TemplateS3Uri = aws.String(p.TemplateS3URI)
+		in.TemplateS3Uri = aws.String(p.TemplateS3URIIn(region))
 		return in, nil
 	}
 	body, err := templateBody(p)

@@ -144,8 +144,8 @@ type rulesRun struct {
 //  3. puts each configured pack that is missing or whose delivery bucket,
 //     input parameters or excluded accounts differ
 //     (PutOrganizationConformancePack), with its template from S3
-//     (TemplateS3Uri) or from its template file (TemplateBody, see
-//     templateBody);
+//     (TemplateS3Uri: the region's copy, see packInput) or from its
+//     template file (TemplateBody, see templateBody);
 //  4. in apply mode, reads how the rules and packs are deployed to the
 //     members (DescribeOrganizationConfigRuleStatuses,
 //     DescribeOrganizationConformancePackStatuses): while any is still in

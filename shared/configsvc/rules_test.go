@@ -248,7 +248,7 @@ func TestRulesPlan(t *testing.T) {
 services:
   config:
     conformancePacks:
-      - {name: pack-a, templateS3Uri: "s3://templates/a.yaml"}
+      - {name: pack-a, templateS3Uri: "s3://templates-{region}/a.yaml"}
 `
 	f := newFake()
 	res := mustRules(t, extra, f, workflow.Item{Input: workflow.Input{Mode: workflow.ModePlan}})
@@ -307,7 +307,7 @@ services:
     rules: []
     conformancePacks:
       - name: pack-s3
-        templateS3Uri: "s3://templates/ops.yaml"
+        templateS3Uri: "s3://templates-{region}/ops.yaml"
         deliveryBucket: awsconfigconforms-results
         inputParameters: {b: "2", a: "1"}
         excludedAccounts: ["555555555555", "444444444444"]
@@ -341,7 +341,7 @@ func TestPacksCreated(t *testing.T) {
 		{ParameterName: aws.String("a"), ParameterValue: aws.String("1")},
 		{ParameterName: aws.String("b"), ParameterValue: aws.String("2")},
 	}
-	if aws.ToString(s3.OrganizationConformancePackName) != "pack-s3" || aws.ToString(s3.TemplateS3Uri) != "s3://templates/ops.yaml" || s3.TemplateBody != nil ||
+	if aws.ToString(s3.OrganizationConformancePackName) != "pack-s3" || aws.ToString(s3.TemplateS3Uri) != "s3://templates-eu-west-1/ops.yaml" || s3.TemplateBody != nil ||
 		aws.ToString(s3.DeliveryS3Bucket) != "awsconfigconforms-results" || !reflect.DeepEqual(wantParams, s3.ConformancePackInputParameters) ||
 		!reflect.DeepEqual([]string{"444444444444", "555555555555"}, s3.ExcludedAccounts) {
 		t.Errorf("pack-s3 input: %+v", s3)
@@ -353,7 +353,7 @@ func TestPacksCreated(t *testing.T) {
 	if e, a := []workflow.Status{workflow.StatusChanged, workflow.StatusChanged}, statuses(res); !reflect.DeepEqual(e, a) {
 		t.Fatalf("statuses: expect %v, got %v: %+v", e, a, res.Outcomes)
 	}
-	if e, a := "conformance pack pack-s3: missing: create it from s3://templates/ops.yaml; deployed to the members (CREATE_SUCCESSFUL)", res.Outcomes[0].Reason; e != a {
+	if e, a := "conformance pack pack-s3: missing: create it from s3://templates-eu-west-1/ops.yaml; deployed to the members (CREATE_SUCCESSFUL)", res.Outcomes[0].Reason; e != a {
 		t.Errorf("reason: expect %q, got %q", e, a)
 	}
 	if e, a := "conformance pack pack-file: missing: create it from template file pack.yaml; deployed to the members (CREATE_SUCCESSFUL)", res.Outcomes[1].Reason; e != a {
@@ -372,6 +372,34 @@ func TestPacksCreated(t *testing.T) {
 	}
 	if e, a := []workflow.Status{workflow.StatusUnchanged, workflow.StatusUnchanged}, statuses(res); !reflect.DeepEqual(e, a) {
 		t.Errorf("re-run statuses: expect %v, got %v", e, a)
+	}
+}
+
+// PutConformancePack's TemplateS3Uri must name "an Amazon S3 bucket in the
+// same Region as the conformance pack" (AWS Config API Reference): each
+// region's put names that region's bucket.
+func TestPacksTemplateFromTheBucketOfTheRegion(t *testing.T) {
+	cfg := fakeConfig(t, `
+services:
+  config:
+    rules: []
+    conformancePacks:
+      - {name: pack-a, templateS3Uri: "s3://templates-{region}/packs/a.yaml"}
+`)
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		f := newFake()
+		h := &RulesHandler{Settings: cfg, Log: quiet, In: func(string) RulesAPI { return f }}
+		res, err := h.Handle(context.Background(), workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Region: region})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "s3://templates-" + region + "/packs/a.yaml"
+		if len(f.putPacks) != 1 || aws.ToString(f.putPacks[0].TemplateS3Uri) != want || f.putPacks[0].TemplateBody != nil {
+			t.Errorf("%s: expect one put from %s, got %+v", region, want, f.putPacks)
+		}
+		if !strings.Contains(res.Outcomes[0].Reason, "create it from "+want) {
+			t.Errorf("%s: reason %q does not name %s", region, res.Outcomes[0].Reason, want)
+		}
 	}
 }
 
@@ -475,7 +503,7 @@ func TestMaxPollsReportsWhatIsStillPending(t *testing.T) {
 services:
   config:
     conformancePacks:
-      - {name: pack-a, templateS3Uri: "s3://templates/a.yaml"}
+      - {name: pack-a, templateS3Uri: "s3://templates-{region}/a.yaml"}
 `
 	f := converged()
 	f.ruleStatus[defaultRule] = status{status: "UPDATE_IN_PROGRESS"}
@@ -505,7 +533,7 @@ func TestMemberFailuresPerAccount(t *testing.T) {
 services:
   config:
     conformancePacks:
-      - {name: pack-a, templateS3Uri: "s3://templates/a.yaml"}
+      - {name: pack-a, templateS3Uri: "s3://templates-{region}/a.yaml"}
 `
 	f := converged()
 	f.ruleStatus[defaultRule] = status{status: "CREATE_FAILED", code: "OrganizationRuleFailed", message: "failed in 2 accounts"}
@@ -589,7 +617,7 @@ func TestUnavailableOperationsSkipTheirPart(t *testing.T) {
 services:
   config:
     conformancePacks:
-      - {name: pack-a, templateS3Uri: "s3://templates/a.yaml"}
+      - {name: pack-a, templateS3Uri: "s3://templates-{region}/a.yaml"}
 `
 	t.Run("rules cannot be listed", func(t *testing.T) {
 		f := newFake()

@@ -16,6 +16,25 @@ var AggregatorSpec = workflow.StepSpec{
 	Reach:       workflow.ReachSecurity,
 }
 
+// DeliverySpec keeps the Config delivery bucket's and key's policies
+// admitting every ACTIVE account of the organization (aws:SourceAccount, as
+// AWS Config documents for its service principal: see BucketPolicy), once
+// per run, before the recorders put their delivery channels. The bucket is
+// in the log-archive account, the key in the security account: the step
+// works in both through the execution role.
+var DeliverySpec = workflow.StepSpec{
+	Name:        "config-delivery",
+	State:       "ConfigDelivery",
+	ResultKey:   "configDelivery",
+	Description: "orgbaseline: AWS Config delivery bucket and key policies admit every ACTIVE account of the organization",
+	// A run narrowed with --accounts is given those accounts only: the
+	// step then lists the organization, so that the policies never drop
+	// an account the run left out.
+	Actions:       []string{"organizations:ListAccounts"},
+	Reach:         workflow.ReachSecurityAndLogArchive,
+	TakesAccounts: true,
+}
+
 // RecordersSpec sets up AWS Config's recorder and delivery channel in
 // one account, in every region of the run: the service-linked role (once
 // per account: IAM is global), the recorder (an existing one keeps its
@@ -77,6 +96,9 @@ var RulesSpec = workflow.StepSpec{
 
 // AggregatorStep is the config-aggregator step: AggregatorSpec with its handler; functions/config-aggregator runs it.
 var AggregatorStep = step.Define(AggregatorSpec, buildAggregator)
+
+// DeliveryStep is the config-delivery step: DeliverySpec with its handler; functions/config-delivery runs it.
+var DeliveryStep = step.Define(DeliverySpec, buildDelivery)
 
 // RecordersStep is the config-recorders step: RecordersSpec with its handler; functions/config-recorders runs it.
 var RecordersStep = step.Define(RecordersSpec, buildRecorders)

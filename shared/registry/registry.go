@@ -26,6 +26,9 @@ var All = []step.Step{
 	guardduty.AdminStep,
 	guardduty.OrgStep,
 	configsvc.AggregatorStep,
+	// The delivery policies admit every account before its recorders put
+	// their delivery channels.
+	configsvc.DeliveryStep,
 	configsvc.RecordersStep,
 	configsvc.RulesStep,
 }

@@ -77,7 +77,12 @@ type ConformancePack struct {
 	// TemplateFile is a template file, relative to the configuration file.
 	// LoadFile makes it absolute. At most MaxTemplateBodyBytes.
 	TemplateFile string `yaml:"templateFile" json:"templateFile,omitempty"`
-	// TemplateS3URI is s3://bucket/key of a template in the home region.
+	// TemplateS3URI is s3://bucket/key of the template, readable by the
+	// security account. AWS Config reads a pack's template from a bucket in
+	// the region it puts the pack in, so for a run over more than the home
+	// region the bucket name holds RegionPlaceholder, and each region has a
+	// bucket with a copy of the template (see TemplateS3URIIn); without it,
+	// the bucket is in the home region and the run covers no other.
 	TemplateS3URI string `yaml:"templateS3Uri" json:"templateS3Uri,omitempty"`
 	// DeliveryBucket optionally receives the pack's results; its name must
 	// start with awsconfigconforms.
@@ -86,6 +91,21 @@ type ConformancePack struct {
 	InputParameters map[string]string `yaml:"inputParameters" json:"inputParameters,omitempty"`
 	// ExcludedAccounts are left out of the pack.
 	ExcludedAccounts []string `yaml:"excludedAccounts" json:"excludedAccounts,omitempty"`
+}
+
+// RegionPlaceholder in a pack's templateS3Uri stands for the region the pack
+// is put in.
+const RegionPlaceholder = "{region}"
+
+// TemplateS3URIIn is the pack's templateS3Uri for region: RegionPlaceholder
+// replaced by region. PutConformancePack's TemplateS3Uri "must point to a
+// conformance pack template (max size: 300 KB) that is located in an Amazon
+// S3 bucket in the same Region as the conformance pack" (AWS Config API
+// Reference). PutOrganizationConformancePack's reference, which "deploys
+// conformance packs across member accounts", does not repeat the Region
+// part; the same rule is applied to it.
+func (p ConformancePack) TemplateS3URIIn(region string) string {
+	return strings.ReplaceAll(p.TemplateS3URI, RegionPlaceholder, region)
 }
 
 // Config defaults.
@@ -250,13 +270,46 @@ func (o ConfigOptions) problems() []string {
 			add("%s: give templateFile or templateS3Uri", field)
 		case c.TemplateFile != "" && c.TemplateS3URI != "":
 			add("%s: give templateFile or templateS3Uri, not both", field)
-		case c.TemplateS3URI != "" && !templateURIPattern.MatchString(c.TemplateS3URI):
-			add("%s.templateS3Uri %q: want s3://bucket/key", field, c.TemplateS3URI)
 		}
 		if b := c.DeliveryBucket; b != "" && !strings.HasPrefix(b, "awsconfigconforms") {
 			add("%s.deliveryBucket %q: Config requires a name that starts with awsconfigconforms", field, b)
 		}
 		excluded(field, c.ExcludedAccounts)
+	}
+	return p
+}
+
+// packTemplateProblems checks each pack's templateS3Uri against the regions
+// the configuration runs in (every known region with "discover"): it must
+// be s3://bucket/key in each of them, and with any region but the home
+// region, the bucket name must hold RegionPlaceholder: a bucket is in one
+// region, and AWS Config reads the template from a bucket in the pack's.
+func (c Config) packTemplateProblems() []string {
+	regions := c.Regions.Names
+	if c.Regions.Discover {
+		regions = KnownRegions()
+	}
+	otherRegions := slices.ContainsFunc(regions, func(r string) bool { return r != c.HomeRegion })
+	var p []string
+	for i, pack := range c.Services.Config.ConformancePacks {
+		uri := pack.TemplateS3URI
+		if uri == "" || pack.TemplateFile != "" {
+			continue
+		}
+		field := fmt.Sprintf("services.config.conformancePacks[%d].templateS3Uri %q", i, uri)
+		bucket, _, _ := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
+		bad := slices.IndexFunc(regions, func(r string) bool { return !templateURIPattern.MatchString(pack.TemplateS3URIIn(r)) })
+		switch {
+		case !strings.Contains(uri, RegionPlaceholder) && !templateURIPattern.MatchString(uri):
+			p = append(p, field+": want s3://bucket/key")
+		case bad >= 0:
+			p = append(p, fmt.Sprintf("%s: in %s it is %q; want s3://bucket/key, the bucket name at most 63 lowercase letters, digits, '.' or '-'",
+				field, regions[bad], pack.TemplateS3URIIn(regions[bad])))
+		case otherRegions && !strings.Contains(bucket, RegionPlaceholder):
+			p = append(p, fmt.Sprintf("%s names one bucket, but AWS Config reads a conformance pack's template from a bucket in the pack's region, "+
+				"and the configuration has regions other than the home region %s: put %s in the bucket name (e.g. s3://%s-%s/...) and copy the "+
+				"template to that bucket in each region, or give templateFile", field, c.HomeRegion, RegionPlaceholder, bucket, RegionPlaceholder))
+		}
 	}
 	return p
 }

@@ -101,6 +101,45 @@ func TestConfigProblems(t *testing.T) {
 	}
 }
 
+// PutConformancePack's TemplateS3Uri "must point to a conformance pack
+// template ... located in an Amazon S3 bucket in the same Region as the
+// conformance pack" (AWS Config API Reference): with regions other than the
+// home region, a templateS3Uri names a bucket per region with {region} in
+// the bucket name, which TemplateS3URIIn fills in.
+func TestConfigPackTemplateURIPerRegion(t *testing.T) {
+	const long = "a-template-bucket-with-a-rather-long-name-for-tests"
+	for _, tt := range []struct {
+		name, regions, uri string
+		problem            string
+	}{
+		{"one bucket, two regions", "[eu-west-1, us-east-1]", "s3://templates/a.yaml",
+			`conformancePacks[0].templateS3Uri "s3://templates/a.yaml" names one bucket, but AWS Config reads a conformance pack's template from a bucket in the pack's region, ` +
+				"and the configuration has regions other than the home region eu-west-1: put {region} in the bucket name (e.g. s3://templates-{region}/...)"},
+		{"region in the key only", "[eu-west-1, us-east-1]", "s3://templates/{region}/a.yaml", `"s3://templates/{region}/a.yaml" names one bucket`},
+		{"one bucket, discovered regions", "discover", "s3://templates/a.yaml", `"s3://templates/a.yaml" names one bucket`},
+		{"bucket name too long in some region", "discover", "s3://" + long + "-{region}/a.yaml",
+			`"s3://` + long + `-{region}/a.yaml": in ap-northeast-1 it is "s3://` + long + `-ap-northeast-1/a.yaml"; want s3://bucket/key`},
+		{"one bucket, home region only", "[eu-west-1]", "s3://templates/a.yaml", ""},
+		{"a bucket per region", "[eu-west-1, us-east-1]", "s3://templates-{region}/packs/a.yaml", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			conf := strings.Replace(valid, "regions: [eu-west-1, us-east-1]", "regions: "+tt.regions, 1) +
+				"services:\n  config:\n    conformancePacks:\n      - {name: a, templateS3Uri: \"" + tt.uri + "\"}\n"
+			c, err := Load("packs.yaml", strings.NewReader(conf))
+			switch {
+			case tt.problem == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.problem != "" && (err == nil || !strings.Contains(err.Error(), tt.problem)):
+				t.Fatalf("the error does not say %s:\n%v", tt.problem, err)
+			case tt.problem == "":
+				if e, a := strings.ReplaceAll(tt.uri, "{region}", "us-east-1"), c.Services.Config.ConformancePacks[0].TemplateS3URIIn("us-east-1"); e != a {
+					t.Errorf("URI in us-east-1: expect %s, got %s", e, a)
+				}
+			}
+		})
+	}
+}
+
 // LoadFile makes a pack's templateFile absolute, relative to the
 // configuration file, and refuses a missing or oversized template.
 func TestConfigTemplateFiles(t *testing.T) {

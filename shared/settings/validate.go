@@ -106,6 +106,7 @@ func (c Config) problems() []string {
 		add("services.cloudtrail.cloudWatchLogs.retentionDays %d is not a CloudWatch Logs retention period (%v)", d, logRetentionDays)
 	}
 	p = append(p, c.Services.Config.problems()...)
+	p = append(p, c.packTemplateProblems()...)
 	if f := c.Services.GuardDuty.FindingPublishingFrequency; !slices.Contains(publishFrequencies, f) {
 		add("services.guardduty.findingPublishingFrequency %q: want one of %s", f, strings.Join(publishFrequencies, ", "))
 	}

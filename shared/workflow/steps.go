@@ -58,6 +58,9 @@ const (
 	ReachSecurity Reach = "security"
 	// ReachOrganization: the step works in any account of the organization.
 	ReachOrganization Reach = "organization"
+	// ReachSecurityAndLogArchive: the step works in the security and the
+	// log-archive accounts too.
+	ReachSecurityAndLogArchive Reach = "security-and-log-archive"
 )
 
 // StepSpec describes one step Lambda: what infra deploys and what the state

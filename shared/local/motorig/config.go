@@ -16,15 +16,17 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
-// PackTemplateBucket is the emulator bucket, in the security account, that
-// AddConformancePack uploads templates to.
-func PackTemplateBucket(c settings.Config) string {
-	return fmt.Sprintf("orgbaseline-templates-%s-%s", c.Accounts.Security, c.HomeRegion)
+// PackTemplateBucket is the emulator bucket, in the security account and
+// region, that AddConformancePack uploads templates to: AWS Config reads a
+// pack's template from a bucket of the pack's region.
+func PackTemplateBucket(c settings.Config, region string) string {
+	return fmt.Sprintf("orgbaseline-templates-%s-%s", c.Accounts.Security, region)
 }
 
-// AddConformancePack uploads templateFile to PackTemplateBucket and adds a
-// conformance pack called name with that templateS3Uri to the configuration
-// file at path. moto takes a pack's template from S3 only
+// AddConformancePack uploads templateFile to PackTemplateBucket in each
+// configured region and adds a conformance pack called name with that
+// templateS3Uri (the bucket named with {region}) to the configuration file
+// at path. moto takes a pack's template from S3 only
 // (PutOrganizationConformancePack with a TemplateBody fails in moto 5.2), so
 // the demo and the end-to-end test give the repository's example template
 // this way. mgmt is the management account's configuration.
@@ -38,20 +40,17 @@ func AddConformancePack(ctx context.Context, mgmt aws.Config, path, name, templa
 		return "", fmt.Errorf("motorig: %w", err)
 	}
 	acc := awsclient.NewAccounts(mgmt, cfg.Accounts.Management, cfg.ExecutionRoleName, "motorig")
-	api := s3.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion))
-	bucket := PackTemplateBucket(cfg)
-	in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
-	if cfg.HomeRegion != "us-east-1" {
-		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.HomeRegion)}
-	}
-	if _, err := api.CreateBucket(ctx, in); err != nil && awsclient.ErrorCode(err) != "BucketAlreadyOwnedByYou" {
-		return "", fmt.Errorf("motorig: create bucket %s: %w", bucket, err)
-	}
 	key := name + ".yaml"
-	if _, err := api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
-		return "", fmt.Errorf("motorig: upload %s: %w", templateFile, err)
+	regions := cfg.Regions.Names
+	if len(regions) == 0 {
+		regions = []string{cfg.HomeRegion}
 	}
-	uri := "s3://" + bucket + "/" + key
+	for _, region := range regions {
+		if err := uploadTemplate(ctx, s3.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), region)), PackTemplateBucket(cfg, region), region, key, body); err != nil {
+			return "", err
+		}
+	}
+	uri := "s3://" + PackTemplateBucket(cfg, settings.RegionPlaceholder) + "/" + key
 
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -137,4 +136,19 @@ func ReadRecorders(ctx context.Context, mgmt aws.Config, cfg settings.Config, ac
 		}
 	}
 	return out, nil
+}
+
+// uploadTemplate puts body at key in bucket, which it creates in region.
+func uploadTemplate(ctx context.Context, api *s3.Client, bucket, region, key string, body []byte) error {
+	in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
+	if region != "us-east-1" {
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}
+	}
+	if _, err := api.CreateBucket(ctx, in); err != nil && awsclient.ErrorCode(err) != "BucketAlreadyOwnedByYou" {
+		return fmt.Errorf("motorig: create bucket %s: %w", bucket, err)
+	}
+	if _, err := api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+		return fmt.Errorf("motorig: upload %s: %w", key, err)
+	}
+	return nil
 }
