@@ -255,6 +255,12 @@ func (r *rulesRun) readRules(ctx context.Context) ([]workflow.Conflict, error) {
 	for _, want := range rules {
 		configured[want.Name] = true
 		d := &deployment{kind: ruleKind, name: want.Name, follow: r.apply()}
+		if !ManagedRuleOffered(want.Identifier, r.region) {
+			d.status, d.follow = workflow.StatusSkipped, false
+			d.reason = fmt.Sprintf("rule %s: AWS Config does not offer managed rule %s in %s", want.Name, want.Identifier, r.region)
+			r.parts[ruleKind] = append(r.parts[ruleKind], d)
+			continue
+		}
 		got, ok := existing[want.Name]
 		switch {
 		case !ok:
@@ -291,6 +297,22 @@ func (r *rulesRun) readRules(ctx context.Context) ([]workflow.Conflict, error) {
 		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("config in %s: organization config rule %s is not in the configuration; orgbaseline leaves it as it is (delete it yourself if it is no longer wanted)", r.region, name))
 	}
 	return conflicts, nil
+}
+
+// managedRuleNotOffered lists, for managed rules orgbaseline puts by
+// default, the regions of the aws partition where AWS Config does not offer
+// them, as each rule's page in the AWS Config Developer Guide gives its
+// regions ("guardduty-enabled-centralized": all supported regions except
+// Asia Pacific (New Zealand), Asia Pacific (Thailand), Mexico (Central) and
+// Asia Pacific (Taipei)).
+var managedRuleNotOffered = map[string][]string{
+	"GUARDDUTY_ENABLED_CENTRALIZED": {"ap-southeast-6", "ap-southeast-7", "mx-central-1", "ap-east-2"},
+}
+
+// ManagedRuleOffered reports whether AWS Config offers the managed rule
+// identifier in region, as far as orgbaseline knows (managedRuleNotOffered).
+func ManagedRuleOffered(identifier, region string) bool {
+	return !slices.Contains(managedRuleNotOffered[identifier], region)
 }
 
 // ruleInput is the PutOrganizationConfigRule call that makes rule as

@@ -708,3 +708,27 @@ func TestSameParameters(t *testing.T) {
 		}
 	}
 }
+
+// "guardduty-enabled-centralized" (AWS Config Developer Guide): the managed
+// rule is offered in every supported region but four; there the rule is
+// skipped with the reason, nothing is put, and the region's other parts go
+// on.
+func TestRulesManagedRuleNotOfferedInTheRegionIsSkipped(t *testing.T) {
+	f := newFake()
+	res, err := ConfigureRules(context.Background(), f, fakeConfig(t, ""), workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Region: "mx-central-1"}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.mutating) != 0 {
+		t.Errorf("calls in a region without the rule: %v", f.mutating)
+	}
+	if e, a := []workflow.Status{workflow.StatusSkipped}, statuses(res); !reflect.DeepEqual(e, a) || res.Pending {
+		t.Fatalf("statuses: expect %v, got %v: %+v", e, a, res.Outcomes)
+	}
+	if want := "AWS Config does not offer managed rule GUARDDUTY_ENABLED_CENTRALIZED in mx-central-1"; !strings.Contains(res.Outcomes[0].Reason, want) {
+		t.Errorf("reason: %q", res.Outcomes[0].Reason)
+	}
+	if !ManagedRuleOffered("GUARDDUTY_ENABLED_CENTRALIZED", "eu-west-1") || ManagedRuleOffered("GUARDDUTY_ENABLED_CENTRALIZED", "ap-east-2") {
+		t.Error("ManagedRuleOffered disagrees with the rule's page")
+	}
+}
