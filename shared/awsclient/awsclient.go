@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // MaxAttempts is the number of attempts per API call. Organization-wide runs
@@ -114,20 +115,48 @@ type Accounts struct {
 	roleName string
 	sts      AssumeRoleAPI
 	session  string
+	opts     accountsOptions
 
 	mu    sync.Mutex
 	cache map[string]aws.CredentialsProvider
 }
 
+// AccountsOption sets an option of NewAccounts.
+type AccountsOption func(*accountsOptions)
+
+type accountsOptions struct {
+	policy  func(account string) string
+	options func(account string) []func(*middleware.Stack) error
+}
+
+// WithSessionPolicy passes policy(account), a JSON policy document, as the
+// session policy of every AssumeRole into account: the session may then do
+// only what both the role and the policy allow ("Session policies", IAM
+// User Guide).
+func WithSessionPolicy(policy func(account string) string) AccountsOption {
+	return func(o *accountsOptions) { o.policy = policy }
+}
+
+// WithAPIOptionsFor adds options(account) to the API options of the
+// configurations for account (the base configuration's included), for
+// middleware that needs to know the account its clients act in.
+func WithAPIOptionsFor(options func(account string) []func(*middleware.Stack) error) AccountsOption {
+	return func(o *accountsOptions) { o.options = options }
+}
+
 // NewAccounts returns an Accounts for code running in account self with
 // configuration base, assuming roleName elsewhere. sessionName names the
 // sessions in CloudTrail (e.g. "orgbaseline-org-prerequisites").
-func NewAccounts(base aws.Config, self, roleName, sessionName string) *Accounts {
-	return &Accounts{
+func NewAccounts(base aws.Config, self, roleName, sessionName string, opts ...AccountsOption) *Accounts {
+	a := &Accounts{
 		base: base, self: self, roleName: roleName, session: sessionName,
 		sts:   sts.NewFromConfig(base),
 		cache: map[string]aws.CredentialsProvider{},
 	}
+	for _, o := range opts {
+		o(&a.opts)
+	}
+	return a
 }
 
 // RoleARN returns the execution role's ARN in account.
@@ -138,19 +167,25 @@ func (a *Accounts) RoleARN(account string) string {
 // Config returns a configuration acting in account (the base configuration
 // for the account the code runs in).
 func (a *Accounts) Config(account string) aws.Config {
+	c := a.base.Copy()
+	if a.opts.options != nil {
+		c.APIOptions = append(c.APIOptions, a.opts.options(account)...)
+	}
 	if account == a.self {
-		return a.base
+		return c
 	}
 	a.mu.Lock()
 	p, ok := a.cache[account]
 	if !ok {
 		p = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(a.sts, a.RoleARN(account), func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = a.session
+			if a.opts.policy != nil {
+				o.Policy = aws.String(a.opts.policy(account))
+			}
 		}))
 		a.cache[account] = p
 	}
 	a.mu.Unlock()
-	c := a.base.Copy()
 	c.Credentials = p
 	return c
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -88,10 +89,18 @@ func TestRetryer(t *testing.T) {
 // fakeSTS counts AssumeRole calls and hands out credentials.
 type fakeSTS struct {
 	calls []string
+	// policies are the session policies passed, by role.
+	policies map[string]string
 }
 
 func (f *fakeSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, _ ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
 	f.calls = append(f.calls, aws.ToString(in.RoleArn)+" "+aws.ToString(in.RoleSessionName))
+	if in.Policy != nil {
+		if f.policies == nil {
+			f.policies = map[string]string{}
+		}
+		f.policies[aws.ToString(in.RoleArn)] = aws.ToString(in.Policy)
+	}
 	return &sts.AssumeRoleOutput{Credentials: &ststypes.Credentials{
 		AccessKeyId: aws.String("AKID-" + aws.ToString(in.RoleArn)), SecretAccessKey: aws.String("s"),
 		SessionToken: aws.String("t"), Expiration: aws.Time(timeFarAway),
@@ -130,6 +139,40 @@ func TestAccountsAssumeOncePerAccount(t *testing.T) {
 	}
 	if !reflect.DeepEqual(want, f.calls) {
 		t.Errorf("AssumeRole calls:\nexpect %v\ngot    %v", want, f.calls)
+	}
+}
+
+// Every AssumeRole carries the session policy of its account ("Session
+// policies", IAM User Guide), and per-account API options reach the
+// account's clients, the base account's included.
+func TestAccountsSessionPolicyAndOptionsPerAccount(t *testing.T) {
+	base := aws.Config{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}}
+	f := &fakeSTS{}
+	var tagged []string
+	a := NewAccounts(base, "111111111111", "Exec", "orgbaseline-test",
+		WithSessionPolicy(func(account string) string { return `{"for":"` + account + `"}` }),
+		WithAPIOptionsFor(func(account string) []func(*middleware.Stack) error {
+			tagged = append(tagged, account)
+			return []func(*middleware.Stack) error{func(*middleware.Stack) error { return nil }}
+		}))
+	a.sts = f
+	for _, acct := range []string{"222222222222", "333333333333"} {
+		if _, err := a.Config(acct).Credentials.Retrieve(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]string{
+		"arn:aws:iam::222222222222:role/Exec": `{"for":"222222222222"}`,
+		"arn:aws:iam::333333333333:role/Exec": `{"for":"333333333333"}`,
+	}
+	if !reflect.DeepEqual(f.policies, want) {
+		t.Errorf("session policies: %v", f.policies)
+	}
+	if c := a.Config("111111111111"); len(c.APIOptions) != 1 || len(base.APIOptions) != 0 {
+		t.Errorf("base account options: %d, base changed: %d", len(c.APIOptions), len(base.APIOptions))
+	}
+	if !reflect.DeepEqual(tagged, []string{"222222222222", "333333333333", "111111111111"}) {
+		t.Errorf("options asked for %v", tagged)
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 // reports as an init error.
 func Run(s step.Step) {
 	ctx := context.Background()
-	d, err := step.Setup(ctx, s.Spec)
+	d, err := step.Setup(ctx, s)
 	if err == nil {
 		lambda.Start(s.Handler(d))
 		return

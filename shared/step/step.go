@@ -29,8 +29,11 @@ type Deps struct {
 	Settings settings.Config
 	// AWS is the management account's configuration in the Lambda's region.
 	AWS aws.Config
-	// Accounts gives configurations for the other accounts.
-	Accounts *awsclient.Accounts
+	// Accounts gives configurations for the other accounts;
+	// AccountsOptions are the options it was made with (the session
+	// policy), for code that makes another one from AWS.
+	Accounts        *awsclient.Accounts
+	AccountsOptions []awsclient.AccountsOption
 	Log      *slog.Logger
 }
 
@@ -42,8 +45,9 @@ type Handler[In, Out any] func(ctx context.Context, in In) (Out, error)
 // Step is one step Lambda: its spec (what infra deploys and the state
 // machine calls) and how its handler is built.
 type Step struct {
-	Spec  workflow.StepSpec
-	build func(Deps) any
+	Spec   workflow.StepSpec
+	build  func(Deps) any
+	grants GrantsFunc
 }
 
 // Define makes a Step of spec and build. The handler's signature is
@@ -138,7 +142,14 @@ func outOfTime(ctx context.Context, err error) error {
 // the AWS configuration, the cross-account sessions and the logger. It
 // refuses to run when the environment names another step, so a Lambda
 // wired to the wrong binary fails at init.
-func Setup(ctx context.Context, spec workflow.StepSpec) (Deps, error) {
+//
+// Every session in another account carries the step's session policy (its
+// grants there, Grants.SessionPolicy): the execution role is typically an
+// administrator of its account, the session may do only the step's own
+// calls. Every call names the step in its User-Agent (aws.Config.AppID),
+// which CloudTrail records.
+func Setup(ctx context.Context, s Step) (Deps, error) {
+	spec := s.Spec
 	log := logging.Default(spec.Name)
 	if got := os.Getenv(workflow.EnvStep); got != spec.Name {
 		return Deps{}, fmt.Errorf("%s is %q but this binary runs step %q", workflow.EnvStep, got, spec.Name)
@@ -151,13 +162,25 @@ func Setup(ctx context.Context, spec workflow.StepSpec) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
+	awsCfg.AppID = AppID(spec)
+	var opts []awsclient.AccountsOption
+	if g, ok := s.Grants(cfg); ok {
+		opts = append(opts, awsclient.WithSessionPolicy(func(account string) string { return g.SessionPolicy(cfg, account) }))
+	}
 	return Deps{
-		Settings: cfg,
-		AWS:      awsCfg,
-		Accounts: awsclient.NewAccounts(awsCfg, cfg.Accounts.Management, cfg.ExecutionRoleName, "orgbaseline-"+spec.Name),
-		Log:      log,
+		Settings:        cfg,
+		AWS:             awsCfg,
+		Accounts:        awsclient.NewAccounts(awsCfg, cfg.Accounts.Management, cfg.ExecutionRoleName, SessionName(spec), opts...),
+		AccountsOptions: opts,
+		Log:             log,
 	}, nil
 }
+
+// AppID is the application ID the step's calls carry in their User-Agent.
+func AppID(spec workflow.StepSpec) string { return "orgbaseline-" + spec.Name }
+
+// SessionName names the step's sessions in other accounts, in CloudTrail.
+func SessionName(spec workflow.StepSpec) string { return "orgbaseline-" + spec.Name }
 
 // Handle runs one invocation of a step: it checks the input, runs run, logs
 // how it ended, and returns run's error as the named workflow error at the

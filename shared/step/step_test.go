@@ -43,12 +43,19 @@ func TestSetup(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
 	t.Setenv(workflow.EnvStep, testSpec.Name)
 	t.Setenv(settings.EnvVar, exampleSettings(t))
-	d, err := Setup(context.Background(), testSpec)
+	d, err := Setup(context.Background(), Step{Spec: testSpec})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Settings.Accounts.Security != "222222222222" || d.AWS.Region != "eu-west-1" || d.Accounts == nil || d.Log == nil {
 		t.Errorf("deps: %+v", d)
+	}
+	if d.AWS.AppID != "orgbaseline-org-prerequisites" || len(d.AccountsOptions) != 0 {
+		t.Errorf("AppID %q, %d accounts options for a step without grants", d.AWS.AppID, len(d.AccountsOptions))
+	}
+	withGrants := Step{Spec: testSpec}.WithGrants(func(settings.Config) Grants { return Grants{} })
+	if d, err = Setup(context.Background(), withGrants); err != nil || len(d.AccountsOptions) != 1 {
+		t.Errorf("a step with grants: %d options, %v", len(d.AccountsOptions), err)
 	}
 	if e, a := "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole", d.Accounts.RoleARN("222222222222"); e != a {
 		t.Errorf("role: expect %s, got %s", e, a)
@@ -58,12 +65,12 @@ func TestSetup(t *testing.T) {
 func TestSetupRefusesMiswiring(t *testing.T) {
 	t.Setenv(workflow.EnvStep, "another-step")
 	t.Setenv(settings.EnvVar, exampleSettings(t))
-	if _, err := Setup(context.Background(), testSpec); err == nil || !strings.Contains(err.Error(), `"another-step"`) {
+	if _, err := Setup(context.Background(), Step{Spec: testSpec}); err == nil || !strings.Contains(err.Error(), `"another-step"`) {
 		t.Errorf("expect a wiring error, got %v", err)
 	}
 	t.Setenv(workflow.EnvStep, testSpec.Name)
 	t.Setenv(settings.EnvVar, "")
-	if _, err := Setup(context.Background(), testSpec); err == nil || !strings.Contains(err.Error(), settings.EnvVar) {
+	if _, err := Setup(context.Background(), Step{Spec: testSpec}); err == nil || !strings.Contains(err.Error(), settings.EnvVar) {
 		t.Errorf("expect a settings error, got %v", err)
 	}
 }
