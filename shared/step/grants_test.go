@@ -29,7 +29,7 @@ func TestSessionPolicyPerAccount(t *testing.T) {
 	}
 	actions := func(account string) []string { return sessionActions(t, g, c, account) }
 	for account, want := range map[string]string{
-		"444444444444":         "Allow cloudtrail:DescribeTrails",
+		"444444444444":        "Allow cloudtrail:DescribeTrails",
 		c.Accounts.Security:   "Allow cloudtrail:DescribeTrails,Allow kms:DescribeKey",
 		c.Accounts.LogArchive: "Allow cloudtrail:DescribeTrails,Allow s3:GetBucketPolicy",
 	} {

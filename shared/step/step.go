@@ -34,7 +34,7 @@ type Deps struct {
 	// policy), for code that makes another one from AWS.
 	Accounts        *awsclient.Accounts
 	AccountsOptions []awsclient.AccountsOption
-	Log      *slog.Logger
+	Log             *slog.Logger
 }
 
 // Handler is the function one invocation of a step runs: the state
