@@ -33,6 +33,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/registry"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -116,10 +117,11 @@ type BaselineProps struct {
 	// LambdaDir holds one folder per step, named after the step, with the
 	// step's bootstrap executable: LambdaDir/<step>/bootstrap.
 	LambdaDir string
-	// Steps are the steps the state machine runs, in order.
+	// Steps are the steps the state machine runs, in order, with their
+	// grants.
 	//
-	// Default: registry.Specs().
-	Steps []workflow.StepSpec
+	// Default: registry.All.
+	Steps []step.Step
 }
 
 type baseline struct {
@@ -128,6 +130,15 @@ type baseline struct {
 	functions    []awslambda.IFunction
 	steps        []workflow.StepSpec
 	key          awskms.IKey
+}
+
+// specs returns the specs of steps, in order.
+func specs(steps []step.Step) []workflow.StepSpec {
+	out := make([]workflow.StepSpec, len(steps))
+	for i, s := range steps {
+		out[i] = s.Spec
+	}
+	return out
 }
 
 // resultWriterV2Flag enables DistributedMapProps.ResultWriterV2.
@@ -140,7 +151,8 @@ const resultWriterV2Flag = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWr
 func NewBaseline(scope constructs.Construct, id string, props *BaselineProps) Baseline {
 	p, encoded := validate(props)
 
-	b := &baseline{steps: p.Steps}
+	all := specs(p.Steps)
+	b := &baseline{steps: all}
 	constructs.NewConstruct_Override(b, scope, &id)
 	// The Distributed Maps' result writer with a bucket (ResultWriterV2)
 	// is behind a feature flag; the flag is set here, on the construct and
@@ -148,19 +160,21 @@ func NewBaseline(scope constructs.Construct, id string, props *BaselineProps) Ba
 	b.Node().SetContext(jsii.String(resultWriterV2Flag), true)
 
 	b.key = newKey(b)
-	for _, step := range p.Steps {
-		fn := NewStepLambda(b, step.State, &StepLambdaProps{
-			Step:      step,
+	for _, s := range p.Steps {
+		grants, _ := s.Grants(p.Config)
+		fn := NewStepLambda(b, s.Spec.State, &StepLambdaProps{
+			Step:      s.Spec,
+			Grants:    grants.Lambda,
 			Config:    p.Config,
 			Settings:  encoded,
 			LambdaDir: p.LambdaDir,
 			Key:       b.key,
-			Env:       stepEnv(step, p.Steps),
+			Env:       stepEnv(s.Spec, all),
 		})
 		b.functions = append(b.functions, fn.Function())
 	}
 	b.stateMachine = NewStateMachine(b, "StateMachine", &StateMachineProps{
-		Steps:     p.Steps,
+		Steps:     all,
 		Functions: b.functions,
 		Key:       b.key,
 	})
@@ -190,7 +204,7 @@ func validate(props *BaselineProps) (BaselineProps, string) {
 	}
 	p := *props
 	if p.Steps == nil {
-		p.Steps = registry.Specs()
+		p.Steps = registry.All
 	}
 
 	var problems []string
@@ -207,7 +221,8 @@ func validate(props *BaselineProps) (BaselineProps, string) {
 	}
 	seen := map[string]bool{}
 	for i, s := range p.Steps {
-		stepProblems(add, seen, p, i, s)
+		stepProblems(add, seen, p, i, s.Spec)
+		grantProblems(add, p.Config, s)
 	}
 
 	encoded, err := p.Config.Encode()
@@ -245,9 +260,6 @@ func stepProblems(add func(format string, a ...any), seen map[string]bool, p Bas
 	if slices.Contains(reservedStates, s.State) {
 		add("step %s: state name %q is reserved for the end states", s.Name, s.State)
 	}
-	if len(s.Actions) == 0 && s.Reach == workflow.ReachNone {
-		add("step %s: Actions is empty and Reach is none: list the IAM actions the step calls", s.Name)
-	}
 	if s.Shape == workflow.ShapeEachAccount && s.RegionConcurrency < 1 {
 		add("step %s: RegionConcurrency must be at least 1: the regions an account's invocation works through at once", s.Name)
 	}
@@ -268,14 +280,28 @@ func stepProblems(add func(format string, a ...any), seen map[string]bool, p Bas
 			seen["state "+st] = true
 		}
 	}
-	for _, problem := range scopeProblems(s, p.Config) {
-		add("step %s: %s", s.Name, problem)
-	}
 	if p.LambdaDir != "" {
 		bootstrap := filepath.Join(p.LambdaDir, s.Name, BootstrapFile)
 		if fi, err := os.Stat(bootstrap); err != nil || !fi.Mode().IsRegular() {
 			add("step %s: %s not found: build the Lambdas first (make lambdas)", s.Name, bootstrap)
 		}
+	}
+}
+
+// grantProblems adds the problems of the step's grants under c: none given,
+// none at all while it reaches no other account, or not sound
+// (step.GrantProblems).
+func grantProblems(add func(format string, a ...any), c settings.Config, s step.Step) {
+	g, ok := s.Grants(c)
+	switch {
+	case !ok:
+		add("step %s has no grants: give its step.Step its grants (WithGrants)", s.Spec.Name)
+		return
+	case len(g.Lambda) == 0 && s.Spec.Reach == workflow.ReachNone:
+		add("step %s grants nothing and reaches no other account: list the IAM actions the step calls", s.Spec.Name)
+	}
+	for _, p := range step.GrantProblems(g, c) {
+		add("step %s: %s", s.Spec.Name, p)
 	}
 }
 

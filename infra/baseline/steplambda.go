@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/infra/lintskip"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -22,8 +23,11 @@ import (
 type StepLambdaProps struct {
 	// Step is the step the function runs.
 	Step workflow.StepSpec
-	// Config is the validated configuration: it decides the step's grants
-	// (ScopedGrants, UnscopedActions, ExecutionRoleARN) and its code
+	// Grants are the statements of the function's own role (the step's
+	// step.Grants.Lambda under Config).
+	Grants []step.Grant
+	// Config is the validated configuration: it decides the execution roles
+	// the function may assume (ExecutionRoleARNs) and its code
 	// (StepCodeDir).
 	Config settings.Config
 	// Settings is Config encoded (settings.Config.Encode), which the
@@ -68,27 +72,26 @@ func (l *stepLambda) LogGroup() awslogs.ILogGroup   { return l.logs }
 // NewStepLambda creates a step's role, log group, policy and function in
 // scope. It panics if the step's code cannot be put together (StepCodeDir).
 func NewStepLambda(scope constructs.Construct, id string, props *StepLambdaProps) StepLambda {
-	step := props.Step
+	spec := props.Step
 	role := awsiam.NewRole(scope, jsii.String(id+"Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("orgbaseline step " + step.Name),
+		Description: jsii.String("orgbaseline step " + spec.Name),
 	})
 	logs := newLogGroup(scope, id+"Logs", props.Key)
 	// What AWSLambdaBasicExecutionRole would allow, for this log group only.
 	logs.GrantWrite(role)
 
-	onAny := UnscopedActions(step, props.Config)
 	policy := awsiam.NewPolicy(scope, jsii.String(id+"Policy"), &awsiam.PolicyProps{
 		Roles:      &[]awsiam.IRole{role},
-		Statements: stepStatements(step, props.Config, onAny),
+		Statements: stepStatements(spec, props.Config, props.Grants),
 	})
 
-	codeDir, err := StepCodeDir(props.LambdaDir, step, props.Config)
+	codeDir, err := StepCodeDir(props.LambdaDir, spec, props.Config)
 	if err != nil {
 		panic("baseline: " + err.Error())
 	}
 	fn := awslambda.NewFunction(scope, jsii.String(id+"Function"), &awslambda.FunctionProps{
-		Description:           jsii.String(step.Description),
+		Description:           jsii.String(spec.Description),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:          awslambda.Architecture_ARM_64(),
 		Handler:               jsii.String(BootstrapFile),
@@ -99,14 +102,14 @@ func NewStepLambda(scope constructs.Construct, id string, props *StepLambdaProps
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		LogGroup:              logs,
 		Tracing:               awslambda.Tracing_ACTIVE,
-		Environment:           environment(step, props),
+		Environment:           environment(spec, props),
 		EnvironmentEncryption: props.Key,
 	})
 	// The function is usable only once its step policy is attached.
 	fn.Node().AddDependency(policy)
 
-	suppressStepFindings(step, props.Config, onAny, role, policy)
-	skipStepLints(fn, policy, onAny)
+	suppressStepFindings(spec, props.Config, props.Grants, role, policy)
+	skipStepLints(fn, policy, props.Grants)
 	return &stepLambda{fn: fn, role: role, logs: logs}
 }
 
@@ -123,21 +126,32 @@ func environment(step workflow.StepSpec, props *StepLambdaProps) *map[string]*st
 	return &env
 }
 
-// stepStatements are the statements of a step's policy: the step's actions
-// on Resource * (onAny, UnscopedActions), except those of ScopeRequired,
-// which get a statement each on the resources of the step's ScopedGrants;
-// and the execution role, only in the accounts the step works in, and only
-// in accounts of this organization.
-func stepStatements(step workflow.StepSpec, c settings.Config, onAny []string) *[]awsiam.PolicyStatement {
+// stepStatements are the statements of a step's policy: its grants, each
+// on its resources under its condition (step.Grant.Statement), and the
+// execution role, only in the accounts the step works in, and only in
+// accounts of this organization.
+func stepStatements(spec workflow.StepSpec, c settings.Config, grants []step.Grant) *[]awsiam.PolicyStatement {
 	var statements []awsiam.PolicyStatement
-	if len(onAny) > 0 {
-		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("StepActions"),
-			Actions:   jsii.Strings(onAny...),
-			Resources: jsii.Strings("*"),
-		}))
+	for _, g := range grants {
+		resources := g.Resources
+		if len(resources) == 0 {
+			resources = []string{"*"}
+		}
+		props := &awsiam.PolicyStatementProps{
+			Sid:       jsii.String(g.Sid),
+			Actions:   jsii.Strings(g.Actions...),
+			Resources: jsii.Strings(resources...),
+		}
+		if len(g.Condition) > 0 {
+			cond := map[string]any{}
+			for op, kv := range g.Condition {
+				cond[op] = kv
+			}
+			props.Conditions = &cond
+		}
+		statements = append(statements, awsiam.NewPolicyStatement(props))
 	}
-	if roles := ExecutionRoleARNs(step.Reach, c); len(roles) > 0 {
+	if roles := ExecutionRoleARNs(spec.Reach, c); len(roles) > 0 {
 		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("AssumeExecutionRole"),
 			Actions:   jsii.Strings("sts:AssumeRole"),
@@ -145,14 +159,6 @@ func stepStatements(step workflow.StepSpec, c settings.Config, onAny []string) *
 			Conditions: &map[string]any{
 				"StringEquals": map[string]any{"aws:ResourceOrgID": "${aws:PrincipalOrgID}"},
 			},
-		}))
-	}
-	for _, g := range ScopedGrants(step.Name, c) {
-		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String(g.Sid),
-			Actions:    jsii.Strings(g.Action),
-			Resources:  jsii.Strings(g.Resources...),
-			Conditions: &g.Condition,
 		}))
 	}
 	return &statements
@@ -178,29 +184,39 @@ func ExecutionRoleARNs(reach workflow.Reach, cfg settings.Config) []string {
 }
 
 // suppressStepFindings records why cdk-nag's wildcard findings on the step's
-// policy and role do not apply.
-func suppressStepFindings(step workflow.StepSpec, c settings.Config, onAny []string, role awsiam.Role, policy awsiam.Policy) {
-	var appliesTo []any
-	var reason string
-	if len(onAny) > 0 {
-		appliesTo = append(appliesTo, "Resource::*")
-		reason = fmt.Sprintf("Resource * for the step's own actions (%s): the step acts on the "+
-			"organization and on accounts it finds at run time; most of these actions support no resource-level "+
-			"permissions, and the others would need ARNs with the organization ID or account IDs, which are only "+
-			"known at run time.", strings.Join(onAny, ", "))
+// policy and role do not apply: each grant's wildcard with the grant's own
+// reason (step.Grant.Why), and the execution role's account wildcard.
+func suppressStepFindings(spec workflow.StepSpec, c settings.Config, grants []step.Grant, role awsiam.Role, policy awsiam.Policy) {
+	var suppressions []*cdknag.NagPackSuppression
+	for _, g := range grants {
+		var appliesTo []any
+		if len(g.Resources) == 0 {
+			appliesTo = append(appliesTo, "Resource::*")
+		}
+		for _, r := range g.Resources {
+			if strings.Contains(r, "*") {
+				appliesTo = append(appliesTo, "Resource::"+r)
+			}
+		}
+		if len(appliesTo) > 0 {
+			suppressions = append(suppressions, &cdknag.NagPackSuppression{
+				Id:        jsii.String("AwsSolutions-IAM5"),
+				Reason:    jsii.String(fmt.Sprintf("%s (%s): %s.", g.Sid, strings.Join(g.Actions, ", "), g.Why)),
+				AppliesTo: &appliesTo,
+			})
+		}
 	}
-	if step.Reach == workflow.ReachOrganization {
-		appliesTo = append(appliesTo, "Resource::arn:<AWS::Partition>:iam::*:role/"+c.ExecutionRoleName)
-		reason += fmt.Sprintf(" The step works in any account of the organization (member accounts it finds at run "+
-			"time): the account wildcard of the %s ARN is confined to this organization by the aws:ResourceOrgID "+
-			"condition.", c.ExecutionRoleName)
+	if spec.Reach == workflow.ReachOrganization {
+		suppressions = append(suppressions, &cdknag.NagPackSuppression{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String(fmt.Sprintf("The step works in any account of the organization (member accounts it finds at run "+
+				"time): the account wildcard of the %s ARN is confined to this organization by the aws:ResourceOrgID "+
+				"condition, and every session carries the step's session policy.", c.ExecutionRoleName)),
+			AppliesTo: &[]any{"Resource::arn:<AWS::Partition>:iam::*:role/" + c.ExecutionRoleName},
+		})
 	}
-	if len(appliesTo) > 0 {
-		cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
-			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String(strings.TrimSpace(reason)),
-			AppliesTo: &appliesTo,
-		}}, jsii.Bool(true))
+	if len(suppressions) > 0 {
+		cdknag.NagSuppressions_AddResourceSuppressions(policy, &suppressions, jsii.Bool(true))
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
@@ -211,7 +227,7 @@ func suppressStepFindings(step workflow.StepSpec, c settings.Config, onAny []str
 
 // skipStepLints records why checkov's and cfn-lint's findings on the step's
 // function and policy do not apply.
-func skipStepLints(fn awslambda.Function, policy awsiam.Policy, onAny []string) {
+func skipStepLints(fn awslambda.Function, policy awsiam.Policy, grants []step.Grant) {
 	lintskip.Checkov(fn,
 		lintskip.Check{ID: "CKV_AWS_116", Comment: "Only the state machine invokes the function, synchronously; a dead-letter queue " +
 			"receives failed asynchronous invocations only, so it would stay empty. Failures reach the Task's Catch and the execution history."},
@@ -223,11 +239,15 @@ func skipStepLints(fn awslambda.Function, policy awsiam.Policy, onAny []string) 
 	// CDK makes the function depend on everything under its role, the role
 	// itself included, which the Role property already references.
 	lintskip.CfnLint(fn, "W3005")
+	var onAny []string
+	for _, g := range grants {
+		if len(g.Resources) == 0 {
+			onAny = append(onAny, strings.Join(g.Actions, ", ")+" ("+g.Why+")")
+		}
+	}
 	if len(onAny) > 0 {
-		lintskip.Checkov(policy, lintskip.Check{ID: "CKV_AWS_111", Comment: "The policy grants exactly the step's declared " +
-			"actions (" + strings.Join(onAny, ", ") + ") on Resource *: most of them support no resource-level " +
-			"permissions, and the others would need ARNs that are only known at run time. iam:PassRole and " +
-			"iam:CreateServiceLinkedRole are never on Resource *: they have statements of their own on named resources. " +
+		lintskip.Checkov(policy, lintskip.Check{ID: "CKV_AWS_111", Comment: "Resource * only for actions the Service Authorization " +
+			"Reference gives no resource type: " + strings.Join(onAny, "; ") + ". Every other action is on named resources. " +
 			"Only the Lambda service can assume the role, and only this step's function uses it."})
 	}
 }

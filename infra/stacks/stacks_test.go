@@ -22,9 +22,10 @@ import (
 	"testing"
 
 	"github.com/orgbaseline/orgbaseline/shared/logarchive"
-	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
+	"github.com/orgbaseline/orgbaseline/shared/policydoc"
 	"github.com/orgbaseline/orgbaseline/shared/registry"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -472,114 +473,62 @@ func actions(s statement) []string {
 	return nil
 }
 
-// TestStepPermissions checks each step role's statements: the step's
-// actions, each granted exactly once — on Resource * in StepActions, except
-// iam:PassRole and iam:CreateServiceLinkedRole, which have statements of
-// their own on named resources — and sts:AssumeRole on the execution role.
+// TestStepPermissions checks each step role's statements: exactly the
+// step's grants (step.Grants.Lambda under the configuration), each on its
+// resources under its condition, and sts:AssumeRole on the execution role;
+// nothing else but logging and tracing.
 func TestStepPermissions(t *testing.T) {
 	for _, variant := range []string{variantExample, variantAllOn, variantSecurityManaged} {
 		t.Run(variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
-			for _, step := range registry.Specs() {
-				t.Run(step.Name, func(t *testing.T) { checkStepPermissions(t, a, step) })
+			for _, s := range registry.All {
+				t.Run(s.Spec.Name, func(t *testing.T) { checkStepPermissions(t, a, s) })
 			}
 		})
 	}
 }
 
-func checkStepPermissions(t *testing.T, a *app, step workflow.StepSpec) {
+func checkStepPermissions(t *testing.T, a *app, s step.Step) {
 	t.Helper()
-	fn := props(a.mgmtJSON.resource(t, functionID(t, a, step.Name)))
+	spec := s.Spec
+	fn := props(a.mgmtJSON.resource(t, functionID(t, a, spec.Name)))
 	roleID := ref(fn["Role"])
 	sts := roleStatements(t, a.mgmtJSON, roleID)
-	grants := baseline.ScopedGrants(step.Name, a.cfg)
+	g, _ := s.Grants(a.cfg)
 
-	var stepActions, assume []statement
-	scoped := map[string][]statement{}
-	var granted []string // every step action the role's statements allow
-	for _, s := range sts {
-		sid, _ := s["Sid"].(string)
+	bySid := map[string][]statement{}
+	var assume []statement
+	for _, st := range sts {
+		sid, _ := st["Sid"].(string)
 		switch {
-		case sid == "StepActions":
-			stepActions = append(stepActions, s)
-			granted = append(granted, actions(s)...)
 		case sid == "AssumeExecutionRole":
-			assume = append(assume, s)
-		case slices.ContainsFunc(grants, func(g baseline.ScopedGrant) bool { return g.Sid == sid }):
-			scoped[sid] = append(scoped[sid], s)
-			granted = append(granted, actions(s)...)
+			assume = append(assume, st)
+		case slices.ContainsFunc(g.Lambda, func(gr step.Grant) bool { return gr.Sid == sid }):
+			bySid[sid] = append(bySid[sid], st)
 		default:
 			// Everything else is logging and tracing only.
-			for _, act := range actions(s) {
+			for _, act := range actions(st) {
 				if !strings.HasPrefix(act, "logs:") && !strings.HasPrefix(act, "xray:") {
 					t.Errorf("role %s also allows %s (statement %v)", roleID, act, sid)
 				}
 			}
 		}
 	}
-
-	// Each declared action exactly once, and nothing else.
-	slices.Sort(granted)
-	want := baseline.NeededActions(step, a.cfg)
-	slices.Sort(want)
-	if !slices.Equal(granted, want) {
-		t.Errorf("the step statements grant %v, want each of the step's actions once: %v", granted, want)
-	}
-
-	unscoped := baseline.UnscopedActions(step, a.cfg)
-	if len(unscoped) == 0 {
-		// A step that works only in other accounts has no actions here.
-		if len(stepActions) != 0 {
-			t.Errorf("%d StepActions statements for a step without actions in the management account", len(stepActions))
-		}
-	} else {
-		checkStepActions(t, step, a, stepActions)
-	}
-	checkScopedAndAssume(t, step, a, grants, scoped, assume, roleID)
-}
-
-func checkStepActions(t *testing.T, step workflow.StepSpec, a *app, stepActions []statement) {
-	t.Helper()
-	if len(stepActions) != 1 {
-		t.Fatalf("%d StepActions statements, want 1", len(stepActions))
-	}
-	onAny := actions(stepActions[0])
-	if want := baseline.UnscopedActions(step, a.cfg); !slices.Equal(onAny, want) {
-		t.Errorf("step actions on * = %v, want exactly %v", onAny, want)
-	}
-	for _, act := range baseline.ScopeRequired {
-		if slices.Contains(onAny, act) {
-			t.Errorf("%s is granted on Resource *", act)
-		}
-	}
-	if r := stepActions[0]["Resource"]; r != "*" {
-		t.Errorf("step actions on %v, want *", r)
-	}
-	if c, ok := stepActions[0]["Condition"]; ok {
-		t.Errorf("step actions under condition %v, want none", c)
-	}
-}
-
-func checkScopedAndAssume(t *testing.T, step workflow.StepSpec, a *app, grants []baseline.ScopedGrant, scoped map[string][]statement, assume []statement, roleID string) {
-	t.Helper()
-	if len(scoped) != len(grants) {
-		t.Errorf("%d scoped statements, want %d", len(scoped), len(grants))
-	}
-	for _, g := range grants {
-		got := scoped[g.Sid]
+	for _, gr := range g.Lambda {
+		got := bySid[gr.Sid]
 		if len(got) != 1 {
-			t.Errorf("%d statements %s, want 1", len(got), g.Sid)
+			t.Errorf("%d statements %s, want 1", len(got), gr.Sid)
 			continue
 		}
-		wantStatement := map[string]any{
-			"Sid": g.Sid, "Effect": "Allow", "Action": g.Action,
-			"Resource": oneOrList(g.Resources), "Condition": g.Condition,
-		}
-		if !jsonEqual(map[string]any(got[0]), wantStatement) {
-			t.Errorf("statement %s = %s, want %s", g.Sid, canonical(got[0]), canonical(wantStatement))
+		if want := map[string]any(statement(policydoc.New(gr.Statement()).Map()["Statement"].([]any)[0].(map[string]any))); !jsonEqual(map[string]any(got[0]), want) {
+			t.Errorf("statement %s = %s, want %s", gr.Sid, canonical(got[0]), canonical(want))
 		}
 	}
+	checkAssume(t, spec, a, assume, roleID)
+}
 
+func checkAssume(t *testing.T, step workflow.StepSpec, a *app, assume []statement, roleID string) {
+	t.Helper()
 	// sts:AssumeRole only where the step works: none, the security
 	// account's execution role, or any account's in the organization.
 	roleIn := func(account string) string { return "arn:aws:iam::" + account + ":role/" + a.cfg.ExecutionRoleName }
@@ -649,70 +598,30 @@ func TestStepReach(t *testing.T) {
 	}
 }
 
-// TestOrgTrailScopedGrants pins the org-trail step's grants: it may pass
-// only the CloudWatch Logs delivery role, only to CloudTrail, and create
-// only CloudTrail's service-linked role.
-func TestOrgTrailScopedGrants(t *testing.T) {
-	a := build(t)
-	sts := roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, orgtrail.Spec.Name)))["Role"]))
-	want := map[string]statement{
-		"iam:PassRole": {
-			"Resource":  orgtrail.CloudWatchLogsRoleARN(a.cfg),
-			"Condition": map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "cloudtrail.amazonaws.com"}},
-		},
-		"iam:CreateServiceLinkedRole": {
-			"Resource":  "arn:aws:iam::" + a.cfg.Accounts.Management + ":role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail",
-			"Condition": map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": "cloudtrail.amazonaws.com"}},
-		},
-	}
-	for act, w := range want {
-		if !slices.Contains(orgtrail.Spec.Actions, act) {
-			t.Errorf("org-trail does not declare %s", act)
-		}
-		var found []statement
-		for _, s := range sts {
-			if slices.Contains(actions(s), act) {
-				found = append(found, s)
-			}
-		}
-		if len(found) != 1 {
-			t.Errorf("%d statements allow %s, want 1", len(found), act)
-			continue
-		}
-		if got := actions(found[0]); len(got) != 1 {
-			t.Errorf("the statement of %s also allows %v, want it alone", act, got)
-		}
-		for k, v := range w {
-			if !jsonEqual(found[0][k], v) {
-				t.Errorf("%s: %s = %s, want %s", act, k, canonical(found[0][k]), canonical(v))
-			}
-		}
-	}
-	// Managed from the security account, the step passes no role: the
-	// security account's execution role passes its own.
-	t.Run(variantSecurityManaged, func(t *testing.T) {
-		s := buildVariant(t, variantSecurityManaged)
-		if !slices.Equal(baseline.UnneededActions(orgtrail.Spec.Name, s.cfg), []string{"iam:PassRole"}) {
-			t.Errorf("unneeded actions = %v, want iam:PassRole", baseline.UnneededActions(orgtrail.Spec.Name, s.cfg))
-		}
-		var slr int
-		for _, st := range roleStatements(t, s.mgmtJSON, ref(props(s.mgmtJSON.resource(t, functionID(t, s, orgtrail.Spec.Name)))["Role"])) {
-			if slices.Contains(actions(st), "iam:PassRole") {
-				t.Errorf("statement %v allows iam:PassRole", st["Sid"])
-			}
-			if slices.Contains(actions(st), "iam:CreateServiceLinkedRole") {
-				slr++
-			}
-		}
-		if slr != 1 {
-			t.Errorf("%d statements allow iam:CreateServiceLinkedRole, want 1", slr)
-		}
-	})
-	// The other step declares neither action and gets no such statement.
-	for _, s := range roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, prereq.Spec.Name)))["Role"])) {
-		for _, act := range actions(s) {
-			if slices.Contains(baseline.ScopeRequired, act) {
-				t.Errorf("org-prerequisites may %s", act)
+// TestNoRoleOrServiceWritesOnAnyResource: in no variant does a step's role
+// allow iam:PassRole or iam:CreateServiceLinkedRole on Resource *, nor an
+// Organizations write without naming the service principal
+// ("Actions, resources, and condition keys for AWS Organizations":
+// organizations:ServicePrincipal).
+func TestNoRoleOrServiceWritesOnAnyResource(t *testing.T) {
+	for _, variant := range []string{variantExample, variantAllOn, variantSecurityManaged} {
+		a := buildVariant(t, variant)
+		for _, spec := range registry.Specs() {
+			for _, st := range roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, spec.Name)))["Role"])) {
+				for _, act := range actions(st) {
+					switch act {
+					case "iam:PassRole", "iam:CreateServiceLinkedRole":
+						if st["Resource"] == "*" {
+							t.Errorf("%s/%s: %s on *", variant, spec.Name, act)
+						}
+					case "organizations:EnableAWSServiceAccess", "organizations:RegisterDelegatedAdministrator":
+						cond, _ := st["Condition"].(map[string]any)
+						eq, _ := cond["StringEquals"].(map[string]any)
+						if eq["organizations:ServicePrincipal"] == nil {
+							t.Errorf("%s/%s: %s without organizations:ServicePrincipal", variant, spec.Name, act)
+						}
+					}
+				}
 			}
 		}
 	}
@@ -1253,21 +1162,14 @@ func TestBaselineRejectsInvalidProps(t *testing.T) {
 	for i := range 200 {
 		big.Findings.EmailSubscriptions = append(big.Findings.EmailSubscriptions, fmt.Sprintf("security-team-%03d@example.com", i))
 	}
-	step := registry.Specs()[0]
-	noActions := step
-	noActions.Actions = nil
-	reserved := step
-	reserved.State = baseline.StateDone
-	passRole := step
-	passRole.Actions = append(slices.Clone(step.Actions), "iam:PassRole")
-	createSLR := step
-	createSLR.Actions = append(slices.Clone(step.Actions), "iam:CreateServiceLinkedRole")
-	trailNoPassRole := orgtrail.Spec
-	trailNoPassRole.Actions = slices.DeleteFunc(slices.Clone(trailNoPassRole.Actions), func(a string) bool { return a == "iam:PassRole" })
-	securityManaged, err := variantConfig(variantSecurityManaged)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := registry.All[0]
+	noGrants := step.Step{Spec: first.Spec}
+	nothing := first.WithGrants(func(settings.Config) step.Grants { return step.Grants{} })
+	passRoleOnAny := first.WithGrants(func(settings.Config) step.Grants {
+		return step.Grants{Lambda: []step.Grant{{Sid: "PassAnyRole", Actions: []string{"iam:PassRole"}}}}
+	})
+	reserved := first
+	reserved.Spec.State = baseline.StateDone
 
 	tests := []struct {
 		name  string
@@ -1279,18 +1181,13 @@ func TestBaselineRejectsInvalidProps(t *testing.T) {
 		{"no bootstrap", &baseline.BaselineProps{Config: cfg, LambdaDir: noBootstrap}, "make lambdas"},
 		{"settings too large", &baseline.BaselineProps{Config: big, LambdaDir: lambdaDir}, "over the 3500 bytes"},
 		{"no config", &baseline.BaselineProps{LambdaDir: lambdaDir}, "ExecutionRoleName is empty"},
-		{"step without actions", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{noActions}}, "Actions is empty"},
-		{"same step twice", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{step, step}}, "used by an earlier step"},
-		{"reserved state name", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{reserved}}, "reserved for the end states"},
-		{"no steps", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{}}, "Steps is empty"},
-		{"iam:PassRole without a scoped grant", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{passRole}},
-			"step org-prerequisites: iam:PassRole is never granted on Resource *"},
-		{"iam:CreateServiceLinkedRole without a scoped grant", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{createSLR}},
-			"step org-prerequisites: iam:CreateServiceLinkedRole is never granted on Resource *"},
-		{"scoped grant for an undeclared action", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{trailNoPassRole}},
-			"for iam:PassRole, which the step does not declare"},
-		{"unneeded action not declared", &baseline.BaselineProps{Config: securityManaged, LambdaDir: lambdaDir, Steps: []workflow.StepSpec{trailNoPassRole}},
-			"iam:PassRole is listed as unneeded, but the step does not declare it"},
+		{"step without grants", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []step.Step{noGrants}}, "has no grants"},
+		{"step that grants nothing", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []step.Step{nothing}}, "grants nothing and reaches no other account"},
+		{"a wildcard without a reason", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []step.Step{passRoleOnAny}},
+			"step org-prerequisites: Lambda grant 0 (PassAnyRole): a wildcard resource without the reason"},
+		{"same step twice", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []step.Step{first, first}}, "used by an earlier step"},
+		{"reserved state name", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []step.Step{reserved}}, "reserved for the end states"},
+		{"no steps", &baseline.BaselineProps{Config: cfg, LambdaDir: lambdaDir, Steps: []step.Step{}}, "Steps is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1998,33 +1895,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// TestConfigRecorderScopedGrants pins the config-recorders step's grants in
-// the management account: it may create and pass only the management
-// account's Config service-linked role, only for Config.
-func TestConfigRecorderScopedGrants(t *testing.T) {
-	a := build(t)
-	slr := "arn:aws:iam::" + a.cfg.Accounts.Management + ":role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
-	got := map[string]baseline.ScopedGrant{}
-	for _, g := range baseline.ScopedGrants(configsvc.RecordersSpec.Name, a.cfg) {
-		got[g.Action] = g
-	}
-	for action, cond := range map[string]map[string]any{
-		"iam:CreateServiceLinkedRole": {"StringEquals": map[string]any{"iam:AWSServiceName": "config.amazonaws.com"}},
-		"iam:PassRole":                {"StringEquals": map[string]any{"iam:PassedToService": "config.amazonaws.com"}},
-	} {
-		g, ok := got[action]
-		if !ok || !slices.Equal(g.Resources, []string{slr}) || !reflect.DeepEqual(g.Condition, cond) {
-			t.Errorf("%s grant: %+v", action, g)
-		}
-	}
-	if len(got) != 2 {
-		t.Errorf("%d grants, want 2", len(got))
-	}
-}
-
-// TestStepCodeDir checks that a conformance pack's templateFile travels in
-// the config-rules step's package, where the step reads it, and that the
-// other steps' packages are their build folders.
 func TestStepCodeDir(t *testing.T) {
 	dir := t.TempDir()
 	for _, s := range []string{configsvc.RulesSpec.Name, guardduty.OrgSpec.Name} {

@@ -23,14 +23,10 @@ var AggregatorSpec = workflow.StepSpec{
 // in the log-archive account, the key in the security account: the step
 // works in both through the execution role.
 var DeliverySpec = workflow.StepSpec{
-	Name:        "config-delivery",
-	State:       "ConfigDelivery",
-	ResultKey:   "configDelivery",
-	Description: "orgbaseline: AWS Config delivery bucket and key policies admit every ACTIVE account of the organization",
-	// A run narrowed with --accounts is given those accounts only: the
-	// step then lists the organization, so that the policies never drop
-	// an account the run left out.
-	Actions:       []string{"organizations:ListAccounts"},
+	Name:          "config-delivery",
+	State:         "ConfigDelivery",
+	ResultKey:     "configDelivery",
+	Description:   "orgbaseline: AWS Config delivery bucket and key policies admit every ACTIVE account of the organization",
 	Reach:         workflow.ReachSecurityAndLogArchive,
 	TakesAccounts: true,
 }
@@ -46,20 +42,8 @@ var RecordersSpec = workflow.StepSpec{
 	State:       "ConfigRecorders",
 	ResultKey:   "configRecorders",
 	Description: "orgbaseline: AWS Config recorder and delivery channel, per account, in every region",
-	Actions: []string{
-		"config:DescribeConfigurationRecorders",
-		"config:DescribeConfigurationRecorderStatus",
-		"config:DescribeDeliveryChannels",
-		"config:PutConfigurationRecorder",
-		"config:PutDeliveryChannel",
-		"config:StartConfigurationRecorder",
-		"iam:GetRole",
-		"iam:CreateServiceLinkedRole",
-		// Handing the service-linked role to the recorder.
-		"iam:PassRole",
-	},
-	Reach: workflow.ReachOrganization,
-	Shape: workflow.ShapeEachAccount,
+	Reach:       workflow.ReachOrganization,
+	Shape:       workflow.ShapeEachAccount,
 	// Config's rate limits are per account and region, so accounts go in
 	// parallel, and so do an account's regions within its invocation; what
 	// bounds the fan-out is the management account's Lambda concurrency
@@ -95,13 +79,13 @@ var RulesSpec = workflow.StepSpec{
 }
 
 // AggregatorStep is the config-aggregator step: AggregatorSpec with its handler; functions/config-aggregator runs it.
-var AggregatorStep = step.Define(AggregatorSpec, buildAggregator)
+var AggregatorStep = step.Define(AggregatorSpec, buildAggregator).WithGrants(AggregatorGrants)
 
 // DeliveryStep is the config-delivery step: DeliverySpec with its handler; functions/config-delivery runs it.
-var DeliveryStep = step.Define(DeliverySpec, buildDelivery)
+var DeliveryStep = step.Define(DeliverySpec, buildDelivery).WithGrants(DeliveryGrants)
 
 // RecordersStep is the config-recorders step: RecordersSpec with its handler; functions/config-recorders runs it.
-var RecordersStep = step.Define(RecordersSpec, buildRecorders)
+var RecordersStep = step.Define(RecordersSpec, buildRecorders).WithGrants(RecordersGrants)
 
 // RulesStep is the config-rules step: RulesSpec with its handler; functions/config-rules runs it.
-var RulesStep = step.Define(RulesSpec, buildRules)
+var RulesStep = step.Define(RulesSpec, buildRules).WithGrants(RulesGrants)

@@ -12,23 +12,7 @@ var AdminSpec = workflow.StepSpec{
 	State:       "GuardDutyAdmin",
 	ResultKey:   "guardDutyAdmin",
 	Description: "orgbaseline: GuardDuty delegated administrator, per region",
-	Actions: []string{
-		"guardduty:ListOrganizationAdminAccounts",
-		"guardduty:EnableOrganizationAdminAccount",
-		// What EnableOrganizationAdminAccount does in Organizations for the caller.
-		"organizations:DescribeOrganization",
-		"organizations:EnableAWSServiceAccess",
-		"organizations:ListAWSServiceAccessForOrganization",
-		"organizations:ListDelegatedAdministrators",
-		"organizations:RegisterDelegatedAdministrator",
-		// Read-only calls GuardDuty's guide also lists for designating a
-		// delegated administrator ("Permissions required to designate a
-		// delegated GuardDuty administrator account").
-		"organizations:DescribeAccount",
-		"organizations:DescribeOrganizationalUnit",
-		"organizations:ListAccounts",
-	},
-	Shape: workflow.ShapeHomeThenOtherRegions,
+	Shape:       workflow.ShapeHomeThenOtherRegions,
 	// Organizations-backed and known to fail when many regions go at once.
 	MaxConcurrency: 3,
 }
@@ -42,14 +26,10 @@ var AdminSpec = workflow.StepSpec{
 // account it adds as a member: one by one, or by listing the organization
 // when that takes fewer calls (many accounts to add).
 var OrgSpec = workflow.StepSpec{
-	Name:        "guardduty-org",
-	State:       "GuardDutyOrg",
-	ResultKey:   "guardDutyOrg",
-	Description: "orgbaseline: GuardDuty detector, organization configuration and members, per region, from the delegated administrator",
-	Actions: []string{
-		"organizations:DescribeAccount",
-		"organizations:ListAccounts",
-	},
+	Name:          "guardduty-org",
+	State:         "GuardDutyOrg",
+	ResultKey:     "guardDutyOrg",
+	Description:   "orgbaseline: GuardDuty detector, organization configuration and members, per region, from the delegated administrator",
 	Reach:         workflow.ReachSecurity,
 	Shape:         workflow.ShapeEachRegion,
 	TakesAccounts: true,
@@ -59,7 +39,7 @@ var OrgSpec = workflow.StepSpec{
 }
 
 // AdminStep is the guardduty-admin step: AdminSpec with its handler; functions/guardduty-admin runs it.
-var AdminStep = step.Define(AdminSpec, buildAdmin)
+var AdminStep = step.Define(AdminSpec, buildAdmin).WithGrants(AdminGrants)
 
 // OrgStep is the guardduty-org step: OrgSpec with its handler; functions/guardduty-org runs it.
-var OrgStep = step.Define(OrgSpec, buildOrg)
+var OrgStep = step.Define(OrgSpec, buildOrg).WithGrants(OrgGrants)

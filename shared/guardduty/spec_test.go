@@ -14,12 +14,12 @@ import (
 // The guardduty-org step takes the run's accounts from the state machine
 // and, in the management account, reads accounts only
 // (organizations:DescribeAccount, or ListAccounts when it takes fewer
-// calls): its IAM actions are exactly those.
+// calls): its Lambda's actions are exactly those.
 func TestOrgSpecTakesTheRunsAccounts(t *testing.T) {
 	if !OrgSpec.TakesAccounts {
 		t.Error("the guardduty-org spec does not set TakesAccounts")
 	}
-	if e, a := []string{"organizations:DescribeAccount", "organizations:ListAccounts"}, OrgSpec.Actions; !reflect.DeepEqual(e, a) {
+	if e, a := []string{"organizations:DescribeAccount", "organizations:ListAccounts"}, step.Actions(OrgGrants(fakeConfig(t, "")).Lambda); !reflect.DeepEqual(e, a) {
 		t.Errorf("guardduty-org actions: expect %v, got %v", e, a)
 	}
 	cfg := fakeConfig(t, "")

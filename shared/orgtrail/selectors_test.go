@@ -2,6 +2,7 @@ package orgtrail
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -17,9 +18,11 @@ func insightNames(sel []cttypes.InsightSelector) []string {
 	return out
 }
 
-// moto's PutInsightSelectors appends to the trail's selectors instead of
-// replacing them, so switching Insights off is tested here.
-func TestFakeSelectorsAndInsightsConverge(t *testing.T) {
+// Insights switched off in the configuration are left on the trail, with a
+// warning that says how to stop them: the step may call
+// cloudtrail:PutInsightSelectors only with Insights on. The event selectors
+// still converge.
+func TestFakeSelectorsConvergeAndInsightsLeftOnAreWarned(t *testing.T) {
 	f := newFake()
 	if _, err := fakeRun(t, f, config(t, "services: {cloudtrail: {insights: true, dataEvents: {s3: true}}}"), workflow.ModeApply); err != nil {
 		t.Fatal(err)
@@ -30,11 +33,14 @@ func TestFakeSelectorsAndInsightsConverge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, a := []string{"PutEventSelectors", "PutInsightSelectors"}, f.calls; !reflect.DeepEqual(e, a) {
+	if e, a := []string{"PutEventSelectors"}, f.calls; !reflect.DeepEqual(e, a) {
 		t.Errorf("calls: expect %v, got %v", e, a)
 	}
-	if len(f.insights) != 0 {
-		t.Errorf("insights not switched off: %v", insightNames(f.insights))
+	if len(f.insights) != 2 {
+		t.Errorf("insights changed: %v", insightNames(f.insights))
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(strings.Join(res.Warnings, "\n"), "put-insight-selectors --trail-name") {
+		t.Errorf("warnings: %v", res.Warnings)
 	}
 	if e, a := []string{"eventCategory =Data; resources.type =AWS::Lambda::Function", "eventCategory =Management"}, selectorKeys(f.advanced); !reflect.DeepEqual(e, a) {
 		t.Errorf("selectors: expect %v, got %v", e, a)

@@ -234,6 +234,11 @@ func (r *stepRun) act(ctx context.Context, st found, trailOut workflow.Outcome) 
 			return err
 		}
 	}
+	if tp.insightsLeftOn {
+		name := r.cfg.Services.CloudTrail.TrailName
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("the trail %s has CloudTrail Insights while services.cloudtrail.insights is off: orgbaseline does not switch Insights off "+
+			"(it may call cloudtrail:PutInsightSelectors only with Insights on); to stop them: aws cloudtrail put-insight-selectors --trail-name %s --insight-selectors '[]' --region %s", name, name, r.cfg.HomeRegion))
+	}
 	if trailOut.Actions, err = r.convergeTrail(ctx, st.keyARN, tp); err != nil {
 		return err
 	}

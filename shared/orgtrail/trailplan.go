@@ -32,6 +32,9 @@ type trailPlan struct {
 	selectors    bool     // put the advanced event selectors
 	insights     bool     // put the Insights selectors
 	startLogging bool
+	// insightsLeftOn says the trail has Insights while the configuration
+	// has them off: the step leaves them (see planExisting).
+	insightsLeftOn bool
 }
 
 // actions lists the calls of tp on the trail called name, in the order
@@ -191,6 +194,12 @@ func planExisting(ctx context.Context, api trailSettingsAPI, cfg settings.Config
 	}
 	if tp.insights, err = insightsDiffer(ctx, api, cfg); err != nil {
 		return tp, err
+	}
+	if tp.insights && !cfg.Services.CloudTrail.Insights {
+		// Switching Insights off takes cloudtrail:PutInsightSelectors,
+		// which the step is granted only with Insights on: it leaves
+		// them, and says so.
+		tp.insights, tp.insightsLeftOn = false, true
 	}
 	logging, err := isLogging(ctx, api, cfg)
 	if err != nil {

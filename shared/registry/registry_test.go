@@ -10,11 +10,13 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -197,4 +199,66 @@ func TestRunFitsTheTimeoutAtFiveThousandAccounts(t *testing.T) {
 		t.Errorf("a run at 5,000 accounts x 17 regions may take %v, over the timeout of %v", bound, workflow.ExecutionTimeout)
 	}
 	t.Logf("upper bound at 5,000 x 17: %v", bound)
+}
+
+// grantVariants are configurations that change the steps' grants.
+var grantVariants = map[string]string{
+	"defaults": "",
+	"everything on": `
+services:
+  cloudtrail: {delegatedAdmin: true, manageFrom: security, insights: true, cloudWatchLogs: {enabled: true}}
+  guardduty: {exportFindings: true, features: {ebsMalwareProtection: true}}
+  config:
+    conformancePacks:
+      - {name: ops, templateS3Uri: "s3://templates-{region}/ops.yaml"}
+`,
+	"no organization ID": "services: {cloudtrail: {enabled: false}, config: {enabled: false}}\n",
+}
+
+func variant(t *testing.T, extra string) settings.Config {
+	t.Helper()
+	base := `
+accounts: {management: "111111111111", security: "222222222222", logArchive: "333333333333"}
+homeRegion: eu-west-1
+regions: [eu-west-1, us-east-1]
+`
+	if !strings.Contains(extra, "enabled: false") {
+		base += "organizationId: o-abcdef1234\n"
+	}
+	c, err := settings.Load("variant.yaml", strings.NewReader(base+extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Every step has grants, and under every variant they are sound
+// (step.GrantProblems): a Sid on each Lambda statement, a reason for each
+// wildcard, session policies within AssumeRole's limit. A step that works
+// only in the management account has no session grants, and one that
+// works elsewhere may assume the execution role there.
+func TestEveryStepHasSoundGrants(t *testing.T) {
+	for name, extra := range grantVariants {
+		c := variant(t, extra)
+		for _, s := range All {
+			g, ok := s.Grants(c)
+			if !ok {
+				t.Errorf("%s: step %s has no grants", name, s.Spec.Name)
+				continue
+			}
+			for _, p := range step.GrantProblems(g, c) {
+				t.Errorf("%s: step %s: %s", name, s.Spec.Name, p)
+			}
+			session := len(g.Security) + len(g.LogArchive) + len(g.Members)
+			if s.Spec.Reach == workflow.ReachNone && session > 0 {
+				t.Errorf("%s: step %s has session grants but no reach", name, s.Spec.Name)
+			}
+			if len(g.Members) > 0 && s.Spec.Reach != workflow.ReachOrganization {
+				t.Errorf("%s: step %s has member grants but reaches %q", name, s.Spec.Name, s.Spec.Reach)
+			}
+			if len(g.LogArchive) > 0 && s.Spec.Reach != workflow.ReachOrganization && s.Spec.Reach != workflow.ReachSecurityAndLogArchive {
+				t.Errorf("%s: step %s has log-archive grants but reaches %q", name, s.Spec.Name, s.Spec.Reach)
+			}
+		}
+	}
 }

@@ -15,14 +15,15 @@ type Grant struct {
 	Sid     string
 	Actions []string
 	// Resources are the ARNs the actions are allowed on; none means "*",
-	// which only an action without a resource type may have (Unscoped).
+	// which only an action without a resource type may have (Why).
 	Resources []string
 	Condition map[string]map[string]any
-	// Unscoped says why the actions are allowed on "*": the Service
-	// Authorization Reference gives them no resource type. It is the reason
-	// of the template's lint suppressions; a Grant on "*" without it is
-	// refused (GrantProblems).
-	Unscoped string
+	// Why says why the grant has a wildcard: on "*", that the Service
+	// Authorization Reference gives the actions no resource type; in an
+	// ARN, what the wildcard stands for (a name or ID made at run time).
+	// It is the reason of the template's lint suppressions; a grant with a
+	// wildcard and without it is refused (GrantProblems).
+	Why string
 }
 
 // Grants are what a step may do under a configuration: in the management
@@ -65,6 +66,11 @@ func Actions(gs []Grant) []string {
 		}
 	}
 	return out
+}
+
+// Wildcard reports whether g is on "*" or on an ARN with a wildcard.
+func (g Grant) Wildcard() bool {
+	return len(g.Resources) == 0 || slices.ContainsFunc(g.Resources, func(r string) bool { return strings.Contains(r, "*") })
 }
 
 // Statement returns g as a policy statement.
@@ -133,8 +139,8 @@ func GrantProblems(g Grants, c settings.Config) []string {
 			switch {
 			case len(gr.Actions) == 0:
 				p = append(p, name+": no action")
-			case len(gr.Resources) == 0 && strings.TrimSpace(gr.Unscoped) == "":
-				p = append(p, name+": on * without the reason (Unscoped)")
+			case gr.Wildcard() && strings.TrimSpace(gr.Why) == "":
+				p = append(p, name+": a wildcard resource without the reason (Why)")
 			case sids && gr.Sid == "":
 				p = append(p, name+": no Sid")
 			case sids && seen[gr.Sid]:

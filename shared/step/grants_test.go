@@ -23,7 +23,7 @@ func grantsConfig(t *testing.T) settings.Config {
 func TestSessionPolicyPerAccount(t *testing.T) {
 	c := grantsConfig(t)
 	g := Grants{
-		Members:    []Grant{{Actions: []string{"cloudtrail:DescribeTrails"}, Unscoped: "no resource type"}},
+		Members:    []Grant{{Actions: []string{"cloudtrail:DescribeTrails"}, Why: "no resource type"}},
 		Security:   []Grant{{Actions: []string{"kms:DescribeKey"}, Resources: []string{"arn:aws:kms:eu-west-1:222222222222:key/*"}}},
 		LogArchive: []Grant{{Actions: []string{"s3:GetBucketPolicy"}, Resources: []string{"arn:aws:s3:::b"}}},
 	}
@@ -67,16 +67,16 @@ func TestGrantProblems(t *testing.T) {
 		long[i] = "config:DescribeConfigurationRecorderStatus"
 	}
 	g := Grants{
-		Lambda:  []Grant{{Sid: "A", Actions: []string{"s3:GetObject"}}, {Sid: "A", Actions: []string{"s3:PutObject"}, Resources: []string{"arn:aws:s3:::b/*"}}, {Actions: []string{"x:Y"}, Resources: []string{"r"}}},
-		Members: []Grant{{Actions: long, Unscoped: "none"}, {}},
+		Lambda:  []Grant{{Sid: "A", Actions: []string{"s3:GetObject"}}, {Sid: "A", Actions: []string{"s3:PutObject"}, Resources: []string{"arn:aws:s3:::b/key"}}, {Actions: []string{"x:Y"}, Resources: []string{"r"}}},
+		Members: []Grant{{Actions: long, Why: "none"}, {}},
 	}
 	got := strings.Join(GrantProblems(g, c), "\n")
-	for _, want := range []string{"on * without the reason", "Sid used twice", "no Sid", "no action", "over 2048"} {
+	for _, want := range []string{"a wildcard resource without the reason", "Sid used twice", "no Sid", "no action", "over 2048"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems do not say %q:\n%s", want, got)
 		}
 	}
-	if p := GrantProblems(Grants{Lambda: []Grant{{Sid: "Ok", Actions: []string{"organizations:ListAccounts"}, Unscoped: "no resource type"}}}, c); len(p) != 0 {
+	if p := GrantProblems(Grants{Lambda: []Grant{{Sid: "Ok", Actions: []string{"organizations:ListAccounts"}, Why: "no resource type"}}}, c); len(p) != 0 {
 		t.Errorf("a sound grant: %v", p)
 	}
 }

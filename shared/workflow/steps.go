@@ -64,8 +64,8 @@ const (
 )
 
 // StepSpec describes one step Lambda: what infra deploys and what the state
-// machine calls. Its IAM actions are the step's whole permission set in the
-// management account (least privilege, one list per function).
+// machine calls. Its permissions are the step's grants (step.Grants), which
+// depend on the configuration.
 type StepSpec struct {
 	// Name is the functions/<Name> folder, the build/lambda/<Name> asset and
 	// the value of EnvStep.
@@ -77,9 +77,6 @@ type StepSpec struct {
 	ResultKey string
 	// Description is the Lambda's description.
 	Description string
-	// Actions are the IAM actions the step calls in the management account;
-	// none for a step that works only in other accounts (Reach).
-	Actions []string
 	// Reach is where the step may assume the execution role; the role is
 	// typically an administrator of its account, so each step gets only
 	// the accounts it works in.

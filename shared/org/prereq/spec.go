@@ -12,14 +12,7 @@ var Spec = workflow.StepSpec{
 	State:       "OrgPrerequisites",
 	ResultKey:   "orgPrerequisites",
 	Description: "orgbaseline: organization prerequisites (all features, trusted access, delegated administrators)",
-	Actions: []string{
-		"organizations:DescribeOrganization",
-		"organizations:ListAWSServiceAccessForOrganization",
-		"organizations:EnableAWSServiceAccess",
-		"organizations:ListDelegatedAdministrators",
-		"organizations:RegisterDelegatedAdministrator",
-	},
 }
 
-// Step is the org-prerequisites step: Spec with its handler; functions/org-prerequisites runs it.
-var Step = step.Define(Spec, build)
+// Step is the org-prerequisites step: Spec with its handler and grants; functions/org-prerequisites runs it.
+var Step = step.Define(Spec, build).WithGrants(Grants)

@@ -12,12 +12,7 @@ var Spec = workflow.StepSpec{
 	State:       "OrgTargets",
 	ResultKey:   "orgTargets",
 	Description: "orgbaseline: the regions and ACTIVE accounts a run covers",
-	// The regional sts:GetCallerIdentity checks need no permission.
-	Actions: []string{
-		"account:ListRegions",
-		"organizations:ListAccounts",
-	},
 }
 
 // Step is the org-targets step: Spec with its handler; functions/org-targets runs it.
-var Step = step.Define(Spec, build)
+var Step = step.Define(Spec, build).WithGrants(Grants)

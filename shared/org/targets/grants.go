@@ -1,0 +1,28 @@
+package targets
+
+import (
+	"fmt"
+
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
+)
+
+// Grants are the step's permissions: the management account's regions
+// (account:ListRegions on the management account itself, resource type
+// account, "Actions, resources, and condition keys for AWS Account
+// Management") and the organization's accounts. The regional STS checks
+// need no permission (sts:GetCallerIdentity is always allowed).
+func Grants(c settings.Config) step.Grants {
+	return step.Grants{Lambda: []step.Grant{
+		{
+			Sid:       "ListRegionsOfThisAccount",
+			Actions:   []string{"account:ListRegions"},
+			Resources: []string{fmt.Sprintf("arn:aws:account::%s:account", c.Accounts.Management)},
+		},
+		{
+			Sid:     "ListAccounts",
+			Actions: []string{"organizations:ListAccounts"},
+			Why:     "organizations:ListAccounts has no resource type",
+		},
+	}}
+}
