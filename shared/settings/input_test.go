@@ -62,3 +62,14 @@ func TestLoadErrorsSpeakTheConfigurationsTerms(t *testing.T) {
 		t.Errorf("a 600 KB value: %d bytes of error", len(err.Error()))
 	}
 }
+
+// .nan and infinities are numbers to YAML, and NaN passes a range check:
+// both are refused.
+func TestSeverityThresholdNaNIsRefused(t *testing.T) {
+	for _, v := range []string{".nan", ".inf", "-.inf"} {
+		_, err := Load("nan.yaml", strings.NewReader(valid+"findings: {severityThreshold: "+v+"}\n"))
+		if err == nil || !strings.Contains(err.Error(), "severityThreshold") {
+			t.Errorf("severityThreshold %s: %v", v, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package settings
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -110,7 +111,8 @@ func (c Config) problems() []string {
 	if f := c.Services.GuardDuty.FindingPublishingFrequency; !slices.Contains(publishFrequencies, f) {
 		add("services.guardduty.findingPublishingFrequency %q: want one of %s", f, strings.Join(publishFrequencies, ", "))
 	}
-	if t := *c.Findings.SeverityThreshold; t < 0 || t > 10 {
+	// NaN compares false with every number: it would pass a range check.
+	if t := *c.Findings.SeverityThreshold; math.IsNaN(t) || t < 0 || t > 10 {
 		add("findings.severityThreshold %g is out of range: want 0 to 10", t)
 	}
 	for i, e := range c.Findings.EmailSubscriptions {
