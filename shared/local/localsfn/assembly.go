@@ -4,6 +4,11 @@
 // service that runs the step's Go handler through the real aws-lambda-go
 // runtime loop. The handlers call whatever AWS endpoint the SDK resolves
 // (the moto server, in tests and the demo).
+//
+// The run holds payloads to Step Functions' limit (MaxPayloadBytes), which
+// the interpreter alone does not: a task's input or result over it, and a
+// state's output over it, fail the execution with ErrDataLimitExceeded, as
+// on AWS.
 package localsfn
 
 import (

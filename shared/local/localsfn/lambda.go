@@ -43,6 +43,8 @@ type LambdaService struct {
 
 	// MaxWorkers caps the processes per function.
 	MaxWorkers int
+	// OnInvoke, if set, sees every invocation once it has ended.
+	OnInvoke func(Invocation)
 
 	ln  net.Listener
 	srv *http.Server
@@ -114,6 +116,28 @@ type invokeResult struct {
 	payload   []byte
 	errorType string
 	errorMsg  string
+	// id is the invocation's request ID; resultBytes the size of a result
+	// refused for its size.
+	id          string
+	resultBytes int
+}
+
+// size is the size of the result the function returned.
+func (r invokeResult) size() int { return max(len(r.payload), r.resultBytes) }
+
+// Invocation is one invocation of a step function, as the local Lambda
+// service saw it.
+type Invocation struct {
+	Function  string
+	RequestID string
+	// Input is the payload the task sent.
+	Input []byte
+	// Result is the function's result (JSON), unless it failed or was
+	// refused; ResultBytes is its size, also when it was refused for it.
+	Result      []byte
+	ResultBytes int
+	// ErrorType is the error the task got, "" for none.
+	ErrorType string
 }
 
 type invocation struct {
@@ -150,12 +174,14 @@ func (s *LambdaService) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequestContentException", err.Error())
 		return
 	}
-	pool, err := s.pool(fn)
+	res, err := s.invoke(r.Context(), fn, payload)
 	if err != nil {
 		writeAPIError(w, http.StatusServiceUnavailable, "ServiceException", err.Error())
 		return
 	}
-	res := pool.invoke(r.Context(), payload)
+	if s.OnInvoke != nil {
+		s.OnInvoke(Invocation{Function: fn.Name, RequestID: res.id, Input: payload, Result: res.payload, ResultBytes: res.size(), ErrorType: res.errorType})
+	}
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
 	if res.errorType != "" {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
@@ -164,6 +190,27 @@ func (s *LambdaService) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(res.payload)
+}
+
+// invoke runs fn with payload, holding both to Step Functions' payload
+// limit as a task's input and result.
+func (s *LambdaService) invoke(ctx context.Context, fn Function, payload []byte) (invokeResult, error) {
+	if len(payload) > MaxPayloadBytes {
+		// Step Functions does not schedule a task whose input is over the
+		// limit: the function is not run.
+		return dataLimitExceeded(fn, "was given an input"), nil
+	}
+	pool, err := s.pool(fn)
+	if err != nil {
+		return invokeResult{}, err
+	}
+	res := pool.invoke(ctx, payload)
+	if n := len(res.payload); res.errorType == "" && n > MaxPayloadBytes {
+		id := res.id
+		res = dataLimitExceeded(fn, "returned a result")
+		res.id, res.resultBytes = id, n
+	}
+	return res, nil
 }
 
 func writeAPIError(w http.ResponseWriter, status int, code, msg string) {
@@ -219,6 +266,14 @@ func (p *fnPool) invoke(ctx context.Context, payload []byte) invokeResult {
 	p.mu.Unlock()
 	p.queue <- inv
 
+	r := p.await(ctx, inv, timeout)
+	r.id = inv.id
+	return r
+}
+
+// await waits for inv to end, and ends it when it times out or is
+// cancelled.
+func (p *fnPool) await(ctx context.Context, inv *invocation, timeout time.Duration) invokeResult {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
@@ -504,4 +559,33 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
+}
+
+// MaxPayloadBytes is Step Functions' limit on the input and the output of a
+// task, a state and an execution: 256 KiB of UTF-8 encoded JSON ("Step
+// Functions service quotas": maximum input or output size for a task,
+// state, or execution). Step Functions fails a task whose Lambda function
+// returns more, or that would be given more, with ErrDataLimitExceeded.
+const MaxPayloadBytes = 256 << 10
+
+// ResultWriterOutput is what a Distributed Map with a ResultWriter puts at
+// its ResultPath on AWS: where its results were written, not the results,
+// which the local interpreter keeps inline. Its size stands in for theirs
+// where the local run measures a state's output against MaxPayloadBytes.
+const ResultWriterOutput = `{"MapRunArn":"arn:aws:states:us-east-1:123456789012:mapRun:OrgBaseline-Management-BaselineStateMachine0123456789AB-abcdefghijkl/ConfigRecorders:01234567-89ab-cdef-0123-456789abcdef",` +
+	`"ResultWriterDetails":{"Bucket":"orgbaseline-management-baselineresults0123abcd-abcdefghijkl","Key":"results/config-recorders/01234567-89ab-cdef-0123-456789abcdef/manifest.json"}}`
+
+// ErrDataLimitExceeded is the error Step Functions raises for a payload over
+// MaxPayloadBytes: a terminal error, which States.ALL neither retries nor
+// catches.
+const ErrDataLimitExceeded = "States.DataLimitExceeded"
+
+// dataLimitExceeded is a task's failure for a payload over the limit, worded
+// as Step Functions words it.
+func dataLimitExceeded(fn Function, what string) invokeResult {
+	return invokeResult{
+		errorType: ErrDataLimitExceeded,
+		errorMsg: fmt.Sprintf("The state/task '%s' %s with a size exceeding the maximum number of bytes service limit (%d bytes).",
+			fn.ARN, what, MaxPayloadBytes),
+	}
 }

@@ -21,6 +21,8 @@ type Local struct {
 	// RetryIntervalOverrides and OnEvent are passed to the run.
 	RetryIntervalOverrides map[string]int
 	OnEvent                func(Event)
+	// OnInvoke, if set, sees every Lambda invocation once it has ended.
+	OnInvoke func(Invocation)
 }
 
 // Execute runs the stack's only state machine with input.
@@ -29,6 +31,7 @@ func (l Local) Execute(ctx context.Context, input any) (Execution, error) {
 		return Execution{}, fmt.Errorf("stack %s has %d state machines; expect exactly one", l.Stack.Name, n)
 	}
 	svc := NewLambdaService(l.Stack, l.WorkerCommand, l.WorkerEnv, l.Logs)
+	svc.OnInvoke = l.OnInvoke
 	if err := svc.Start(); err != nil {
 		return Execution{}, err
 	}

@@ -3,8 +3,6 @@ package localsfn
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,6 +29,10 @@ func TestMain(m *testing.M) {
 type testInput struct {
 	Then string `json:"then"`
 	Dir  string `json:"dir"`
+	// Size is the size of the big step's result; Items the iterations of
+	// the Maps over it.
+	Size  int   `json:"size,omitempty"`
+	Items []int `json:"items,omitempty"`
 }
 
 func serveTestStep() {
@@ -59,6 +61,11 @@ func serveTestStep() {
 		})
 	case "crash":
 		lambda.Start(func() error { os.Exit(3); return nil })
+	case "big":
+		// A result of about size bytes of JSON.
+		lambda.Start(func(in testInput) (map[string]string, error) {
+			return map[string]string{"data": strings.Repeat("x", in.Size)}, nil
+		})
 	default:
 		panic("unknown step " + step)
 	}
@@ -84,7 +91,7 @@ func TestReadStack(t *testing.T) {
 	if s.Account != "111111111111" || s.Region != "eu-west-1" {
 		t.Errorf("environment: got %s/%s", s.Account, s.Region)
 	}
-	if e, a := 4, len(s.Functions); e != a {
+	if e, a := 5, len(s.Functions); e != a {
 		t.Fatalf("expect %d step functions (the provider has no step), got %d", e, a)
 	}
 	f, ok := s.Function("arn:aws:lambda:eu-west-1:111111111111:function:flaky:$LATEST")
@@ -122,6 +129,14 @@ func TestReadStackErrors(t *testing.T) {
 
 func localRun(t *testing.T, input testInput) (Execution, []Event) {
 	t.Helper()
+	res, events, _ := localRunInvocations(t, input)
+	return res, events
+}
+
+// localRunInvocations is localRun that also returns the invocations the
+// local Lambda service saw.
+func localRunInvocations(t *testing.T, input testInput) (Execution, []Event, []Invocation) {
+	t.Helper()
 	tools, err := FindTools(repoRoot(t))
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +151,7 @@ func localRun(t *testing.T, input testInput) (Execution, []Event) {
 	}
 	var mu sync.Mutex
 	var events []Event
+	var invocations []Invocation
 	var logs strings.Builder
 	l := Local{
 		Stack: stack, Tools: tools,
@@ -145,12 +161,13 @@ func localRun(t *testing.T, input testInput) (Execution, []Event) {
 		// No pause before retries: the test does not wait on the clock.
 		RetryIntervalOverrides: map[string]int{"Flaky": 0},
 		OnEvent:                func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() },
+		OnInvoke:               func(i Invocation) { mu.Lock(); invocations = append(invocations, i); mu.Unlock() },
 	}
 	res, err := l.Execute(context.Background(), input)
 	if err != nil {
 		t.Fatalf("Execute: %v\nstep logs:\n%s", err, logs.String())
 	}
-	return res, events
+	return res, events, invocations
 }
 
 func count(events []Event, typ, state string) int {
@@ -207,40 +224,5 @@ func TestExecuteCrashedProcess(t *testing.T) {
 	}
 	if !strings.Contains(res.Cause, "exit status 3") {
 		t.Errorf("cause does not say how the process ended: %s", res.Cause)
-	}
-}
-
-// BenchmarkInvokeWarm measures one Lambda invocation through the local
-// Lambda service: Invoke API, Runtime API, a warm step process and back.
-func BenchmarkInvokeWarm(b *testing.B) {
-	stack, err := ReadStack("testdata/assembly", "Test-Management")
-	if err != nil {
-		b.Fatal(err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := NewLambdaService(stack, func(Function) []string { return []string{exe} }, append(os.Environ(), "LOCALSFN_TEST_WORKER=1"), nil)
-	if err := svc.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer svc.Close()
-	url := svc.Endpoint() + "/2015-03-31/functions/arn:aws:lambda:eu-west-1:111111111111:function:echo/invocations"
-	invoke := func() {
-		resp, err := http.Post(url, "application/json", strings.NewReader(`{"then":"bench"}`))
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.Header.Get("X-Amz-Function-Error") != "" || !strings.Contains(string(body), `"got":"bench"`) {
-			b.Fatalf("unexpected result %s", body)
-		}
-	}
-	invoke() // start the process: the benchmark measures warm invocations
-	b.ResetTimer()
-	for b.Loop() {
-		invoke()
 	}
 }

@@ -21,6 +21,11 @@ type Event struct {
 		Type   string          `json:"type"`
 		Input  json.RawMessage `json:"input,omitempty"`
 		Output json.RawMessage `json:"output,omitempty"`
+		// PayloadBytes is, on StateExited, the size of the state's output
+		// as Step Functions counts it against MaxPayloadBytes (a
+		// Distributed Map's results count as the ResultWriter's
+		// reference to them, see scripts/local-sfn.mjs).
+		PayloadBytes int `json:"payloadBytes,omitempty"`
 	} `json:"state,omitempty"`
 	Retry *struct {
 		Attempt int `json:"attempt"`
@@ -100,9 +105,11 @@ type RunSpec struct {
 // execution ended. An error means the run itself could not be made.
 func (t Tools) Run(ctx context.Context, spec RunSpec) (Execution, error) {
 	in, err := json.Marshal(map[string]any{
-		"definition":             spec.Definition,
-		"input":                  spec.Input,
-		"retryIntervalOverrides": orEmpty(spec.RetryIntervalOverrides),
+		"definition":              spec.Definition,
+		"input":                   spec.Input,
+		"retryIntervalOverrides":  orEmpty(spec.RetryIntervalOverrides),
+		"maxPayloadBytes":         MaxPayloadBytes,
+		"resultWriterOutputBytes": len(ResultWriterOutput),
 	})
 	if err != nil {
 		return Execution{}, fmt.Errorf("encode run spec: %w", err)

@@ -7,7 +7,9 @@
 // waits until it answers. Seed creates the organization as the management
 // account, with the accounts security, log-archive and workload-a..c, and
 // WriteConfig writes an orgbaseline configuration for it, based on
-// orgbaseline.example.yaml.
+// orgbaseline.example.yaml. SeedAccounts makes an organization of any size,
+// AddAccount adds an account to it later, and SeedRandom makes the
+// emulator's IDs repeat from one seeding to the next.
 //
 // Test packages start one server for all their tests from TestMain, with
 // package mototest (which alone links the testing package):

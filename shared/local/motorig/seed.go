@@ -41,7 +41,8 @@ type Org struct {
 	Management string
 	Security   string
 	LogArchive string
-	// Workloads are the IDs of workload-a, workload-b and workload-c.
+	// Workloads are the IDs of the workload accounts (Seed: workload-a,
+	// workload-b and workload-c).
 	Workloads []string
 	// Accounts lists every account, the management account first.
 	Accounts []Account
@@ -61,6 +62,45 @@ func (o Org) AccountIDs() []string {
 // log-archive, workload-a, workload-b and workload-c. The server must not hold
 // an organization yet (see Reset).
 func Seed(ctx context.Context, cfg aws.Config) (Org, error) {
+	return seed(ctx, cfg, WorkloadAccountNames)
+}
+
+// MinAccounts is the smallest organization SeedAccounts makes: the
+// management, security and log-archive accounts.
+const MinAccounts = 3
+
+// SeedAccounts is Seed for an organization of n accounts in all: the
+// management, security and log-archive accounts and n-3 workload accounts
+// named workload-1, workload-2, and so on.
+func SeedAccounts(ctx context.Context, cfg aws.Config, n int) (Org, error) {
+	if n < MinAccounts {
+		return Org{}, fmt.Errorf("motorig: an organization of %d accounts: want at least %d (management, security, log-archive)", n, MinAccounts)
+	}
+	names := make([]string, n-MinAccounts)
+	for i := range names {
+		names[i] = fmt.Sprintf("workload-%d", i+1)
+	}
+	return seed(ctx, cfg, names)
+}
+
+// AddAccount creates a workload account called name in the organization of
+// cfg (the management account's configuration), as a new account joins an
+// organization that is already baselined, and adds it to org.
+func AddAccount(ctx context.Context, cfg aws.Config, org *Org, name string) (Account, error) {
+	a := Account{Name: name, Email: name + "@" + emailDomain}
+	id, err := createAccount(ctx, organizations.NewFromConfig(cfg), a.Name, a.Email)
+	if err != nil {
+		return Account{}, err
+	}
+	a.ID = id
+	org.Accounts = append(org.Accounts, a)
+	org.Workloads = append(org.Workloads, a.ID)
+	return a, nil
+}
+
+// seed creates the organization with the security, log-archive and
+// workload accounts.
+func seed(ctx context.Context, cfg aws.Config, workloads []string) (Org, error) {
 	client := organizations.NewFromConfig(cfg)
 	created, err := client.CreateOrganization(ctx, &organizations.CreateOrganizationInput{
 		FeatureSet: types.OrganizationFeatureSetAll,
@@ -91,7 +131,7 @@ func Seed(ctx context.Context, cfg aws.Config) (Org, error) {
 		}
 	}
 
-	names := append([]string{SecurityAccountName, LogArchiveAccountName}, WorkloadAccountNames...)
+	names := append([]string{SecurityAccountName, LogArchiveAccountName}, workloads...)
 	for _, name := range names {
 		a := Account{Name: name, Email: name + "@" + emailDomain}
 		a.ID, err = createAccount(ctx, client, a.Name, a.Email)

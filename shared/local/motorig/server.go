@@ -372,18 +372,30 @@ func (s *Server) KeepLog() {
 // Reset clears all state of the server (POST /moto-api/reset): every
 // account, the organization and every resource.
 func (s *Server) Reset(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+"/moto-api/reset", nil)
+	return s.control(ctx, "reset", "/moto-api/reset")
+}
+
+// SeedRandom seeds the server's random IDs (POST /moto-api/seed): after a
+// Reset and the same seed, the same calls make the same organization,
+// account and resource IDs.
+func (s *Server) SeedRandom(ctx context.Context, seed int) error {
+	return s.control(ctx, "seed", fmt.Sprintf("/moto-api/seed?a=%d", seed))
+}
+
+// control posts to one of moto's control endpoints.
+func (s *Server) control(ctx context.Context, what, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+path, nil)
 	if err != nil {
 		return err
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("motorig: reset: %w", err)
+		return fmt.Errorf("motorig: %s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("motorig: reset: HTTP %s: %s", resp.Status, body)
+		return fmt.Errorf("motorig: %s: HTTP %s: %s", what, resp.Status, body)
 	}
 	return nil
 }
