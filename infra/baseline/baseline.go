@@ -174,9 +174,10 @@ func NewBaseline(scope constructs.Construct, id string, props *BaselineProps) Ba
 		b.functions = append(b.functions, fn.Function())
 	}
 	b.stateMachine = NewStateMachine(b, "StateMachine", &StateMachineProps{
-		Steps:     all,
-		Functions: b.functions,
-		Key:       b.key,
+		Steps:                   all,
+		Functions:               b.functions,
+		Key:                     b.key,
+		ToleratedFailurePercent: p.Config.Tolerated(),
 	})
 	return b
 }

@@ -27,6 +27,10 @@ type StateMachineProps struct {
 	Functions []awslambda.IFunction
 	// Key encrypts the state machine's log group.
 	Key awskms.IKey
+	// ToleratedFailurePercent is the share of a Distributed Map's accounts
+	// that may fail without failing the run
+	// (settings.Config.ToleratedFailurePercent).
+	ToleratedFailurePercent int
 }
 
 // StateMachine is the Standard state machine that runs the steps in order,
@@ -60,6 +64,7 @@ func (m *stateMachine) Results() awss3.IBucket    { return m.results }
 // fan-out) and the end states, and creates the state machine in scope.
 func NewStateMachine(scope constructs.Construct, id string, props *StateMachineProps) StateMachine {
 	b := newChainBuilder(scope)
+	b.tolerated = props.ToleratedFailurePercent
 	for i, step := range props.Steps {
 		fn := props.Functions[i]
 		switch step.Shape {
@@ -173,6 +178,8 @@ type chainBuilder struct {
 	// results is the bucket of the Distributed Maps, made with the first
 	// of them.
 	results awss3.IBucket
+	// tolerated is the Distributed Maps' ToleratedFailurePercentage.
+	tolerated int
 }
 
 // newChainBuilder creates the end states, and a builder with an empty chain.
@@ -283,9 +290,13 @@ func (b *chainBuilder) eachAccount(step workflow.StepSpec, fn awslambda.IFunctio
 			"account.$": "$$.Map.Item.Value",
 			"regions.$": targetsPath() + ".regions",
 		},
-		MaxConcurrency:   jsii.Number(step.MaxConcurrency),
-		MapExecutionType: sfn.StateMachineType_STANDARD,
-		Label:            jsii.String(step.State),
+		MaxConcurrency: jsii.Number(step.MaxConcurrency),
+		// An account whose invocation fails after its retries is that
+		// account's failure: the others go on, and only more failures
+		// than the tolerance fail the map run.
+		ToleratedFailurePercentage: jsii.Number(b.tolerated),
+		MapExecutionType:           sfn.StateMachineType_STANDARD,
+		Label:                      jsii.String(step.State),
 		ResultWriterV2: sfn.NewResultWriterV2(&sfn.ResultWriterV2Props{
 			Bucket: b.results,
 			Prefix: jsii.String(ResultsPrefix + step.Name),

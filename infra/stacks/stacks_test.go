@@ -1687,9 +1687,11 @@ func TestStateMachineConfig(t *testing.T) {
 			"input.$": "$$.Execution.Input", "account.$": "$$.Map.Item.Value", "regions.$": "$.results.orgTargets.regions",
 		},
 		"MaxConcurrency": float64(configsvc.RecordersSpec.MaxConcurrency),
-		"ResultPath":     "$.results.configRecorders",
-		"Next":           "ConfigRulesEachRegion",
-		"Catch":          wantCatch,
+		// One account's failure is its own, up to the tolerance.
+		"ToleratedFailurePercentage": float64(a.cfg.Tolerated()),
+		"ResultPath":                 "$.results.configRecorders",
+		"Next":                       "ConfigRulesEachRegion",
+		"Catch":                      wantCatch,
 	} {
 		if !reflect.DeepEqual(outer[k], want) {
 			t.Errorf("ConfigRecordersEachAccount %s: expect %v, got %v", k, want, outer[k])

@@ -73,3 +73,18 @@ func TestSeverityThresholdNaNIsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestToleratedFailurePercent(t *testing.T) {
+	c, err := Load("d.yaml", strings.NewReader(valid))
+	if err != nil || c.Tolerated() != DefaultToleratedFailurePercent {
+		t.Fatalf("default: %v %v", c.ToleratedFailurePercent, err)
+	}
+	for _, v := range []string{"-1", "101"} {
+		if _, err := Load("t.yaml", strings.NewReader(valid+"toleratedFailurePercent: "+v+"\n")); err == nil || !strings.Contains(err.Error(), "toleratedFailurePercent "+v+" is out of range") {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+	if c, err := Load("z.yaml", strings.NewReader(valid+"toleratedFailurePercent: 0\n")); err != nil || c.Tolerated() != 0 {
+		t.Errorf("0: %v %v", c.ToleratedFailurePercent, err)
+	}
+}

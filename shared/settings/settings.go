@@ -29,10 +29,13 @@ const EnvVar = "ORGBASELINE_SETTINGS"
 const (
 	DefaultExecutionRoleName = "OrganizationAccountAccessRole"
 	DefaultSeverityThreshold = 7.0
-	DefaultTrailName         = "orgbaseline-organization-trail"
-	DefaultTrailRetention    = 1095 // days: three years, common practice for audit logs
-	DefaultLogGroupRetention = 365  // days
-	DefaultPublishFrequency  = "FIFTEEN_MINUTES"
+	// DefaultToleratedFailurePercent: one account in ten may fail its
+	// per-account step before the run fails.
+	DefaultToleratedFailurePercent = 10
+	DefaultTrailName               = "orgbaseline-organization-trail"
+	DefaultTrailRetention          = 1095 // days: three years, common practice for audit logs
+	DefaultLogGroupRetention       = 365  // days
+	DefaultPublishFrequency        = "FIFTEEN_MINUTES"
 )
 
 // Values of services.cloudtrail.manageFrom: the account whose credentials
@@ -56,9 +59,22 @@ type Config struct {
 	Regions Regions `yaml:"regions" json:"regions"`
 	// ExecutionRoleName is the role assumed in the security, log-archive and
 	// member accounts. Control Tower users set AWSControlTowerExecution.
-	ExecutionRoleName string   `yaml:"executionRoleName" json:"executionRoleName"`
-	Services          Services `yaml:"services" json:"services"`
-	Findings          Findings `yaml:"findings" json:"findings"`
+	ExecutionRoleName string `yaml:"executionRoleName" json:"executionRoleName"`
+	// ToleratedFailurePercent is the share of accounts whose per-account
+	// step may fail (after its retries) without failing the run: their
+	// failure is their rows, the other accounts and the organization-wide
+	// steps go on. 0 fails the run at the first such account.
+	ToleratedFailurePercent *int     `yaml:"toleratedFailurePercent" json:"toleratedFailurePercent"`
+	Services                Services `yaml:"services" json:"services"`
+	Findings                Findings `yaml:"findings" json:"findings"`
+}
+
+// Tolerated is ToleratedFailurePercent, or its default when unset.
+func (c Config) Tolerated() int {
+	if c.ToleratedFailurePercent == nil {
+		return DefaultToleratedFailurePercent
+	}
+	return *c.ToleratedFailurePercent
 }
 
 // Accounts holds the account IDs.
@@ -334,6 +350,9 @@ func goKind(t string) string {
 func (c *Config) applyDefaults() {
 	if c.ExecutionRoleName == "" {
 		c.ExecutionRoleName = DefaultExecutionRoleName
+	}
+	if c.ToleratedFailurePercent == nil {
+		c.ToleratedFailurePercent = ptr(DefaultToleratedFailurePercent)
 	}
 	if c.Findings.SeverityThreshold == nil {
 		v := DefaultSeverityThreshold

@@ -111,6 +111,9 @@ func (c Config) problems() []string {
 	if f := c.Services.GuardDuty.FindingPublishingFrequency; !slices.Contains(publishFrequencies, f) {
 		add("services.guardduty.findingPublishingFrequency %q: want one of %s", f, strings.Join(publishFrequencies, ", "))
 	}
+	if t := c.Tolerated(); t < 0 || t > 100 {
+		add("toleratedFailurePercent %d is out of range: want 0 to 100", t)
+	}
 	// NaN compares false with every number: it would pass a range check.
 	if t := *c.Findings.SeverityThreshold; math.IsNaN(t) || t < 0 || t > 10 {
 		add("findings.severityThreshold %g is out of range: want 0 to 10", t)

@@ -130,6 +130,7 @@ type manifest struct {
 // output as a JSON string.
 type childExecution struct {
 	Status string  `json:"Status"`
+	Input  string  `json:"Input"`
 	Output *string `json:"Output"`
 	Error  string  `json:"Error"`
 	Cause  string  `json:"Cause"`
@@ -168,9 +169,9 @@ func (d decoder) results(raw json.RawMessage) ([]workflow.StepResult, error) {
 }
 
 // written reads the results a Distributed Map wrote to S3: its manifest,
-// then every result file of its succeeded child executions. (A failed
-// child fails the map run, and so the execution, which the report then
-// shows.)
+// then every result file of its succeeded child executions, and of those
+// that failed within the map's tolerated failures (each its account's
+// failed row).
 func (d decoder) written(w written) ([]workflow.StepResult, error) {
 	bucket, key := w.ResultWriterDetails.Bucket, w.ResultWriterDetails.Key
 	if d.fetch == nil {
@@ -199,7 +200,41 @@ func (d decoder) written(w written) ([]workflow.StepResult, error) {
 		}
 		out = append(out, results...)
 	}
+	for _, f := range m.ResultFiles["FAILED"] {
+		body, err := d.fetch(d.ctx, bucket, f.Key)
+		if err != nil {
+			return nil, fmt.Errorf("read the results s3://%s/%s: %w", bucket, f.Key, err)
+		}
+		res, err := failedChildren(body)
+		if err != nil {
+			return nil, fmt.Errorf("read the results s3://%s/%s: %w", bucket, f.Key, err)
+		}
+		out = append(out, res)
+	}
 	return out, nil
+}
+
+// failedChildren reads a result file of failed child executions: each is
+// the failed row of the account its input names.
+func failedChildren(body []byte) (workflow.StepResult, error) {
+	var children []childExecution
+	if err := json.Unmarshal(body, &children); err != nil {
+		return workflow.StepResult{}, err
+	}
+	res := workflow.StepResult{}
+	for _, c := range children {
+		var in workflow.Item
+		_ = json.Unmarshal([]byte(c.Input), &in)
+		account := in.Account
+		if account == "" {
+			account = "-"
+		}
+		res.Outcomes = append(res.Outcomes, workflow.Outcome{
+			Account: account, Region: "-", Service: "-", Status: workflow.StatusFailed,
+			Reason: "the account's invocation failed after its retries: " + FailureText(c.Error, c.Cause),
+		})
+	}
+	return res, nil
 }
 
 // FromResults builds the report of steps run outside a state machine (the

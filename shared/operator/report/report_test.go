@@ -155,7 +155,8 @@ func TestResultsWrittenToS3(t *testing.T) {
 			"DestinationBucket": "results-bucket",
 			"MapRunArn":         "arn:aws:states:us-east-1:111111111111:mapRun:sm/ConfigRecorders:x",
 			"ResultFiles": map[string]any{
-				"FAILED": []any{}, "PENDING": []any{},
+				"FAILED":  []any{map[string]any{"Key": "results/config-recorders/run/FAILED_0.json", "Size": 100}},
+				"PENDING": []any{},
 				"SUCCEEDED": []any{
 					map[string]any{"Key": "results/config-recorders/run/SUCCEEDED_0.json", "Size": 100},
 					map[string]any{"Key": "results/config-recorders/run/SUCCEEDED_1.json", "Size": 100},
@@ -164,6 +165,12 @@ func TestResultsWrittenToS3(t *testing.T) {
 		},
 		"results/config-recorders/run/SUCCEEDED_0.json": []any{child(one("111111111111", "us-east-1"), one("111111111111", "eu-west-1"))},
 		"results/config-recorders/run/SUCCEEDED_1.json": []any{child(one("444444444444", "us-east-1"))},
+		// A child that failed within the tolerance: its account's row.
+		"results/config-recorders/run/FAILED_0.json": []any{map[string]any{
+			"ExecutionArn": "arn:aws:states:us-east-1:111111111111:execution:sm/ConfigRecorders:y", "Status": "FAILED",
+			"Input": `{"input":{"mode":"apply"},"account":"555555555555","regions":["us-east-1"]}`,
+			"Error": "RetryableError", "Cause": `{"errorMessage":"describe the Config recorders: throttled"}`,
+		}},
 	}
 	var read []string
 	fetch := func(_ context.Context, bucket, key string) ([]byte, error) {
@@ -192,10 +199,13 @@ func TestResultsWrittenToS3(t *testing.T) {
 	for _, r := range rep.Rows {
 		rows = append(rows, r.Account+"/"+r.Region+"/"+r.Status)
 	}
-	if e, a := "111111111111/us-east-1/unchanged 111111111111/eu-west-1/unchanged 444444444444/us-east-1/unchanged", strings.Join(rows, " "); e != a {
+	if e, a := "111111111111/us-east-1/unchanged 111111111111/eu-west-1/unchanged 444444444444/us-east-1/unchanged 555555555555/-/failed", strings.Join(rows, " "); e != a {
 		t.Errorf("rows: expect %s, got %s", e, a)
 	}
-	if len(read) != 3 {
+	if r := rep.Rows[3]; !strings.Contains(r.Reason, "RetryableError: describe the Config recorders: throttled") || !rep.Failed() {
+		t.Errorf("the failed account's row: %+v", r)
+	}
+	if len(read) != 4 {
 		t.Errorf("objects read: %v", read)
 	}
 	// Without S3, the report says where the results are.
