@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -77,19 +78,33 @@ type DeliveryDeps struct {
 // A bucket policy over MaxBucketPolicyBytes is a *workflow.TerminalError
 // before any call. The key policy lists the accounts once too, under a
 // larger limit (MaxKeyPolicyBytes): it fits whenever the bucket policy does.
-func KeepDeliveryPolicies(ctx context.Context, d DeliveryDeps, c settings.Config, mode workflow.Mode, accounts []string) ([]workflow.Outcome, error) {
+//
+// With addOnly (a run narrowed with --accounts, whose accounts are not the
+// whole organization), the accounts the bucket's policy lists already are
+// kept: the policies only grow, and the run reads nothing of the
+// organization.
+func KeepDeliveryPolicies(ctx context.Context, d DeliveryDeps, c settings.Config, mode workflow.Mode, accounts []string, addOnly bool) ([]workflow.Outcome, error) {
+	bucket := BucketName(c)
+	var have string
+	var err error
+	if addOnly {
+		if have, err = bucketPolicy(ctx, d.Bucket, bucket); err != nil {
+			return nil, err
+		}
+		accounts = append(slices.Clone(accounts), ListedAccounts(have)...)
+	}
 	bucketDoc, keyDoc := BucketPolicy(c, accounts...), KeyPolicy(c, accounts...)
 	n := len(DeliveryAccounts(c, accounts...))
 	if size := len(bucketDoc.JSON()); size > MaxBucketPolicyBytes {
 		return nil, &workflow.TerminalError{Op: "write the Config delivery bucket's policy", Err: fmt.Errorf(
 			"for %d accounts it is %d bytes, over the %d bytes S3 allows for a bucket policy", n, size, MaxBucketPolicyBytes)}
 	}
-	bucket := BucketName(c)
-	bucketOut := workflow.Outcome{Account: c.Accounts.LogArchive, Region: c.HomeRegion, Service: settings.ServiceConfig}
-	have, err := bucketPolicy(ctx, d.Bucket, bucket)
-	if err != nil {
-		return nil, err
+	if !addOnly {
+		if have, err = bucketPolicy(ctx, d.Bucket, bucket); err != nil {
+			return nil, err
+		}
 	}
+	bucketOut := workflow.Outcome{Account: c.Accounts.LogArchive, Region: c.HomeRegion, Service: settings.ServiceConfig}
 	if err := keep(&bucketOut, "delivery bucket "+bucket, have, bucketDoc, n, mode, workflow.Action{Call: CallPutBucketPolicy, Target: bucket}, func() error {
 		_, err := d.Bucket.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(bucketDoc.JSON())})
 		return awsclient.Classify("put the policy of the Config delivery bucket "+bucket, err)
@@ -113,6 +128,38 @@ func KeepDeliveryPolicies(ctx context.Context, d DeliveryDeps, c settings.Config
 		return nil, err
 	}
 	return []workflow.Outcome{bucketOut, keyOut}, nil
+}
+
+// ListedAccounts returns the accounts a delivery bucket policy (as
+// BucketPolicy writes it) admits Config for: the aws:SourceAccount values
+// of its ConfigDelivery statement; none when the policy is not one.
+func ListedAccounts(policy string) []string {
+	var doc struct {
+		Statement []struct {
+			Sid       string                    `json:"Sid"`
+			Condition map[string]map[string]any `json:"Condition"`
+		} `json:"Statement"`
+	}
+	if json.Unmarshal([]byte(policy), &doc) != nil {
+		return nil
+	}
+	var out []string
+	for _, st := range doc.Statement {
+		if st.Sid != "ConfigDelivery" {
+			continue
+		}
+		switch v := st.Condition["StringEquals"]["aws:SourceAccount"].(type) {
+		case string:
+			out = append(out, v)
+		case []any:
+			for _, a := range v {
+				if s, ok := a.(string); ok {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // bucketPolicy returns bucket's policy, "" when it has none.

@@ -46,15 +46,10 @@ func AggregatorGrants(c settings.Config) step.Grants {
 	}}
 }
 
-// DeliveryGrants: the organization's accounts from the management account
-// (a narrowed run), the delivery bucket's policy in the log-archive
+// DeliveryGrants: the delivery bucket's policy in the log-archive
 // account, the delivery key's policy in the security account.
 func DeliveryGrants(c settings.Config) step.Grants {
 	return step.Grants{
-		Lambda: []step.Grant{{
-			Sid: "ListAccounts", Actions: []string{"organizations:ListAccounts"},
-			Why: "organizations:ListAccounts has no resource type",
-		}},
 		LogArchive: []step.Grant{{
 			Actions:   []string{"s3:GetBucketPolicy", "s3:PutBucketPolicy"},
 			Resources: []string{step.BucketARN(BucketName(c))},

@@ -223,7 +223,7 @@ func TestKeepDeliveryPoliciesAddsTheRunsAccounts(t *testing.T) {
 	run := []string{mgmtID, securityID, logID, workloadA, workloadB}
 	b, k := &policyS3{policy: BucketPolicy(c).JSON()}, &policyKMS{policy: KeyPolicy(c).JSON()}
 
-	outs, err := KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModePlan, run)
+	outs, err := KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModePlan, run, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestKeepDeliveryPoliciesAddsTheRunsAccounts(t *testing.T) {
 		t.Errorf("key outcome: %+v", o)
 	}
 
-	outs, err = KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModeApply, run)
+	outs, err = KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModeApply, run, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestKeepDeliveryPoliciesAddsTheRunsAccounts(t *testing.T) {
 	_ = json.Unmarshal([]byte(b.policy), &v)
 	indented, _ := json.MarshalIndent(v, "", "  ")
 	b.policy = string(indented)
-	outs, err = KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModeApply, run)
+	outs, err = KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModeApply, run, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestKeepDeliveryPoliciesBucketStates(t *testing.T) {
 	ctx := context.Background()
 	// No policy at all: it is put.
 	b, k := &policyS3{getErr: &smithy.GenericAPIError{Code: "NoSuchBucketPolicy"}}, &policyKMS{policy: KeyPolicy(c).JSON()}
-	outs, err := KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModeApply, nil)
+	outs, err := KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModeApply, nil, false)
 	if err != nil || len(b.puts) != 1 || b.puts[0] != BucketPolicy(c).JSON() || len(k.puts) != 0 {
 		t.Errorf("no policy: %v, puts %v %v", err, b.puts, k.puts)
 	}
@@ -289,7 +289,7 @@ func TestKeepDeliveryPoliciesBucketStates(t *testing.T) {
 	}
 	// No bucket: the log-archive stack is not deployed.
 	b = &policyS3{getErr: &smithy.GenericAPIError{Code: "NoSuchBucket"}}
-	_, err = KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModeApply, nil)
+	_, err = KeepDeliveryPolicies(ctx, deliveryDeps(b, k), c, workflow.ModeApply, nil, false)
 	if e, a := workflow.ErrNameTerminal, errName(err); e != a || !strings.Contains(err.Error(), "OrgBaseline-LogArchive") {
 		t.Errorf("no bucket: expect %s naming the stack, got %s (%v)", e, a, err)
 	}
@@ -304,7 +304,7 @@ func TestKeepDeliveryPoliciesRefusesAPolicyOverTheSizeLimit(t *testing.T) {
 	c := fakeConfig(t, "")
 	b, k := &policyS3{getErr: fmt.Errorf("read")}, &policyKMS{}
 	ids := accountIDs(1400)
-	_, err := KeepDeliveryPolicies(context.Background(), deliveryDeps(b, k), c, workflow.ModeApply, ids)
+	_, err := KeepDeliveryPolicies(context.Background(), deliveryDeps(b, k), c, workflow.ModeApply, ids, false)
 	if e, a := workflow.ErrNameTerminal, errName(err); e != a {
 		t.Fatalf("error: expect %s, got %s (%v)", e, a, err)
 	}

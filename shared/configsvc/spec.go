@@ -19,9 +19,10 @@ var AggregatorSpec = workflow.StepSpec{
 // DeliverySpec keeps the Config delivery bucket's and key's policies
 // admitting every ACTIVE account of the organization (aws:SourceAccount, as
 // AWS Config documents for its service principal: see BucketPolicy), once
-// per run, before the recorders put their delivery channels. The bucket is
-// in the log-archive account, the key in the security account: the step
-// works in both through the execution role.
+// per run, before the recorders put their delivery channels: the run's
+// accounts, added to those listed already when the run is narrowed with
+// --accounts. The bucket is in the log-archive account, the key in the
+// security account: the step works in both through the execution role.
 var DeliverySpec = workflow.StepSpec{
 	Name:          "config-delivery",
 	State:         "ConfigDelivery",

@@ -18,6 +18,7 @@ package targets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -50,10 +51,17 @@ type CallerIdentityAPI interface {
 
 var _ CallerIdentityAPI = (*sts.Client)(nil)
 
+// AccountsAPI reads the organization's accounts: all of them, or one
+// ("ListAccounts", "DescribeAccount", AWS Organizations API Reference).
+type AccountsAPI interface {
+	organizations.ListAccountsAPIClient
+	DescribeAccount(ctx context.Context, in *organizations.DescribeAccountInput, optFns ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error)
+}
+
 // Deps are the clients the step uses.
 type Deps struct {
 	Regions  account.ListRegionsAPIClient
-	Accounts organizations.ListAccountsAPIClient
+	Accounts AccountsAPI
 	// STSIn returns an STS client for a regional endpoint.
 	STSIn func(region string) CallerIdentityAPI
 	// Paces are the run's steps (workflow.EnvRunPaces), for the check that
@@ -64,8 +72,8 @@ type Deps struct {
 }
 
 var (
-	_ account.ListRegionsAPIClient        = (*account.Client)(nil)
-	_ organizations.ListAccountsAPIClient = (*organizations.Client)(nil)
+	_ account.ListRegionsAPIClient = (*account.Client)(nil)
+	_ AccountsAPI                  = (*organizations.Client)(nil)
 )
 
 // NewDeps makes the clients from the management account's configuration.
@@ -252,29 +260,37 @@ func discover(ctx context.Context, api account.ListRegionsAPIClient) (known, unk
 	return known, unknown, nil
 }
 
+// DescribeAtMost is the most --accounts the step reads one by one
+// (DescribeAccount); with more it lists the organization. A run narrowed to
+// a few accounts, an onboarding, then costs the same whatever the
+// organization's size.
+const DescribeAtMost = 20
+
 // resolveAccounts returns the ACTIVE accounts of the run, the management
 // account first, reporting the others as skipped.
-func resolveAccounts(ctx context.Context, api organizations.ListAccountsAPIClient, cfg settings.Config, in workflow.Input, res *workflow.StepResult) ([]string, error) {
+func resolveAccounts(ctx context.Context, api AccountsAPI, cfg settings.Config, in workflow.Input, res *workflow.StepResult) ([]string, error) {
 	found := map[string]bool{}
 	var active []string
-	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, awsclient.Classify("list the organization's accounts", err)
+	consider := func(a orgtypes.Account) {
+		id := aws.ToString(a.Id)
+		found[id] = true
+		if !in.WantsAccount(id) {
+			return
 		}
-		for _, a := range page.Accounts {
-			id := aws.ToString(a.Id)
-			found[id] = true
-			if !in.WantsAccount(id) {
-				continue
-			}
-			if state := AccountState(a); state != string(orgtypes.AccountStateActive) {
-				skip(res, id, workflow.RegionGlobal, fmt.Sprintf("account is %s", state))
-				continue
-			}
-			active = append(active, id)
+		if state := AccountState(a); state != string(orgtypes.AccountStateActive) {
+			skip(res, id, workflow.RegionGlobal, fmt.Sprintf("account is %s", state))
+			return
 		}
+		active = append(active, id)
+	}
+	var err error
+	if n := len(in.Accounts); n > 0 && n <= DescribeAtMost {
+		err = describeAccounts(ctx, api, in.Accounts, consider)
+	} else {
+		err = listAccounts(ctx, api, consider)
+	}
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range in.Accounts {
 		if !found[id] {
@@ -296,6 +312,39 @@ func resolveAccounts(ctx context.Context, api organizations.ListAccountsAPIClien
 		return 0
 	})
 	return active, nil
+}
+
+// listAccounts calls each with every account of the organization.
+func listAccounts(ctx context.Context, api AccountsAPI, each func(orgtypes.Account)) error {
+	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return awsclient.Classify("list the organization's accounts", err)
+		}
+		for _, a := range page.Accounts {
+			each(a)
+		}
+	}
+	return nil
+}
+
+// describeAccounts calls each with every account of ids that is in the
+// organization; AccountNotFoundException leaves an ID out.
+func describeAccounts(ctx context.Context, api AccountsAPI, ids []string, each func(orgtypes.Account)) error {
+	for _, id := range ids {
+		out, err := api.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(id)})
+		var notFound *orgtypes.AccountNotFoundException
+		switch {
+		case errors.As(err, &notFound):
+			continue
+		case err != nil:
+			return awsclient.Classify("read account "+id, err)
+		case out.Account != nil:
+			each(*out.Account)
+		}
+	}
+	return nil
 }
 
 // AccountState reads an account's state: State, or in older responses the

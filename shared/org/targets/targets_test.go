@@ -48,9 +48,28 @@ func (f fakeRegions) ListRegions(ctx context.Context, in *account.ListRegionsInp
 	return out, nil
 }
 
-type fakeAccounts struct{ accounts []orgtypes.Account }
+type fakeAccounts struct {
+	accounts []orgtypes.Account
+	// calls counts the calls, by operation.
+	calls map[string]int
+}
+
+func (f fakeAccounts) DescribeAccount(ctx context.Context, in *organizations.DescribeAccountInput, _ ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error) {
+	if f.calls != nil {
+		f.calls["DescribeAccount"]++
+	}
+	for _, a := range f.accounts {
+		if aws.ToString(a.Id) == aws.ToString(in.AccountId) {
+			return &organizations.DescribeAccountOutput{Account: &a}, nil
+		}
+	}
+	return nil, &orgtypes.AccountNotFoundException{Message: aws.String("You specified an account that doesn't exist.")}
+}
 
 func (f fakeAccounts) ListAccounts(ctx context.Context, in *organizations.ListAccountsInput, _ ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error) {
+	if f.calls != nil {
+		f.calls["ListAccounts"]++
+	}
 	start := 0
 	if in.NextToken != nil {
 		start = len(*in.NextToken)
@@ -256,5 +275,31 @@ func TestAccountNotInTheOrganization(t *testing.T) {
 	b, _ := json.Marshal(res)
 	if !strings.Contains(string(b), `"accounts":[]`) {
 		t.Errorf("accounts in the result: %s", b)
+	}
+}
+
+// A run narrowed to a few accounts reads them one by one and does not list
+// the organization: an onboarding costs the same whatever its size. The
+// answers are those of a listing.
+func TestNarrowedRunReadsItsAccountsOnly(t *testing.T) {
+	d := deps(t, nil, new([]string))
+	calls := map[string]int{}
+	fa := d.Accounts.(fakeAccounts)
+	fa.calls = calls
+	d.Accounts = fa
+	in := workflow.Input{Mode: workflow.ModeApply, Accounts: []string{"555555555555", "444444444444", "000000000000"}}
+	res, err := Run(context.Background(), d, config(t, "[eu-west-1]"), in, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls["ListAccounts"] != 0 || calls["DescribeAccount"] != 3 {
+		t.Errorf("calls: %v, want 3 DescribeAccount and no listing", calls)
+	}
+	if !reflect.DeepEqual(res.Accounts, []string{"555555555555"}) {
+		t.Errorf("accounts: %v", res.Accounts)
+	}
+	want := map[string]string{"444444444444/global": "account is SUSPENDED", "000000000000/global": "not an account of the organization"}
+	if got := skipped(res); !reflect.DeepEqual(got, want) {
+		t.Errorf("skipped: %v", got)
 	}
 }
