@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/orgbaseline/orgbaseline/shared/local/sdkcount"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
 // The test binary is also the step processes of the runs (as the command
@@ -73,16 +74,34 @@ func TestRunsStayWithinTheCallBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	for _, ob := range bud.Organizations {
-		runs, _, err := r.measureOrg(ctx, ob.Accounts, []string{firstRun, reRun})
+	var made []sdkcount.Call
+	var cfg settings.Config
+	for i, ob := range bud.Organizations {
+		kinds := []string{firstRun, reRun}
+		if i == 0 {
+			// The onboarding's narrowed paths, for the grants below.
+			kinds = append(kinds, onboarding)
+		}
+		runs, _, err := r.measureOrg(ctx, ob.Accounts, kinds)
 		if err != nil {
 			t.Fatalf("%d accounts: %v", ob.Accounts, err)
 		}
+		cfg = runs[0].cfg
 		for _, f := range runs {
+			made = append(made, f.made...)
+			if f.kind == onboarding {
+				continue
+			}
 			for _, p := range overBudget(ob, f) {
 				t.Error(p)
 			}
 		}
+	}
+	// Least privilege, checked against what the code calls in all these
+	// runs: every call granted where it is made, every grant of a call
+	// made (or listed as not exercised, with the reason).
+	if problems := grantProblems(cfg, made); len(problems) > 0 {
+		t.Errorf("the steps' calls and grants differ:\n%s\n\ncalls made:\n%s", strings.Join(problems, "\n"), describeCalls(cfg, made))
 	}
 }
 

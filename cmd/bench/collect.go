@@ -6,6 +6,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/local/localsfn"
 	"github.com/orgbaseline/orgbaseline/shared/local/sdkcount"
 	"github.com/orgbaseline/orgbaseline/shared/registry"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -74,6 +75,9 @@ type runFigures struct {
 	maxStateAt  string // the state that had it
 	inputBytes  int    // the execution input
 	seconds     float64
+	// made are the calls themselves, cfg the configuration of the run.
+	made []sdkcount.Call
+	cfg  settings.Config
 }
 
 // callsPerAccountRegion is the run's calls over the accounts it covered

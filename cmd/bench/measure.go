@@ -159,6 +159,7 @@ func (r *rig) execute(ctx context.Context, o *org, kind string, in workflow.Inpu
 	f.orgAccounts, f.accounts, f.regions = len(o.Accounts), covered, len(r.regions)
 	f.transitions, f.maxState, f.maxStateAt, f.seconds = ob.transitions, ob.maxState, ob.maxStateAt, seconds
 	f.inputBytes = jsonSize(in)
+	f.made, f.cfg = calls, o.cfg
 	return f, nil
 }
 

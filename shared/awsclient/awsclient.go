@@ -138,8 +138,9 @@ func WithSessionPolicy(policy func(account string) string) AccountsOption {
 }
 
 // WithAPIOptionsFor adds options(account) to the API options of the
-// configurations for account (the base configuration's included), for
-// middleware that needs to know the account its clients act in.
+// configurations for another account (a session), for middleware that
+// needs to know the account its clients act in. The configuration of the
+// account the code runs in is the base configuration, unchanged.
 func WithAPIOptionsFor(options func(account string) []func(*middleware.Stack) error) AccountsOption {
 	return func(o *accountsOptions) { o.options = options }
 }
@@ -167,12 +168,12 @@ func (a *Accounts) RoleARN(account string) string {
 // Config returns a configuration acting in account (the base configuration
 // for the account the code runs in).
 func (a *Accounts) Config(account string) aws.Config {
+	if account == a.self {
+		return a.base
+	}
 	c := a.base.Copy()
 	if a.opts.options != nil {
 		c.APIOptions = append(c.APIOptions, a.opts.options(account)...)
-	}
-	if account == a.self {
-		return c
 	}
 	a.mu.Lock()
 	p, ok := a.cache[account]

@@ -144,7 +144,7 @@ func TestAccountsAssumeOncePerAccount(t *testing.T) {
 
 // Every AssumeRole carries the session policy of its account ("Session
 // policies", IAM User Guide), and per-account API options reach the
-// account's clients, the base account's included.
+// sessions' clients; the base account's configuration stays the base.
 func TestAccountsSessionPolicyAndOptionsPerAccount(t *testing.T) {
 	base := aws.Config{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}}
 	f := &fakeSTS{}
@@ -168,10 +168,13 @@ func TestAccountsSessionPolicyAndOptionsPerAccount(t *testing.T) {
 	if !reflect.DeepEqual(f.policies, want) {
 		t.Errorf("session policies: %v", f.policies)
 	}
-	if c := a.Config("111111111111"); len(c.APIOptions) != 1 || len(base.APIOptions) != 0 {
+	if c := a.Config("111111111111"); len(c.APIOptions) != 0 || len(base.APIOptions) != 0 {
 		t.Errorf("base account options: %d, base changed: %d", len(c.APIOptions), len(base.APIOptions))
 	}
-	if !reflect.DeepEqual(tagged, []string{"222222222222", "333333333333", "111111111111"}) {
+	if c := a.Config("222222222222"); len(c.APIOptions) != 1 {
+		t.Errorf("session options: %d", len(c.APIOptions))
+	}
+	if !reflect.DeepEqual(tagged, []string{"222222222222", "333333333333", "222222222222"}) {
 		t.Errorf("options asked for %v", tagged)
 	}
 }

@@ -30,9 +30,10 @@ func keyGrant(c settings.Config, actions ...string) step.Grant {
 func AggregatorGrants(c settings.Config) step.Grants {
 	sec := c.Accounts.Security
 	return step.Grants{Security: []step.Grant{
+		{Actions: []string{"config:DescribeConfigurationAggregators"}, Why: "config:DescribeConfigurationAggregators has no resource type"},
 		{
-			Actions: []string{"config:DescribeConfigurationAggregators", "organizations:ListDelegatedAdministrators"},
-			Why:     "config:DescribeConfigurationAggregators and organizations:ListDelegatedAdministrators have no resource type",
+			Actions: []string{"organizations:ListDelegatedAdministrators"}, Dependent: true,
+			Why: "organizations:ListDelegatedAdministrators has no resource type",
 		},
 		{
 			Actions:   []string{"config:PutConfigurationAggregator"},
@@ -40,7 +41,7 @@ func AggregatorGrants(c settings.Config) step.Grants {
 			Why:       "Config makes the aggregator's ID",
 		},
 		{
-			Actions: []string{"iam:PassRole"}, Resources: []string{AggregatorRoleARN(c)},
+			Actions: []string{"iam:PassRole"}, Resources: []string{AggregatorRoleARN(c)}, Dependent: true,
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": Principal}},
 		},
 	}}
@@ -89,7 +90,7 @@ func recorderGrants(account string, sids bool) []step.Grant {
 			Why:       anyAccount(account),
 		},
 		{
-			Sid: sid("PassConfigServiceLinkedRoleToRecorder"), Actions: []string{"iam:PassRole"}, Resources: []string{slr},
+			Sid: sid("PassConfigServiceLinkedRoleToRecorder"), Actions: []string{"iam:PassRole"}, Resources: []string{slr}, Dependent: true,
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": Principal}},
 			Why:       anyAccount(account),
 		},
@@ -131,9 +132,12 @@ func RulesGrants(c settings.Config) step.Grants {
 	g := step.Grants{Security: []step.Grant{
 		{
 			Actions: []string{"config:DescribeOrganizationConfigRules", "config:DescribeOrganizationConfigRuleStatuses",
-				"config:DescribeOrganizationConformancePacks", "config:DescribeOrganizationConformancePackStatuses",
-				"organizations:ListDelegatedAdministrators"},
+				"config:DescribeOrganizationConformancePacks", "config:DescribeOrganizationConformancePackStatuses"},
 			Why: "these listings have no resource type",
+		},
+		{
+			Actions: []string{"organizations:ListDelegatedAdministrators"}, Dependent: true,
+			Why: "organizations:ListDelegatedAdministrators has no resource type",
 		},
 		{
 			Actions:   []string{"config:PutOrganizationConfigRule", "config:GetOrganizationConfigRuleDetailedStatus"},
@@ -146,16 +150,16 @@ func RulesGrants(c settings.Config) step.Grants {
 			Why:       "Config makes an organization pack's ID, in every region of the run",
 		},
 		{
-			Actions: []string{"iam:CreateServiceLinkedRole"}, Resources: []string{slr},
+			Actions: []string{"iam:CreateServiceLinkedRole"}, Resources: []string{slr}, Dependent: true,
 			Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": MultiAccountSetupPrincipal}},
 		},
 		{
-			Actions: []string{"organizations:EnableAWSServiceAccess"}, Condition: step.ServicePrincipalIs(MultiAccountSetupPrincipal),
+			Actions: []string{"organizations:EnableAWSServiceAccess"}, Condition: step.ServicePrincipalIs(MultiAccountSetupPrincipal), Dependent: true,
 			Why: "EnableAWSServiceAccess has no resource type; the condition names Config's multi-account setup",
 		},
 	}}
 	if objects := templateObjects(c); len(objects) > 0 {
-		g.Security = append(g.Security, step.Grant{Actions: []string{"s3:GetObject"}, Resources: objects, Why: "a template's bucket is named per region ({region})"})
+		g.Security = append(g.Security, step.Grant{Actions: []string{"s3:GetObject"}, Resources: objects, Why: "a template's bucket is named per region ({region})", Dependent: true})
 	}
 	return g
 }

@@ -32,23 +32,23 @@ func AdminGrants(c settings.Config) step.Grants {
 			Why:     "guardduty:ListOrganizationAdminAccounts and EnableOrganizationAdminAccount have no resource type",
 		},
 		{
-			Sid: "ReadOrganization",
+			Dependent: true, Sid: "ReadOrganization",
 			Actions: []string{"organizations:DescribeOrganization", "organizations:ListAccounts",
 				"organizations:ListAWSServiceAccessForOrganization", "organizations:ListDelegatedAdministrators"},
 			Why: "DescribeOrganization, ListAccounts, ListAWSServiceAccessForOrganization and ListDelegatedAdministrators have no resource type",
 		},
 		{
-			Sid: "ReadAccountsAndUnits", Actions: []string{"organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit"},
+			Dependent: true, Sid: "ReadAccountsAndUnits", Actions: []string{"organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit"},
 			Resources: []string{step.OrgAccountARN(c, "*"), step.OrgUnitARN(c)},
 			Why:       "GuardDuty reads the organization's accounts and units, which are found at run time; the ARNs name this organization",
 		},
 		{
-			Sid: "TrustedAccessForGuardDuty", Actions: []string{"organizations:EnableAWSServiceAccess"},
+			Dependent: true, Sid: "TrustedAccessForGuardDuty", Actions: []string{"organizations:EnableAWSServiceAccess"},
 			Condition: step.ServicePrincipalIs(principals...),
 			Why:       "EnableAWSServiceAccess has no resource type; the condition names GuardDuty's principals",
 		},
 		{
-			Sid: "RegisterSecurityAccountForGuardDuty", Actions: []string{"organizations:RegisterDelegatedAdministrator"},
+			Dependent: true, Sid: "RegisterSecurityAccountForGuardDuty", Actions: []string{"organizations:RegisterDelegatedAdministrator"},
 			Resources: []string{step.OrgAccountARN(c, c.Accounts.Security)},
 			Condition: step.ServicePrincipalIs(principals...),
 			Why:       step.OrgIDWhy,
@@ -90,6 +90,7 @@ func OrgGrants(c settings.Config) step.Grants {
 			Resources: []string{step.ServiceLinkedRoleARN(sec, principal, "*"), step.ServiceLinkedRoleARN(sec, malwarePrincipal, "*")},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": []string{principal, malwarePrincipal}}},
 			Why:       "GuardDuty names its service-linked roles under its own path",
+			Dependent: true,
 		},
 	}
 	if FindingsExported(c) {
@@ -103,7 +104,7 @@ func OrgGrants(c settings.Config) step.Grants {
 				Resources: []string{detectors + "/publishingdestination/*"},
 				Why:       "GuardDuty makes the detector's and the destination's IDs",
 			},
-			step.Grant{Actions: []string{"s3:GetObject", "s3:ListBucket"}, Resources: []string{BucketARN(c), BucketARN(c) + "/*"}, Why: "the findings bucket's objects"},
+			step.Grant{Actions: []string{"s3:GetObject", "s3:ListBucket"}, Resources: []string{BucketARN(c), BucketARN(c) + "/*"}, Why: "the findings bucket's objects", Dependent: true},
 			step.Grant{Actions: []string{"kms:DescribeKey"}, Resources: []string{step.KeysIn(c.HomeRegion, sec)}, Condition: step.AliasIs(KeyAlias), Why: "the key's ID is made with the security account's stack; the condition names it by its alias"},
 		)
 	}

@@ -85,25 +85,25 @@ func trailGrants(c settings.Config) []step.Grant {
 	g := []step.Grant{
 		describeTrails("FindTrails"),
 		{Sid: "TheTrail", Actions: onTrail, Resources: []string{TrailARN(c)}},
-		{Sid: "ReadCloudTrailServiceLinkedRole", Actions: []string{"iam:GetRole"}, Resources: []string{slr}},
+		{Dependent: true, Sid: "ReadCloudTrailServiceLinkedRole", Actions: []string{"iam:GetRole"}, Resources: []string{slr}},
 		{
-			Sid: "CreateCloudTrailServiceLinkedRole", Actions: []string{"iam:CreateServiceLinkedRole"}, Resources: []string{slr},
+			Dependent: true, Sid: "CreateCloudTrailServiceLinkedRole", Actions: []string{"iam:CreateServiceLinkedRole"}, Resources: []string{slr},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": cloudTrailPrincipal}},
 		},
 		{
-			Sid:     "ReadOrganizationForTheTrail",
+			Dependent: true, Sid: "ReadOrganizationForTheTrail",
 			Actions: []string{"organizations:DescribeOrganization", "organizations:ListAccounts", "organizations:ListAWSServiceAccessForOrganization"},
 			Why:     "DescribeOrganization, ListAccounts and ListAWSServiceAccessForOrganization have no resource type",
 		},
 		{
-			Sid: "TrustedAccessForCloudTrail", Actions: []string{"organizations:EnableAWSServiceAccess"},
+			Dependent: true, Sid: "TrustedAccessForCloudTrail", Actions: []string{"organizations:EnableAWSServiceAccess"},
 			Condition: step.ServicePrincipalIs(cloudTrailPrincipal),
 			Why:       "EnableAWSServiceAccess has no resource type; the condition names cloudtrail.amazonaws.com",
 		},
 	}
 	if ct.CloudWatchLogs.Enabled {
 		g = append(g, step.Grant{
-			Sid: "PassLogsRoleToCloudTrail", Actions: []string{"iam:PassRole"}, Resources: []string{CloudWatchLogsRoleARN(c)},
+			Dependent: true, Sid: "PassLogsRoleToCloudTrail", Actions: []string{"iam:PassRole"}, Resources: []string{CloudWatchLogsRoleARN(c)},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": cloudTrailPrincipal}},
 		})
 	}
@@ -126,7 +126,7 @@ func adminGrants(c settings.Config) []step.Grant {
 			Why: "organizations:ListDelegatedAdministrators has no resource type",
 		},
 		{
-			Sid: "RegisterSecurityAccountForCloudTrail", Actions: []string{"organizations:RegisterDelegatedAdministrator"},
+			Dependent: true, Sid: "RegisterSecurityAccountForCloudTrail", Actions: []string{"organizations:RegisterDelegatedAdministrator"},
 			Resources: []string{step.OrgAccountARN(c, c.Accounts.Security)},
 			Condition: step.ServicePrincipalIs(cloudTrailPrincipal),
 			Why:       step.OrgIDWhy,
@@ -135,13 +135,13 @@ func adminGrants(c settings.Config) []step.Grant {
 	if c.Services.CloudTrail.ManagedFromSecurity() {
 		// Managed from the management account, trailGrants has these.
 		g = append(g,
-			step.Grant{Sid: "ReadCloudTrailServiceLinkedRole", Actions: []string{"iam:GetRole"}, Resources: []string{slr}},
+			step.Grant{Dependent: true, Sid: "ReadCloudTrailServiceLinkedRole", Actions: []string{"iam:GetRole"}, Resources: []string{slr}},
 			step.Grant{
-				Sid: "CreateCloudTrailServiceLinkedRole", Actions: []string{"iam:CreateServiceLinkedRole"}, Resources: []string{slr},
+				Dependent: true, Sid: "CreateCloudTrailServiceLinkedRole", Actions: []string{"iam:CreateServiceLinkedRole"}, Resources: []string{slr},
 				Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": cloudTrailPrincipal}},
 			},
 			step.Grant{
-				Sid: "ReadTrustedAccess", Actions: []string{"organizations:ListAWSServiceAccessForOrganization"},
+				Dependent: true, Sid: "ReadTrustedAccess", Actions: []string{"organizations:ListAWSServiceAccessForOrganization"},
 				Why: "organizations:ListAWSServiceAccessForOrganization has no resource type",
 			},
 		)

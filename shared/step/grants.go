@@ -24,6 +24,13 @@ type Grant struct {
 	// It is the reason of the template's lint suppressions; a grant with a
 	// wildcard and without it is refused (GrantProblems).
 	Why string
+	// Dependent says the service checks or does these actions for the
+	// step's call, which names none of them (the Service Authorization
+	// Reference's dependent actions, or the service's guide): e.g.
+	// iam:PassRole for a role a Put call names, or what CloudTrail does in
+	// IAM and Organizations for CreateTrail. The others are the SDK calls
+	// the step makes.
+	Dependent bool
 }
 
 // Grants are what a step may do under a configuration: in the management

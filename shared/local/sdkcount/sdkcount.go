@@ -31,6 +31,9 @@ type Call struct {
 	// the region their endpoint is in (us-east-1 for Organizations and IAM).
 	Region   string `json:"region"`
 	Mutating bool   `json:"mutating"`
+	// Account is the account whose session made the call (InAccount), ""
+	// for the step's own account.
+	Account string `json:"account,omitempty"`
 }
 
 // readPrefixes are the operation names that only read.
@@ -89,11 +92,26 @@ func Option(step string, record func(Call)) func(*middleware.Stack) error {
 					Region:    awsmiddleware.GetRegion(ctx),
 					Mutating:  Mutating(op),
 				}
+				c.Account, _ = middleware.GetStackValue(ctx, accountKey{}).(string)
 				if lc, ok := lambdacontext.FromContext(ctx); ok {
 					c.Invocation = lc.AwsRequestID
 				}
 				record(c)
 				return next.HandleInitialize(ctx, in)
 			}), middleware.After)
+	}
+}
+
+type accountKey struct{}
+
+// InAccount returns the API option that marks the calls of a session in
+// account, for Option to record: added to a session's configuration
+// (awsclient.WithAPIOptionsFor), it runs before Option's middleware.
+func InAccount(account string) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("sdkcountAccount",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				return next.HandleInitialize(middleware.WithStackValue(ctx, accountKey{}, account), in)
+			}), middleware.Before)
 	}
 }

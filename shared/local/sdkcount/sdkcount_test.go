@@ -105,3 +105,22 @@ func TestReadDir(t *testing.T) {
 		t.Errorf("expect %+v, got %+v", e, a)
 	}
 }
+
+// A session's calls carry its account (InAccount before Option), the base
+// configuration's none.
+func TestInAccountMarksASessionsCalls(t *testing.T) {
+	var calls []Call
+	api, _ := organizationsAt(t, func(c Call) { calls = append(calls, c) })
+	opts := api.Options()
+	opts.APIOptions = append(opts.APIOptions, InAccount("222222222222"))
+	session := organizations.New(opts)
+	if _, err := session.ListAccounts(context.Background(), &organizations.ListAccountsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.ListAccounts(context.Background(), &organizations.ListAccountsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || calls[0].Account != "222222222222" || calls[1].Account != "" {
+		t.Errorf("accounts recorded: %+v", calls)
+	}
+}

@@ -12,8 +12,11 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/aws/smithy-go/middleware"
+
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 )
 
@@ -41,15 +44,19 @@ func Serve(s step.Step, dir string) {
 // Counted returns step s with its handler built from counting clients:
 // Option(s's name, record) is added to the management account's
 // configuration, and the cross-account sessions are made from that
-// configuration as step.Setup makes them. The step's own handler runs
-// inside the one Counted defines, so step.Define's deadline margin
-// (step.DeadlineMargin) applies twice: the step stops that much earlier
-// than on AWS, which no local run comes near.
+// configuration as step.Setup makes them (with the step's grants, so their
+// session policies), each marked with its account (InAccount). The step's
+// own handler runs inside the one Counted defines, so step.Define's
+// deadline margin (step.DeadlineMargin) applies twice: the step stops that
+// much earlier than on AWS, which no local run comes near.
 func Counted(s step.Step, record func(Call)) step.Step {
-	return step.Define(s.Spec, func(d step.Deps) step.Handler[json.RawMessage, json.RawMessage] {
+	counted := step.Define(s.Spec, func(d step.Deps) step.Handler[json.RawMessage, json.RawMessage] {
 		d.AWS = d.AWS.Copy()
 		d.AWS.APIOptions = append(slices.Clone(d.AWS.APIOptions), Option(s.Spec.Name, record))
-		d.Accounts = awsclient.NewAccounts(d.AWS, d.Settings.Accounts.Management, d.Settings.ExecutionRoleName, "orgbaseline-"+s.Spec.Name)
+		opts := append(slices.Clone(d.AccountsOptions), awsclient.WithAPIOptionsFor(func(account string) []func(*middleware.Stack) error {
+			return []func(*middleware.Stack) error{InAccount(account)}
+		}))
+		d.Accounts = awsclient.NewAccounts(d.AWS, d.Settings.Accounts.Management, d.Settings.ExecutionRoleName, step.SessionName(s.Spec), opts...)
 		h := reflect.ValueOf(s.Handler(d))
 		if t := h.Type(); t.Kind() != reflect.Func || t.NumIn() != 2 || t.NumOut() != 2 {
 			panic(fmt.Sprintf("sdkcount: step %s: handler %s is not func(context.Context, In) (Out, error)", s.Spec.Name, t))
@@ -57,6 +64,10 @@ func Counted(s step.Step, record func(Call)) step.Step {
 		return func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
 			return invoke(ctx, h, in)
 		}
+	})
+	return counted.WithGrants(func(c settings.Config) step.Grants {
+		g, _ := s.Grants(c)
+		return g
 	})
 }
 

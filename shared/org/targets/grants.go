@@ -24,5 +24,11 @@ func Grants(c settings.Config) step.Grants {
 			Actions: []string{"organizations:ListAccounts"},
 			Why:     "organizations:ListAccounts has no resource type",
 		},
+		{
+			// A run narrowed to a few accounts reads them one by one.
+			Sid: "ReadNamedAccounts", Actions: []string{"organizations:DescribeAccount"},
+			Resources: []string{step.OrgAccountARN(c, "*")},
+			Why:       "the accounts are the ones --accounts names, at run time; the ARN names this organization",
+		},
 	}}
 }

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/orgbaseline/orgbaseline/shared/local/sdkcount"
+	"github.com/orgbaseline/orgbaseline/shared/registry"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
+)
+
+// The calls the steps make, compared with what they are granted
+// (step.Grants): every call must be granted where it is made, and every
+// grant of a call (not Dependent) made in the runs, or listed in
+// notExercised with the reason the runs do not make it.
+
+// iamPrefix is the IAM service prefix of an SDK service ID.
+var iamPrefix = map[string]string{
+	"Organizations": "organizations", "CloudTrail": "cloudtrail", "Config Service": "config",
+	"GuardDuty": "guardduty", "IAM": "iam", "KMS": "kms", "S3": "s3", "STS": "sts", "Account": "account",
+}
+
+// s3Actions are S3 operations whose IAM action has another name ("Actions,
+// resources, and condition keys for Amazon S3").
+var s3Actions = map[string]string{
+	"HeadBucket": "ListBucket", "GetBucketEncryption": "GetEncryptionConfiguration",
+	"PutBucketEncryption": "PutEncryptionConfiguration",
+}
+
+// action is the IAM action of a call, "" for one that needs no grant of the
+// step's own: sts:GetCallerIdentity (always allowed) and sts:AssumeRole
+// (the execution role, granted by the step's reach).
+func action(c sdkcount.Call) (string, error) {
+	prefix, ok := iamPrefix[c.Service]
+	if !ok {
+		return "", fmt.Errorf("no IAM prefix known for service %q (operation %s)", c.Service, c.Operation)
+	}
+	op := c.Operation
+	if prefix == "s3" && s3Actions[op] != "" {
+		op = s3Actions[op]
+	}
+	if prefix == "sts" && (op == "GetCallerIdentity" || op == "AssumeRole") {
+		return "", nil
+	}
+	return prefix + ":" + op, nil
+}
+
+// where names the session a call was made in.
+func where(c settings.Config, account string) string {
+	switch account {
+	case "":
+		return "its Lambda role"
+	case c.Accounts.Security:
+		return "the security account's session"
+	case c.Accounts.LogArchive:
+		return "the log-archive account's session"
+	}
+	return "a member account's session"
+}
+
+// grantsIn are the grants of step s for calls made in account ("" for the
+// Lambda's own).
+func grantsIn(g step.Grants, c settings.Config, account string) []step.Grant {
+	if account == "" {
+		return g.Lambda
+	}
+	return g.In(c, account)
+}
+
+// lacksGuardDutyOrg: the emulator lacks GuardDuty's organization
+// configuration and members, whose parts the fakes of shared/guardduty
+// cover.
+const lacksGuardDutyOrg = "the emulator lacks GuardDuty's organization configuration and members (the fakes cover them)"
+
+// notExercised are the grants of calls the small emulated runs do not make,
+// by "step action", with the reason.
+var notExercised = map[string]string{
+	"org-targets account:ListRegions":                                  "called only with regions: discover",
+	"org-trail cloudtrail:UpdateTrail":                                 "called only when an existing trail differs from the configuration",
+	"guardduty-org guardduty:UpdateDetector":                           "called only when a detector's settings differ",
+	"guardduty-org guardduty:UpdateOrganizationConfiguration":          lacksGuardDutyOrg,
+	"guardduty-org guardduty:CreateMembers":                            lacksGuardDutyOrg,
+	"guardduty-org guardduty:GetMemberDetectors":                       lacksGuardDutyOrg,
+	"guardduty-org guardduty:UpdateMemberDetectors":                    lacksGuardDutyOrg,
+	"guardduty-org organizations:DescribeAccount":                      lacksGuardDutyOrg,
+	"guardduty-org organizations:ListAccounts":                         lacksGuardDutyOrg,
+	"config-rules config:PutOrganizationConfigRule":                    "the emulator lacks organization rules: the step stops at their listing",
+	"config-rules config:DescribeOrganizationConfigRuleStatuses":       "the emulator lacks organization rules",
+	"config-rules config:GetOrganizationConfigRuleDetailedStatus":      "the emulator lacks organization rules",
+	"config-rules config:PutOrganizationConformancePack":               "the runs' configuration has no conformance pack",
+	"config-rules config:DescribeOrganizationConformancePackStatuses":  "the runs' configuration has no conformance pack",
+	"config-rules config:GetOrganizationConformancePackDetailedStatus": "the runs' configuration has no conformance pack",
+	"config-rules config:DescribeOrganizationConformancePacks":         "the runs' configuration has no conformance pack",
+}
+
+// grantProblems compares calls with the steps' grants under c, both ways.
+func grantProblems(c settings.Config, calls []sdkcount.Call) []string {
+	var problems []string
+	made := map[string]bool{} // "step action"
+	for _, call := range calls {
+		s, err := registry.Lookup(call.Step)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		act, err := action(call)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		if act == "" {
+			continue
+		}
+		made[call.Step+" "+act] = true
+		g, _ := s.Grants(c)
+		if !slices.Contains(step.Actions(grantsIn(g, c, call.Account)), act) {
+			problems = append(problems, fmt.Sprintf("step %s calls %s in %s, which is not granted it there", call.Step, act, where(c, call.Account)))
+		}
+	}
+	for _, s := range registry.All {
+		g, _ := s.Grants(c)
+		for _, gs := range [][]step.Grant{g.Lambda, g.Security, g.LogArchive, g.Members} {
+			for _, gr := range gs {
+				if gr.Dependent {
+					continue
+				}
+				for _, act := range gr.Actions {
+					key := s.Spec.Name + " " + act
+					if !made[key] && notExercised[key] == "" {
+						problems = append(problems, fmt.Sprintf("step %s is granted %s, which the runs never call (and which is not Dependent nor listed as not exercised)", s.Spec.Name, act))
+					}
+				}
+			}
+		}
+	}
+	for key, why := range notExercised {
+		if made[key] {
+			problems = append(problems, fmt.Sprintf("%s is listed as not exercised (%s), but the runs call it: remove it from the list", key, why))
+		}
+	}
+	sort.Strings(problems)
+	return slices.Compact(problems)
+}
+
+// describeCalls lists the distinct "step action (where)" of calls.
+func describeCalls(c settings.Config, calls []sdkcount.Call) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, call := range calls {
+		act, _ := action(call)
+		k := fmt.Sprintf("%s %s (%s)", call.Step, act, where(c, call.Account))
+		if act != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
