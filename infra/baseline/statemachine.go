@@ -134,36 +134,31 @@ func suppressStateMachineFindings(scope constructs.Construct, sm sfn.StateMachin
 		id := stack.GetLogicalId(fn.Node().DefaultChild().(awscdk.CfnElement))
 		invokeVersions = append(invokeVersions, fmt.Sprintf("Resource::<%s.Arn>:*", *id))
 	}
+	// The Task, logging and tracing grants, and the Distributed Maps'
+	// results bucket, are in the role's default policy: one suppression,
+	// each wildcard with its reason.
+	appliesTo := append([]any{"Resource::*"}, invokeVersions...)
+	reason := "The Task grant covers the step functions' versions and aliases (<function ARN>:*); the functions " +
+		"themselves stay the only ones. Execution logging and X-Ray tracing (Resource *): the CloudWatch Logs " +
+		"log-delivery actions (logs:CreateLogDelivery and the other *LogDelivery, *ResourcePolicy and " +
+		"DescribeLogGroups calls) and xray:PutTraceSegments, PutTelemetryRecords and GetSampling* support no " +
+		"resource-level permissions."
 	if distributed {
-		// CDK's grant for the Distributed Maps: the state machine starts,
-		// describes and stops its own child executions.
-		cdknag.NagSuppressions_AddResourceSuppressions(sm, &[]*cdknag.NagPackSuppression{{
+		appliesTo = append(appliesTo, map[string]any{"regex": "/^Resource::arn:<AWS::Partition>:s3:::<BaselineResults[A-Z0-9]+>\\/\\*$/g"})
+		reason += " The Distributed Maps' results grant (s3:PutObject and the multipart calls) is on the results bucket's objects."
+		// CDK puts the Distributed Maps' own grant in a policy of the state
+		// machine's: it starts, describes and stops its child executions.
+		cdknag.NagSuppressions_AddResourceSuppressions(sm.Node().FindChild(jsii.String("DistributedMapPolicy")), &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("A Distributed Map runs each account as a child execution of this state machine: " +
 				"states:DescribeExecution and StopExecution apply to its executions, whose names are made at run time " +
-				"(execution:<this state machine>:* and the map run's executions), never to another state machine's. " +
-				"The results bucket grant (s3:PutObject and the multipart calls) is on that one bucket's objects."),
-			AppliesTo: &[]any{
-				map[string]any{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*$/g"},
-				map[string]any{"regex": "/^Resource::arn:<AWS::Partition>:s3:::<BaselineResults[A-Z0-9]+>\\/\\*$/g"},
-			},
+				"(execution:<this state machine>:* and the map run's executions), never to another state machine's."),
+			AppliesTo: &[]any{map[string]any{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*$/g"}},
 		}}, jsii.Bool(true))
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(sm.Role(), &[]*cdknag.NagPackSuppression{
-		{
-			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("The Task grant covers the step function's versions and aliases (<function ARN>:*); " +
-				"the function itself stays the only one."),
-			AppliesTo: &invokeVersions,
-		},
-		{
-			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("Execution logging and X-Ray tracing: the CloudWatch Logs log-delivery actions " +
-				"(logs:CreateLogDelivery and the other *LogDelivery, *ResourcePolicy and DescribeLogGroups calls) and " +
-				"xray:PutTraceSegments, PutTelemetryRecords and GetSampling* support no resource-level permissions."),
-			AppliesTo: &[]any{"Resource::*"},
-		},
-	}, jsii.Bool(true))
+	cdknag.NagSuppressions_AddResourceSuppressions(sm.Role().Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reason), AppliesTo: &appliesTo,
+	}}, jsii.Bool(true))
 }
 
 // chainBuilder chains the states of the steps, one shape after another.
