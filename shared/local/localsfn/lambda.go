@@ -2,6 +2,9 @@ package localsfn
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +46,8 @@ type LambdaService struct {
 
 	// MaxWorkers caps the processes per function.
 	MaxWorkers int
+	// token is the run's secret (Credentials).
+	token string
 	// OnInvoke, if set, sees every invocation once it has ended.
 	OnInvoke func(Invocation)
 
@@ -70,8 +75,16 @@ func NewLambdaService(stack *Stack, command func(Function) []string, env []strin
 	}
 }
 
-// Start listens on a free loopback port.
+// Start listens on a free loopback port, and makes the run's secret: the
+// service answers only requests signed with Credentials (any local process
+// can reach the port, and a step process holds the operator's
+// credentials).
 func (s *LambdaService) Start() error {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return fmt.Errorf("local lambda service: %w", err)
+	}
+	s.token = hex.EncodeToString(secret)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("local lambda service: %w", err)
@@ -84,6 +97,18 @@ func (s *LambdaService) Start() error {
 
 // Endpoint is the URL to give the SDK as the Lambda endpoint.
 func (s *LambdaService) Endpoint() string { return "http://" + s.ln.Addr().String() }
+
+// Credentials are the ones an Invoke must be signed with: the session
+// token is the run's secret, which the SDK sends in X-Amz-Security-Token.
+func (s *LambdaService) Credentials() (accessKey, secretKey, sessionToken string) {
+	return "local", "local", s.token
+}
+
+// authorized reports whether r carries the run's secret.
+func (s *LambdaService) authorized(r *http.Request) bool {
+	got := r.Header.Get("X-Amz-Security-Token")
+	return s.token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
+}
 
 // Close stops every process and listener.
 func (s *LambdaService) Close() error {
@@ -158,6 +183,10 @@ func (inv *invocation) finish(r invokeResult) bool {
 }
 
 func (s *LambdaService) serveInvoke(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		writeAPIError(w, http.StatusForbidden, "UnrecognizedClientException", "the request does not carry this run's credentials")
+		return
+	}
 	name, ok := strings.CutPrefix(r.URL.Path, "/2015-03-31/functions/")
 	name, ok2 := strings.CutSuffix(name, "/invocations")
 	if r.Method != http.MethodPost || !ok || !ok2 {

@@ -36,10 +36,12 @@ func (l Local) Execute(ctx context.Context, input any) (Execution, error) {
 		return Execution{}, err
 	}
 	defer svc.Close()
+	ak, sk, token := svc.Credentials()
 	return l.Tools.Run(ctx, RunSpec{
 		Definition:             l.Stack.StateMachines[0].Definition,
 		Input:                  input,
 		LambdaEndpoint:         svc.Endpoint(),
+		LambdaCredentials:      [3]string{ak, sk, token},
 		Region:                 l.Stack.Region,
 		RetryIntervalOverrides: l.RetryIntervalOverrides,
 		OnEvent:                l.OnEvent,

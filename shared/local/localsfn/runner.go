@@ -91,9 +91,12 @@ func FindTools(root string) (Tools, error) {
 type RunSpec struct {
 	Definition json.RawMessage
 	Input      any
-	// LambdaEndpoint is the local Lambda service's URL.
-	LambdaEndpoint string
-	Region         string
+	// LambdaEndpoint is the local Lambda service's URL, and
+	// LambdaCredentials the access key, secret key and session token its
+	// Invokes are signed with (LambdaService.Credentials).
+	LambdaEndpoint    string
+	LambdaCredentials [3]string
+	Region            string
 	// RetryIntervalOverrides sets, per state, the pause before a retry in ms
 	// (tests use 0 so they do not wait on the clock).
 	RetryIntervalOverrides map[string]int
@@ -117,14 +120,15 @@ func (t Tools) Run(ctx context.Context, spec RunSpec) (Execution, error) {
 	cmd := exec.CommandContext(ctx, t.Node, t.Script)
 	cmd.Stdin = bytes.NewReader(in)
 	// The interpreter's only AWS calls are Lambda Invokes, all to the local
-	// service. The credentials are placeholders the service does not check.
+	// service, signed with the run's credentials, which the service checks.
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.TempDir(),
 		"AWS_ENDPOINT_URL_LAMBDA=" + spec.LambdaEndpoint,
 		"AWS_REGION=" + spec.Region,
-		"AWS_ACCESS_KEY_ID=local",
-		"AWS_SECRET_ACCESS_KEY=local",
+		"AWS_ACCESS_KEY_ID=" + spec.LambdaCredentials[0],
+		"AWS_SECRET_ACCESS_KEY=" + spec.LambdaCredentials[1],
+		"AWS_SESSION_TOKEN=" + spec.LambdaCredentials[2],
 		"AWS_MAX_ATTEMPTS=1",
 		"AWS_CONFIG_FILE=/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",

@@ -55,7 +55,11 @@ func runLocal(ctx context.Context, o applyOptions, cfg settings.Config, in workf
 
 	logPath := o.stepLogs
 	if logPath == "" {
-		logPath = filepath.Join(root, "build", "local", "steps.log")
+		dir, err := runDir(root)
+		if err != nil {
+			return report.Report{}, err
+		}
+		logPath = filepath.Join(dir, "steps.log")
 	}
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return report.Report{}, err
@@ -130,7 +134,9 @@ func sameSettings(stack *localsfn.Stack, cfg settings.Config) error {
 // cachedAssembly returns a cloud assembly synthesized from cfg by the CDK
 // app, reusing the one made by an earlier run when the settings and the app
 // binary are the same (synthesis takes seconds; the demo runs twice).
-// fresh reports whether it was synthesized now.
+// fresh reports whether it was synthesized now. Each synthesis happens in a
+// folder of its own, and only assemblies unused for a day are removed, so
+// runs at the same time never remove each other's.
 func cachedAssembly(ctx context.Context, root, app, configPath string, cfg settings.Config) (dir string, fresh bool, err error) {
 	if app == "" {
 		app = filepath.Join(root, "build", "cdkapp")
@@ -148,6 +154,9 @@ func cachedAssembly(ctx context.Context, root, app, configPath string, cfg setti
 	cacheRoot := filepath.Join(root, "build", "local", "assemblies")
 	dir = filepath.Join(cacheRoot, hex.EncodeToString(sum[:8]))
 	if _, err := os.Stat(filepath.Join(dir, "cdk.out", "manifest.json")); err == nil {
+		// In use again: not stale (pruneStale).
+		now := time.Now()
+		os.Chtimes(dir, now, now)
 		return filepath.Join(dir, "cdk.out"), false, nil
 	}
 	if err := os.MkdirAll(cacheRoot, 0o755); err != nil {
@@ -161,19 +170,53 @@ func cachedAssembly(ctx context.Context, root, app, configPath string, cfg setti
 		os.RemoveAll(tmp)
 		return "", false, err
 	}
-	// Keep one assembly: drop those of other configurations or app builds.
-	if old, err := os.ReadDir(cacheRoot); err == nil {
-		for _, e := range old {
-			if p := filepath.Join(cacheRoot, e.Name()); p != tmp {
-				os.RemoveAll(p)
-			}
-		}
-	}
 	if err := os.Rename(tmp, dir); err != nil {
 		os.RemoveAll(tmp)
+		// Another run synthesized the same configuration meanwhile.
+		if _, statErr := os.Stat(filepath.Join(dir, "cdk.out", "manifest.json")); statErr == nil {
+			return filepath.Join(dir, "cdk.out"), true, nil
+		}
 		return "", false, err
 	}
+	pruneStale(cacheRoot, dir)
 	return filepath.Join(dir, "cdk.out"), true, nil
+}
+
+// staleAfter is how long a run's folder (an assembly, a synthesis in
+// progress, a run's logs) is kept after it was last changed: other runs,
+// perhaps at the same time, may be using theirs.
+const staleAfter = 24 * time.Hour
+
+// pruneStale removes the entries of root, but keep, last changed more than
+// staleAfter ago. A run never removes what another run may be using.
+func pruneStale(root, keep string) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(root, e.Name())
+		info, err := e.Info()
+		if p == keep || err != nil || time.Since(info.ModTime()) < staleAfter {
+			continue
+		}
+		os.RemoveAll(p)
+	}
+}
+
+// runDir makes a folder of this run's own under root/build/local/runs, for
+// its step logs: runs at the same time never share one.
+func runDir(root string) (string, error) {
+	runs := filepath.Join(root, "build", "local", "runs")
+	if err := os.MkdirAll(runs, 0o755); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(runs, time.Now().UTC().Format("20060102T150405Z")+"-")
+	if err != nil {
+		return "", err
+	}
+	pruneStale(runs, dir)
+	return dir, nil
 }
 
 // synthesize runs the CDK app binary into dir/cdk.out. The local run executes
