@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -10,6 +12,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/infra/lintskip"
 	"github.com/orgbaseline/orgbaseline/shared/logarchive"
 	"github.com/orgbaseline/orgbaseline/shared/policydoc"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
 // LogBucketProps configures a LogBucket.
@@ -33,6 +36,12 @@ type LogBucketProps struct {
 	// for a step to set; otherwise it is SSE-S3. The caller records why for
 	// the linters.
 	NoDefaultEncryption bool
+	// ObjectLock, when governance or compliance, is the default retention
+	// mode of S3 Object Lock on the bucket, for RetentionDays
+	// (settings.LogIntegrity); off or "" leaves Object Lock off. Only a
+	// bucket whose writers allow it takes it: S3 delivers no server access
+	// logs to a bucket with Object Lock, and AWS Config delivers to none.
+	ObjectLock string
 }
 
 // LogBucket is a bucket of the log-archive account that receives logs from
@@ -74,6 +83,18 @@ func NewLogBucket(scope constructs.Construct, id string, props *LogBucketProps) 
 		VersioningConfiguration:        &awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")},
 		OwnershipControls:              bucketOwnerEnforced(),
 		LifecycleConfiguration:         keepFor(props.RetentionDays),
+	}
+	if m := props.ObjectLock; m == settings.ObjectLockGovernance || m == settings.ObjectLockCompliance {
+		// "AWS::S3::Bucket ObjectLockConfiguration" (CloudFormation): an
+		// update with no interruption, so an existing, versioned bucket
+		// takes it too ("Enable Object Lock on an existing S3 bucket", S3
+		// User Guide); objects already there keep no retention.
+		bucketProps.ObjectLockConfiguration = &awss3.CfnBucket_ObjectLockConfigurationProperty{
+			ObjectLockEnabled: jsii.String("Enabled"),
+			Rule: &awss3.CfnBucket_ObjectLockRuleProperty{DefaultRetention: &awss3.CfnBucket_DefaultRetentionProperty{
+				Mode: jsii.String(strings.ToUpper(m)), Days: jsii.Number(props.RetentionDays),
+			}},
+		}
 	}
 	if !props.NoDefaultEncryption {
 		// SSE-S3. The access-log bucket needs it: S3 server access log
@@ -144,10 +165,10 @@ func sseS3() *awss3.CfnBucket_BucketEncryptionProperty {
 }
 
 // keepFor keeps log files days in total: current objects expire after days,
-// the versions they leave noncurrent are removed
-// logarchive.NoncurrentVersionDays later, and so are the expired-object delete
-// markers (in a rule of their own, as S3 requires); incomplete multipart
-// uploads are aborted after logarchive.AbortIncompleteUploadDays.
+// and a version made noncurrent (overwritten or deleted) is kept days more,
+// so that nothing is gone before the retention; the expired-object delete
+// markers are removed (in a rule of their own, as S3 requires); incomplete
+// multipart uploads are aborted after logarchive.AbortIncompleteUploadDays.
 func keepFor(days int) *awss3.CfnBucket_LifecycleConfigurationProperty {
 	return &awss3.CfnBucket_LifecycleConfigurationProperty{
 		Rules: &[]any{
@@ -156,7 +177,7 @@ func keepFor(days int) *awss3.CfnBucket_LifecycleConfigurationProperty {
 				Status:           jsii.String("Enabled"),
 				ExpirationInDays: jsii.Number(days),
 				NoncurrentVersionExpiration: &awss3.CfnBucket_NoncurrentVersionExpirationProperty{
-					NoncurrentDays: jsii.Number(logarchive.NoncurrentVersionDays),
+					NoncurrentDays: jsii.Number(days),
 				},
 				AbortIncompleteMultipartUpload: &awss3.CfnBucket_AbortIncompleteMultipartUploadProperty{
 					DaysAfterInitiation: jsii.Number(logarchive.AbortIncompleteUploadDays),

@@ -1268,8 +1268,9 @@ func checkBucketBasics(t *testing.T, cfg settings.Config, id string, r map[strin
 		"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}},
 	})
 	days := cfg.Services.CloudTrail.RetentionDays
-	// Log files are kept days in total: current objects expire after days,
-	// the noncurrent versions this leaves go a day later, and the delete
+	// Log files are kept days in total: current objects expire after days;
+	// a version made noncurrent (overwritten, deleted, or expired) is kept
+	// days more, so nothing is gone before the retention; the delete
 	// markers left without versions are removed by a rule of their own.
 	checkEqual(t, id+" LifecycleConfiguration", p["LifecycleConfiguration"], map[string]any{
 		"Rules": []any{
@@ -1277,7 +1278,7 @@ func checkBucketBasics(t *testing.T, cfg settings.Config, id string, r map[strin
 				"Id":                             "orgbaseline-retention",
 				"Status":                         "Enabled",
 				"ExpirationInDays":               days,
-				"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": 1},
+				"NoncurrentVersionExpiration":    map[string]any{"NoncurrentDays": days},
 				"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 7},
 			},
 			map[string]any{
@@ -1291,6 +1292,16 @@ func checkBucketBasics(t *testing.T, cfg settings.Config, id string, r map[strin
 		if v, ok := p[k]; ok {
 			t.Errorf("%s: %s = %v, want none", id, k, v)
 		}
+	}
+	// S3 Object Lock on the trail bucket alone: S3 delivers no access logs
+	// to a bucket with it, AWS Config delivers to none.
+	if mode := cfg.LogIntegrity.ObjectLock; id == "TrailBucket" && mode != settings.ObjectLockOff {
+		checkEqual(t, id+" ObjectLockConfiguration", p["ObjectLockConfiguration"], map[string]any{
+			"ObjectLockEnabled": "Enabled",
+			"Rule":              map[string]any{"DefaultRetention": map[string]any{"Mode": strings.ToUpper(mode), "Days": days}},
+		})
+	} else if v, ok := p["ObjectLockConfiguration"]; ok {
+		t.Errorf("%s: ObjectLockConfiguration = %v, want none", id, v)
 	}
 	checkRetained(t, id, r)
 }

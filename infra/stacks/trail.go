@@ -96,6 +96,9 @@ func newTrailBuckets(stack awscdk.Stack, c settings.Config, accessLogs LogBucket
 		AccessLogs:          accessLogs,
 		AccessLogPrefix:     orgtrail.AccessLogPrefix,
 		NoDefaultEncryption: true,
+		// CloudTrail writes to a bucket with Object Lock; S3 applies the
+		// default retention to each log file.
+		ObjectLock: c.LogIntegrity.ObjectLock,
 	})
 	const encryptedByStep = "The bucket's default encryption is SSE-KMS with the organization trail's key in the " +
 		"security account, set by the org-trail step (PutBucketEncryption) with the key's full ARN, which is unknown " +

@@ -173,7 +173,25 @@ func BucketPolicy(c settings.Config, accounts ...string) policydoc.Document {
 			Condition: map[string]map[string]any{"StringNotEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
 		},
 		policydoc.DenyInsecureTransport(bucket),
+		// No one but the deployment and the break-glass role deletes a
+		// delivered file or weakens the bucket's protections; the policy
+		// itself also by the execution role, through which config-delivery
+		// keeps the accounts' list current (logIntegrity).
+		policydoc.DenyLogTampering("DenyLogTampering", bucket, withoutPolicy(policydoc.LogTamperingActions), c.LogAdmins()),
+		policydoc.DenyLogTampering("DenyPolicyChanges", bucket, policydoc.PolicyActions,
+			append(c.LogAdmins(), fmt.Sprintf("arn:aws:iam::%s:role/%s", c.Accounts.LogArchive, c.ExecutionRoleName))),
 	)
+}
+
+// withoutPolicy is actions without policydoc.PolicyActions.
+func withoutPolicy(actions []string) []string {
+	var out []string
+	for _, a := range actions {
+		if !slices.Contains(policydoc.PolicyActions, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // s3Context is the encryption-context key S3 sets on objects it encrypts

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -72,8 +73,16 @@ func TestBucketPolicyAdmitsConfigByAccountAsPermissionsForTheS3BucketDocuments(t
 	if e, a := jsonOf(t, policydoc.DenyInsecureTransport(BucketName(c))), jsonOf(t, statement(t, d, "DenyInsecureTransport")); e != a {
 		t.Errorf("TLS statement: expect %s, got %s", e, a)
 	}
-	if len(d.Statement) != 3 {
-		t.Errorf("statements beyond the three: %s", d.JSON())
+	// And the log integrity's two denies (logIntegrity: policydoc.DenyLogTampering).
+	if len(d.Statement) != 5 {
+		t.Errorf("statements beyond the five: %s", d.JSON())
+	}
+	policy := statement(t, d, "DenyPolicyChanges")
+	if admins := policy.Condition["ArnNotLike"]["aws:PrincipalArn"].([]string); !slices.Contains(admins, "arn:aws:iam::333333333333:role/OrganizationAccountAccessRole") {
+		t.Errorf("config-delivery's role may not keep the policy: %v", admins)
+	}
+	if slices.Contains(statement(t, d, "DenyLogTampering").Action.([]string), "s3:PutBucketPolicy") {
+		t.Error("the execution role's exception for the policy is undone by the other deny")
 	}
 }
 

@@ -97,6 +97,7 @@ func BucketPolicy(c settings.Config) policydoc.Document {
 			Condition: map[string]map[string]any{"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
 		},
 		policydoc.DenyInsecureTransport(bucket),
+		policydoc.DenyLogTampering("DenyLogTampering", bucket, policydoc.LogTamperingActions, c.LogAdmins()),
 	)
 }
 

@@ -21,20 +21,20 @@ import (
 // deploy alike. The buckets are
 // versioned, so expiring a current object only makes it noncurrent behind a
 // delete marker: RetentionRuleID expires current objects after the
-// configured retention and removes noncurrent versions
-// NoncurrentVersionDays after, and DeleteMarkerRuleID removes the delete
+// configured retention and removes a noncurrent version the retention after
+// it became noncurrent (a log file overwritten or deleted early is kept the
+// whole retention: logIntegrity), and DeleteMarkerRuleID removes the delete
 // markers left without versions. S3 takes ExpiredObjectDeleteMarker only in
 // a rule without an expiration in days, hence two rules.
 const (
 	// RetentionRuleID names the rule that expires current objects after
-	// the retention, noncurrent versions NoncurrentVersionDays later, and
-	// aborts incomplete multipart uploads after AbortIncompleteUploadDays.
+	// the retention, noncurrent versions the retention after they became
+	// noncurrent, and aborts incomplete multipart uploads after
+	// AbortIncompleteUploadDays.
 	RetentionRuleID = "orgbaseline-retention"
 	// DeleteMarkerRuleID names the rule that removes expired object delete
 	// markers.
 	DeleteMarkerRuleID = "orgbaseline-delete-markers"
-	// NoncurrentVersionDays is how long a version is kept once noncurrent.
-	NoncurrentVersionDays = 1
 	// AbortIncompleteUploadDays is when multipart uploads that were never
 	// completed are aborted.
 	AbortIncompleteUploadDays = 7
@@ -105,6 +105,7 @@ func AccessLogBucketPolicy(c settings.Config) policydoc.Document {
 			},
 		})
 	}
-	d.Statement = append(d.Statement, policydoc.DenyInsecureTransport(bucket))
+	d.Statement = append(d.Statement, policydoc.DenyInsecureTransport(bucket),
+		policydoc.DenyLogTampering("DenyLogTampering", bucket, policydoc.LogTamperingActions, c.LogAdmins()))
 	return d
 }

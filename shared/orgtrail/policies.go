@@ -53,6 +53,9 @@ func BucketPolicy(c settings.Config) Document {
 		write("CloudTrailWriteManagementAccount", c.Accounts.Management),
 		write("CloudTrailWriteOrganization", c.OrganizationID),
 		denyInsecureTransport(bucket),
+		// No one but the deployment and the break-glass role deletes a log
+		// file or weakens the bucket's protections (logIntegrity).
+		policydoc.DenyLogTampering("DenyLogTampering", bucket, policydoc.LogTamperingActions, c.LogAdmins()),
 	)
 	if c.Services.CloudTrail.OrganizationRead {
 		d.Statement = append(d.Statement, Statement{

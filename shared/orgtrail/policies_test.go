@@ -91,7 +91,7 @@ func TestNamesManagedFromSecurity(t *testing.T) {
 func TestBucketPolicy(t *testing.T) {
 	d := BucketPolicy(config(t, ""))
 	bucket := "arn:aws:s3:::orgbaseline-trail-333333333333-eu-west-1"
-	if e, a := 4, len(d.Statement); e != a {
+	if e, a := 5, len(d.Statement); e != a {
 		t.Fatalf("expect %d statements, got %d: %s", e, a, d.JSON())
 	}
 	acl := find(t, d, "CloudTrailAclCheck")

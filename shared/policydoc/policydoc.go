@@ -78,3 +78,30 @@ func DenyInsecureTransport(bucket string) Statement {
 		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
 	}
 }
+
+// LogTamperingActions are the calls that delete a log bucket's files or
+// weaken its protections: deleting objects and versions, overriding
+// governance-mode retention, and changing the lifecycle, versioning, Object
+// Lock configuration or the policy itself ("Actions, resources, and
+// condition keys for Amazon S3").
+var LogTamperingActions = []string{
+	"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention",
+	"s3:PutLifecycleConfiguration", "s3:PutBucketVersioning", "s3:PutBucketObjectLockConfiguration",
+	"s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+}
+
+// PolicyActions are the two LogTamperingActions that replace or remove the
+// bucket's policy.
+var PolicyActions = []string{"s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}
+
+// DenyLogTampering refuses actions on bucket and its objects to every
+// principal but admins (aws:PrincipalArn patterns): no one else deletes a
+// log file or changes what protects them. S3 Lifecycle's own expirations
+// and the services' deliveries are not requests this denies.
+func DenyLogTampering(sid, bucket string, actions, admins []string) Statement {
+	return Statement{
+		Sid: sid, Effect: "Deny", Principal: "*", Action: actions,
+		Resource:  []string{BucketARN(bucket), BucketARN(bucket) + "/*"},
+		Condition: map[string]map[string]any{"ArnNotLike": {"aws:PrincipalArn": admins}},
+	}
+}

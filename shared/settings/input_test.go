@@ -88,3 +88,25 @@ func TestToleratedFailurePercent(t *testing.T) {
 		t.Errorf("0: %v %v", c.ToleratedFailurePercent, err)
 	}
 }
+
+func TestLogIntegrity(t *testing.T) {
+	c, err := Load("d.yaml", strings.NewReader(valid))
+	if err != nil || c.LogIntegrity.ObjectLock != ObjectLockGovernance {
+		t.Fatalf("default: %+v %v", c.LogIntegrity, err)
+	}
+	if got := c.LogAdmins(); len(got) != 1 || got[0] != "arn:aws:iam::333333333333:role/cdk-*-cfn-exec-role-333333333333-*" {
+		t.Errorf("log admins: %v", got)
+	}
+	c, err = Load("b.yaml", strings.NewReader(valid+"logIntegrity: {objectLock: compliance, breakGlassRole: LogBreakGlass}\n"))
+	if err != nil || c.LogAdmins()[1] != "arn:aws:iam::333333333333:role/LogBreakGlass" {
+		t.Errorf("break-glass by name: %v %v", c.LogAdmins(), err)
+	}
+	for extra, want := range map[string]string{
+		"logIntegrity: {objectLock: worm}\n": `logIntegrity.objectLock "worm"`,
+		"logIntegrity: {breakGlassRole: \"arn:aws:iam::999999999999:role/X\"}\n": "a role ARN of the log-archive account 333333333333",
+	} {
+		if _, err := Load("x.yaml", strings.NewReader(valid+extra)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v", extra, err)
+		}
+	}
+}

@@ -64,9 +64,49 @@ type Config struct {
 	// step may fail (after its retries) without failing the run: their
 	// failure is their rows, the other accounts and the organization-wide
 	// steps go on. 0 fails the run at the first such account.
-	ToleratedFailurePercent *int     `yaml:"toleratedFailurePercent" json:"toleratedFailurePercent"`
-	Services                Services `yaml:"services" json:"services"`
-	Findings                Findings `yaml:"findings" json:"findings"`
+	ToleratedFailurePercent *int `yaml:"toleratedFailurePercent" json:"toleratedFailurePercent"`
+	// LogIntegrity protects the log-archive buckets' contents.
+	LogIntegrity LogIntegrity `yaml:"logIntegrity" json:"logIntegrity"`
+	Services     Services     `yaml:"services" json:"services"`
+	Findings     Findings     `yaml:"findings" json:"findings"`
+}
+
+// Object Lock modes of logIntegrity.objectLock ("Locking objects with
+// Object Lock", Amazon S3 User Guide), and off.
+const (
+	ObjectLockGovernance = "governance"
+	ObjectLockCompliance = "compliance"
+	ObjectLockOff        = "off"
+)
+
+// LogIntegrity protects the log-archive buckets' contents: S3 Object Lock
+// on the trail bucket (the writers of the other buckets do not allow it),
+// and on every log bucket a deny of deletion and of changes to the
+// protections, except for the role that deploys the stack and BreakGlassRole.
+type LogIntegrity struct {
+	// ObjectLock is the trail bucket's default retention mode: governance
+	// (the default), compliance or off. The period is the trail's
+	// retentionDays.
+	ObjectLock string `yaml:"objectLock" json:"objectLock"`
+	// BreakGlassRole is a role of the log-archive account (its name, or its
+	// ARN) that may still delete log files and change the protections.
+	BreakGlassRole string `yaml:"breakGlassRole" json:"breakGlassRole,omitempty"`
+}
+
+// LogAdmins are the principals the log buckets' deny does not apply to, as
+// aws:PrincipalArn patterns: the CloudFormation execution role the CDK
+// bootstrap makes in the log-archive account (it deploys the stack: any
+// qualifier, "Bootstrapping your environment for use with the AWS CDK"),
+// and the break-glass role.
+func (c Config) LogAdmins() []string {
+	out := []string{fmt.Sprintf("arn:aws:iam::%s:role/cdk-*-cfn-exec-role-%s-*", c.Accounts.LogArchive, c.Accounts.LogArchive)}
+	if r := c.LogIntegrity.BreakGlassRole; r != "" {
+		if !strings.HasPrefix(r, "arn:") {
+			r = fmt.Sprintf("arn:aws:iam::%s:role/%s", c.Accounts.LogArchive, r)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // Tolerated is ToleratedFailurePercent, or its default when unset.
@@ -353,6 +393,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.ToleratedFailurePercent == nil {
 		c.ToleratedFailurePercent = ptr(DefaultToleratedFailurePercent)
+	}
+	if c.LogIntegrity.ObjectLock == "" {
+		c.LogIntegrity.ObjectLock = ObjectLockGovernance
 	}
 	if c.Findings.SeverityThreshold == nil {
 		v := DefaultSeverityThreshold

@@ -111,6 +111,15 @@ func (c Config) problems() []string {
 	if f := c.Services.GuardDuty.FindingPublishingFrequency; !slices.Contains(publishFrequencies, f) {
 		add("services.guardduty.findingPublishingFrequency %q: want one of %s", f, strings.Join(publishFrequencies, ", "))
 	}
+	switch c.LogIntegrity.ObjectLock {
+	case ObjectLockGovernance, ObjectLockCompliance, ObjectLockOff:
+	default:
+		add("logIntegrity.objectLock %q: want governance, compliance or off", c.LogIntegrity.ObjectLock)
+	}
+	if r := c.LogIntegrity.BreakGlassRole; r != "" && !breakGlassPattern.MatchString(r) &&
+		!strings.HasPrefix(r, "arn:aws:iam::"+c.Accounts.LogArchive+":role/") {
+		add("logIntegrity.breakGlassRole %q: want a role name, or a role ARN of the log-archive account %s", r, c.Accounts.LogArchive)
+	}
 	if t := c.Tolerated(); t < 0 || t > 100 {
 		add("toleratedFailurePercent %d is out of range: want 0 to 100", t)
 	}
@@ -172,3 +181,6 @@ func (r *Regions) UnmarshalJSON(b []byte) error {
 	*r = Regions{Names: names}
 	return nil
 }
+
+// breakGlassPattern is an IAM role name (with an optional path).
+var breakGlassPattern = regexp.MustCompile(`^[\w+=,.@/-]{1,512}$`)

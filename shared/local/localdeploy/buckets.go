@@ -251,8 +251,8 @@ func bucketPolicy(api bucketPolicyAPI, bucket, policy string) bucketSetting {
 // lifecycleRules are the buckets' lifecycle rules as the stacks declare
 // them: log files are kept days in total. Current objects expire after days;
 // the buckets are versioned, so this leaves a noncurrent version behind a
-// delete marker, and the version is removed logarchive.NoncurrentVersionDays
-// later and the marker, once alone, by a rule of its own (S3 takes
+// delete marker, and the version is removed days later (a log file
+// overwritten or deleted early is kept the whole retention) and the marker, once alone, by a rule of its own (S3 takes
 // ExpiredObjectDeleteMarker only in a rule without an expiration in days).
 // Incomplete multipart uploads are aborted after
 // logarchive.AbortIncompleteUploadDays.
@@ -264,7 +264,7 @@ func lifecycleRules(days int32) []s3types.LifecycleRule {
 			Status:                         s3types.ExpirationStatusEnabled,
 			Filter:                         all(),
 			Expiration:                     &s3types.LifecycleExpiration{Days: aws.Int32(days)},
-			NoncurrentVersionExpiration:    &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(logarchive.NoncurrentVersionDays)},
+			NoncurrentVersionExpiration:    &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(days)},
 			AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(logarchive.AbortIncompleteUploadDays)},
 		},
 		{
