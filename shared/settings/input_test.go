@@ -102,7 +102,7 @@ func TestLogIntegrity(t *testing.T) {
 		t.Errorf("break-glass by name: %v %v", c.LogAdmins(), err)
 	}
 	for extra, want := range map[string]string{
-		"logIntegrity: {objectLock: worm}\n": `logIntegrity.objectLock "worm"`,
+		"logIntegrity: {objectLock: worm}\n":                                     `logIntegrity.objectLock "worm"`,
 		"logIntegrity: {breakGlassRole: \"arn:aws:iam::999999999999:role/X\"}\n": "a role ARN of the log-archive account 333333333333",
 	} {
 		if _, err := Load("x.yaml", strings.NewReader(valid+extra)); err == nil || !strings.Contains(err.Error(), want) {
