@@ -30,7 +30,7 @@ export CDK_DISABLE_CLI_TELEMETRY ?= true
 export ORGBASELINE_PYTHON := $(CURDIR)/$(VENV)/bin/python
 export ORGBASELINE_ROOT := $(CURDIR)
 
-.PHONY: all deps lambdas cli app synth vet unit test lint-templates validate demo bench clean
+.PHONY: all deps lambdas cli app synth vet unit test lint-templates validate demo bench faults clean
 
 all: test
 
@@ -102,6 +102,13 @@ bench: deps app
 	$(GO) build -tags lambda.norpc -trimpath -o build/orgbaseline-bench ./cmd/bench
 	build/orgbaseline-bench -cdk-app build/cdkapp -sizes 5,10,20,40,80,160,320 \
 	  -table bench/results.md -plot docs/bench-calls.png
+
+# Fault injection (docs/faults.md): throttling, server errors, responses
+# lost after the call was applied, a denied and a suspended account, each on
+# a fresh emulated organization, then two runs without faults.
+faults: deps app
+	$(GO) build -tags lambda.norpc -trimpath -o build/orgbaseline-bench ./cmd/bench
+	build/orgbaseline-bench -cdk-app build/cdkapp -sizes 6 -faults docs/faults.md
 
 clean:
 	rm -rf build cdk.out

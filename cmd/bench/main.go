@@ -63,6 +63,9 @@ type options struct {
 	table   string
 	plot    string
 	work    string
+	// faults, when set, is where the fault-injection table goes: the
+	// command then tries the faults (faults.go) instead of measuring.
+	faults string
 }
 
 func parseFlags(args []string, root string) (options, error) {
@@ -74,6 +77,7 @@ func parseFlags(args []string, root string) (options, error) {
 	fs.StringVar(&o.table, "table", filepath.Join(root, "bench", "results.md"), "write the tables to this `file`")
 	fs.StringVar(&o.plot, "plot", filepath.Join(root, "docs", "bench-calls.png"), "write the plot to this `file` (PNG)")
 	fs.StringVar(&o.work, "work", filepath.Join(root, "build", "bench"), "work `folder`: configurations, cloud assemblies, logs")
+	fs.StringVar(&o.faults, "faults", "", "try the faults (shared/local/faults) on an organization of the first size instead of measuring, and write their table to this `file`")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -101,7 +105,19 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	start := time.Now()
-	m, err := measure(ctx, rigOptions{root: root, app: o.app, work: o.work, regions: o.regions, progress: os.Stderr}, o.sizes)
+	ro := rigOptions{root: root, app: o.app, work: o.work, regions: o.regions, progress: os.Stderr}
+	if o.faults != "" {
+		results, err := tryFaults(ctx, ro, o.sizes[0])
+		if err != nil {
+			return err
+		}
+		if err := writeFile(o.faults, func(f *os.File) error { return writeFaults(f, results, o.regions) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s (%.0fs)\n", o.faults, time.Since(start).Seconds())
+		return nil
+	}
+	m, err := measure(ctx, ro, o.sizes)
 	if err != nil {
 		return err
 	}

@@ -118,34 +118,15 @@ func (ob *observed) invoke(i localsfn.Invocation) {
 // their calls, and returns the run's figures. A run that does not succeed,
 // or reports a failed row, is an error: its figures would mislead.
 func (r *rig) execute(ctx context.Context, o *org, kind string, in workflow.Input) (runFigures, error) {
-	dir, err := os.MkdirTemp(r.work, "calls-")
+	out, err := r.runOnce(ctx, o, in, nil)
 	if err != nil {
 		return runFigures{}, err
 	}
-	defer os.RemoveAll(dir)
-	ob := &observed{}
-	l := localsfn.Local{
-		Stack: o.stack, Tools: r.tools,
-		WorkerCommand: func(localsfn.Function) []string { return r.worker },
-		WorkerEnv:     r.workerEnv(dir),
-		Logs:          r.logs,
-		OnEvent:       ob.event,
-		OnInvoke:      ob.invoke,
-	}
-	start := time.Now()
-	exe, err := l.Execute(ctx, in)
-	if err != nil {
-		return runFigures{}, err
-	}
-	seconds := time.Since(start).Seconds()
+	exe, calls, ob, seconds := out.exe, out.calls, out.ob, out.seconds
 	if exe.Status != "SUCCEEDED" {
 		return runFigures{}, fmt.Errorf("the execution ended %s: %s: %s (step logs: %s)", exe.Status, exe.Error, exe.Cause, r.logs.Name())
 	}
 	if err := checkReport(in.Mode, exe); err != nil {
-		return runFigures{}, err
-	}
-	calls, err := sdkcount.ReadDir(dir)
-	if err != nil {
 		return runFigures{}, err
 	}
 	covered, err := coveredAccounts(exe.Output)
@@ -161,6 +142,49 @@ func (r *rig) execute(ctx context.Context, o *org, kind string, in workflow.Inpu
 	f.inputBytes = jsonSize(in)
 	f.made, f.cfg = calls, o.cfg
 	return f, nil
+}
+
+// runOutput is what one local run left: the execution, the calls its step
+// processes made and the faults injected into them, and what its hooks
+// saw.
+type runOutput struct {
+	exe     localsfn.Execution
+	calls   []sdkcount.Call
+	faults  []sdkcount.Fault
+	ob      *observed
+	seconds float64
+}
+
+// runOnce runs the state machine of o with in, its step processes counting
+// their calls, with env added to their environment (the fault layer's).
+func (r *rig) runOnce(ctx context.Context, o *org, in workflow.Input, env []string) (runOutput, error) {
+	dir, err := os.MkdirTemp(r.work, "calls-")
+	if err != nil {
+		return runOutput{}, err
+	}
+	defer os.RemoveAll(dir)
+	ob := &observed{}
+	l := localsfn.Local{
+		Stack: o.stack, Tools: r.tools,
+		WorkerCommand: func(localsfn.Function) []string { return r.worker },
+		WorkerEnv:     append(r.workerEnv(dir), env...),
+		Logs:          r.logs,
+		OnEvent:       ob.event,
+		OnInvoke:      ob.invoke,
+	}
+	start := time.Now()
+	exe, err := l.Execute(ctx, in)
+	if err != nil {
+		return runOutput{}, err
+	}
+	out := runOutput{exe: exe, ob: ob, seconds: time.Since(start).Seconds()}
+	if out.calls, err = sdkcount.ReadDir(dir); err != nil {
+		return runOutput{}, err
+	}
+	if out.faults, err = sdkcount.ReadFaults(dir); err != nil {
+		return runOutput{}, err
+	}
+	return out, nil
 }
 
 // checkReport fails on a failed row of the run's report.

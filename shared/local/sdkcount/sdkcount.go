@@ -104,6 +104,13 @@ func Option(step string, record func(Call)) func(*middleware.Stack) error {
 
 type accountKey struct{}
 
+// AccountOf returns the account a session's call is made in (InAccount),
+// "" for the step's own account.
+func AccountOf(ctx context.Context) string {
+	a, _ := middleware.GetStackValue(ctx, accountKey{}).(string)
+	return a
+}
+
 // InAccount returns the API option that marks the calls of a session in
 // account, for Option to record: added to a session's configuration
 // (awsclient.WithAPIOptionsFor), it runs before Option's middleware.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/lambdamain"
+	"github.com/orgbaseline/orgbaseline/shared/local/faults"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 )
@@ -38,7 +39,37 @@ func Serve(s step.Step, dir string) {
 		fmt.Fprintln(os.Stderr, "sdkcount:", err)
 		os.Exit(1)
 	}
-	lambdamain.Run(Counted(s, (&fileLog{f: f}).record))
+	var extra []func(*middleware.Stack) error
+	spec, ok, err := faults.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sdkcount:", err)
+		os.Exit(1)
+	}
+	if ok {
+		fl, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("%s-%d.faultlog", s.Spec.Name, os.Getpid())), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sdkcount:", err)
+			os.Exit(1)
+		}
+		log := &fileLog{f: fl}
+		layer := faults.New(spec, AccountOf, Mutating, func(kind, op string) {
+			log.write(Fault{Step: s.Spec.Name, Kind: kind, Operation: op})
+		})
+		extra = append(extra, layer.Option())
+	}
+	lambdamain.Run(Counted(s, (&fileLog{f: f}).record, extra...))
+}
+
+// Fault is one fault the fault layer injected into a step's call.
+type Fault struct {
+	Step      string `json:"step"`
+	Kind      string `json:"kind"`
+	Operation string `json:"operation"`
+}
+
+// ReadFaults returns the faults the step processes wrote to dir.
+func ReadFaults(dir string) ([]Fault, error) {
+	return readLines[Fault](dir, "*.faultlog")
 }
 
 // Counted returns step s with its handler built from counting clients:
@@ -49,10 +80,13 @@ func Serve(s step.Step, dir string) {
 // own handler runs inside the one Counted defines, so step.Define's
 // deadline margin (step.DeadlineMargin) applies twice: the step stops that
 // much earlier than on AWS, which no local run comes near.
-func Counted(s step.Step, record func(Call)) step.Step {
+//
+// extra are further API options of every client (the fault layer of a
+// fault-injection run).
+func Counted(s step.Step, record func(Call), extra ...func(*middleware.Stack) error) step.Step {
 	counted := step.Define(s.Spec, func(d step.Deps) step.Handler[json.RawMessage, json.RawMessage] {
 		d.AWS = d.AWS.Copy()
-		d.AWS.APIOptions = append(slices.Clone(d.AWS.APIOptions), Option(s.Spec.Name, record))
+		d.AWS.APIOptions = append(append(slices.Clone(d.AWS.APIOptions), Option(s.Spec.Name, record)), extra...)
 		opts := append(slices.Clone(d.AccountsOptions), awsclient.WithAPIOptionsFor(func(account string) []func(*middleware.Stack) error {
 			return []func(*middleware.Stack) error{InAccount(account)}
 		}))
@@ -100,8 +134,11 @@ type fileLog struct {
 	f  *os.File
 }
 
-func (l *fileLog) record(c Call) {
-	line, _ := json.Marshal(c)
+func (l *fileLog) record(c Call) { l.write(c) }
+
+// write appends v as one JSON line.
+func (l *fileLog) write(v any) {
+	line, _ := json.Marshal(v)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.f.Write(append(line, '\n'))
@@ -109,11 +146,16 @@ func (l *fileLog) record(c Call) {
 
 // ReadDir returns the calls the step processes wrote to dir.
 func ReadDir(dir string) ([]Call, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	return readLines[Call](dir, "*.jsonl")
+}
+
+// readLines reads the JSON lines of the files of dir that match pattern.
+func readLines[T any](dir, pattern string) ([]T, error) {
+	files, err := filepath.Glob(filepath.Join(dir, pattern))
 	if err != nil {
 		return nil, err
 	}
-	var calls []Call
+	var out []T
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
@@ -121,17 +163,17 @@ func ReadDir(dir string) ([]Call, error) {
 		}
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
-			var c Call
-			if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			var v T
+			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
 				f.Close()
 				return nil, fmt.Errorf("sdkcount: %s: %w", name, err)
 			}
-			calls = append(calls, c)
+			out = append(out, v)
 		}
 		f.Close()
 		if err := sc.Err(); err != nil {
 			return nil, fmt.Errorf("sdkcount: %s: %w", name, err)
 		}
 	}
-	return calls, nil
+	return out, nil
 }
