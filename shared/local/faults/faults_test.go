@@ -33,7 +33,10 @@ func orgs(t *testing.T, l *Layer, attempts int) (*organizations.Client, *atomic.
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),
 		BaseEndpoint: aws.String(srv.URL),
 		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = attempts; o.Backoff = retry.BackoffDelayerFunc(noDelay) })
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = attempts
+				o.Backoff = retry.BackoffDelayerFunc(noDelay)
+			})
 		},
 		APIOptions: append([]func(*middleware.Stack) error{}, l.Option()),
 	}), &reached
@@ -41,7 +44,9 @@ func orgs(t *testing.T, l *Layer, attempts int) (*organizations.Client, *atomic.
 
 func noDelay(int, error) (time.Duration, error) { return 0, nil }
 
-func mutatingOp(op string) bool { return !strings.HasPrefix(op, "List") && !strings.HasPrefix(op, "Describe") }
+func mutatingOp(op string) bool {
+	return !strings.HasPrefix(op, "List") && !strings.HasPrefix(op, "Describe")
+}
 
 // Throttling and server errors are retried by the SDK as AWS's are: every
 // attempt draws again, and a call that always fails fails with AWS's error.
