@@ -345,7 +345,7 @@ func checkLifecycle(t *testing.T, api *s3.Client, bucket string, days int32) {
 	}
 	ret, ok := byID["orgbaseline-retention"]
 	if !ok || ret.Expiration == nil || aws.ToInt32(ret.Expiration.Days) != days || aws.ToBool(ret.Expiration.ExpiredObjectDeleteMarker) ||
-		ret.NoncurrentVersionExpiration == nil || aws.ToInt32(ret.NoncurrentVersionExpiration.NoncurrentDays) != 1 ||
+		ret.NoncurrentVersionExpiration == nil || aws.ToInt32(ret.NoncurrentVersionExpiration.NoncurrentDays) != days ||
 		ret.AbortIncompleteMultipartUpload == nil || aws.ToInt32(ret.AbortIncompleteMultipartUpload.DaysAfterInitiation) != 7 {
 		t.Errorf("%s retention rule: %+v", bucket, ret)
 	}
