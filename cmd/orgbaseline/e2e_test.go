@@ -163,6 +163,12 @@ func skippedForEmulator(r report.Row) bool {
 	})
 }
 
+// notConfiguredYet reports whether r is the row of a service the
+// configuration enables but no step configures yet.
+func notConfiguredYet(r report.Row) bool {
+	return r.Status == "skipped" && strings.Contains(r.Reason, "is not configured by orgbaseline yet")
+}
+
 // expectAll fails t unless every row has status want, but for the parts
 // the emulator cannot run.
 func expectAll(t *testing.T, rep report.Report, want string) {
@@ -171,7 +177,7 @@ func expectAll(t *testing.T, rep report.Report, want string) {
 		t.Fatal("the report has no rows")
 	}
 	for _, r := range rep.Rows {
-		if r.Status != want && !skippedForEmulator(r) {
+		if r.Status != want && !skippedForEmulator(r) && !notConfiguredYet(r) {
 			t.Errorf("%s: expect %s, got %s (%s) %v", rowKey(r), want, r.Status, r.Reason, r.Actions)
 		}
 	}
@@ -319,8 +325,9 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		}
 		expectAll(t, rep, "changed")
 		st := readOrg(t, awsCfg)
+		// Security Hub has no step yet: its trusted access is left alone.
 		want := []string{"access-analyzer.amazonaws.com", "cloudtrail.amazonaws.com", "config-multiaccountsetup.amazonaws.com",
-			"config.amazonaws.com", "guardduty.amazonaws.com", "health.amazonaws.com", "securityhub.amazonaws.com"}
+			"config.amazonaws.com", "guardduty.amazonaws.com", "health.amazonaws.com"}
 		if !slices.Equal(want, st.trusted) {
 			t.Errorf("trusted access:\nexpect %v\ngot    %v", want, st.trusted)
 		}
@@ -489,11 +496,12 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		other := org.Workloads[0]
 		ctx := context.Background()
 		if _, err := organizations.NewFromConfig(awsCfg).RegisterDelegatedAdministrator(ctx, &organizations.RegisterDelegatedAdministratorInput{
-			AccountId: aws.String(other), ServicePrincipal: aws.String("securityhub.amazonaws.com"),
+			AccountId: aws.String(other), ServicePrincipal: aws.String("guardduty.amazonaws.com"),
 		}); err != nil {
 			t.Fatal(err)
 		}
-		// Switch detective on too: its trusted access would be a change.
+		// Switch detective on too: no step configures it yet, so nothing
+		// of it may change either.
 		withDetective := filepath.Join(t.TempDir(), "orgbaseline.yaml")
 		b, _ := os.ReadFile(config)
 		b = bytes.Replace(b, []byte("detective:\n    enabled: false"), []byte("detective:\n    enabled: true"), 1)
@@ -508,7 +516,7 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		if rep.Error != "ConflictError" || len(rep.Rows) != 1 || rep.Rows[0].Status != "failed" {
 			t.Fatalf("expect one failed row from a ConflictError, got %+v", rep)
 		}
-		for _, id := range []string{other, org.Security, "securityhub.amazonaws.com"} {
+		for _, id := range []string{other, org.Security, "guardduty.amazonaws.com"} {
 			if !strings.Contains(rep.Rows[0].Reason, id) {
 				t.Errorf("the failure does not name %s: %s", id, rep.Rows[0].Reason)
 			}

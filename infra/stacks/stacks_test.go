@@ -587,6 +587,11 @@ func TestStepReach(t *testing.T) {
 		"config-delivery":   workflow.ReachSecurityAndLogArchive,
 		"config-recorders":  workflow.ReachOrganization,
 		"config-rules":      workflow.ReachSecurity,
+		// The organization's analyzers in the delegated administrator;
+		// an ACCOUNT analyzer in every account.
+		"accessanalyzer-org":      workflow.ReachSecurity,
+		"accessanalyzer-accounts": workflow.ReachOrganization,
+		"health-org":              workflow.ReachNone,
 	}
 	if len(want) != len(registry.Specs()) {
 		t.Errorf("%d steps, %d pinned: pin the new step's reach", len(registry.Specs()), len(want))
@@ -784,7 +789,7 @@ func TestStateMachineChain(t *testing.T) {
 		}
 	}
 	slices.Sort(tasks)
-	if want := []string{"ConfigAggregator", "ConfigDelivery", "GuardDutyAdminHomeRegion", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
+	if want := []string{"ConfigAggregator", "ConfigDelivery", "GuardDutyAdminHomeRegion", "HealthOrg", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
 		t.Errorf("Task states %v, want %v", tasks, want)
 	}
 	for _, tt := range []struct{ state, next, resultPath, step string }{
@@ -794,6 +799,7 @@ func TestStateMachineChain(t *testing.T) {
 		{"GuardDutyAdminHomeRegion", "GuardDutyAdminOtherRegions", "$.results.guardDutyAdminHomeRegion", "guardduty-admin"},
 		{"ConfigAggregator", "ConfigDelivery", "$.results.configAggregator", "config-aggregator"},
 		{"ConfigDelivery", "ConfigRecordersEachAccount", "$.results.configDelivery", "config-delivery"},
+		{"HealthOrg", baseline.StateDone, "$.results.healthOrg", "health-org"},
 	} {
 		st, _ := states[tt.state].(map[string]any)
 		if st["Next"] != tt.next {
@@ -1760,7 +1766,7 @@ func TestStateMachineConfig(t *testing.T) {
 		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
 		"MaxConcurrency": float64(configsvc.RulesSpec.MaxConcurrency),
 		"ResultPath":     "$.results.configRules",
-		"Next":           baseline.StateDone,
+		"Next":           "AccessAnalyzerOrgEachRegion",
 		"Catch":          wantCatch,
 	} {
 		if !reflect.DeepEqual(rules[k], want) {

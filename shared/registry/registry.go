@@ -8,8 +8,10 @@ package registry
 import (
 	"fmt"
 
+	"github.com/orgbaseline/orgbaseline/shared/accessanalyzer"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
+	"github.com/orgbaseline/orgbaseline/shared/health"
 	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
@@ -31,6 +33,11 @@ var All = []step.Step{
 	configsvc.DeliveryStep,
 	configsvc.RecordersStep,
 	configsvc.RulesStep,
+	// After the prerequisites, which register the security account as
+	// IAM Access Analyzer's delegated administrator.
+	accessanalyzer.OrgStep,
+	accessanalyzer.AccountsStep,
+	health.Step,
 }
 
 // Specs returns the specs of All, in order.

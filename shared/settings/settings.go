@@ -132,13 +132,13 @@ type Regions struct {
 
 // Services holds the per-service switches and options.
 type Services struct {
-	CloudTrail     CloudTrailOptions `yaml:"cloudtrail" json:"cloudtrail"`
-	Config         ConfigOptions     `yaml:"config" json:"config"`
-	GuardDuty      GuardDutyOptions  `yaml:"guardduty" json:"guardduty"`
-	SecurityHub    Switch            `yaml:"securityhub" json:"securityhub"`
-	AccessAnalyzer Switch            `yaml:"accessanalyzer" json:"accessanalyzer"`
-	Detective      Switch            `yaml:"detective" json:"detective"`
-	Health         HealthOptions     `yaml:"health" json:"health"`
+	CloudTrail     CloudTrailOptions     `yaml:"cloudtrail" json:"cloudtrail"`
+	Config         ConfigOptions         `yaml:"config" json:"config"`
+	GuardDuty      GuardDutyOptions      `yaml:"guardduty" json:"guardduty"`
+	SecurityHub    Switch                `yaml:"securityhub" json:"securityhub"`
+	AccessAnalyzer AccessAnalyzerOptions `yaml:"accessanalyzer" json:"accessanalyzer"`
+	Detective      Switch                `yaml:"detective" json:"detective"`
+	Health         HealthOptions         `yaml:"health" json:"health"`
 }
 
 // Switch turns a service on or off. Left out, the catalog default applies.
@@ -220,12 +220,48 @@ type GuardDutyFeatures struct {
 	RuntimeMonitoring    bool  `yaml:"runtimeMonitoring" json:"runtimeMonitoring"`
 }
 
+// AccessAnalyzerOptions configures IAM Access Analyzer.
+type AccessAnalyzerOptions struct {
+	Enabled *bool `yaml:"enabled" json:"enabled"`
+	// AccountAnalyzers puts an ACCOUNT analyzer (external access within
+	// the account's zone of trust, so sharing between the organization's
+	// own accounts shows) in every account and region (default true).
+	AccountAnalyzers *bool `yaml:"accountAnalyzers" json:"accountAnalyzers"`
+	// UnusedAccess adds an ORGANIZATION_UNUSED_ACCESS analyzer in the
+	// security account in every region: charged per IAM role and user
+	// analyzed each month, so off unless switched on.
+	UnusedAccess UnusedAccessOptions `yaml:"unusedAccess" json:"unusedAccess"`
+}
+
+// WantsAccountAnalyzers reports whether every account gets an ACCOUNT
+// analyzer in every region (accountAnalyzers, true when left out).
+func (o AccessAnalyzerOptions) WantsAccountAnalyzers() bool {
+	return o.AccountAnalyzers == nil || *o.AccountAnalyzers
+}
+
+// UnusedAccessOptions configures the unused-access analyzer.
+type UnusedAccessOptions struct {
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	// AgeDays: access unused for longer is reported (1 to 365).
+	AgeDays int `yaml:"ageDays" json:"ageDays"`
+}
+
+// DefaultUnusedAccessAge is the unused-access analyzer's age in days when
+// the configuration gives none.
+const DefaultUnusedAccessAge = 90
+
 // HealthOptions configures the AWS Health organizational view.
 type HealthOptions struct {
 	Enabled *bool `yaml:"enabled" json:"enabled"`
 	// DelegatedAdmin registers the security account as Health delegated
 	// administrator (default true).
 	DelegatedAdmin *bool `yaml:"delegatedAdmin" json:"delegatedAdmin"`
+}
+
+// WantsDelegatedAdmin reports whether the security account is to be
+// Health's delegated administrator (delegatedAdmin, true when left out).
+func (o HealthOptions) WantsDelegatedAdmin() bool {
+	return o.DelegatedAdmin == nil || *o.DelegatedAdmin
 }
 
 // Findings configures finding notifications.
@@ -423,6 +459,9 @@ func (c *Config) applyDefaults() {
 		c.Services.GuardDuty.Features.S3DataEvents = ptr(true)
 	}
 	c.Services.Config.applyDefaults()
+	if c.Services.AccessAnalyzer.UnusedAccess.AgeDays == 0 {
+		c.Services.AccessAnalyzer.UnusedAccess.AgeDays = DefaultUnusedAccessAge
+	}
 	if c.Services.Health.DelegatedAdmin == nil {
 		c.Services.Health.DelegatedAdmin = ptr(true)
 	}

@@ -111,6 +111,10 @@ func (c Config) problems() []string {
 	if f := c.Services.GuardDuty.FindingPublishingFrequency; !slices.Contains(publishFrequencies, f) {
 		add("services.guardduty.findingPublishingFrequency %q: want one of %s", f, strings.Join(publishFrequencies, ", "))
 	}
+	// "UnusedAccessConfiguration", IAM Access Analyzer API Reference: 1 to 365 days.
+	if d := c.Services.AccessAnalyzer.UnusedAccess.AgeDays; d < 1 || d > 365 {
+		add("services.accessanalyzer.unusedAccess.ageDays %d: want 1 to 365 days", d)
+	}
 	switch c.LogIntegrity.ObjectLock {
 	case ObjectLockGovernance, ObjectLockCompliance, ObjectLockOff:
 	default:

@@ -49,6 +49,9 @@ func Grants(c settings.Config) step.Grants {
 // the security account for (AdminOrganizations), sorted.
 func principals(c settings.Config) (trusted, registered []string) {
 	for _, svc := range c.EnabledServices() {
+		if !handledHere(svc) {
+			continue
+		}
 		for _, p := range principalsFor(c, svc) {
 			trusted = append(trusted, p.Name)
 			if p.Admin == settings.AdminOrganizations {

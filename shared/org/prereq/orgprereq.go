@@ -11,8 +11,11 @@
 //     whose delegated administrator is registered through Organizations.
 //     Services that register it through their own API (GuardDuty, Security
 //     Hub, Detective, CloudTrail) are only checked here, so a conflict shows
-//     before anything is changed. Health and CloudTrail have a delegated
-//     administrator only when their delegatedAdmin option asks for one.
+//     before anything is changed. CloudTrail has a delegated administrator
+//     only when its delegatedAdmin option asks for one.
+//
+// Health's step does all of this for Health itself (ownSteps); services no
+// step configures yet are left alone and reported skipped (notBuilt).
 //
 // Everything is read first and the whole plan is made before the first
 // change. A conflict (another delegated administrator, a missing feature set)
@@ -32,7 +35,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/org/admins"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
+	"github.com/orgbaseline/orgbaseline/shared/health"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -73,7 +78,7 @@ var (
 // Action calls, as reported.
 const (
 	CallEnableServiceAccess = "organizations:EnableAWSServiceAccess"
-	CallRegisterAdmin       = "organizations:RegisterDelegatedAdministrator"
+	CallRegisterAdmin       = admins.CallRegister
 )
 
 // EnableAllFeaturesHint tells the user how to fix an organization without all
@@ -100,6 +105,15 @@ func Run(ctx context.Context, api OrganizationsAPI, cfg settings.Config, in work
 	}
 	if len(services) == 0 {
 		res.Warnings = append(res.Warnings, "no enabled service matches the services filter; nothing to do")
+		return res, nil
+	}
+	for _, svc := range slices.DeleteFunc(slices.Clone(services), handledHere) {
+		if reason, ok := notBuilt[svc]; ok {
+			res.Add(workflow.Outcome{Account: cfg.Accounts.Management, Region: workflow.RegionGlobal, Service: svc, Status: workflow.StatusSkipped, Reason: reason})
+		}
+	}
+	services = slices.DeleteFunc(services, func(svc string) bool { return !handledHere(svc) })
+	if len(services) == 0 {
 		return res, nil
 	}
 
@@ -187,11 +201,11 @@ func planPrincipals(ctx context.Context, api organizations.ListDelegatedAdminist
 		for _, p := range principalsFor(cfg, svc) {
 			pp := principalPlan{service: svc, principal: p, enable: !enabled[p.Name]}
 			if p.Admin != settings.AdminNone {
-				admins, err := delegatedAdmins(ctx, api, p.Name)
+				found, err := admins.List(ctx, api, p.Name)
 				if err != nil {
 					return nil, nil, err
 				}
-				if c := planAdmin(&pp, admins, cfg.Accounts.Security, res); c != nil {
+				if c := planAdmin(&pp, found, cfg.Accounts.Security, res); c != nil {
 					conflicts = append(conflicts, *c)
 				}
 			}
@@ -202,22 +216,22 @@ func planPrincipals(ctx context.Context, api organizations.ListDelegatedAdminist
 }
 
 // planAdmin compares the delegated administrators of pp's principal
-// (admins) with the security account and sets what pp does about it. Other
+// (current) with the security account and sets what pp does about it. Other
 // administrators instead of the security account are the conflict it
 // returns; besides it, a warning in res.
-func planAdmin(pp *principalPlan, admins []string, security string, res *workflow.StepResult) *workflow.Conflict {
+func planAdmin(pp *principalPlan, current []string, security string, res *workflow.StepResult) *workflow.Conflict {
 	svc, p := pp.service, pp.principal
-	found := slices.Contains(admins, security)
-	others := slices.DeleteFunc(slices.Clone(admins), func(a string) bool { return a == security })
+	found := slices.Contains(current, security)
+	others := slices.DeleteFunc(slices.Clone(current), func(a string) bool { return a == security })
 	switch {
 	case len(others) > 0 && !found:
 		return &workflow.Conflict{
 			Service: svc, Resource: "delegated administrator for " + p.Name,
-			Found: joinIDs(others), Wanted: security,
+			Found: admins.Join(others), Wanted: security,
 			Hint: "orgbaseline never replaces a delegated administrator; deregister it yourself or set accounts.security to it",
 		}
 	case len(others) > 0:
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s also has delegated administrator(s) %s besides the security account", svc, p.Name, joinIDs(others)))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s also has delegated administrator(s) %s besides the security account", svc, p.Name, admins.Join(others)))
 	case !found && p.Admin == settings.AdminOrganizations:
 		pp.register = true
 	case !found && p.Admin == settings.AdminServiceAPI:
@@ -246,7 +260,7 @@ func convergeService(ctx context.Context, api OrganizationsAPI, cfg settings.Con
 		}
 		if pp.register {
 			if apply {
-				if err := registerAdmin(ctx, api, pp.principal.Name, cfg.Accounts.Security); err != nil {
+				if err := admins.Register(ctx, api, svc, pp.principal.Name, cfg.Accounts.Security); err != nil {
 					return out, err
 				}
 				log.InfoContext(ctx, "registered delegated administrator", "service", svc, "principal", pp.principal.Name, "account", cfg.Accounts.Security)
@@ -289,8 +303,6 @@ func principalsFor(cfg settings.Config, service string) []settings.Principal {
 		switch {
 		case p.Name == "malware-protection.guardduty.amazonaws.com" && !cfg.Services.GuardDuty.Features.EBSMalwareProtection:
 			continue
-		case service == settings.ServiceHealth && p.Admin == settings.AdminOrganizations && !*cfg.Services.Health.DelegatedAdmin:
-			p.Admin = settings.AdminNone
 		case service == settings.ServiceCloudTrail && p.Admin == settings.AdminServiceAPI && !cfg.Services.CloudTrail.DelegatedAdmin:
 			p.Admin = settings.AdminNone
 		}
@@ -315,61 +327,10 @@ func trustedAccess(ctx context.Context, api organizations.ListAWSServiceAccessFo
 	return enabled, nil
 }
 
-// delegatedAdmins lists the delegated administrators of principal.
-func delegatedAdmins(ctx context.Context, api organizations.ListDelegatedAdministratorsAPIClient, principal string) ([]string, error) {
-	var ids []string
-	pages := organizations.NewListDelegatedAdministratorsPaginator(api, &organizations.ListDelegatedAdministratorsInput{ServicePrincipal: aws.String(principal)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, awsclient.Classify("list delegated administrators for "+principal, err)
-		}
-		for _, a := range page.DelegatedAdministrators {
-			ids = append(ids, aws.ToString(a.Id))
-		}
-	}
-	return ids, nil
-}
-
 // enableAccess enables trusted access for principal.
 func enableAccess(ctx context.Context, api TrustedAccessAPI, principal string) error {
 	_, err := api.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String(principal)})
 	return awsclient.Classify("enable trusted access for "+principal, err)
-}
-
-// registerAdmin registers account. AccountAlreadyRegisteredException is
-// success only when a fresh read shows that very account registered: another
-// run may have done it since the plan was made.
-func registerAdmin(ctx context.Context, api DelegatedAdminAPI, principal, account string) error {
-	_, err := api.RegisterDelegatedAdministrator(ctx, &organizations.RegisterDelegatedAdministratorInput{
-		AccountId: aws.String(account), ServicePrincipal: aws.String(principal),
-	})
-	var already *types.AccountAlreadyRegisteredException
-	if errors.As(err, &already) {
-		admins, lerr := delegatedAdmins(ctx, api, principal)
-		if lerr != nil {
-			return lerr
-		}
-		if slices.Contains(admins, account) {
-			return nil
-		}
-		return &workflow.ConflictError{Conflicts: []workflow.Conflict{{
-			Service: principal, Resource: "delegated administrator for " + principal,
-			Found: joinIDs(admins), Wanted: account,
-		}}}
-	}
-	return awsclient.Classify("register delegated administrator "+account+" for "+principal, err)
-}
-
-func joinIDs(ids []string) string {
-	if len(ids) == 0 {
-		return "none"
-	}
-	s := ids[0]
-	for _, id := range ids[1:] {
-		s += ", " + id
-	}
-	return s
 }
 
 func appendReason(r, s string) string {
@@ -377,6 +338,32 @@ func appendReason(r, s string) string {
 		return s
 	}
 	return r + "; " + s
+}
+
+// ownSteps are the services whose step enables their trusted access and
+// registers their delegated administrator itself, in the order the service
+// documents: Health's organizational view is enabled with Health's own API
+// (which enables trusted access), and only then is a delegated
+// administrator registered ("Registering a delegated administrator for
+// your organizational view", AWS Health User Guide).
+var ownSteps = map[string]string{
+	settings.ServiceHealth: health.Spec.Name,
+}
+
+// notBuilt are the services the configuration may enable that no step
+// configures yet: the step leaves their trusted access and delegated
+// administrator alone, so that nothing is half made, and says so.
+var notBuilt = map[string]string{
+	settings.ServiceSecurityHub: "securityhub is not configured by orgbaseline yet: its trusted access and delegated administrator are left as they are",
+	settings.ServiceDetective:   "detective is not configured by orgbaseline yet: its trusted access and delegated administrator are left as they are",
+}
+
+// handledHere reports whether this step enables service's trusted access
+// and registers its delegated administrator.
+func handledHere(service string) bool {
+	_, own := ownSteps[service]
+	_, pending := notBuilt[service]
+	return !own && !pending
 }
 
 // adminSteps are the steps that register a service's delegated administrator

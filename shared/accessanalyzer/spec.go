@@ -1,0 +1,44 @@
+package accessanalyzer
+
+import (
+	"github.com/orgbaseline/orgbaseline/shared/step"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// OrgSpec puts the organization's analyzers in the security account, the
+// delegated administrator, one region per invocation.
+var OrgSpec = workflow.StepSpec{
+	Name:        "accessanalyzer-org",
+	State:       "AccessAnalyzerOrg",
+	ResultKey:   "accessAnalyzerOrg",
+	Description: "orgbaseline: IAM Access Analyzer organization analyzers in the security account, per region",
+	Reach:       workflow.ReachSecurity,
+	Shape:       workflow.ShapeEachRegion,
+	// Two or three calls per region, all to the one administrator
+	// account; IAM Access Analyzer's request quotas are per account and
+	// region, so every region may go at once.
+	MaxConcurrency: 40,
+}
+
+// AccountsSpec puts an ACCOUNT analyzer in one account, in every region of
+// the run. In the management account the step works with its own role;
+// elsewhere through the execution role.
+var AccountsSpec = workflow.StepSpec{
+	Name:        "accessanalyzer-accounts",
+	State:       "AccessAnalyzerAccounts",
+	ResultKey:   "accessAnalyzerAccounts",
+	Description: "orgbaseline: IAM Access Analyzer account analyzers, per account, in every region",
+	Reach:       workflow.ReachOrganization,
+	Shape:       workflow.ShapeEachAccount,
+	// One read per region on a re-run; accounts in parallel as for the
+	// Config recorders (the management account's Lambda concurrency and
+	// STS, one AssumeRole per account, bound the fan-out).
+	MaxConcurrency:    8,
+	RegionConcurrency: 6,
+}
+
+// OrgStep is the accessanalyzer-org step: OrgSpec with its handler; functions/accessanalyzer-org runs it.
+var OrgStep = step.Define(OrgSpec, buildOrg).WithGrants(OrgGrants)
+
+// AccountsStep is the accessanalyzer-accounts step: AccountsSpec with its handler; functions/accessanalyzer-accounts runs it.
+var AccountsStep = step.Define(AccountsSpec, buildAccounts).WithGrants(AccountsGrants)
