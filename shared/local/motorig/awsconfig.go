@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	"github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -34,11 +36,13 @@ const ExecutionRole = "OrganizationAccountAccessRole"
 // reach the server as the management account, and no real AWS account:
 // endpoint, static credentials, region, no shared config or credentials
 // files and no instance metadata. Variables that would select other
-// credentials are set empty, which the SDK treats as unset. Append the
+// credentials are set empty, which the SDK treats as unset. The services
+// that moto lacks get their own endpoint, the fake's
+// (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER). Append the
 // result to a base environment (exec.Cmd keeps the last value of a
 // variable), or use Environ.
 func (s *Server) Env() []string {
-	return []string{
+	env := []string{
 		"AWS_ENDPOINT_URL=" + s.endpoint,
 		"AWS_ACCESS_KEY_ID=" + AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
@@ -55,6 +59,17 @@ func (s *Server) Env() []string {
 		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=",
 		"AWS_CONTAINER_CREDENTIALS_FULL_URI=",
 		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false",
+	}
+	return append(env, s.fakeEnv()...)
+}
+
+// fakeEnv points the services that moto lacks at the fake: the SDK takes a
+// service's own variable, AWS_ENDPOINT_URL_<service ID>, over
+// AWS_ENDPOINT_URL.
+func (s *Server) fakeEnv() []string {
+	return []string{
+		"AWS_ENDPOINT_URL_HEALTH=" + s.fake.URL(),
+		"AWS_ENDPOINT_URL_ACCESSANALYZER=" + s.fake.URL(),
 	}
 }
 
@@ -76,6 +91,12 @@ func (s *Server) Environ() []string {
 // shared config or credentials files (AWS_PROFILE is ignored), no instance
 // metadata, and few attempts per call without client-side retry
 // quota (see WithMaxAttempts).
+//
+// Clients of the services moto lacks (AWS Health, IAM Access Analyzer) reach
+// the fake instead: the config's ServiceOptions set their BaseEndpoint.
+// Neither depends on this process's endpoint variables (AWS_ENDPOINT_URL,
+// AWS_ENDPOINT_URL_<service>, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS); options
+// given to a client's NewFromConfig still override both.
 func (s *Server) AWSConfig(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithRegion(s.region),
@@ -88,11 +109,25 @@ func (s *Server) AWSConfig(ctx context.Context) (aws.Config, error) {
 		config.WithSharedCredentialsFiles([]string{}),
 		config.WithEC2IMDSClientEnableState(imds.ClientDisabled),
 		config.WithRetryer(s.retryer),
+		config.WithServiceOptions(s.fakeEndpoint),
 	)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("motorig: aws config: %w", err)
 	}
+	// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true makes LoadDefaultConfig drop
+	// even WithBaseEndpoint.
+	cfg.BaseEndpoint = aws.String(s.endpoint)
 	return cfg, nil
+}
+
+// fakeEndpoint points the clients of the services moto lacks at the fake.
+func (s *Server) fakeEndpoint(_ string, options any) {
+	switch o := options.(type) {
+	case *health.Options:
+		o.BaseEndpoint = aws.String(s.fake.URL())
+	case *accessanalyzer.Options:
+		o.BaseEndpoint = aws.String(s.fake.URL())
+	}
 }
 
 func (s *Server) retryer() aws.Retryer {

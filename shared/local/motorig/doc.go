@@ -39,4 +39,22 @@
 // stored but not enforced. Reset forgets the keys that AssumeRole handed
 // out, so credentials taken before a reset act as the management account
 // after it: take new ones (AccountConfig) after every SeedT.
+//
+// moto has neither AWS Health nor IAM Access Analyzer, whose organizational
+// view and analyzers the baseline sets up. Start therefore also starts a
+// fake of the operations the baseline calls (package fakeaws: Health's
+// DescribeHealthServiceStatusForOrganization and
+// EnableHealthServiceAccessForOrganization, Access Analyzer's ListAnalyzers,
+// CreateAnalyzer, GetAnalyzer and UpdateAnalyzer), so that the baseline's
+// own SDK clients run unchanged in local runs and the demo. Env sends the
+// two services there (AWS_ENDPOINT_URL_HEALTH,
+// AWS_ENDPOINT_URL_ACCESSANALYZER), and so do AWSConfig and AccountConfig;
+// every other service stays on moto. The fake keeps its state in memory,
+// takes the caller's account from moto (by the request's access key) and
+// the organization's management account, trusted access and delegated
+// administrators from moto's Organizations; Reset clears it with moto, Close
+// stops it. Other operations of the two services are answered with an
+// UnknownOperationException, as AWS answers an operation an endpoint does
+// not offer. Tests reach the fake through FakeAWS, e.g. to make Health
+// answer SubscriptionRequiredException.
 package motorig

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -395,6 +397,18 @@ func TestWriteConfig(t *testing.T) {
 // the way the CLI does, from an environment full of settings that must not
 // reach it.
 func TestEnv(t *testing.T) {
+	// The child lists the analyzers of the fake (see envChild).
+	srv.ResetT(t)
+	mgmt, err := srv.AWSConfig(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accessanalyzer.NewFromConfig(mgmt).CreateAnalyzer(ctx(t), &accessanalyzer.CreateAnalyzerInput{
+		AnalyzerName: aws.String("motorig-env"), Type: aatypes.TypeAccount,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 	home := t.TempDir()
 	awsDir := filepath.Join(home, ".aws")
 	if err := os.Mkdir(awsDir, 0o755); err != nil {
@@ -434,7 +448,7 @@ func TestEnv(t *testing.T) {
 		if err != nil {
 			t.Fatalf("child: %v\n%s%s", err, out, stderr.String())
 		}
-		want := fmt.Sprintf("account=%s key=%s token= region=us-east-1", motorig.ManagementAccountID, motorig.AccessKeyID)
+		want := fmt.Sprintf("account=%s key=%s token= region=us-east-1 analyzers=[motorig-env]", motorig.ManagementAccountID, motorig.AccessKeyID)
 		if got := strings.TrimSpace(string(out)); got != want {
 			t.Errorf("child saw %q, want %q", got, want)
 		}
@@ -477,7 +491,8 @@ func withoutCoverageWarning(stderr string) string {
 	return strings.Join(rest, "")
 }
 
-// envChild loads the default configuration and prints whom it reaches.
+// envChild loads the default configuration and prints whom it reaches, and
+// which analyzers IAM Access Analyzer lists (moto has no such service).
 func envChild() int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -496,8 +511,17 @@ func envChild() int {
 		fmt.Println("GetCallerIdentity:", err)
 		return 1
 	}
-	fmt.Printf("account=%s key=%s token=%s region=%s\n",
-		aws.ToString(out.Account), creds.AccessKeyID, creds.SessionToken, cfg.Region)
+	list, err := accessanalyzer.NewFromConfig(cfg).ListAnalyzers(ctx, &accessanalyzer.ListAnalyzersInput{})
+	if err != nil {
+		fmt.Println("ListAnalyzers:", err)
+		return 1
+	}
+	var analyzers []string
+	for _, a := range list.Analyzers {
+		analyzers = append(analyzers, aws.ToString(a.Name))
+	}
+	fmt.Printf("account=%s key=%s token=%s region=%s analyzers=%v\n",
+		aws.ToString(out.Account), creds.AccessKeyID, creds.SessionToken, cfg.Region, analyzers)
 	return 0
 }
 
@@ -544,6 +568,14 @@ func TestStartAndClose(t *testing.T) {
 	if !slices.Contains(s.Env(), "AWS_REGION=eu-west-1") {
 		t.Errorf("Env() = %v, want AWS_REGION=eu-west-1", s.Env())
 	}
+	if s.FakeEndpoint() == srv.FakeEndpoint() {
+		t.Fatalf("both servers' fakes at %s", s.FakeEndpoint())
+	}
+	for _, v := range []string{"AWS_ENDPOINT_URL_HEALTH", "AWS_ENDPOINT_URL_ACCESSANALYZER"} {
+		if !slices.Contains(s.Env(), v+"="+s.FakeEndpoint()) {
+			t.Errorf("Env() = %v, want %s=%s", s.Env(), v, s.FakeEndpoint())
+		}
+	}
 	cfg, err := s.AWSConfig(ctx(t))
 	if err != nil {
 		t.Fatal(err)
@@ -553,16 +585,21 @@ func TestStartAndClose(t *testing.T) {
 	}
 
 	addr := strings.TrimPrefix(s.Endpoint(), "http://")
-	if !accepts(addr) {
-		t.Fatalf("%s does not accept connections before Close", addr)
+	fakeAddr := strings.TrimPrefix(s.FakeEndpoint(), "http://")
+	for _, a := range []string{addr, fakeAddr} {
+		if !accepts(a) {
+			t.Fatalf("%s does not accept connections before Close", a)
+		}
 	}
 	t0 = time.Now()
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
 	t.Logf("Close took %v", time.Since(t0))
-	if accepts(addr) {
-		t.Errorf("%s still accepts connections after Close", addr)
+	for _, a := range []string{addr, fakeAddr} {
+		if accepts(a) {
+			t.Errorf("%s still accepts connections after Close", a)
+		}
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/orgbaseline/orgbaseline/shared/local/fakeaws"
 )
 
 // Environment variables the rig reads. The Makefile exports both.
@@ -97,6 +99,8 @@ type Server struct {
 	// sharedConfig is a shared config file with only an empty default
 	// profile, for AWSConfig.
 	sharedConfig string
+	// fake answers the services moto lacks.
+	fake *fakeaws.Server
 
 	mu        sync.Mutex // guards keepLog
 	closeErr  error
@@ -160,6 +164,9 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 		}
 		err := s.launch(ctx, python, script, root)
 		if err == nil {
+			err = s.startFake(ctx)
+		}
+		if err == nil {
 			return s, nil
 		}
 		if errors.Is(err, errAddrInUse) && attempt < bindAttempts {
@@ -197,6 +204,18 @@ func writeSharedConfig() (string, error) {
 }
 
 var errAddrInUse = errors.New("port taken")
+
+// startFake starts, beside the running moto server, the fake that answers
+// the services moto lacks. If it cannot, the moto server is stopped.
+func (s *Server) startFake(ctx context.Context) error {
+	fake, err := fakeaws.Start(ctx, s.endpoint)
+	if err != nil {
+		s.kill()
+		return err
+	}
+	s.fake = fake
+	return nil
+}
 
 // launch starts the launcher on a free port and waits until the server
 // answers there.
@@ -370,10 +389,20 @@ func (s *Server) KeepLog() {
 }
 
 // Reset clears all state of the server (POST /moto-api/reset): every
-// account, the organization and every resource.
+// account, the organization and every resource, and the state of the fake
+// (FakeAWS).
 func (s *Server) Reset(ctx context.Context) error {
-	return s.control(ctx, "reset", "/moto-api/reset")
+	err := s.control(ctx, "reset", "/moto-api/reset")
+	s.fake.Reset()
+	return err
 }
+
+// FakeAWS is the fake that answers AWS Health and IAM Access Analyzer for
+// the server (see the package documentation).
+func (s *Server) FakeAWS() *fakeaws.Server { return s.fake }
+
+// FakeEndpoint is the fake's URL, http://127.0.0.1:PORT.
+func (s *Server) FakeEndpoint() string { return s.fake.URL() }
 
 // SeedRandom seeds the server's random IDs (POST /moto-api/seed): after a
 // Reset and the same seed, the same calls make the same organization,
@@ -400,12 +429,16 @@ func (s *Server) control(ctx context.Context, what, path string) error {
 	return nil
 }
 
-// Close stops the server: SIGTERM, then a kill if it has not stopped within
-// 10 s. It reports whether the server had failed or had to be killed. Calling
-// it again returns the first result.
+// Close stops the server and its fake: SIGTERM, then a kill if it has not
+// stopped within 10 s. It reports whether the server had failed or had to
+// be killed. Calling it again returns the first result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		fakeErr := s.fake.Close()
 		s.closeErr = s.stop()
+		if s.closeErr == nil {
+			s.closeErr = fakeErr
+		}
 		s.waitStdout()
 		s.http.CloseIdleConnections()
 		s.mu.Lock()
