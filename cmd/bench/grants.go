@@ -20,6 +20,7 @@ import (
 // iamPrefix is the IAM service prefix of an SDK service ID.
 var iamPrefix = map[string]string{
 	"Organizations": "organizations", "CloudTrail": "cloudtrail", "Config Service": "config",
+	"AccessAnalyzer": "access-analyzer", "Health": "health",
 	"GuardDuty": "guardduty", "IAM": "iam", "KMS": "kms", "S3": "s3", "STS": "sts", "Account": "account",
 }
 
