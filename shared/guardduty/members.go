@@ -2,7 +2,6 @@ package guardduty
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,11 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
-	"github.com/orgbaseline/orgbaseline/shared/org/targets"
+	"github.com/orgbaseline/orgbaseline/shared/org/emails"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -33,19 +30,8 @@ type MembersAPI interface {
 }
 
 // AccountAPI reads the organization's accounts, from the management
-// account: their e-mail addresses, which CreateMembers needs, and their
-// state — one account ("DescribeAccount") or a page of them
-// ("ListAccounts", AWS Organizations API Reference: at most 20 a page).
-type AccountAPI interface {
-	DescribeAccount(ctx context.Context, in *organizations.DescribeAccountInput, optFns ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error)
-	organizations.ListAccountsAPIClient
-}
-
-// accountsPerPage is the most accounts a ListAccounts page holds
-// ("ListAccounts", AWS Organizations API Reference: MaxResults 1 to 20).
-const accountsPerPage = 20
-
-var _ AccountAPI = (*organizations.Client)(nil)
+// account: their e-mail addresses, which CreateMembers needs.
+type AccountAPI = emails.API
 
 // runAccounts returns the accounts the step makes members: the run's ACTIVE
 // accounts as the state machine passes them (item.Accounts, the org-targets
@@ -140,18 +126,13 @@ func leftNote(left []string) string {
 
 // memberCreation is the progress of the CreateMembers calls of one run.
 type memberCreation struct {
-	// details are the accounts to add with their e-mail addresses, read
-	// once each.
-	details map[string]gdtypes.AccountDetail
+	// reader reads the e-mail addresses of the accounts to add, once each,
+	// and keeps those left out (not ACTIVE, or gone).
+	reader *emails.Reader
 	// added holds the accounts CreateMembers made members, in order.
 	added []string
 	// unprocessed holds GuardDuty's reason for each account it did not add.
 	unprocessed map[string]string
-	// rows are the outcomes of the accounts that are not added.
-	rows []accountRow
-	// listed says the organization was listed: an account of the run
-	// not in details then has its row already.
-	listed bool
 }
 
 // addMembers makes the accounts of todo members of detector id, in calls
@@ -165,8 +146,8 @@ type memberCreation struct {
 // outcome when the endpoint does not offer CreateMembers, and returns the
 // accounts added.
 func (r *orgRun) addMembers(ctx context.Context, orgs AccountAPI, api MembersAPI, id string, todo []string, note string) ([]string, error) {
-	c := &memberCreation{details: map[string]gdtypes.AccountDetail{}, unprocessed: map[string]string{}}
-	if err := r.listWhenCheaper(ctx, orgs, c, todo); err != nil {
+	c := &memberCreation{reader: emails.NewReader(orgs, len(r.accounts)), unprocessed: map[string]string{}}
+	if err := c.reader.Prepare(ctx, todo); err != nil {
 		return nil, err
 	}
 	skip, err := r.createMembers(ctx, orgs, api, id, c, todo)
@@ -195,10 +176,11 @@ func (r *orgRun) addMembers(ctx context.Context, orgs AccountAPI, api MembersAPI
 // reportMembers adds the outcomes of the members' part from c, for the
 // accounts of todo.
 func (r *orgRun) reportMembers(ctx context.Context, c *memberCreation, todo []string, note string) {
-	rows := slices.Clone(c.rows)
+	var rows []accountRow
 	counts := map[workflow.Status]int{}
-	for _, row := range c.rows {
-		counts[row.status]++
+	for _, sk := range c.reader.Skipped() {
+		rows = append(rows, accountRow{account: sk.Account, status: workflow.StatusSkipped, reason: "not a member: " + sk.Reason})
+		counts[workflow.StatusSkipped]++
 	}
 	for _, a := range todo {
 		why, ok := c.unprocessed[a]
@@ -234,9 +216,13 @@ func (r *orgRun) reportMembers(ctx context.Context, c *memberCreation, todo []st
 // endpoint does not offer CreateMembers.
 func (r *orgRun) createMembers(ctx context.Context, orgs AccountAPI, api MembersAPI, id string, c *memberCreation, accounts []string) (skip string, err error) {
 	for batch := range slices.Chunk(accounts, MembersPerCall) {
-		details, err := r.describe(ctx, orgs, c, batch)
+		read, err := c.reader.Read(ctx, batch)
 		if err != nil {
 			return "", err
+		}
+		details := make([]gdtypes.AccountDetail, len(read))
+		for i, a := range read {
+			details[i] = gdtypes.AccountDetail{AccountId: aws.String(a.ID), Email: aws.String(a.Email)}
 		}
 		if len(details) == 0 {
 			continue
@@ -251,85 +237,6 @@ func (r *orgRun) createMembers(ctx context.Context, orgs AccountAPI, api Members
 		c.record(details, out.UnprocessedAccounts)
 	}
 	return "", nil
-}
-
-// describe returns the account details of batch, reading the e-mail
-// address of each account not read yet in the run
-// (organizations:DescribeAccount). An account no longer in the
-// organization, or no longer ACTIVE, is left out with a skipped row.
-func (r *orgRun) describe(ctx context.Context, orgs AccountAPI, c *memberCreation, batch []string) ([]gdtypes.AccountDetail, error) {
-	var out []gdtypes.AccountDetail
-	for _, acct := range batch {
-		if d, ok := c.details[acct]; ok {
-			out = append(out, d)
-			continue
-		}
-		if c.listed {
-			// Listed already: not ACTIVE, or gone; its row is made.
-			continue
-		}
-		got, err := orgs.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(acct)})
-		var notFound *orgtypes.AccountNotFoundException
-		switch {
-		case errors.As(err, &notFound):
-			c.rows = append(c.rows, accountRow{account: acct, status: workflow.StatusSkipped, reason: "not a member: the account is no longer in the organization"})
-			continue
-		case err != nil:
-			return nil, awsclient.Classify("read account "+acct+" (organizations:DescribeAccount)", err)
-		case got.Account == nil:
-			return nil, &workflow.TerminalError{Op: "read account " + acct + " (organizations:DescribeAccount)", Err: fmt.Errorf("the answer holds no account")}
-		case !targets.Active(*got.Account):
-			c.rows = append(c.rows, accountRow{account: acct, status: workflow.StatusSkipped, reason: "not a member: the account is " + targets.AccountState(*got.Account)})
-			continue
-		}
-		d := gdtypes.AccountDetail{AccountId: aws.String(acct), Email: got.Account.Email}
-		c.details[acct] = d
-		out = append(out, d)
-	}
-	return out, nil
-}
-
-// listWhenCheaper reads the accounts of todo by listing the organization
-// (ListAccounts, accountsPerPage a page) when that takes fewer calls than
-// reading them one by one (DescribeAccount): a first run on a large
-// organization costs about accounts/20 calls a region instead of one per
-// account, and a run that adds few accounts (an onboarding) reads only
-// those. The accounts listed fill c.details; one not listed or not ACTIVE
-// gets its skipped row.
-func (r *orgRun) listWhenCheaper(ctx context.Context, orgs AccountAPI, c *memberCreation, todo []string) error {
-	pages := (len(r.accounts) + accountsPerPage - 1) / accountsPerPage
-	if len(todo) <= pages {
-		return nil
-	}
-	want := map[string]bool{}
-	for _, a := range todo {
-		want[a] = true
-	}
-	p := organizations.NewListAccountsPaginator(orgs, &organizations.ListAccountsInput{MaxResults: aws.Int32(accountsPerPage)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return awsclient.Classify("list the organization's accounts (organizations:ListAccounts)", err)
-		}
-		for _, a := range page.Accounts {
-			acct := aws.ToString(a.Id)
-			switch {
-			case !want[acct]:
-			case !targets.Active(a):
-				c.rows = append(c.rows, accountRow{account: acct, status: workflow.StatusSkipped, reason: "not a member: the account is " + targets.AccountState(a)})
-			default:
-				c.details[acct] = gdtypes.AccountDetail{AccountId: aws.String(acct), Email: a.Email}
-			}
-			delete(want, acct)
-		}
-	}
-	for _, acct := range todo {
-		if want[acct] {
-			c.rows = append(c.rows, accountRow{account: acct, status: workflow.StatusSkipped, reason: "not a member: the account is no longer in the organization"})
-		}
-	}
-	c.listed = true
-	return nil
 }
 
 // record notes the accounts of details that one CreateMembers call added,
