@@ -500,8 +500,8 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		// Switch detective on too: no step configures it yet, so nothing
-		// of it may change either.
+		// Switch detective on too: its trusted access would be a change,
+		// which the conflict must prevent as well.
 		withDetective := filepath.Join(t.TempDir(), "orgbaseline.yaml")
 		b, _ := os.ReadFile(config)
 		b = bytes.Replace(b, []byte("detective:\n    enabled: false"), []byte("detective:\n    enabled: true"), 1)

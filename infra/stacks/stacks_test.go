@@ -589,7 +589,11 @@ func TestStepReach(t *testing.T) {
 		"config-rules":      workflow.ReachSecurity,
 		// The organization's analyzers in the delegated administrator;
 		// an ACCOUNT analyzer in every account.
-		"accessanalyzer-org":      workflow.ReachSecurity,
+		"accessanalyzer-org": workflow.ReachSecurity,
+		// The security account's GuardDuty detector read for Detective's
+		// 48 hours; the graph configured in the administrator.
+		"detective-admin":         workflow.ReachSecurity,
+		"detective-org":           workflow.ReachSecurity,
 		"accessanalyzer-accounts": workflow.ReachOrganization,
 		"health-org":              workflow.ReachNone,
 	}
@@ -789,7 +793,7 @@ func TestStateMachineChain(t *testing.T) {
 		}
 	}
 	slices.Sort(tasks)
-	if want := []string{"ConfigAggregator", "ConfigDelivery", "GuardDutyAdminHomeRegion", "HealthOrg", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
+	if want := []string{"ConfigAggregator", "ConfigDelivery", "DetectiveAdminHomeRegion", "GuardDutyAdminHomeRegion", "HealthOrg", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
 		t.Errorf("Task states %v, want %v", tasks, want)
 	}
 	for _, tt := range []struct{ state, next, resultPath, step string }{
@@ -878,7 +882,7 @@ func TestStateMachineFanOut(t *testing.T) {
 			"accounts.$": "$.results.orgTargets.accounts"},
 		"MaxConcurrency": float64(guardduty.OrgSpec.MaxConcurrency),
 		"ResultPath":     "$.results.guardDutyOrg",
-		"Next":           "ConfigAggregator",
+		"Next":           "DetectiveAdminHomeRegion",
 		"Catch":          wantCatch,
 	} {
 		if !reflect.DeepEqual(each[k], want) {

@@ -33,28 +33,10 @@ type MembersAPI interface {
 // account: their e-mail addresses, which CreateMembers needs.
 type AccountAPI = emails.API
 
-// runAccounts returns the accounts the step makes members: the run's ACTIVE
-// accounts as the state machine passes them (item.Accounts, the org-targets
-// result), less the security account, which administers them, and those
-// the accounts filter leaves out, in ID order. The step does not list the
-// organization itself: without the list, an input from before the state
-// machine passed it, it fails. A present but empty list is a run whose
-// accounts filter admits no ACTIVE account; without a filter the run's
-// accounts always hold the management account.
+// runAccounts returns the accounts the step makes members
+// (workflow.Item.MemberAccounts).
 func runAccounts(item workflow.Item, security string) ([]string, error) {
-	if len(item.Accounts) == 0 && (item.Accounts == nil || len(item.Input.Accounts) == 0) {
-		return nil, &workflow.TerminalError{Op: "read the run's accounts", Err: fmt.Errorf(
-			`the input of %s has no accounts: the state machine passes the org-targets step's ACTIVE accounts in "accounts" to this step (TakesAccounts); `+
-				"the list is missing, so the deployed state machine predates this step's code: redeploy the management stack (cdk deploy --all)", OrgSpec.Name)}
-	}
-	var out []string
-	for _, id := range item.Accounts {
-		if id != security && item.Input.WantsAccount(id) && !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
+	return item.MemberAccounts(OrgSpec.Name, security)
 }
 
 // members adds the run's accounts (r.accounts) that are not members of

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/accessanalyzer"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
+	"github.com/orgbaseline/orgbaseline/shared/detective"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/health"
 	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
@@ -27,6 +28,9 @@ var All = []step.Step{
 	orgtrail.Step,
 	guardduty.AdminStep,
 	guardduty.OrgStep,
+	// Detective after GuardDuty, whose detector it needs.
+	detective.AdminStep,
+	detective.OrgStep,
 	configsvc.AggregatorStep,
 	// The delivery policies admit every account before its recorders put
 	// their delivery channels.

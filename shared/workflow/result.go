@@ -49,6 +49,32 @@ type Item struct {
 	Previous *StepResult `json:"previous,omitempty"`
 }
 
+// MemberAccounts returns the accounts a step of step's name makes members
+// of an administrator's (GuardDuty's detector, Detective's graph): the
+// run's ACTIVE accounts as the state machine passes them (Accounts, the
+// org-targets result, for a spec with TakesAccounts), less admin, which
+// administers them, and those the accounts filter leaves out, in ID order.
+// The step does not list the organization itself: without the list, an
+// input from before the state machine passed it, it is a TerminalError. A
+// present but empty list is a run whose accounts filter admits no ACTIVE
+// account; without a filter the run's accounts always hold the management
+// account.
+func (it Item) MemberAccounts(step, admin string) ([]string, error) {
+	if len(it.Accounts) == 0 && (it.Accounts == nil || len(it.Input.Accounts) == 0) {
+		return nil, &TerminalError{Op: "read the run's accounts", Err: fmt.Errorf(
+			`the input of %s has no accounts: the state machine passes the org-targets step's ACTIVE accounts in "accounts" to this step (TakesAccounts); `+
+				"the list is missing, so the deployed state machine predates this step's code: redeploy the management stack (cdk deploy --all)", step)}
+	}
+	var out []string
+	for _, id := range it.Accounts {
+		if id != admin && it.Input.WantsAccount(id) && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // EarlierActions returns the actions of the previous call's outcomes, by
 // target, for a step with a Poll to report what its earlier calls did.
 func (it Item) EarlierActions() map[string][]Action {

@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/detective"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/health"
 	"github.com/orgbaseline/orgbaseline/shared/org/admins"
@@ -355,7 +356,6 @@ var ownSteps = map[string]string{
 // administrator alone, so that nothing is half made, and says so.
 var notBuilt = map[string]string{
 	settings.ServiceSecurityHub: "securityhub is not configured by orgbaseline yet: its trusted access and delegated administrator are left as they are",
-	settings.ServiceDetective:   "detective is not configured by orgbaseline yet: its trusted access and delegated administrator are left as they are",
 }
 
 // handledHere reports whether this step enables service's trusted access
@@ -371,6 +371,7 @@ func handledHere(service string) bool {
 var adminSteps = map[string]workflow.StepSpec{
 	settings.ServiceCloudTrail: orgtrail.Spec,
 	settings.ServiceGuardDuty:  guardduty.AdminSpec,
+	settings.ServiceDetective:  detective.AdminSpec,
 }
 
 // adminNote says who registers the delegated administrator of a service

@@ -412,7 +412,10 @@ func TestFiltersAndOptions(t *testing.T) {
 			"EnableAWSServiceAccess access-analyzer.amazonaws.com", "RegisterDelegatedAdministrator access-analyzer.amazonaws.com",
 		}},
 		{"health is its own step's", "", workflow.Input{Mode: workflow.ModeApply, Services: []string{"health"}}, nil},
-		{"a service without a step is left alone", "services: {detective: {enabled: true}}", workflow.Input{Mode: workflow.ModeApply, Services: []string{"securityhub", "detective"}}, nil},
+		{"a service without a step is left alone", "", workflow.Input{Mode: workflow.ModeApply, Services: []string{"securityhub"}}, nil},
+		{"detective's administrator is its own step's", "services: {detective: {enabled: true}}", workflow.Input{Mode: workflow.ModeApply, Services: []string{"detective"}}, []string{
+			"EnableAWSServiceAccess detective.amazonaws.com",
+		}},
 		{"guardduty malware protection principal", "services: {guardduty: {features: {ebsMalwareProtection: true}}}", workflow.Input{Mode: workflow.ModeApply, Services: []string{"guardduty"}}, []string{
 			"EnableAWSServiceAccess guardduty.amazonaws.com", "EnableAWSServiceAccess malware-protection.guardduty.amazonaws.com",
 		}},

@@ -1,0 +1,88 @@
+package detective
+
+import (
+	"fmt"
+
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
+)
+
+// detectorsOf is the ARN of every GuardDuty detector of account.
+func detectorsOf(account string) string {
+	return fmt.Sprintf("arn:aws:guardduty:*:%s:detector/*", account)
+}
+
+// AdminGrants are the detective-admin step's permissions under c
+// ("Actions, resources, and condition keys for Amazon Detective": the
+// organization administrator calls have no resource type): the Lambda's
+// own, and what EnableOrganizationAdminAccount does in Organizations and
+// IAM for its caller (the AWS managed policy
+// AmazonDetectiveOrganizationsAccess: trusted access and the delegated
+// administrator for Detective, the organization read, Detective's
+// service-linked role), each for Detective's principal only; in the
+// security account's session, its GuardDuty detector read, for Detective's
+// 48 hours.
+func AdminGrants(c settings.Config) step.Grants {
+	return step.Grants{
+		Lambda: []step.Grant{
+			{
+				Sid:     "DelegateDetective",
+				Actions: []string{"detective:ListOrganizationAdminAccounts", "detective:EnableOrganizationAdminAccount"},
+				Why:     "detective:ListOrganizationAdminAccounts and EnableOrganizationAdminAccount have no resource type",
+			},
+			{
+				Dependent: true, Sid: "DetectiveReadsOrganization",
+				Actions: []string{"organizations:DescribeOrganization", "organizations:ListAccounts", "organizations:ListDelegatedAdministrators"},
+				Why:     "DescribeOrganization, ListAccounts and ListDelegatedAdministrators have no resource type",
+			},
+			{
+				Dependent: true, Sid: "TrustedAccessForDetective", Actions: []string{"organizations:EnableAWSServiceAccess"},
+				Condition: step.ServicePrincipalIs(Principal),
+				Why:       "EnableAWSServiceAccess has no resource type; the condition names Detective's principal",
+			},
+			{
+				Dependent: true, Sid: "RegisterSecurityAccountForDetective", Actions: []string{"organizations:RegisterDelegatedAdministrator"},
+				Resources: []string{step.OrgAccountARN(c, c.Accounts.Security)},
+				Condition: step.ServicePrincipalIs(Principal),
+				Why:       step.OrgIDWhy,
+			},
+			{
+				Dependent: true, Sid: "DetectiveServiceLinkedRole", Actions: []string{"iam:CreateServiceLinkedRole"},
+				Resources: []string{step.ServiceLinkedRoleARN(c.Accounts.Management, Principal, "AWSServiceRoleForDetective")},
+				Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": Principal}},
+				Why:       "Detective's service-linked role has a fixed name",
+			},
+		},
+		Security: []step.Grant{
+			{Actions: []string{"guardduty:ListDetectors"}, Why: "guardduty:ListDetectors has no resource type"},
+			{Actions: []string{"guardduty:GetDetector"}, Resources: []string{detectorsOf(c.Accounts.Security)}, Why: "GuardDuty makes a detector's ID; one per region of the security account"},
+		},
+	}
+}
+
+// OrgGrants are the detective-org step's permissions under c: from the
+// management account, the accounts it adds as members (their e-mail
+// addresses); in the security account's session, its behavior graphs
+// (Graph, arn:aws:detective:<region>:<account>:graph:<id>) and the
+// listing of them, which has no resource type.
+func OrgGrants(c settings.Config) step.Grants {
+	graphs := fmt.Sprintf("arn:aws:detective:*:%s:graph:*", c.Accounts.Security)
+	return step.Grants{
+		Lambda: []step.Grant{
+			{
+				Sid: "ReadMemberAccounts", Actions: []string{"organizations:DescribeAccount"}, Resources: []string{step.OrgAccountARN(c, "*")},
+				Why: "the accounts to add as members are found at run time; the ARN names this organization",
+			},
+			{Sid: "ListMemberAccounts", Actions: []string{"organizations:ListAccounts"}, Why: "organizations:ListAccounts has no resource type"},
+		},
+		Security: []step.Grant{
+			{Actions: []string{"detective:ListGraphs"}, Why: "detective:ListGraphs has no resource type"},
+			{
+				Actions: []string{"detective:DescribeOrganizationConfiguration", "detective:UpdateOrganizationConfiguration",
+					"detective:ListMembers", "detective:CreateMembers"},
+				Resources: []string{graphs},
+				Why:       "Detective makes a graph's ID; one per region of the security account",
+			},
+		},
+	}
+}

@@ -1,0 +1,84 @@
+package detective
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/detective"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/logging"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// Handler runs either step: In gives the clients of a region.
+type Handler struct {
+	Settings settings.Config
+	// Admin returns the detective-admin clients in a region: Detective in
+	// the management account, GuardDuty in the security account.
+	Admin func(region string) AdminDeps
+	// Org returns the detective-org clients in a region: Detective in the
+	// security account, Organizations in the management account.
+	Org func(region string) OrgDeps
+	Log *slog.Logger
+}
+
+func newHandler(d step.Deps) *Handler {
+	sec := d.Settings.Accounts.Security
+	orgs := organizations.NewFromConfig(awsclient.WithRegion(d.AWS, awsclient.OrganizationsRegion))
+	return &Handler{
+		Settings: d.Settings,
+		Admin: func(region string) AdminDeps {
+			return AdminDeps{
+				Detective: detective.NewFromConfig(awsclient.WithRegion(d.AWS, region)),
+				GuardDuty: guardduty.NewFromConfig(awsclient.WithRegion(d.Accounts.Config(sec), region)),
+				Now:       time.Now,
+			}
+		},
+		Org: func(region string) OrgDeps {
+			return OrgDeps{Detective: detective.NewFromConfig(awsclient.WithRegion(d.Accounts.Config(sec), region)), Accounts: orgs}
+		},
+		Log: d.Log,
+	}
+}
+
+// buildAdmin wires the detective-admin handler from the Lambda's dependencies.
+func buildAdmin(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
+	return newHandler(d).HandleAdmin
+}
+
+// buildOrg wires the detective-org handler from the Lambda's dependencies.
+func buildOrg(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
+	return newHandler(d).HandleOrg
+}
+
+// HandleAdmin runs detective-admin for the item's region. Its error, if
+// any, is one of the named workflow errors at the top level.
+func (h *Handler) HandleAdmin(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
+	log := logging.Where(h.Log, h.Settings.Accounts.Management, item.Region, settings.ServiceDetective)
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		var d AdminDeps
+		if item.Region != "" {
+			d = h.Admin(item.Region)
+		}
+		return EnableAdmin(ctx, d, h.Settings, item, log)
+	})
+}
+
+// HandleOrg runs detective-org for the item's region. Its error, if any,
+// is one of the named workflow errors at the top level.
+func (h *Handler) HandleOrg(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
+	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceDetective)
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		var d OrgDeps
+		if item.Region != "" {
+			d = h.Org(item.Region)
+		}
+		return ConfigureOrg(ctx, d, h.Settings, item, log)
+	})
+}

@@ -1,0 +1,217 @@
+package detective
+
+// The detective-org step, one region per invocation, in the security
+// account (the Detective administrator) through the execution role:
+//
+//  1. detective:ListGraphs: the administrator's behavior graph in the
+//     region. Without one, the region is skipped: detective-admin has not
+//     enabled Detective there (GuardDuty not old enough yet).
+//  2. detective:DescribeOrganizationConfiguration, then
+//     UpdateOrganizationConfiguration with AutoEnable when it is off: new
+//     accounts of the organization become members by themselves.
+//  3. detective:ListMembers, then CreateMembers for the run's accounts that
+//     are not members (AutoEnable covers new accounts only), MembersPerCall
+//     a call, with their e-mail addresses read from the management account
+//     (shared/org/emails). Organization accounts do not receive
+//     invitations: they are enabled. A member Detective could not enable
+//     (ACCEPTED_BUT_DISABLED, e.g. its data volume) or whose verification
+//     failed is that account's row.
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/detective"
+	dtypes "github.com/aws/aws-sdk-go-v2/service/detective/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/org/emails"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+// Calls the step reports.
+const (
+	CallUpdateOrgConfig = "detective:UpdateOrganizationConfiguration"
+	CallCreateMembers   = "detective:CreateMembers"
+)
+
+// MembersPerCall is the most accounts one CreateMembers call takes
+// ("CreateMembers", Amazon Detective API Reference: up to 50 accounts at a
+// time).
+const MembersPerCall = 50
+
+// OrgAPI is the part of the Detective client the step uses, in the
+// security account and one region.
+type OrgAPI interface {
+	detective.ListGraphsAPIClient
+	DescribeOrganizationConfiguration(ctx context.Context, in *detective.DescribeOrganizationConfigurationInput, optFns ...func(*detective.Options)) (*detective.DescribeOrganizationConfigurationOutput, error)
+	UpdateOrganizationConfiguration(ctx context.Context, in *detective.UpdateOrganizationConfigurationInput, optFns ...func(*detective.Options)) (*detective.UpdateOrganizationConfigurationOutput, error)
+	detective.ListMembersAPIClient
+	CreateMembers(ctx context.Context, in *detective.CreateMembersInput, optFns ...func(*detective.Options)) (*detective.CreateMembersOutput, error)
+}
+
+var _ OrgAPI = (*detective.Client)(nil)
+
+// OrgDeps are the detective-org step's clients: Detective in the security
+// account and the region, the organization's accounts from the management
+// account.
+type OrgDeps struct {
+	Detective OrgAPI
+	Accounts  emails.API
+}
+
+// ConfigureOrg configures the organization behavior graph in the item's region.
+func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
+	res := workflow.StepResult{Step: OrgSpec.Name, Mode: item.Input.Mode, Outcomes: []workflow.Outcome{}}
+	security := cfg.Accounts.Security
+	out := workflow.Outcome{Account: security, Region: item.Region, Service: settings.ServiceDetective}
+	if reason := skippedItem(cfg, item.Input, item.Region == ""); reason != "" {
+		out.Status, out.Reason = workflow.StatusSkipped, reason
+		if item.Region == "" {
+			out.Region = "-"
+		}
+		res.Add(out)
+		return res, nil
+	}
+	accounts, err := item.MemberAccounts(OrgSpec.Name, security)
+	if err != nil {
+		return res, err
+	}
+	apply := item.Input.Mode == workflow.ModeApply
+
+	graph, err := graphOf(ctx, d.Detective)
+	if err != nil {
+		return res, settle(&out, &res, err)
+	}
+	if graph == "" {
+		out.Status = workflow.StatusSkipped
+		out.Reason = "no behavior graph in " + item.Region + " yet: detective-admin enables Detective there once GuardDuty has been on for 48 hours"
+		res.Add(out)
+		return res, nil
+	}
+
+	conf, err := d.Detective.DescribeOrganizationConfiguration(ctx, &detective.DescribeOrganizationConfigurationInput{GraphArn: aws.String(graph)})
+	if err != nil {
+		return res, settle(&out, &res, err)
+	}
+	if !conf.AutoEnable {
+		out.Actions = append(out.Actions, workflow.Action{Call: CallUpdateOrgConfig, Target: "AutoEnable true"})
+		if apply {
+			if _, err := d.Detective.UpdateOrganizationConfiguration(ctx, &detective.UpdateOrganizationConfigurationInput{GraphArn: aws.String(graph), AutoEnable: true}); err != nil {
+				return res, settle(&out, &res, err)
+			}
+			log.InfoContext(ctx, "Detective enables new accounts by itself", "region", item.Region)
+		}
+	}
+
+	members, err := listMembers(ctx, d.Detective, graph)
+	if err != nil {
+		return res, settle(&out, &res, err)
+	}
+	var todo []string
+	for _, a := range accounts {
+		m, ok := members[a]
+		switch {
+		case !ok:
+			todo = append(todo, a)
+		case m.Status == dtypes.MemberStatusAcceptedButDisabled:
+			res.Add(workflow.Outcome{Account: a, Region: item.Region, Service: settings.ServiceDetective, Status: workflow.StatusFailed,
+				Reason: "a member Detective does not monitor: " + string(m.DisabledReason)})
+		case m.Status == dtypes.MemberStatusVerificationFailed:
+			res.Add(workflow.Outcome{Account: a, Region: item.Region, Service: settings.ServiceDetective, Status: workflow.StatusFailed,
+				Reason: "Detective could not verify the member (VERIFICATION_FAILED)"})
+		}
+	}
+	if len(todo) > 0 {
+		added, err := addMembers(ctx, d, graph, item.Region, todo, len(accounts), apply, &res)
+		if err != nil {
+			return res, settle(&out, &res, err)
+		}
+		switch {
+		case !apply:
+			out.Actions = append(out.Actions, workflow.Action{Call: CallCreateMembers, Target: fmt.Sprintf("%d accounts", len(todo))})
+		case added > 0:
+			out.Actions = append(out.Actions, workflow.Action{Call: CallCreateMembers, Target: fmt.Sprintf("%d accounts", added)})
+			log.InfoContext(ctx, "added Detective members", "region", item.Region, "accounts", added)
+		}
+	}
+	res.Add(out)
+	return res, nil
+}
+
+// addMembers makes the accounts of todo members of graph, MembersPerCall a
+// call, and adds a row for each account left out: not ACTIVE or gone
+// (skipped), or not processed by Detective (failed, with its reason). It
+// returns how many accounts were added; in plan mode it only reads.
+func addMembers(ctx context.Context, d OrgDeps, graph, region string, todo []string, runSize int, apply bool, res *workflow.StepResult) (int, error) {
+	if !apply {
+		return 0, nil
+	}
+	reader := emails.NewReader(d.Accounts, runSize)
+	if err := reader.Prepare(ctx, todo); err != nil {
+		return 0, err
+	}
+	added := 0
+	for batch := range slices.Chunk(todo, MembersPerCall) {
+		read, err := reader.Read(ctx, batch)
+		if err != nil {
+			return added, err
+		}
+		if len(read) == 0 {
+			continue
+		}
+		in := &detective.CreateMembersInput{GraphArn: aws.String(graph), DisableEmailNotification: true}
+		for _, a := range read {
+			in.Accounts = append(in.Accounts, dtypes.Account{AccountId: aws.String(a.ID), EmailAddress: aws.String(a.Email)})
+		}
+		got, err := d.Detective.CreateMembers(ctx, in)
+		if err != nil {
+			return added, awsclient.Classify("add Detective members in "+region, err)
+		}
+		added += len(got.Members)
+		for _, u := range got.UnprocessedAccounts {
+			res.Add(workflow.Outcome{Account: aws.ToString(u.AccountId), Region: region, Service: settings.ServiceDetective, Status: workflow.StatusFailed,
+				Reason: "CreateMembers did not add it: " + aws.ToString(u.Reason)})
+		}
+	}
+	for _, s := range reader.Skipped() {
+		res.Add(workflow.Outcome{Account: s.Account, Region: region, Service: settings.ServiceDetective, Status: workflow.StatusSkipped, Reason: "not a member: " + s.Reason})
+	}
+	return added, nil
+}
+
+// graphOf returns the ARN of the behavior graph the caller administers in
+// the client's region, "" when there is none.
+func graphOf(ctx context.Context, api OrgAPI) (string, error) {
+	pages := detective.NewListGraphsPaginator(api, &detective.ListGraphsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, g := range page.GraphList {
+			return aws.ToString(g.Arn), nil
+		}
+	}
+	return "", nil
+}
+
+// listMembers returns the graph's members by account.
+func listMembers(ctx context.Context, api OrgAPI, graph string) (map[string]dtypes.MemberDetail, error) {
+	out := map[string]dtypes.MemberDetail{}
+	pages := detective.NewListMembersPaginator(api, &detective.ListMembersInput{GraphArn: aws.String(graph)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range page.MemberDetails {
+			out[aws.ToString(m.AccountId)] = m
+		}
+	}
+	return out, nil
+}
