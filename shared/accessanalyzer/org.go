@@ -71,13 +71,5 @@ func convergeAll(ctx context.Context, api API, wants []want, apply bool, out *wo
 
 // skippedItem returns why an item has nothing to do, "" when it has.
 func skippedItem(cfg settings.Config, in workflow.Input, noRegion bool) string {
-	switch {
-	case noRegion:
-		return "the item names no region"
-	case !cfg.Enabled(settings.ServiceAccessAnalyzer):
-		return "accessanalyzer is disabled in the configuration"
-	case !in.WantsService(settings.ServiceAccessAnalyzer):
-		return "accessanalyzer is not in the services filter"
-	}
-	return ""
+	return step.SkippedItem(cfg, in, settings.ServiceAccessAnalyzer, noRegion)
 }

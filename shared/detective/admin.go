@@ -197,13 +197,5 @@ func conflict(region, found, wanted string) error {
 
 // skippedItem returns why an item has nothing to do, "" when it has.
 func skippedItem(cfg settings.Config, in workflow.Input, noRegion bool) string {
-	switch {
-	case noRegion:
-		return "the item names no region"
-	case !cfg.Enabled(settings.ServiceDetective):
-		return "detective is disabled in the configuration"
-	case !in.WantsService(settings.ServiceDetective):
-		return "detective is not in the services filter"
-	}
-	return ""
+	return step.SkippedItem(cfg, in, settings.ServiceDetective, noRegion)
 }

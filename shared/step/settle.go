@@ -54,3 +54,18 @@ func SettleRegion(out *workflow.Outcome, service string, err error) error {
 	}
 	return nil
 }
+
+// SkippedItem returns why a region's item of service has nothing to do,
+// "" when it has: no region (noRegion), the service switched off in c, or
+// left out by the run's services filter.
+func SkippedItem(c settings.Config, in workflow.Input, service string, noRegion bool) string {
+	switch {
+	case noRegion:
+		return "the item names no region"
+	case !c.Enabled(service):
+		return service + " is disabled in the configuration"
+	case !in.WantsService(service):
+		return service + " is not in the services filter"
+	}
+	return ""
+}
