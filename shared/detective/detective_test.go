@@ -49,6 +49,9 @@ type fakeDetective struct {
 	calls      []string
 	// unprocessed are accounts CreateMembers leaves out, with the reason.
 	unprocessed map[string]string
+	// lostResponse adds the first batch but answers as a retry of it
+	// would: every account unprocessed, already a member.
+	lostResponse bool
 }
 
 func (f *fakeDetective) err(op string) error {
@@ -126,8 +129,15 @@ func (f *fakeDetective) CreateMembers(ctx context.Context, in *detective.CreateM
 		return nil, errors.New("organization accounts are enabled, not invited: no e-mail")
 	}
 	out := &detective.CreateMembersOutput{}
+	lost := f.lostResponse
+	f.lostResponse = false
 	for _, a := range in.Accounts {
 		id := aws.ToString(a.AccountId)
+		if lost {
+			f.members = append(f.members, dtypes.MemberDetail{AccountId: a.AccountId, Status: dtypes.MemberStatusEnabled})
+			out.UnprocessedAccounts = append(out.UnprocessedAccounts, dtypes.UnprocessedAccount{AccountId: a.AccountId, Reason: aws.String("The account is already a member of the behavior graph")})
+			continue
+		}
 		if aws.ToString(a.EmailAddress) != id+"@example.com" {
 			return nil, fmt.Errorf("account %s with e-mail %q", id, aws.ToString(a.EmailAddress))
 		}
@@ -366,5 +376,18 @@ func TestDisabledDetectiveDoesNothing(t *testing.T) {
 	res, err := ConfigureOrg(context.Background(), OrgDeps{}, c, item(workflow.ModeApply, mgmt), quiet)
 	if err != nil || res.Outcomes[0].Status != workflow.StatusSkipped || res.Outcomes[0].Reason != "detective is disabled in the configuration" {
 		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+func TestMembersAddedByARetriedCallAreNotFailures(t *testing.T) {
+	accounts := []string{mgmt, "444444444444", "666666666666"}
+	det := &fakeDetective{graph: "arn:g", autoEnable: true, errs: map[string]error{}, lostResponse: true}
+	d := OrgDeps{Detective: det, Accounts: &fakeOrgs{all: accounts}}
+	res, err := ConfigureOrg(context.Background(), d, config(t, ""), item(workflow.ModeApply, accounts...), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outcomes) != 1 || res.Outcomes[0].Status != workflow.StatusChanged || res.Outcomes[0].Actions[0].Target != "3 accounts" {
+		t.Fatalf("want one changed row counting the 3 accounts added: %+v", res.Outcomes)
 	}
 }

@@ -145,7 +145,8 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 
 // addMembers makes the accounts of todo members of graph, MembersPerCall a
 // call, and adds a row for each account left out: not ACTIVE or gone
-// (skipped), or not processed by Detective (failed, with its reason). It
+// (skipped), or not processed by Detective and not a member on a fresh
+// read (failed, with its reason). It
 // returns how many accounts were added; in plan mode it only reads.
 func addMembers(ctx context.Context, d OrgDeps, graph, region string, todo []string, runSize int, apply bool, res *workflow.StepResult) (int, error) {
 	if !apply {
@@ -156,6 +157,7 @@ func addMembers(ctx context.Context, d OrgDeps, graph, region string, todo []str
 		return 0, err
 	}
 	added := 0
+	var unprocessed []dtypes.UnprocessedAccount
 	for batch := range slices.Chunk(todo, MembersPerCall) {
 		read, err := reader.Read(ctx, batch)
 		if err != nil {
@@ -173,7 +175,20 @@ func addMembers(ctx context.Context, d OrgDeps, graph, region string, todo []str
 			return added, awsclient.Classify("add Detective members in "+region, err)
 		}
 		added += len(got.Members)
-		for _, u := range got.UnprocessedAccounts {
+		unprocessed = append(unprocessed, got.UnprocessedAccounts...)
+	}
+	if len(unprocessed) > 0 {
+		// A CreateMembers the SDK sent again after a lost response finds
+		// its accounts members already: what the graph holds now decides.
+		now, err := listMembers(ctx, d.Detective, graph)
+		if err != nil {
+			return added, err
+		}
+		for _, u := range unprocessed {
+			if _, ok := now[aws.ToString(u.AccountId)]; ok {
+				added++
+				continue
+			}
 			res.Add(workflow.Outcome{Account: aws.ToString(u.AccountId), Region: region, Service: settings.ServiceDetective, Status: workflow.StatusFailed,
 				Reason: "CreateMembers did not add it: " + aws.ToString(u.Reason)})
 		}

@@ -1,21 +1,31 @@
 // Package fakeaws answers, for local runs, the AWS APIs that moto does not
 // emulate and the baseline calls: the AWS Health organizational view
 // (DescribeHealthServiceStatusForOrganization and
-// EnableHealthServiceAccessForOrganization, awsJson1_1) and IAM Access
+// EnableHealthServiceAccessForOrganization, awsJson1_1), IAM Access
 // Analyzer's analyzers (ListAnalyzers, CreateAnalyzer, GetAnalyzer and
-// UpdateAnalyzer, restJson1). The SDK's own clients reach it through a
+// UpdateAnalyzer, restJson1) and Amazon Detective's organization and
+// behavior graph membership (EnableOrganizationAdminAccount,
+// ListOrganizationAdminAccounts, CreateGraph, ListGraphs,
+// DescribeOrganizationConfiguration, UpdateOrganizationConfiguration,
+// CreateMembers, ListMembers, GetMembers, ListInvitations and
+// AcceptInvitation, restJson1). The SDK's own clients reach it through a
 // service-specific endpoint (AWS_ENDPOINT_URL_HEALTH,
-// AWS_ENDPOINT_URL_ACCESSANALYZER); shared/local/motorig starts one beside
-// its moto server.
+// AWS_ENDPOINT_URL_ACCESSANALYZER, AWS_ENDPOINT_URL_DETECTIVE);
+// shared/local/motorig starts one beside its moto server. Health requests
+// are told apart by their X-Amz-Target header, Detective requests by the
+// service of their signature's credential scope (detective), and the rest
+// go to Access Analyzer.
 //
 // The state is held in memory: the Health organizational view per
-// organization, the analyzers per account and region. The caller is the
-// account of the access key in the request's SigV4 Authorization header,
-// which the fake asks moto (sts:GetCallerIdentity with the same key: moto
-// does not check signatures, and neither does the fake); the region is the
-// one of the signature's credential scope. What the organization allows
-// (the management account, trusted access, delegated administrators) is
-// read from moto's Organizations.
+// organization, the analyzers per account and region, the behavior graphs
+// per administrator account and region, and the organization's Detective
+// administrator account per region. The caller is the account of the access
+// key in the request's SigV4 Authorization header, which the fake asks moto
+// (sts:GetCallerIdentity with the same key: moto does not check signatures,
+// and neither does the fake); the region is the one of the signature's
+// credential scope. What the organization holds (the management account,
+// its accounts, trusted access, delegated administrators) is read from
+// moto's Organizations.
 //
 // The fake applies the rules AWS documents for these operations: only the
 // management account reads and enables the organizational view; analyzer
@@ -24,12 +34,35 @@
 // type per account and region, and five of each organization-level type
 // (one ORGANIZATION_INTERNAL_ACCESS per organization and region);
 // organization analyzers need trusted access for access-analyzer.amazonaws.com
-// and the management account or its delegated administrator. Every other
-// operation of the two services is answered with an
+// and the management account or its delegated administrator.
+//
+// For Detective (Detective API Reference; "Designating the Detective
+// administrator account for an organization", Amazon Detective
+// Administration Guide): only the management account designates and lists
+// the Detective administrator account, an account of the organization, one
+// per region; once Organizations has a delegated administrator for
+// detective.amazonaws.com, only it or the management account can be
+// designated. Designating an account gives it a behavior graph
+// (arn:aws:detective:REGION:ACCOUNT:graph:32 hex digits) if it has none,
+// enables trusted access for detective.amazonaws.com in moto and, unless it
+// is the management account, registers it there as Detective's delegated
+// administrator. An account administers at most one graph per region, which
+// CreateGraph answers again. Only the organization's Detective
+// administrator reads and updates the organization configuration. In the
+// organization behavior graph, CreateMembers enables the organization's
+// accounts (ENABLED, type ORGANIZATION); other accounts, and every account
+// in other graphs, are invited (INVITED, type INVITATION) and become ENABLED
+// when they accept. The administrator account itself and accounts that are
+// already members are answered as unprocessed; a graph has at most 1,200
+// member accounts. RefuseDetective makes enabling Detective fail as for an
+// account whose GuardDuty is not 48 hours old.
+//
+// Every other operation of the three services is answered with an
 // UnknownOperationException, as an endpoint answers an operation it does not
-// offer. Analyzers find nothing, and enabling the organizational view does
-// not change the organization in moto (no trusted access, no service-linked
-// role).
+// offer. Analyzers find nothing; enabling Health's organizational view or
+// designating Detective's administrator makes no service-linked role in
+// moto; Detective ingests nothing, sends no email, and AutoEnable does not
+// enable accounts that join the organization later.
 package fakeaws
 
 import (
@@ -60,6 +93,15 @@ type Handler struct {
 	subscriptionRequired bool
 	// analyzers holds the analyzers by account and region, then by name.
 	analyzers map[scope]map[string]*analyzer
+	// graphs holds Detective's behavior graphs by ARN, and graphOf the ARN
+	// of each administrator account's graph by account and region.
+	graphs  map[string]*graph
+	graphOf map[scope]string
+	// detectiveAdmins holds the organization's Detective administrator
+	// account by region.
+	detectiveAdmins map[string]detectiveAdmin
+	// refuseDetective makes every enabling of Detective fail.
+	refuseDetective bool
 }
 
 // scope is an account in a region.
@@ -73,8 +115,10 @@ func NewHandler(motoEndpoint string) *Handler {
 	return h
 }
 
-// Reset forgets every analyzer, every organizational view and what the fake
-// learned from moto (call it after resetting moto).
+// Reset forgets every analyzer, every organizational view, every behavior
+// graph and Detective administrator, and what the fake learned from moto
+// (call it after resetting moto). The settings of RequireSubscription and
+// RefuseDetective stay.
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -82,6 +126,9 @@ func (h *Handler) Reset() {
 	h.management = ""
 	h.healthEnabled = map[string]bool{}
 	h.analyzers = map[scope]map[string]*analyzer{}
+	h.graphs = map[string]*graph{}
+	h.graphOf = map[scope]string{}
+	h.detectiveAdmins = map[string]detectiveAdmin{}
 }
 
 // RequireSubscription makes every AWS Health call fail with a
@@ -97,8 +144,9 @@ func (h *Handler) RequireSubscription(on bool) {
 // healthTargetPrefix starts the X-Amz-Target header of AWS Health requests.
 const healthTargetPrefix = "AWSHealth_20160804."
 
-// ServeHTTP answers a request for AWS Health (by its X-Amz-Target header)
-// or IAM Access Analyzer (by its path).
+// ServeHTTP answers a request for AWS Health (by its X-Amz-Target header),
+// Amazon Detective (by the service of its signature's credential scope,
+// detective) or IAM Access Analyzer (the rest, by its path).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
@@ -106,9 +154,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveHealth(w, r, strings.TrimPrefix(target, healthTargetPrefix))
 	case target != "":
 		writeJSON11Error(w, newError(http.StatusBadRequest, codeUnknownOperation, "%s is not offered by this endpoint", target))
+	case signingService(r) == detectiveSigningName:
+		h.serveDetective(w, r)
 	default:
 		h.serveAccessAnalyzer(w, r)
 	}
+}
+
+// signingService is the service of a request's SigV4 credential scope, ""
+// when the request is not signed so.
+func signingService(r *http.Request) string {
+	cred, aerr := parseAuthorization(r.Header.Get("Authorization"))
+	if aerr != nil {
+		return ""
+	}
+	return cred.service
 }
 
 const codeUnknownOperation = "UnknownOperationException"
@@ -166,10 +226,10 @@ func internalError(err error) *apiError {
 
 // credential is the part of a SigV4 credential scope the fake uses.
 type credential struct {
-	accessKey, region string
+	accessKey, region, service string
 }
 
-// parseAuthorization reads the access key and region of a SigV4
+// parseAuthorization reads the access key, region and service of a SigV4
 // Authorization header:
 //
 //	AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/health/aws4_request, SignedHeaders=..., Signature=...
@@ -190,7 +250,7 @@ func parseAuthorization(header string) (credential, *apiError) {
 		if len(f) != 5 || f[0] == "" || f[2] == "" || f[4] != "aws4_request" {
 			break
 		}
-		return credential{accessKey: f[0], region: f[2]}, nil
+		return credential{accessKey: f[0], region: f[2], service: f[3]}, nil
 	}
 	return credential{}, newError(http.StatusForbidden, "IncompleteSignatureException", "Authorization header lacks a valid Credential")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
+	"github.com/aws/aws-sdk-go-v2/service/detective"
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -138,6 +139,16 @@ func TestUnknownOperations(t *testing.T) {
 	_, err = accessanalyzer.NewFromConfig(cfg).DeleteAnalyzer(ctx(t), &accessanalyzer.DeleteAnalyzerInput{AnalyzerName: aws.String("x")})
 	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "DeleteAnalyzer" {
 		t.Errorf("DeleteAnalyzer: err %v, want an unavailable operation", err)
+	}
+	_, err = detective.NewFromConfig(cfg).DisableOrganizationAdminAccount(ctx(t), &detective.DisableOrganizationAdminAccountInput{})
+	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "DisableOrganizationAdminAccount" {
+		t.Errorf("DisableOrganizationAdminAccount: err %v, want an unavailable operation", err)
+	}
+	_, err = detective.NewFromConfig(cfg).ListTagsForResource(ctx(t), &detective.ListTagsForResourceInput{
+		ResourceArn: aws.String("arn:aws:detective:us-east-1:" + motorig.ManagementAccountID + ":graph:" + strings.Repeat("0", 32)),
+	})
+	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "ListTagsForResource" {
+		t.Errorf("ListTagsForResource: err %v, want an unavailable operation", err)
 	}
 }
 

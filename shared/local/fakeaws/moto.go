@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,20 +114,55 @@ func (m *moto) trustedAccess(ctx context.Context, principal string) (bool, error
 // delegatedAdministrator reports whether account is a registered delegated
 // administrator for the service principal.
 func (m *moto) delegatedAdministrator(ctx context.Context, principal, account string) (bool, error) {
+	admins, err := m.delegatedAdministrators(ctx, principal)
+	return slices.Contains(admins, account), err
+}
+
+// delegatedAdministrators returns the accounts registered as delegated
+// administrators for the service principal.
+func (m *moto) delegatedAdministrators(ctx context.Context, principal string) ([]string, error) {
 	p := organizations.NewListDelegatedAdministratorsPaginator(m.organizations(managementAccessKey),
 		&organizations.ListDelegatedAdministratorsInput{ServicePrincipal: aws.String(principal)})
+	var admins []string
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return false, fmt.Errorf("fakeaws: list delegated administrators of %s: %w", principal, err)
+			return nil, fmt.Errorf("fakeaws: list delegated administrators of %s: %w", principal, err)
 		}
 		for _, a := range page.DelegatedAdministrators {
-			if aws.ToString(a.Id) == account {
-				return true, nil
-			}
+			admins = append(admins, aws.ToString(a.Id))
 		}
 	}
-	return false, nil
+	return admins, nil
+}
+
+// registerDelegatedAdministrator registers account as a delegated
+// administrator for the service principal, as a service that registers its
+// administrator itself does.
+func (m *moto) registerDelegatedAdministrator(ctx context.Context, principal, account string) error {
+	_, err := m.organizations(managementAccessKey).RegisterDelegatedAdministrator(ctx, &organizations.RegisterDelegatedAdministratorInput{
+		AccountId: aws.String(account), ServicePrincipal: aws.String(principal),
+	})
+	if err != nil {
+		return fmt.Errorf("fakeaws: register %s as delegated administrator for %s: %w", account, principal, err)
+	}
+	return nil
+}
+
+// organizationAccounts returns the IDs of the organization's accounts.
+func (m *moto) organizationAccounts(ctx context.Context) (map[string]bool, error) {
+	p := organizations.NewListAccountsPaginator(m.organizations(managementAccessKey), &organizations.ListAccountsInput{})
+	accounts := map[string]bool{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("fakeaws: list the organization's accounts: %w", err)
+		}
+		for _, a := range page.Accounts {
+			accounts[aws.ToString(a.Id)] = true
+		}
+	}
+	return accounts, nil
 }
 
 // enableTrustedAccess enables trusted access for the service principal, as

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	"github.com/aws/aws-sdk-go-v2/service/detective"
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -38,7 +39,8 @@ const ExecutionRole = "OrganizationAccountAccessRole"
 // files and no instance metadata. Variables that would select other
 // credentials are set empty, which the SDK treats as unset. The services
 // that moto lacks get their own endpoint, the fake's
-// (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER). Append the
+// (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER,
+// AWS_ENDPOINT_URL_DETECTIVE). Append the
 // result to a base environment (exec.Cmd keeps the last value of a
 // variable), or use Environ.
 func (s *Server) Env() []string {
@@ -70,6 +72,7 @@ func (s *Server) fakeEnv() []string {
 	return []string{
 		"AWS_ENDPOINT_URL_HEALTH=" + s.fake.URL(),
 		"AWS_ENDPOINT_URL_ACCESSANALYZER=" + s.fake.URL(),
+		"AWS_ENDPOINT_URL_DETECTIVE=" + s.fake.URL(),
 	}
 }
 
@@ -92,11 +95,13 @@ func (s *Server) Environ() []string {
 // metadata, and few attempts per call without client-side retry
 // quota (see WithMaxAttempts).
 //
-// Clients of the services moto lacks (AWS Health, IAM Access Analyzer) reach
-// the fake instead: the config's ServiceOptions set their BaseEndpoint.
-// Neither depends on this process's endpoint variables (AWS_ENDPOINT_URL,
-// AWS_ENDPOINT_URL_<service>, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS); options
-// given to a client's NewFromConfig still override both.
+// Clients of the services moto lacks (AWS Health, IAM Access Analyzer, Amazon
+// Detective) reach the fake instead: the config's ServiceOptions set their
+// BaseEndpoint and wrap their HTTP client in copyBody, which keeps the SDK
+// from sending a request to the fake twice. No client depends on this
+// process's endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<service>,
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS); options given to a client's
+// NewFromConfig still override both the config's endpoint and the fake's.
 func (s *Server) AWSConfig(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithRegion(s.region),
@@ -120,13 +125,16 @@ func (s *Server) AWSConfig(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// fakeEndpoint points the clients of the services moto lacks at the fake.
+// fakeEndpoint points the clients of the services moto lacks at the fake,
+// through the client's own HTTP client wrapped in copyBody.
 func (s *Server) fakeEndpoint(_ string, options any) {
 	switch o := options.(type) {
 	case *health.Options:
-		o.BaseEndpoint = aws.String(s.fake.URL())
+		o.BaseEndpoint, o.HTTPClient = aws.String(s.fake.URL()), copyBody{o.HTTPClient}
 	case *accessanalyzer.Options:
-		o.BaseEndpoint = aws.String(s.fake.URL())
+		o.BaseEndpoint, o.HTTPClient = aws.String(s.fake.URL()), copyBody{o.HTTPClient}
+	case *detective.Options:
+		o.BaseEndpoint, o.HTTPClient = aws.String(s.fake.URL()), copyBody{o.HTTPClient}
 	}
 }
 

@@ -40,21 +40,34 @@
 // out, so credentials taken before a reset act as the management account
 // after it: take new ones (AccountConfig) after every SeedT.
 //
-// moto has neither AWS Health nor IAM Access Analyzer, whose organizational
-// view and analyzers the baseline sets up. Start therefore also starts a
-// fake of the operations the baseline calls (package fakeaws: Health's
-// DescribeHealthServiceStatusForOrganization and
-// EnableHealthServiceAccessForOrganization, Access Analyzer's ListAnalyzers,
-// CreateAnalyzer, GetAnalyzer and UpdateAnalyzer), so that the baseline's
-// own SDK clients run unchanged in local runs and the demo. Env sends the
-// two services there (AWS_ENDPOINT_URL_HEALTH,
-// AWS_ENDPOINT_URL_ACCESSANALYZER), and so do AWSConfig and AccountConfig;
-// every other service stays on moto. The fake keeps its state in memory,
-// takes the caller's account from moto (by the request's access key) and
-// the organization's management account, trusted access and delegated
-// administrators from moto's Organizations; Reset clears it with moto, Close
-// stops it. Other operations of the two services are answered with an
+// moto has neither AWS Health, IAM Access Analyzer nor Amazon Detective,
+// whose organizational view, analyzers and behavior graphs the baseline sets
+// up. Start therefore also starts a fake of the operations the baseline
+// calls (package fakeaws: Health's DescribeHealthServiceStatusForOrganization
+// and EnableHealthServiceAccessForOrganization, Access Analyzer's
+// ListAnalyzers, CreateAnalyzer, GetAnalyzer and UpdateAnalyzer, Detective's
+// EnableOrganizationAdminAccount, ListOrganizationAdminAccounts,
+// CreateGraph, ListGraphs, Describe- and UpdateOrganizationConfiguration,
+// CreateMembers, ListMembers, GetMembers, ListInvitations and
+// AcceptInvitation), so that the baseline's own SDK clients run unchanged in
+// local runs and the demo. Env sends the three services there
+// (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER,
+// AWS_ENDPOINT_URL_DETECTIVE), and so do AWSConfig and AccountConfig; every
+// other service stays on moto. The clients of AWSConfig and AccountConfig
+// send their request bodies to the fake from a copy: without it, the SDK
+// sends a few in a thousand requests of some kilobytes twice to a server
+// this fast (see copyBody), which a child process using Env may still see.
+//
+// The fake keeps its state in memory, takes the caller's account from moto
+// (by the request's access key) and the organization's management account,
+// accounts, trusted access and delegated administrators from moto's
+// Organizations; designating Detective's administrator enables trusted
+// access for detective.amazonaws.com and registers the delegated
+// administrator there, as Detective does. Reset clears it with moto, Close
+// stops it. Other operations of the three services are answered with an
 // UnknownOperationException, as AWS answers an operation an endpoint does
 // not offer. Tests reach the fake through FakeAWS, e.g. to make Health
-// answer SubscriptionRequiredException.
+// answer SubscriptionRequiredException (RequireSubscription) or Detective
+// refuse to be enabled, as for an account whose GuardDuty is not 48 hours
+// old (RefuseDetective).
 package motorig

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
+	"github.com/aws/aws-sdk-go-v2/service/detective"
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -50,13 +51,14 @@ func hostOf(t *testing.T, endpoint string) string {
 }
 
 // TestFakeServicesRouting checks that the configurations of the rig send
-// AWS Health and IAM Access Analyzer to the fake, and every other service
-// to moto, whatever endpoint settings this process has.
+// AWS Health, IAM Access Analyzer and Amazon Detective to the fake, and
+// every other service to moto, whatever endpoint settings this process has.
 func TestFakeServicesRouting(t *testing.T) {
 	_, org := srv.SeedT(t)
 	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
 	t.Setenv("AWS_ENDPOINT_URL_HEALTH", "http://127.0.0.1:1")
 	t.Setenv("AWS_ENDPOINT_URL_ACCESSANALYZER", "http://127.0.0.1:1")
+	t.Setenv("AWS_ENDPOINT_URL_DETECTIVE", "http://127.0.0.1:1")
 	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
 	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", "http://127.0.0.1:1")
 	t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
@@ -99,6 +101,8 @@ func TestFakeServicesRouting(t *testing.T) {
 			check("Health", fake, err)
 			_, err = accessanalyzer.NewFromConfig(cfg).ListAnalyzers(ctx(t), &accessanalyzer.ListAnalyzersInput{})
 			check("Access Analyzer", fake, err)
+			_, err = detective.NewFromConfig(cfg).ListGraphs(ctx(t), &detective.ListGraphsInput{})
+			check("Detective", fake, err)
 			_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
 			check("STS", moto, err)
 			_, err = organizations.NewFromConfig(cfg).DescribeOrganization(ctx(t), &organizations.DescribeOrganizationInput{})
@@ -119,7 +123,10 @@ func TestFakeServicesRouting(t *testing.T) {
 
 func TestResetClearsFake(t *testing.T) {
 	cfg, _ := srv.SeedT(t)
-	hc, ac := health.NewFromConfig(cfg), accessanalyzer.NewFromConfig(cfg)
+	hc, ac, dc := health.NewFromConfig(cfg), accessanalyzer.NewFromConfig(cfg), detective.NewFromConfig(cfg)
+	if _, err := dc.CreateGraph(ctx(t), &detective.CreateGraphInput{}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := hc.EnableHealthServiceAccessForOrganization(ctx(t), &health.EnableHealthServiceAccessForOrganizationInput{}); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +137,10 @@ func TestResetClearsFake(t *testing.T) {
 	}
 
 	cfg, _ = srv.SeedT(t)
-	hc, ac = health.NewFromConfig(cfg), accessanalyzer.NewFromConfig(cfg)
+	hc, ac, dc = health.NewFromConfig(cfg), accessanalyzer.NewFromConfig(cfg), detective.NewFromConfig(cfg)
+	if g, err := dc.ListGraphs(ctx(t), &detective.ListGraphsInput{}); err != nil || len(g.GraphList) != 0 {
+		t.Errorf("behavior graphs after a reset: %+v, %v; want none", g, err)
+	}
 	st, err := hc.DescribeHealthServiceStatusForOrganization(ctx(t), &health.DescribeHealthServiceStatusForOrganizationInput{})
 	if err != nil || aws.ToString(st.HealthServiceAccessStatusForOrganization) != "DISABLED" {
 		t.Errorf("organizational view after a reset: %v, %v; want DISABLED", st, err)
