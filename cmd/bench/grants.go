@@ -20,7 +20,7 @@ import (
 // iamPrefix is the IAM service prefix of an SDK service ID.
 var iamPrefix = map[string]string{
 	"Organizations": "organizations", "CloudTrail": "cloudtrail", "Config Service": "config",
-	"AccessAnalyzer": "access-analyzer", "Health": "health",
+	"AccessAnalyzer": "access-analyzer", "Health": "health", "Detective": "detective",
 	"GuardDuty": "guardduty", "IAM": "iam", "KMS": "kms", "S3": "s3", "STS": "sts", "Account": "account",
 }
 
@@ -95,7 +95,26 @@ var notExercised = map[string]string{
 	"config-rules config:DescribeOrganizationConformancePackStatuses":  "the runs' configuration has no conformance pack",
 	"config-rules config:GetOrganizationConformancePackDetailedStatus": "the runs' configuration has no conformance pack",
 	"config-rules config:DescribeOrganizationConformancePacks":         "the runs' configuration has no conformance pack",
+	"detective-admin detective:ListOrganizationAdminAccounts":          detectiveOff,
+	"detective-admin detective:EnableOrganizationAdminAccount":         detectiveOff,
+	"detective-admin guardduty:ListDetectors":                          detectiveOff,
+	"detective-admin guardduty:GetDetector":                            detectiveOff,
+	"detective-org detective:ListGraphs":                               detectiveOff,
+	"detective-org detective:DescribeOrganizationConfiguration":        detectiveOff,
+	"detective-org detective:UpdateOrganizationConfiguration":          detectiveOff,
+	"detective-org detective:ListMembers":                              detectiveOff,
+	"detective-org detective:CreateMembers":                            detectiveOff,
+	"detective-org organizations:DescribeAccount":                      detectiveOff,
+	"detective-org organizations:ListAccounts":                         detectiveOff,
 }
+
+// detectiveOff is why the runs make no Detective call: the runs measure
+// the example configuration, where Detective is off (it needs GuardDuty on
+// for 48 hours); and even on, no emulated GuardDuty detector is 48 hours
+// old, so Detective is never eligible locally. The steps' unit tests make
+// these calls against fakes; make demo switches Detective on and shows the
+// eligibility skip.
+const detectiveOff = "Detective is off in the runs' configuration, and never eligible locally (no emulated GuardDuty detector is 48 hours old)"
 
 // grantProblems compares calls with the steps' grants under c, both ways.
 func grantProblems(c settings.Config, calls []sdkcount.Call) []string {

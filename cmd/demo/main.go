@@ -112,7 +112,12 @@ func seed(ctx context.Context, out io.Writer, srv *motorig.Server, root, dir str
 	if err := motorig.WriteConfig(config, org, homeRegion, regions); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "configuration for it: %s (from orgbaseline.example.yaml)\n", config)
+	// Detective is off by default (it needs GuardDuty on for 48 hours):
+	// the demo switches it on to show how a run meets that.
+	if err := enableDetective(config); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "configuration for it: %s (from orgbaseline.example.yaml, with detective switched on)\n", config)
 	uri, err := motorig.AddConformancePack(ctx, awsCfg, config, demoPack, filepath.Join(root, "packs", demoPack+".yaml"))
 	if err != nil {
 		return nil, err
@@ -147,7 +152,11 @@ func (s *session) demonstrate(ctx context.Context) error {
 	if err := showConfig(ctx, out, cfg, s.awsCfg, s.org.AccountIDs()); err != nil {
 		return err
 	}
-	last, err := s.cliStep(ctx, "7. Apply again: nothing should change", "apply", "--local")
+	section(out, "7. IAM Access Analyzer and AWS Health, as the local fake now holds them")
+	if err := showFaked(ctx, out, cfg, s.awsCfg, s.org.AccountIDs()); err != nil {
+		return err
+	}
+	last, err := s.cliStep(ctx, "8. Apply again: nothing should change", "apply", "--local")
 	if err != nil {
 		return err
 	}
@@ -155,7 +164,7 @@ func (s *session) demonstrate(ctx context.Context) error {
 	if c["changed"] != 0 || c["planned"] != 0 || c["failed"] != 0 {
 		return fmt.Errorf("the second apply was expected to change nothing, but reported %s", last.Summary())
 	}
-	if _, err := s.cliStep(ctx, "8. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
+	if _, err := s.cliStep(ctx, "9. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
 		return err
 	}
 	section(out, "Done")
@@ -306,7 +315,13 @@ What runs where in this demo:
     available at this endpoint"; tests use fakes): GuardDuty's organization
     configuration and members, and Config's organization rules (moto has neither).
     cloudtrail:RegisterOrganizationDelegatedAdmin is missing in moto too; this demo's
-    configuration leaves it off. Security Hub, IAM Access Analyzer, Detective and
-    Health are not part of the state machine yet; moto has no Access Analyzer,
-    Detective or Health at all.
+    configuration leaves it off.
+  - Against orgbaseline's local fake (shared/local/fakeaws), because moto has no such
+    service: IAM Access Analyzer (the organization analyzer in the security account
+    and an ACCOUNT analyzer in every account and region), the AWS Health
+    organizational view and its delegated administrator, and Amazon Detective. The
+    fake takes the caller's account, trusted access and delegated administrators
+    from moto. Detective shows as "not yet eligible": the security account's
+    GuardDuty detector was created during this demo, and Detective needs 48 hours.
+  - Security Hub is not part of the state machine yet: its row says so.
 `

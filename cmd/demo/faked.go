@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	"github.com/aws/aws-sdk-go-v2/service/health"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	hsvc "github.com/orgbaseline/orgbaseline/shared/health"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+)
+
+// enableDetective switches Detective on in the configuration file at path,
+// keeping the rest of it as it is.
+func enableDetective(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	on := bytes.Replace(b, []byte("detective:\n    enabled: false"), []byte("detective:\n    enabled: true"), 1)
+	if bytes.Equal(on, b) {
+		return fmt.Errorf("%s: no 'detective: enabled: false' to switch on", path)
+	}
+	return os.WriteFile(path, on, 0o644)
+}
+
+// showFaked prints what the local fake holds for the services moto lacks,
+// read with the SDK as any client would: the analyzers of every account and
+// region, the Health organizational view and its delegated administrators.
+func showFaked(ctx context.Context, out io.Writer, cfg settings.Config, mgmt aws.Config, accounts []string) error {
+	acc := awsclient.NewAccounts(mgmt, cfg.Accounts.Management, cfg.ExecutionRoleName, "demo")
+	fmt.Fprintf(out, "%-14s %-11s %s\n", "ACCOUNT", "REGION", "ANALYZERS")
+	for _, a := range accounts {
+		for _, r := range regions {
+			api := accessanalyzer.NewFromConfig(awsclient.WithRegion(acc.Config(a), r))
+			var names []string
+			pages := accessanalyzer.NewListAnalyzersPaginator(api, &accessanalyzer.ListAnalyzersInput{})
+			for pages.HasMorePages() {
+				page, err := pages.NextPage(ctx)
+				if err != nil {
+					return fmt.Errorf("analyzers of %s in %s: %w", a, r, err)
+				}
+				for _, an := range page.Analyzers {
+					names = append(names, fmt.Sprintf("%s (%s, %s)", aws.ToString(an.Name), an.Type, an.Status))
+				}
+			}
+			fmt.Fprintf(out, "%-14s %-11s %s\n", a, r, strings.Join(names, ", "))
+		}
+	}
+	view, err := health.NewFromConfig(awsclient.WithRegion(mgmt, hsvc.Region)).DescribeHealthServiceStatusForOrganization(ctx, &health.DescribeHealthServiceStatusForOrganizationInput{})
+	if err != nil {
+		return fmt.Errorf("the Health organizational view: %w", err)
+	}
+	admins, err := organizations.NewFromConfig(awsclient.WithRegion(mgmt, awsclient.OrganizationsRegion)).ListDelegatedAdministrators(ctx,
+		&organizations.ListDelegatedAdministratorsInput{ServicePrincipal: aws.String(hsvc.Principal)})
+	if err != nil {
+		return fmt.Errorf("Health's delegated administrators: %w", err)
+	}
+	var ids []string
+	for _, d := range admins.DelegatedAdministrators {
+		ids = append(ids, aws.ToString(d.Id))
+	}
+	fmt.Fprintf(out, "\nAWS Health organizational view: %s; delegated administrator(s): %s\n",
+		aws.ToString(view.HealthServiceAccessStatusForOrganization), strings.Join(ids, ", "))
+	return nil
+}
