@@ -31,6 +31,14 @@ var s3Actions = map[string]string{
 	"PutBucketEncryption": "PutEncryptionConfiguration",
 }
 
+// actionNames are operations whose IAM action has another name, by
+// service prefix.
+var actionNames = map[string]map[string]string{
+	"s3": s3Actions,
+	// "Actions, resources, and condition keys for Amazon Detective".
+	"detective": {"ListOrganizationAdminAccounts": "ListOrganizationAdminAccount"},
+}
+
 // action is the IAM action of a call, "" for one that needs no grant of the
 // step's own: sts:GetCallerIdentity (always allowed) and sts:AssumeRole
 // (the execution role, granted by the step's reach).
@@ -40,8 +48,8 @@ func action(c sdkcount.Call) (string, error) {
 		return "", fmt.Errorf("no IAM prefix known for service %q (operation %s)", c.Service, c.Operation)
 	}
 	op := c.Operation
-	if prefix == "s3" && s3Actions[op] != "" {
-		op = s3Actions[op]
+	if name := actionNames[prefix][op]; name != "" {
+		op = name
 	}
 	if prefix == "sts" && (op == "GetCallerIdentity" || op == "AssumeRole") {
 		return "", nil
@@ -95,7 +103,7 @@ var notExercised = map[string]string{
 	"config-rules config:DescribeOrganizationConformancePackStatuses":  "the runs' configuration has no conformance pack",
 	"config-rules config:GetOrganizationConformancePackDetailedStatus": "the runs' configuration has no conformance pack",
 	"config-rules config:DescribeOrganizationConformancePacks":         "the runs' configuration has no conformance pack",
-	"detective-admin detective:ListOrganizationAdminAccounts":          detectiveOff,
+	"detective-admin detective:ListOrganizationAdminAccount":           detectiveOff,
 	"detective-admin detective:EnableOrganizationAdminAccount":         detectiveOff,
 	"detective-admin guardduty:ListDetectors":                          detectiveOff,
 	"detective-admin guardduty:GetDetector":                            detectiveOff,

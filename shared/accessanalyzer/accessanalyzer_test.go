@@ -39,6 +39,9 @@ type fakeAnalyzers struct {
 	calls     []string
 	// sneak is an analyzer another run makes just before CreateAnalyzer.
 	sneak *types.AnalyzerSummary
+	// oneAccountAnalyzer: a member account, with room for one ACCOUNT
+	// analyzer in the region.
+	oneAccountAnalyzer bool
 }
 
 func (f *fakeAnalyzers) injected(op string) error {
@@ -90,6 +93,9 @@ func (f *fakeAnalyzers) CreateAnalyzer(ctx context.Context, in *accessanalyzer.C
 	for _, a := range f.analyzers {
 		if aws.ToString(a.Name) == aws.ToString(in.AnalyzerName) {
 			return nil, &types.ConflictException{Message: aws.String("exists")}
+		}
+		if f.oneAccountAnalyzer && in.Type == types.TypeAccount && a.Type == types.TypeAccount {
+			return nil, &types.ServiceQuotaExceededException{Message: aws.String("one analyzer with the account as zone of trust")}
 		}
 	}
 	f.analyzers = append(f.analyzers, analyzer(aws.ToString(in.AnalyzerName), in.Type, types.AnalyzerStatusActive, age(types.AnalyzerSummary{Configuration: in.Configuration})))
@@ -311,16 +317,29 @@ func TestAccountAnalyzersEveryRegionEachItsRow(t *testing.T) {
 	}
 }
 
-func TestAccountAnalyzerFailedBlocksTheOneAllowed(t *testing.T) {
-	f := &fakeAnalyzers{errs: map[string]error{}, analyzers: []types.AnalyzerSummary{{Name: aws.String("console"), Type: types.TypeAccount, Status: types.AnalyzerStatusDisabled,
-		StatusReason: &types.StatusReason{Code: types.ReasonCodeAwsServiceAccessDisabled}}}}
+func TestAccountAnalyzerNotInUse(t *testing.T) {
+	disabled := types.AnalyzerSummary{Name: aws.String("console"), Type: types.TypeAccount, Status: types.AnalyzerStatusDisabled,
+		StatusReason: &types.StatusReason{Code: types.ReasonCodeAwsServiceAccessDisabled}}
 	item := workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Account: member, Regions: []string{"us-east-1"}}
+
+	// In a member account it takes the one place: the row fails, naming it.
+	f := &fakeAnalyzers{errs: map[string]error{}, oneAccountAnalyzer: true, analyzers: []types.AnalyzerSummary{disabled}}
 	res, err := ConfigureAccount(context.Background(), func(string) API { return f }, config(t, ""), item, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := res.Outcomes[0]; o.Status != workflow.StatusFailed || o.Reason != "analyzer console is DISABLED (AWS_SERVICE_ACCESS_DISABLED)" || len(f.calls) > 0 {
-		t.Fatalf("row %+v, calls %v", o, f.calls)
+	if o := res.Outcomes[0]; o.Status != workflow.StatusFailed || o.Reason != "analyzer console is DISABLED (AWS_SERVICE_ACCESS_DISABLED)" {
+		t.Fatalf("member account: row %+v, calls %v", o, f.calls)
+	}
+
+	// Where there is room (the management and administrator accounts),
+	// orgbaseline's is made beside it.
+	f = &fakeAnalyzers{errs: map[string]error{}, analyzers: []types.AnalyzerSummary{disabled}}
+	if res, err = ConfigureAccount(context.Background(), func(string) API { return f }, config(t, ""), item, quiet); err != nil {
+		t.Fatal(err)
+	}
+	if o := res.Outcomes[0]; o.Status != workflow.StatusChanged || !slices.Equal(f.calls, []string{"Create orgbaseline-account ACCOUNT 0"}) {
+		t.Fatalf("with room: row %+v, calls %v", o, f.calls)
 	}
 }
 

@@ -16,8 +16,9 @@
 //
 // Per analyzer, one read: access-analyzer:ListAnalyzers of its type. An
 // analyzer of that type that is ACTIVE or CREATING is used as it is,
-// whatever its name (an account has at most one ACCOUNT analyzer per
-// region, "IAM Access Analyzer quotas"); without one,
+// whatever its name (an account other than the management and delegated
+// administrator accounts may have one ACCOUNT analyzer per region, "Create
+// an IAM Access Analyzer external access analyzer"); without one,
 // access-analyzer:CreateAnalyzer with orgbaseline's name. An unused-access
 // analyzer of orgbaseline's whose age differs is updated
 // (access-analyzer:UpdateAnalyzer); another's is left with a warning. A
@@ -135,6 +136,12 @@ func converge(ctx context.Context, api API, w want, apply bool) (result, error) 
 		if a, perr := pick(again, w); perr == nil && a != nil {
 			return reconcile(ctx, api, *a, w, apply)
 		}
+		// No room: an analyzer not in use holds the one place an account
+		// has for its type (an ACCOUNT analyzer, outside the management
+		// and delegated administrator accounts).
+		if errors.As(err, &quota) && len(again) > 0 {
+			return result{}, notInUse(again[0])
+		}
 	}
 	if err != nil {
 		return result{}, awsclient.Classify("create the "+string(w.kind)+" analyzer "+w.name, err)
@@ -162,9 +169,10 @@ func reconcile(ctx context.Context, api API, a types.AnalyzerSummary, w want, ap
 }
 
 // pick returns the analyzer of w's type to use: orgbaseline's when it is in
-// use, else the first in use, nil when none is. An analyzer not in use that
-// blocks the one wanted (orgbaseline's name, or the one ACCOUNT analyzer an
-// account may have in a region) is an *errNotInUse.
+// use, else the first in use, nil when none is. orgbaseline's own analyzer
+// not in use is an *errNotInUse: its name is taken. Another's not in use
+// blocks nothing by itself; where it takes the one place an account has
+// (CreateAnalyzer's ServiceQuotaExceededException), converge reports it.
 func pick(found []types.AnalyzerSummary, w want) (*types.AnalyzerSummary, error) {
 	inUse := func(a types.AnalyzerSummary) bool {
 		return a.Status == types.AnalyzerStatusActive || a.Status == types.AnalyzerStatusCreating
@@ -176,15 +184,19 @@ func pick(found []types.AnalyzerSummary, w want) (*types.AnalyzerSummary, error)
 		return &found[i], nil
 	}
 	for _, a := range found {
-		if aws.ToString(a.Name) == w.name || w.kind == types.TypeAccount {
-			e := &errNotInUse{name: aws.ToString(a.Name), status: string(a.Status)}
-			if a.StatusReason != nil {
-				e.reason = string(a.StatusReason.Code)
-			}
-			return nil, e
+		if aws.ToString(a.Name) == w.name {
+			return nil, notInUse(a)
 		}
 	}
 	return nil, nil
+}
+
+func notInUse(a types.AnalyzerSummary) *errNotInUse {
+	e := &errNotInUse{name: aws.ToString(a.Name), status: string(a.Status)}
+	if a.StatusReason != nil {
+		e.reason = string(a.StatusReason.Code)
+	}
+	return e
 }
 
 // list returns the analyzers of kind in the client's account and region.

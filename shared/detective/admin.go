@@ -12,7 +12,9 @@
 //     detector in the region is read through the execution role
 //     (guardduty:ListDetectors, GetDetector: its CreatedAt); without one, or
 //     younger than 48 hours, the region is skipped as not yet eligible, and
-//     a later run enables it.
+//     a later run enables it. The current CreateGraph page no longer states
+//     the 48 hours, so with GuardDuty off in the configuration the step
+//     only warns and lets Detective decide.
 //  3. detective:EnableOrganizationAdminAccount for the security account,
 //     which enables Detective there with a behavior graph and registers the
 //     Organizations delegated administrator itself. A refusal that names
@@ -104,9 +106,13 @@ func EnableAdmin(ctx context.Context, d AdminDeps, cfg settings.Config, item wor
 		if err != nil {
 			return res, settle(&out, &res, err)
 		}
-		out.Status, out.Reason = workflow.StatusSkipped, why
-		res.Add(out)
-		return res, nil
+		if cfg.Enabled(settings.ServiceGuardDuty) {
+			out.Status, out.Reason = workflow.StatusSkipped, why
+			res.Add(out)
+			return res, nil
+		}
+		// GuardDuty is not the baseline's here: Detective judges.
+		res.Warnings = append(res.Warnings, "detective in "+item.Region+": "+why+" (guardduty is off in the configuration; Detective decides)")
 	}
 
 	out.Actions = []workflow.Action{{Call: CallEnableAdmin, Target: security}}

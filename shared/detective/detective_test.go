@@ -49,6 +49,8 @@ type fakeDetective struct {
 	calls      []string
 	// unprocessed are accounts CreateMembers leaves out, with the reason.
 	unprocessed map[string]string
+	// limit is the most members the graph takes (0: no limit).
+	limit int
 	// lostResponse adds the first batch but answers as a retry of it
 	// would: every account unprocessed, already a member.
 	lostResponse bool
@@ -127,6 +129,9 @@ func (f *fakeDetective) CreateMembers(ctx context.Context, in *detective.CreateM
 	f.calls = append(f.calls, fmt.Sprintf("CreateMembers %d", len(in.Accounts)))
 	if !in.DisableEmailNotification {
 		return nil, errors.New("organization accounts are enabled, not invited: no e-mail")
+	}
+	if f.limit > 0 && len(f.members)+len(in.Accounts) > f.limit {
+		return nil, &dtypes.ServiceQuotaExceededException{Message: aws.String("A behavior graph cannot have more than 1,200 member accounts.")}
 	}
 	out := &detective.CreateMembersOutput{}
 	lost := f.lostResponse
@@ -210,7 +215,8 @@ accounts: {management: "111111111111", security: "222222222222", logArchive: "33
 organizationId: o-abcdef1234
 homeRegion: us-east-1
 regions: [us-east-1, eu-west-1]
-services: {detective: {enabled: true}}
+services:
+  detective: {enabled: true}
 `+extra))
 	if err != nil {
 		t.Fatal(err)
@@ -389,5 +395,42 @@ func TestMembersAddedByARetriedCallAreNotFailures(t *testing.T) {
 	}
 	if len(res.Outcomes) != 1 || res.Outcomes[0].Status != workflow.StatusChanged || res.Outcomes[0].Actions[0].Target != "3 accounts" {
 		t.Fatalf("want one changed row counting the 3 accounts added: %+v", res.Outcomes)
+	}
+}
+
+func TestAFullGraphFailsTheAccountsItCannotTake(t *testing.T) {
+	var accounts []string
+	for i := range 120 {
+		accounts = append(accounts, fmt.Sprintf("5000000%05d", i))
+	}
+	det := &fakeDetective{graph: "arn:g", autoEnable: true, errs: map[string]error{}, limit: 60}
+	d := OrgDeps{Detective: det, Accounts: &fakeOrgs{all: accounts}}
+	res, err := ConfigureOrg(context.Background(), d, config(t, ""), item(workflow.ModeApply, accounts...), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, o := range res.Outcomes {
+		if o.Status == workflow.StatusFailed && strings.Contains(o.Reason, "the behavior graph is full") {
+			failed++
+		}
+		if o.Account == security && (len(o.Actions) != 1 || o.Actions[0].Target != "50 accounts") {
+			t.Errorf("the region's row %+v: want the 50 accounts added counted", o)
+		}
+	}
+	if failed != 70 || len(det.members) != 50 {
+		t.Errorf("%d failed rows (want 70), %d members (want 50)", failed, len(det.members))
+	}
+}
+
+func TestWithGuardDutyOffDetectiveDecides(t *testing.T) {
+	det := &fakeDetective{errs: map[string]error{}}
+	d := AdminDeps{Detective: det, GuardDuty: &fakeDetector{}, Now: func() time.Time { return now }}
+	res, err := EnableAdmin(context.Background(), d, config(t, "  guardduty: {enabled: false}\n"), item(workflow.ModeApply), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcomes[0].Status != workflow.StatusChanged || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "Detective decides") {
+		t.Fatalf("%+v", res)
 	}
 }

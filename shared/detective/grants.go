@@ -26,9 +26,14 @@ func AdminGrants(c settings.Config) step.Grants {
 	return step.Grants{
 		Lambda: []step.Grant{
 			{
+				// The API ListOrganizationAdminAccounts is authorized by the
+				// action detective:ListOrganizationAdminAccount (singular:
+				// "Actions, resources, and condition keys for Amazon
+				// Detective"; the AWS managed policy
+				// AmazonDetectiveOrganizationsAccess grants it so).
 				Sid:     "DelegateDetective",
-				Actions: []string{"detective:ListOrganizationAdminAccounts", "detective:EnableOrganizationAdminAccount"},
-				Why:     "detective:ListOrganizationAdminAccounts and EnableOrganizationAdminAccount have no resource type",
+				Actions: []string{"detective:ListOrganizationAdminAccount", "detective:EnableOrganizationAdminAccount"},
+				Why:     "detective:ListOrganizationAdminAccount and EnableOrganizationAdminAccount have no resource type",
 			},
 			{
 				Dependent: true, Sid: "DetectiveReadsOrganization",

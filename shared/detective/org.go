@@ -19,6 +19,7 @@ package detective
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -171,6 +172,19 @@ func addMembers(ctx context.Context, d OrgDeps, graph, region string, todo []str
 			in.Accounts = append(in.Accounts, dtypes.Account{AccountId: aws.String(a.ID), EmailAddress: aws.String(a.Email)})
 		}
 		got, err := d.Detective.CreateMembers(ctx, in)
+		var full *dtypes.ServiceQuotaExceededException
+		if errors.As(err, &full) {
+			// A behavior graph holds at most 1,200 members ("Amazon
+			// Detective quotas"): the accounts not added are their rows.
+			for _, a := range todo[slices.Index(todo, batch[0]):] {
+				if slices.ContainsFunc(reader.Skipped(), func(sk emails.Skip) bool { return sk.Account == a }) {
+					continue
+				}
+				res.Add(workflow.Outcome{Account: a, Region: region, Service: settings.ServiceDetective, Status: workflow.StatusFailed,
+					Reason: "not a member: the behavior graph is full (" + aws.ToString(full.Message) + ")"})
+			}
+			break
+		}
 		if err != nil {
 			return added, awsclient.Classify("add Detective members in "+region, err)
 		}

@@ -70,7 +70,7 @@ const (
 
 // SubscriptionReason is the skipped row's reason without a support plan
 // that admits Health's API.
-const SubscriptionReason = "the AWS Health API needs a Business, Enterprise On-Ramp or Enterprise support plan (SubscriptionRequiredException); " +
+const SubscriptionReason = "the AWS Health API needs a support plan that includes it (Business Support+, Enterprise Support or Unified Operations; earlier Business, Enterprise On-Ramp or Enterprise) (SubscriptionRequiredException); " +
 	"the organizational view can be enabled on any plan in the AWS Health console (Organizational view, Configurations, Enable organizational view)"
 
 // ViewAPI reads and enables the organizational view.
