@@ -46,6 +46,9 @@ type LambdaService struct {
 
 	// MaxWorkers caps the processes per function.
 	MaxWorkers int
+	// writerPaths are where Distributed Maps with a ResultWriter leave
+	// their results inline in the local state (inputBytes).
+	writerPaths [][]string
 	// token is the run's secret (Credentials).
 	token string
 	// OnInvoke, if set, sees every invocation once it has ended.
@@ -69,9 +72,14 @@ func NewLambdaService(stack *Stack, command func(Function) []string, env []strin
 	if logs == nil {
 		logs = io.Discard
 	}
+	var defs []json.RawMessage
+	for _, sm := range stack.StateMachines {
+		defs = append(defs, sm.Definition)
+	}
 	return &LambdaService{
 		stack: stack, command: command, env: env, logs: &lockedWriter{w: logs},
 		MaxWorkers: 8, funcs: map[string]*fnPool{}, done: make(chan struct{}),
+		writerPaths: writerPaths(defs),
 	}
 }
 
@@ -224,7 +232,7 @@ func (s *LambdaService) serveInvoke(w http.ResponseWriter, r *http.Request) {
 // invoke runs fn with payload, holding both to Step Functions' payload
 // limit as a task's input and result.
 func (s *LambdaService) invoke(ctx context.Context, fn Function, payload []byte) (invokeResult, error) {
-	if len(payload) > MaxPayloadBytes {
+	if len(payload) > MaxPayloadBytes && inputBytes(payload, s.writerPaths) > MaxPayloadBytes {
 		// Step Functions does not schedule a task whose input is over the
 		// limit: the function is not run.
 		return dataLimitExceeded(fn, "was given an input"), nil
