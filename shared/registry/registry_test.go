@@ -201,6 +201,24 @@ func TestRunFitsTheTimeoutAtFiveThousandAccounts(t *testing.T) {
 	t.Logf("upper bound at 5,000 x 17: %v", bound)
 }
 
+// TestStateFitsAtFiveThousandAccounts: every result the state keeps, at its
+// bound (workflow.StateResultBytes), with 5,000 accounts' IDs and 17
+// regions, fits in Step Functions' 256 KiB. A new region fan-out that does
+// not fit needs a smaller bound, or its results written to S3 as the
+// Distributed Maps over accounts do.
+func TestStateFitsAtFiveThousandAccounts(t *testing.T) {
+	const input = 2 << 10 // the execution input without an accounts filter
+	n := workflow.StateBound(Specs(), 5000, 17, input)
+	if n > workflow.MaxPayloadBytes {
+		t.Errorf("the state at 5,000 accounts x 17 regions may reach %d bytes, over %d", n, workflow.MaxPayloadBytes)
+	}
+	results := 0
+	for _, s := range Specs() {
+		results += s.StateResults(17)
+	}
+	t.Logf("at most %d bytes: %d results of %d bytes kept in the state", n, results, workflow.StateResultBytes)
+}
+
 // grantVariants are configurations that change the steps' grants.
 var grantVariants = map[string]string{
 	"defaults": "",

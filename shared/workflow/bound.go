@@ -9,15 +9,61 @@ import (
 // 256 KiB ("Step Functions service quotas": maximum input or output size for
 // a task, state, or execution), and the execution's state carries the
 // results of every step, a Map's as an array of one result per region. A
-// step result is therefore bounded whatever the organization's size:
-// per-region results that stay in the state (17 regions x 3 fan-outs
-// beside the account list) at StateResultBytes, an account's result of a
-// Distributed Map (written to S3, one object per child execution) at
-// ChildResultBytes.
+// step result is therefore bounded whatever the organization's size: a
+// region's result at StateResultBytes, the result of a step that runs once
+// at OnceResultBytes, an account's result of a Distributed Map (written to
+// S3, one object per child execution) at ChildResultBytes. Beyond its
+// bound a result folds its rows into counted summary rows (Bound), and the
+// step logs them one by one.
+//
+// Every region fan-out keeps one result per region in the state: at 5,000
+// accounts (their IDs in the org-targets result) and 17 regions, the steps'
+// results at these bounds must fit in 256 KiB, which StateBound computes
+// and a test of the registry holds.
 const (
-	StateResultBytes = 4 << 10
+	StateResultBytes = 1536
+	OnceResultBytes  = 3 << 10
 	ChildResultBytes = 64 << 10
 )
+
+// MaxPayloadBytes is Step Functions' limit on a state's input and output.
+const MaxPayloadBytes = 256 << 10
+
+// accountIDBytes is what one account ID takes in a JSON list:
+// "123456789012", with its comma.
+const accountIDBytes = 15
+
+// resultReferenceBytes is what a Distributed Map with a ResultWriter keeps
+// in the state in place of its results: where they were written.
+const resultReferenceBytes = 512
+
+// StateResults is how many results of the step the state keeps at the
+// given number of regions: one a region for a region fan-out, none (a
+// reference) for a Distributed Map over accounts.
+func (s StepSpec) StateResults(regions int) int {
+	switch s.Shape {
+	case ShapeHomeThenOtherRegions, ShapeEachRegion:
+		return regions
+	case ShapeEachAccount:
+		return 0
+	}
+	return 1
+}
+
+// StateBound is the largest the execution's state may grow to with specs at
+// accounts x regions: every result kept in it at its bound, the
+// Distributed Maps' references, the org-targets result's account and region
+// lists, and an execution input naming no accounts (inputBytes).
+func StateBound(specs []StepSpec, accounts, regions, inputBytes int) int {
+	n := inputBytes + accounts*accountIDBytes + regions*20
+	for _, s := range specs {
+		n += s.StateResults(regions) * s.ResultBytes()
+		if s.Shape == ShapeEachAccount {
+			n += resultReferenceBytes
+		}
+	}
+	return n
+}
 
 // Keep, when a result is bounded: actions per outcome, and warnings.
 const (
@@ -26,11 +72,14 @@ const (
 )
 
 // ResultBytes returns the step's bound: ChildResultBytes for a step whose
-// results a Distributed Map writes to S3, StateResultBytes otherwise.
+// results a Distributed Map writes to S3, OnceResultBytes for a step that
+// keeps one result in the state, StateResultBytes for a region's result.
 func (s StepSpec) ResultBytes() int {
 	switch s.Shape {
 	case ShapeEachAccount:
 		return ChildResultBytes
+	case ShapeOnce:
+		return OnceResultBytes
 	}
 	return StateResultBytes
 }
