@@ -32,9 +32,11 @@ var AccountsSpec = workflow.StepSpec{
 	Shape:       workflow.ShapeEachAccount,
 	// One read per region on a re-run; accounts in parallel as for the
 	// Config recorders (the management account's Lambda concurrency and
-	// STS, one AssumeRole per account, bound the fan-out).
+	// STS, one AssumeRole per account, bound the fan-out). An account's
+	// regions all at once: one or two calls each, every region its own
+	// endpoint and request quota.
 	MaxConcurrency:    8,
-	RegionConcurrency: 6,
+	RegionConcurrency: 17,
 }
 
 // OrgStep is the accessanalyzer-org step: OrgSpec with its handler; functions/accessanalyzer-org runs it.
