@@ -110,6 +110,7 @@ const (
 	overOtherRegions = "other regions" // a Map over the regions but the home region
 	overRegions      = "regions"       // a Map over every region
 	overAccounts     = "accounts"      // a Map over the accounts the run covers
+	overHomeRegion   = "home region"   // a Map over the home region alone
 )
 
 // stage is one top-level state of a step.
@@ -133,10 +134,12 @@ func stages(def asl, spec workflow.StepSpec) ([]stage, error) {
 		over = []string{overRegions}
 	case workflow.ShapeEachAccount:
 		over = []string{overAccounts}
+	case workflow.ShapeHomeRegion:
+		over = []string{overHomeRegion}
 	default:
-		return nil, fmt.Errorf("step %s: shape %q is not modelled (cmd/bench/definition.go knows %q, %q, %q and %q): "+
+		return nil, fmt.Errorf("step %s: shape %q is not modelled (cmd/bench/definition.go knows %q, %q, %q, %q and %q): "+
 			"say what its states iterate over there, or its figures would be wrong", spec.Name, spec.Shape,
-			workflow.ShapeOnce, workflow.ShapeHomeThenOtherRegions, workflow.ShapeEachRegion, workflow.ShapeEachAccount)
+			workflow.ShapeOnce, workflow.ShapeHomeThenOtherRegions, workflow.ShapeEachRegion, workflow.ShapeEachAccount, workflow.ShapeHomeRegion)
 	}
 	names := spec.States()
 	if len(names) != len(over) {

@@ -186,6 +186,8 @@ func stageKinds(over string, sc scale, covered float64) map[string]float64 {
 		return map[string]float64{kindHome: 1, kindOther: float64(sc.regions - 1)}
 	case overAccounts:
 		return map[string]float64{kindAll: covered}
+	case overHomeRegion:
+		return map[string]float64{kindHome: 1}
 	}
 	panic(fmt.Sprintf("stage over %q", over))
 }

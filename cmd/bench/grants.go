@@ -20,7 +20,7 @@ import (
 // iamPrefix is the IAM service prefix of an SDK service ID.
 var iamPrefix = map[string]string{
 	"Organizations": "organizations", "CloudTrail": "cloudtrail", "Config Service": "config",
-	"AccessAnalyzer": "access-analyzer", "Health": "health", "Detective": "detective",
+	"AccessAnalyzer": "access-analyzer", "Health": "health", "Detective": "detective", "SecurityHub": "securityhub",
 	"GuardDuty": "guardduty", "IAM": "iam", "KMS": "kms", "S3": "s3", "STS": "sts", "Account": "account",
 }
 
@@ -103,6 +103,8 @@ var notExercised = map[string]string{
 	"config-rules config:DescribeOrganizationConformancePackStatuses":  "the runs' configuration has no conformance pack",
 	"config-rules config:GetOrganizationConformancePackDetailedStatus": "the runs' configuration has no conformance pack",
 	"config-rules config:DescribeOrganizationConformancePacks":         "the runs' configuration has no conformance pack",
+	"securityhub-central securityhub:UpdateFindingAggregator":          "called only when the aggregator's regions differ from the run's",
+	"securityhub-central securityhub:UpdateConfigurationPolicy":        "called only when the policy differs from the configuration",
 	"detective-admin detective:ListOrganizationAdminAccount":           detectiveOff,
 	"detective-admin detective:EnableOrganizationAdminAccount":         detectiveOff,
 	"detective-admin guardduty:ListDetectors":                          detectiveOff,

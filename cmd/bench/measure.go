@@ -171,6 +171,8 @@ func (r *rig) runOnce(ctx context.Context, o *org, in workflow.Input, env []stri
 		Logs:          r.logs,
 		OnEvent:       ob.event,
 		OnInvoke:      ob.invoke,
+		// As apply --local: the emulated services apply changes at once.
+		WaitMillis: 1000,
 	}
 	start := time.Now()
 	exe, err := l.Execute(ctx, in)

@@ -211,6 +211,8 @@ func itemsOf(over string, sc scale, covered float64) float64 {
 		return float64(sc.regions)
 	case overAccounts:
 		return covered
+	case overHomeRegion:
+		return 1
 	}
 	return 0
 }

@@ -164,10 +164,9 @@ func skippedForEmulator(r report.Row) bool {
 }
 
 // notConfiguredYet reports whether r is the row of a service the
-// configuration enables but no step configures yet, or one it switches off
-// (Detective, in the example configuration).
+// configuration switches off (Detective, in the example configuration).
 func notConfiguredYet(r report.Row) bool {
-	return r.Status == "skipped" && (strings.Contains(r.Reason, "is not configured by orgbaseline yet") || strings.HasSuffix(r.Reason, "is disabled in the configuration"))
+	return r.Status == "skipped" && strings.HasSuffix(r.Reason, "is disabled in the configuration")
 }
 
 // expectAll fails t unless every row has status want, but for the parts
@@ -326,9 +325,8 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		}
 		expectAll(t, rep, "changed")
 		st := readOrg(t, awsCfg)
-		// Security Hub has no step yet: its trusted access is left alone.
 		want := []string{"access-analyzer.amazonaws.com", "cloudtrail.amazonaws.com", "config-multiaccountsetup.amazonaws.com",
-			"config.amazonaws.com", "guardduty.amazonaws.com", "health.amazonaws.com"}
+			"config.amazonaws.com", "guardduty.amazonaws.com", "health.amazonaws.com", "securityhub.amazonaws.com"}
 		if !slices.Equal(want, st.trusted) {
 			t.Errorf("trusted access:\nexpect %v\ngot    %v", want, st.trusted)
 		}

@@ -264,8 +264,8 @@ func stepProblems(add func(format string, a ...any), seen map[string]bool, p Bas
 	if s.Shape == workflow.ShapeEachAccount && s.RegionConcurrency < 1 {
 		add("step %s: RegionConcurrency must be at least 1: the regions an account's invocation works through at once", s.Name)
 	}
-	if s.Poll != nil && (s.Shape != workflow.ShapeEachRegion || s.Poll.IntervalSeconds < 1 || s.Poll.MaxPolls < 1) {
-		add("step %s: a Poll needs ShapeEachRegion, an interval and a maximum of at least 1", s.Name)
+	if s.Poll != nil && ((s.Shape != workflow.ShapeEachRegion && s.Shape != workflow.ShapeHomeRegion) || s.Poll.IntervalSeconds < 1 || s.Poll.MaxPolls < 1) {
+		add("step %s: a Poll needs ShapeEachRegion or ShapeHomeRegion, an interval and a maximum of at least 1", s.Name)
 	}
 	if (s.Shape != workflow.ShapeOnce || s.TakesAccounts) && !seen["name "+targets.Spec.Name] {
 		add("step %s works on the regions or accounts of step %s, which must come before it", s.Name, targets.Spec.Name)

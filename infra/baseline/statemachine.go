@@ -74,6 +74,8 @@ func NewStateMachine(scope constructs.Construct, id string, props *StateMachineP
 			b.eachRegion(step, fn)
 		case workflow.ShapeEachAccount:
 			b.eachAccount(step, fn)
+		case workflow.ShapeHomeRegion:
+			b.homeRegion(step, fn)
 		default:
 			b.once(step, fn)
 		}
@@ -249,6 +251,21 @@ func (b *chainBuilder) homeThenOtherRegions(step workflow.StepSpec, fn awslambda
 	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { others.AddCatch(h, p) })
 	b.add(home)
 	b.add(others)
+}
+
+// homeRegion adds a step that runs in the home region alone, in a Map over
+// the org-targets result's homeRegions (none when the run does not cover
+// it), its item given every region of the run; a step with a Poll repeats
+// until its work is done (newPolledTask).
+func (b *chainBuilder) homeRegion(step workflow.StepSpec, fn awslambda.IFunction) {
+	home := newRegionMap(b.scope, step.States()[0], step, targetsPath()+".homeRegions", "$.results."+step.ResultKey)
+	if step.Poll != nil {
+		home.ItemProcessor(newPolledTask(b.scope, step, fn), nil)
+	} else {
+		home.ItemProcessor(newTask(b.scope, step.State, step, fn, "", nil), nil)
+	}
+	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { home.AddCatch(h, p) })
+	b.add(home)
 }
 
 // eachRegion adds a step that runs in each region, in a Map; a step with a

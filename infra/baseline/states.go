@@ -25,6 +25,9 @@ func newRegionMap(scope constructs.Construct, id string, step workflow.StepSpec,
 		"input.$":  "$$.Execution.Input",
 		"region.$": "$$.Map.Item.Value",
 	}
+	if step.Shape == workflow.ShapeHomeRegion {
+		selector["regions.$"] = targetsPath() + ".regions"
+	}
 	if step.TakesAccounts {
 		selector["accounts.$"] = accountsPath()
 	}
@@ -101,14 +104,21 @@ func newPolledTask(scope constructs.Construct, step workflow.StepSpec, fn awslam
 		Comment: jsii.String("Gives the service time to reach the members before the step checks again."),
 		Time:    sfn.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(step.Poll.IntervalSeconds))),
 	})
+	item := map[string]interface{}{
+		"input.$":    "$.input",
+		"region.$":   "$.region",
+		"polls.$":    "$.result.polls",
+		"previous.$": "$.result",
+	}
+	if step.Shape == workflow.ShapeHomeRegion {
+		item["regions.$"] = "$.regions"
+	}
+	if step.TakesAccounts {
+		item["accounts.$"] = "$.accounts"
+	}
 	again := sfn.NewPass(scope, jsii.String(step.State+againSuffix), &sfn.PassProps{
-		Comment: jsii.String("The item again, with the number of checks so far and the last result (whose actions the step carries on)."),
-		Parameters: &map[string]interface{}{
-			"input.$":    "$.input",
-			"region.$":   "$.region",
-			"polls.$":    "$.result.polls",
-			"previous.$": "$.result",
-		},
+		Comment:    jsii.String("The item again, with the number of checks so far and the last result (whose actions the step carries on)."),
+		Parameters: &item,
 	})
 	result := sfn.NewPass(scope, jsii.String(step.State+resultSuffix), &sfn.PassProps{
 		Comment:   jsii.String("The step's last result is the iteration's output."),

@@ -596,6 +596,10 @@ func TestStepReach(t *testing.T) {
 		"detective-org":           workflow.ReachSecurity,
 		"accessanalyzer-accounts": workflow.ReachOrganization,
 		"health-org":              workflow.ReachNone,
+		// The management account's hub and the delegated administrator;
+		// central configuration from the administrator.
+		"securityhub-admin":   workflow.ReachNone,
+		"securityhub-central": workflow.ReachSecurity,
 	}
 	if len(want) != len(registry.Specs()) {
 		t.Errorf("%d steps, %d pinned: pin the new step's reach", len(registry.Specs()), len(want))
@@ -793,7 +797,7 @@ func TestStateMachineChain(t *testing.T) {
 		}
 	}
 	slices.Sort(tasks)
-	if want := []string{"ConfigAggregator", "ConfigDelivery", "DetectiveAdminHomeRegion", "GuardDutyAdminHomeRegion", "HealthOrg", "OrgPrerequisites", "OrgTargets", "OrgTrail"}; !slices.Equal(tasks, want) {
+	if want := []string{"ConfigAggregator", "ConfigDelivery", "DetectiveAdminHomeRegion", "GuardDutyAdminHomeRegion", "HealthOrg", "OrgPrerequisites", "OrgTargets", "OrgTrail", "SecurityHubAdminHomeRegion"}; !slices.Equal(tasks, want) {
 		t.Errorf("Task states %v, want %v", tasks, want)
 	}
 	for _, tt := range []struct{ state, next, resultPath, step string }{
@@ -1770,7 +1774,7 @@ func TestStateMachineConfig(t *testing.T) {
 		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
 		"MaxConcurrency": float64(configsvc.RulesSpec.MaxConcurrency),
 		"ResultPath":     "$.results.configRules",
-		"Next":           "AccessAnalyzerOrgEachRegion",
+		"Next":           "SecurityHubAdminHomeRegion",
 		"Catch":          wantCatch,
 	} {
 		if !reflect.DeepEqual(rules[k], want) {
@@ -2008,5 +2012,32 @@ func TestFindingsExport(t *testing.T) {
 				t.Errorf("alias %s targets %v, want %s", guardduty.KeyAlias, props(alias)["TargetKeyId"], keyID)
 			}
 		})
+	}
+}
+
+// TestHomeRegionShapeWaits pins the home-region shape with a Poll
+// (Security Hub's central configuration): a Map over the org-targets
+// result's homeRegions, its item given every region of the run, and the
+// Poll's loop inside, whose next call keeps those regions.
+func TestHomeRegionShapeWaits(t *testing.T) {
+	a := build(t)
+	states, _ := definition(t, a)["States"].(map[string]any)
+	m, _ := states["SecurityHubCentralInHomeRegion"].(map[string]any)
+	if m["Type"] != "Map" || m["ItemsPath"] != "$.results.orgTargets.homeRegions" || m["ResultPath"] != "$.results.securityHubCentral" {
+		t.Fatalf("SecurityHubCentralInHomeRegion: %v", m)
+	}
+	sel, _ := m["ItemSelector"].(map[string]any)
+	if sel["regions.$"] != "$.results.orgTargets.regions" || sel["region.$"] != "$$.Map.Item.Value" {
+		t.Errorf("item selector %v", sel)
+	}
+	proc, _ := m["ItemProcessor"].(map[string]any)
+	inner, _ := proc["States"].(map[string]any)
+	again, _ := inner["SecurityHubCentralAgain"].(map[string]any)
+	params, _ := again["Parameters"].(map[string]any)
+	if params["regions.$"] != "$.regions" || params["previous.$"] != "$.result" {
+		t.Errorf("the next call's item %v", params)
+	}
+	if _, ok := inner["SecurityHubCentralWait"]; !ok {
+		t.Errorf("no Wait state in %v", inner)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/securityhub"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -37,6 +38,9 @@ var All = []step.Step{
 	configsvc.DeliveryStep,
 	configsvc.RecordersStep,
 	configsvc.RulesStep,
+	// After the recorders, which most Security Hub controls need.
+	securityhub.AdminStep,
+	securityhub.CentralStep,
 	// After the prerequisites, which register the security account as
 	// IAM Access Analyzer's delegated administrator.
 	accessanalyzer.OrgStep,

@@ -135,7 +135,7 @@ type Services struct {
 	CloudTrail     CloudTrailOptions     `yaml:"cloudtrail" json:"cloudtrail"`
 	Config         ConfigOptions         `yaml:"config" json:"config"`
 	GuardDuty      GuardDutyOptions      `yaml:"guardduty" json:"guardduty"`
-	SecurityHub    Switch                `yaml:"securityhub" json:"securityhub"`
+	SecurityHub    SecurityHubOptions    `yaml:"securityhub" json:"securityhub"`
 	AccessAnalyzer AccessAnalyzerOptions `yaml:"accessanalyzer" json:"accessanalyzer"`
 	Detective      Switch                `yaml:"detective" json:"detective"`
 	Health         HealthOptions         `yaml:"health" json:"health"`
@@ -219,6 +219,32 @@ type GuardDutyFeatures struct {
 	LambdaNetworkLogs    bool  `yaml:"lambdaNetworkLogs" json:"lambdaNetworkLogs"`
 	RuntimeMonitoring    bool  `yaml:"runtimeMonitoring" json:"runtimeMonitoring"`
 }
+
+// SecurityHubOptions configures Security Hub (the securityhub API, Security
+// Hub CSPM) with central configuration: one configuration policy, set from
+// the delegated administrator in the home region, for the organization.
+type SecurityHubOptions struct {
+	Enabled *bool `yaml:"enabled" json:"enabled"`
+	// Standards the policy enables: a standard's ARN, or its path
+	// ("standards/aws-foundational-security-best-practices/v/1.0.0",
+	// "ruleset/cis-aws-foundations-benchmark/v/1.2.0"), which the home
+	// region completes. Left out: AWS Foundational Security Best
+	// Practices; [] for none.
+	Standards []string `yaml:"standards" json:"standards"`
+	// DisabledControls are security control IDs ("IAM.6") the policy
+	// turns off; every other control is on, new ones included.
+	DisabledControls []string `yaml:"disabledControls" json:"disabledControls"`
+	// Targets are where the policy applies: "root" (the default, the
+	// whole organization) or organizational unit IDs.
+	Targets []string `yaml:"targets" json:"targets"`
+}
+
+// DefaultStandard is the standard the Security Hub policy enables when the
+// configuration names none: AWS Foundational Security Best Practices.
+const DefaultStandard = "standards/aws-foundational-security-best-practices/v/1.0.0"
+
+// TargetRoot names the organization's root as a policy target.
+const TargetRoot = "root"
 
 // AccessAnalyzerOptions configures IAM Access Analyzer.
 type AccessAnalyzerOptions struct {
@@ -459,6 +485,12 @@ func (c *Config) applyDefaults() {
 		c.Services.GuardDuty.Features.S3DataEvents = ptr(true)
 	}
 	c.Services.Config.applyDefaults()
+	if c.Services.SecurityHub.Standards == nil {
+		c.Services.SecurityHub.Standards = []string{DefaultStandard}
+	}
+	if len(c.Services.SecurityHub.Targets) == 0 {
+		c.Services.SecurityHub.Targets = []string{TargetRoot}
+	}
 	if c.Services.AccessAnalyzer.UnusedAccess.AgeDays == 0 {
 		c.Services.AccessAnalyzer.UnusedAccess.AgeDays = DefaultUnusedAccessAge
 	}

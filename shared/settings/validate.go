@@ -111,6 +111,21 @@ func (c Config) problems() []string {
 	if f := c.Services.GuardDuty.FindingPublishingFrequency; !slices.Contains(publishFrequencies, f) {
 		add("services.guardduty.findingPublishingFrequency %q: want one of %s", f, strings.Join(publishFrequencies, ", "))
 	}
+	for _, std := range c.Services.SecurityHub.Standards {
+		if !standardPattern.MatchString(std) {
+			add("services.securityhub.standards: %q is not a standard's ARN nor its path (standards/<name>/v/<version> or ruleset/<name>/v/<version>)", std)
+		}
+	}
+	for _, id := range c.Services.SecurityHub.DisabledControls {
+		if !controlPattern.MatchString(id) {
+			add("services.securityhub.disabledControls: %q is not a security control ID such as IAM.6", id)
+		}
+	}
+	for _, t := range c.Services.SecurityHub.Targets {
+		if t != TargetRoot && !ouPattern.MatchString(t) {
+			add("services.securityhub.targets: %q is neither root nor an organizational unit ID (ou-xxxx-xxxxxxxx)", t)
+		}
+	}
 	// "UnusedAccessConfiguration", IAM Access Analyzer API Reference: 1 to 365 days.
 	if d := c.Services.AccessAnalyzer.UnusedAccess.AgeDays; d < 1 || d > 365 {
 		add("services.accessanalyzer.unusedAccess.ageDays %d: want 1 to 365 days", d)
@@ -188,3 +203,12 @@ func (r *Regions) UnmarshalJSON(b []byte) error {
 
 // breakGlassPattern is an IAM role name (with an optional path).
 var breakGlassPattern = regexp.MustCompile(`^[\w+=,.@/-]{1,512}$`)
+
+// Security Hub's identifiers: a standard's ARN or path ("Standards in
+// Security Hub CSPM"), a security control ID, an organizational unit ID
+// ("OrganizationalUnit", AWS Organizations API Reference).
+var (
+	standardPattern = regexp.MustCompile(`^(arn:aws[a-z-]*:securityhub:[a-z0-9-]*::)?(standards|ruleset)/[a-z0-9-]+/v/[0-9.]+$`)
+	controlPattern  = regexp.MustCompile(`^[A-Za-z0-9]+\.[0-9]+$`)
+	ouPattern       = regexp.MustCompile(`^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`)
+)

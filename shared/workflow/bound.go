@@ -21,7 +21,7 @@ import (
 // results at these bounds must fit in 256 KiB, which StateBound computes
 // and a test of the registry holds.
 const (
-	StateResultBytes = 1536
+	StateResultBytes = 1280
 	OnceResultBytes  = 3 << 10
 	ChildResultBytes = 64 << 10
 )
@@ -47,7 +47,7 @@ func (s StepSpec) StateResults(regions int) int {
 	case ShapeEachAccount:
 		return 0
 	}
-	return 1
+	return 1 // ShapeOnce, ShapeHomeRegion
 }
 
 // StateBound is the largest the execution's state may grow to with specs at

@@ -36,6 +36,11 @@ const (
 	// accounts in flight, RegionConcurrency the regions one invocation
 	// works on at once.
 	ShapeEachAccount Shape = "each-account"
+	// ShapeHomeRegion: a Map over the home region alone (none when the run
+	// does not cover it), its iteration an Item with the region and every
+	// region of the run (Item.Regions): for organization-wide settings
+	// made from the home region that the state machine waits for (Poll).
+	ShapeHomeRegion Shape = "home-region"
 )
 
 // Poll makes the state machine call a step again while its result says
@@ -108,6 +113,8 @@ func (s StepSpec) States() []string {
 		return []string{s.State + "EachRegion"}
 	case ShapeEachAccount:
 		return []string{s.State + "EachAccount"}
+	case ShapeHomeRegion:
+		return []string{s.State + "InHomeRegion"}
 	}
 	return []string{s.State}
 }

@@ -224,10 +224,10 @@ func (p pageRequest) start() (size int, from string, aerr *apiError) {
 	return size, from, nil
 }
 
-// detectivePage returns the page of items (sorted by key) that starts at
+// keyedPage returns the page of items (sorted by key) that starts at
 // the key from and holds at most size items, and the token of the next
 // page ("" for none).
-func detectivePage[T any](items []T, key func(T) string, size int, from string) ([]T, string) {
+func keyedPage[T any](items []T, key func(T) string, size int, from string) ([]T, string) {
 	slices.SortFunc(items, func(a, b T) int { return strings.Compare(key(a), key(b)) })
 	i, _ := slices.BinarySearchFunc(items, from, func(a T, k string) int { return strings.Compare(key(a), k) })
 	items = items[i:]
@@ -412,7 +412,7 @@ func (h *Handler) listDetectiveAdmins(ctx context.Context, c caller, body []byte
 		admins = append(admins, administrator{AccountID: a.account, GraphArn: h.graphOf[scope{a.account, c.region}], DelegationTime: a.delegated})
 	}
 	h.mu.Unlock()
-	page, next := detectivePage(admins, func(a administrator) string { return a.AccountID }, size, from)
+	page, next := keyedPage(admins, func(a administrator) string { return a.AccountID }, size, from)
 	return struct {
 		Administrators []administrator `json:"Administrators"`
 		NextToken      string          `json:"NextToken,omitempty"`
@@ -471,7 +471,7 @@ func (h *Handler) listGraphs(_ context.Context, c caller, body []byte) (any, *ap
 		graphs = append(graphs, graphSummary{Arn: g.arn, CreatedTime: g.created})
 	}
 	h.mu.Unlock()
-	page, next := detectivePage(graphs, func(g graphSummary) string { return g.Arn }, size, from)
+	page, next := keyedPage(graphs, func(g graphSummary) string { return g.Arn }, size, from)
 	return struct {
 		GraphList []graphSummary `json:"GraphList"`
 		NextToken string         `json:"NextToken,omitempty"`
@@ -704,7 +704,7 @@ func (h *Handler) listMembers(_ context.Context, c caller, body []byte) (any, *a
 	if aerr != nil {
 		return nil, aerr
 	}
-	page, next := detectivePage(details, func(d memberDetail) string { return d.AccountID }, size, from)
+	page, next := keyedPage(details, func(d memberDetail) string { return d.AccountID }, size, from)
 	return struct {
 		MemberDetails []memberDetail `json:"MemberDetails"`
 		NextToken     string         `json:"NextToken,omitempty"`
@@ -770,7 +770,7 @@ func (h *Handler) listInvitations(_ context.Context, c caller, body []byte) (any
 		}
 	}
 	h.mu.Unlock()
-	page, next := detectivePage(details, func(d memberDetail) string { return d.GraphArn }, size, from)
+	page, next := keyedPage(details, func(d memberDetail) string { return d.GraphArn }, size, from)
 	return struct {
 		Invitations []memberDetail `json:"Invitations"`
 		NextToken   string         `json:"NextToken,omitempty"`

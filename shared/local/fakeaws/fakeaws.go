@@ -3,29 +3,44 @@
 // (DescribeHealthServiceStatusForOrganization and
 // EnableHealthServiceAccessForOrganization, awsJson1_1), IAM Access
 // Analyzer's analyzers (ListAnalyzers, CreateAnalyzer, GetAnalyzer and
-// UpdateAnalyzer, restJson1) and Amazon Detective's organization and
+// UpdateAnalyzer, restJson1), Amazon Detective's organization and
 // behavior graph membership (EnableOrganizationAdminAccount,
 // ListOrganizationAdminAccounts, CreateGraph, ListGraphs,
 // DescribeOrganizationConfiguration, UpdateOrganizationConfiguration,
 // CreateMembers, ListMembers, GetMembers, ListInvitations and
-// AcceptInvitation, restJson1). The SDK's own clients reach it through a
-// service-specific endpoint (AWS_ENDPOINT_URL_HEALTH,
-// AWS_ENDPOINT_URL_ACCESSANALYZER, AWS_ENDPOINT_URL_DETECTIVE);
+// AcceptInvitation, restJson1) and AWS Security Hub (CSPM) for an
+// organization under central configuration (EnableSecurityHub, DescribeHub,
+// GetEnabledStandards, BatchEnableStandards, BatchDisableStandards,
+// EnableOrganizationAdminAccount, ListOrganizationAdminAccounts,
+// DescribeOrganizationConfiguration, UpdateOrganizationConfiguration,
+// CreateFindingAggregator, ListFindingAggregators, GetFindingAggregator,
+// UpdateFindingAggregator, CreateConfigurationPolicy,
+// GetConfigurationPolicy, ListConfigurationPolicies,
+// UpdateConfigurationPolicy, StartConfigurationPolicyAssociation,
+// GetConfigurationPolicyAssociation, ListConfigurationPolicyAssociations,
+// CreateMembers, ListMembers and GetMembers, restJson1), which moto has
+// only in part. The SDK's own clients reach it through a service-specific
+// endpoint (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER,
+// AWS_ENDPOINT_URL_DETECTIVE, AWS_ENDPOINT_URL_SECURITYHUB);
 // shared/local/motorig starts one beside its moto server. Health requests
-// are told apart by their X-Amz-Target header, Detective requests by the
-// service of their signature's credential scope (detective), and the rest
-// go to Access Analyzer.
+// are told apart by their X-Amz-Target header, Detective and Security Hub
+// requests by the service of their signature's credential scope (detective,
+// securityhub), and the rest go to Access Analyzer.
 //
 // The state is held in memory: the Health organizational view per
 // organization, the analyzers per account and region, the behavior graphs
-// per administrator account and region, and the organization's Detective
-// administrator account per region. The caller is the account of the access
+// per administrator account and region, the organization's Detective
+// administrator account per region, and Security Hub per account and
+// region (hub, standards, member accounts), the organization's Security Hub
+// administrator account and organization configuration per region, the
+// finding aggregator per account, and the configuration policies and their
+// associations per organization. The caller is the account of the access
 // key in the request's SigV4 Authorization header, which the fake asks moto
 // (sts:GetCallerIdentity with the same key: moto does not check signatures,
 // and neither does the fake); the region is the one of the signature's
 // credential scope. What the organization holds (the management account,
-// its accounts, trusted access, delegated administrators) is read from
-// moto's Organizations.
+// its accounts, roots and organizational units, trusted access, delegated
+// administrators) is read from moto's Organizations.
 //
 // The fake applies the rules AWS documents for these operations: only the
 // management account reads and enables the organizational view; analyzer
@@ -57,12 +72,50 @@
 // member accounts. RefuseDetective makes enabling Detective fail as for an
 // account whose GuardDuty is not 48 hours old.
 //
-// Every other operation of the three services is answered with an
+// For Security Hub (Security Hub CSPM API Reference; Security Hub CSPM User
+// Guide: "Integrating Security Hub CSPM with AWS Organizations", "Enabling
+// central configuration in Security Hub CSPM", "Understanding cross-Region
+// aggregation in Security Hub CSPM", "Creating and associating configuration
+// policies"): an account that has not enabled Security Hub in a region is
+// answered InvalidAccessException ("not subscribed"), one that enables it
+// twice ResourceConflictException. EnableSecurityHub enables the default
+// standards (AWS Foundational Security Best Practices v1.0.0, CIS AWS
+// Foundations Benchmark v1.2.0) unless EnableDefaultStandards is false;
+// BatchEnableStandards answers new standards PENDING, GetEnabledStandards
+// READY. Only the management account designates and lists the
+// administrator account, an account of the organization, one per region;
+// designating it enables trusted access for securityhub.amazonaws.com,
+// registers it as delegated administrator (unless it is the management
+// account) and enables Security Hub in it with the default standards; once
+// Organizations has a delegated administrator for Security Hub, only it or
+// the management account can be designated. Only the administrator reads
+// and updates the organization configuration. Central configuration needs
+// an administrator other than the management account, a finding aggregator
+// (one per account, not in a member account) whose home Region is the
+// caller's, AutoEnable false and AutoEnableStandards NONE; it is PENDING for
+// a number of reads (SetSecurityHubPendingReads, default 1), then ENABLED
+// (FAILED with FailCentralConfiguration), and governs the home Region and,
+// once enabled, the linked Regions, where the administrator is the same.
+// Configuration policies (unique names; standards of the home Region;
+// enabled or disabled controls, not both) are managed by the administrator
+// in the home Region under ENABLED central configuration, and associated
+// with the root, an organizational unit or an account of the organization
+// (a policy or SELF_MANAGED_SECURITY_HUB): the association is PENDING for
+// the same number of reads, then SUCCESS; a target without one inherits
+// its nearest parent's, and is self-managed without any. CreateMembers by
+// the administrator makes the organization's accounts Enabled members and
+// enables Security Hub in them, except the management account; other
+// accounts are Created.
+//
+// Every other operation of the four services is answered with an
 // UnknownOperationException, as an endpoint answers an operation it does not
 // offer. Analyzers find nothing; enabling Health's organizational view or
-// designating Detective's administrator makes no service-linked role in
-// moto; Detective ingests nothing, sends no email, and AutoEnable does not
-// enable accounts that join the organization later.
+// designating Detective's or Security Hub's administrator makes no
+// service-linked role in moto; Detective ingests nothing, sends no email,
+// and AutoEnable does not enable accounts that join the organization later.
+// Security Hub makes no findings and no controls; configuration policies
+// are kept and associated but change no account's hub or standards, and
+// AutoEnable enables no account either.
 package fakeaws
 
 import (
@@ -102,6 +155,28 @@ type Handler struct {
 	detectiveAdmins map[string]detectiveAdmin
 	// refuseDetective makes every enabling of Detective fail.
 	refuseDetective bool
+	// hubs holds Security Hub by account and region.
+	hubs map[scope]*hub
+	// hubAdmins holds the organization's Security Hub administrator account
+	// designated in each region.
+	hubAdmins map[string]string
+	// hubOrgConfigs holds the organization configuration's local settings
+	// by region, and hubCentral its central configuration (nil for none).
+	hubOrgConfigs map[string]*hubOrgConfig
+	hubCentral    *hubCentral
+	// aggregators holds the finding aggregator of each account.
+	aggregators map[string]*aggregator
+	// hubPolicies holds the configuration policies by ID, hubAssociations
+	// the configurations applied to the roots, organizational units and
+	// accounts by target ID.
+	hubPolicies     map[string]*hubPolicy
+	hubAssociations map[string]*hubAssociation
+	// hubPendingReads is how many reads answer PENDING after an
+	// asynchronous change (SetSecurityHubPendingReads).
+	hubPendingReads int
+	// hubCentralFailure, if not empty, makes switches to central
+	// configuration fail with it as their message.
+	hubCentralFailure string
 }
 
 // scope is an account in a region.
@@ -110,15 +185,18 @@ type scope struct{ account, region string }
 // NewHandler returns a Handler that asks the moto server at motoEndpoint
 // (http://host:port) who calls and how the organization is set up.
 func NewHandler(motoEndpoint string) *Handler {
-	h := &Handler{moto: newMoto(motoEndpoint), now: time.Now}
+	h := &Handler{moto: newMoto(motoEndpoint), now: time.Now, hubPendingReads: 1}
 	h.Reset()
 	return h
 }
 
 // Reset forgets every analyzer, every organizational view, every behavior
-// graph and Detective administrator, and what the fake learned from moto
-// (call it after resetting moto). The settings of RequireSubscription and
-// RefuseDetective stay.
+// graph and Detective administrator, all of Security Hub (hubs,
+// administrators, organization configuration, finding aggregators,
+// configuration policies and associations), and what the fake learned from
+// moto (call it after resetting moto). The settings of RequireSubscription,
+// RefuseDetective, SetSecurityHubPendingReads and FailCentralConfiguration
+// stay.
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -129,6 +207,13 @@ func (h *Handler) Reset() {
 	h.graphs = map[string]*graph{}
 	h.graphOf = map[scope]string{}
 	h.detectiveAdmins = map[string]detectiveAdmin{}
+	h.hubs = map[scope]*hub{}
+	h.hubAdmins = map[string]string{}
+	h.hubOrgConfigs = map[string]*hubOrgConfig{}
+	h.hubCentral = nil
+	h.aggregators = map[string]*aggregator{}
+	h.hubPolicies = map[string]*hubPolicy{}
+	h.hubAssociations = map[string]*hubAssociation{}
 }
 
 // RequireSubscription makes every AWS Health call fail with a
@@ -145,8 +230,9 @@ func (h *Handler) RequireSubscription(on bool) {
 const healthTargetPrefix = "AWSHealth_20160804."
 
 // ServeHTTP answers a request for AWS Health (by its X-Amz-Target header),
-// Amazon Detective (by the service of its signature's credential scope,
-// detective) or IAM Access Analyzer (the rest, by its path).
+// Amazon Detective or AWS Security Hub (by the service of its signature's
+// credential scope, detective or securityhub) or IAM Access Analyzer (the
+// rest, by its path).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
@@ -156,6 +242,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON11Error(w, newError(http.StatusBadRequest, codeUnknownOperation, "%s is not offered by this endpoint", target))
 	case signingService(r) == detectiveSigningName:
 		h.serveDetective(w, r)
+	case signingService(r) == securityHubSigningName:
+		h.serveSecurityHub(w, r)
 	default:
 		h.serveAccessAnalyzer(w, r)
 	}

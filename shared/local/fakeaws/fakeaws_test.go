@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
@@ -149,6 +150,22 @@ func TestUnknownOperations(t *testing.T) {
 	})
 	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "ListTagsForResource" {
 		t.Errorf("ListTagsForResource: err %v, want an unavailable operation", err)
+	}
+	// Security Hub's, moto's own (GetFindings) included, and those that share
+	// a path with an operation the fake answers (DeleteConfigurationPolicy,
+	// DisableSecurityHub).
+	hub := securityhub.NewFromConfig(cfg)
+	_, err = hub.GetFindings(ctx(t), &securityhub.GetFindingsInput{})
+	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "GetFindings" {
+		t.Errorf("GetFindings: err %v, want an unavailable operation", err)
+	}
+	_, err = hub.DisableSecurityHub(ctx(t), &securityhub.DisableSecurityHubInput{})
+	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "DisableSecurityHub" {
+		t.Errorf("DisableSecurityHub: err %v, want an unavailable operation", err)
+	}
+	_, err = hub.DeleteConfigurationPolicy(ctx(t), &securityhub.DeleteConfigurationPolicyInput{Identifier: aws.String("00000000-0000-4000-8000-000000000000")})
+	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "DeleteConfigurationPolicy" {
+		t.Errorf("DeleteConfigurationPolicy: err %v, want an unavailable operation", err)
 	}
 }
 

@@ -174,3 +174,68 @@ func (m *moto) enableTrustedAccess(ctx context.Context, principal string) error 
 	}
 	return nil
 }
+
+// Kinds of the organization's nodes, as Security Hub's TargetType names
+// them.
+const (
+	nodeRoot    = "ROOT"
+	nodeOU      = "ORGANIZATIONAL_UNIT"
+	nodeAccount = "ACCOUNT"
+)
+
+// orgTree is the structure of the organization: the kind of each root,
+// organizational unit and account, and the parent of each organizational
+// unit and account.
+type orgTree struct {
+	kind   map[string]string
+	parent map[string]string
+}
+
+// organizationTree reads the organization's roots, organizational units and
+// accounts, from each root down.
+func (m *moto) organizationTree(ctx context.Context) (orgTree, error) {
+	api := m.organizations(managementAccessKey)
+	t := orgTree{kind: map[string]string{}, parent: map[string]string{}}
+	var todo []string
+	roots := organizations.NewListRootsPaginator(api, &organizations.ListRootsInput{})
+	for roots.HasMorePages() {
+		page, err := roots.NextPage(ctx)
+		if err != nil {
+			return orgTree{}, fmt.Errorf("fakeaws: list the organization's roots: %w", err)
+		}
+		for _, r := range page.Roots {
+			t.kind[aws.ToString(r.Id)] = nodeRoot
+			todo = append(todo, aws.ToString(r.Id))
+		}
+	}
+	for len(todo) > 0 {
+		parent := todo[0]
+		todo = todo[1:]
+		ous := organizations.NewListOrganizationalUnitsForParentPaginator(api,
+			&organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent)})
+		for ous.HasMorePages() {
+			page, err := ous.NextPage(ctx)
+			if err != nil {
+				return orgTree{}, fmt.Errorf("fakeaws: list the organizational units of %s: %w", parent, err)
+			}
+			for _, ou := range page.OrganizationalUnits {
+				id := aws.ToString(ou.Id)
+				t.kind[id], t.parent[id] = nodeOU, parent
+				todo = append(todo, id)
+			}
+		}
+		accounts := organizations.NewListAccountsForParentPaginator(api,
+			&organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
+		for accounts.HasMorePages() {
+			page, err := accounts.NextPage(ctx)
+			if err != nil {
+				return orgTree{}, fmt.Errorf("fakeaws: list the accounts of %s: %w", parent, err)
+			}
+			for _, a := range page.Accounts {
+				id := aws.ToString(a.Id)
+				t.kind[id], t.parent[id] = nodeAccount, parent
+			}
+		}
+	}
+	return t, nil
+}

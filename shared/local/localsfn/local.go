@@ -20,6 +20,10 @@ type Local struct {
 	Logs io.Writer
 	// RetryIntervalOverrides and OnEvent are passed to the run.
 	RetryIntervalOverrides map[string]int
+	// WaitMillis, when above 0, is how long every Wait state of the
+	// definition waits, in ms: the emulated services apply a change at
+	// once, so a local run need not wait out a Poll's interval.
+	WaitMillis int
 	OnEvent                func(Event)
 	// OnInvoke, if set, sees every Lambda invocation once it has ended.
 	OnInvoke func(Invocation)
@@ -44,6 +48,7 @@ func (l Local) Execute(ctx context.Context, input any) (Execution, error) {
 		LambdaCredentials:      [3]string{ak, sk, token},
 		Region:                 l.Stack.Region,
 		RetryIntervalOverrides: l.RetryIntervalOverrides,
+		WaitTimeOverrides:      waitOverrides(l.Stack.StateMachines[0].Definition, l.WaitMillis),
 		OnEvent:                l.OnEvent,
 	})
 }

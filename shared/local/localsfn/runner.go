@@ -100,6 +100,8 @@ type RunSpec struct {
 	// RetryIntervalOverrides sets, per state, the pause before a retry in ms
 	// (tests use 0 so they do not wait on the clock).
 	RetryIntervalOverrides map[string]int
+	// WaitTimeOverrides sets, per Wait state, how long it waits in ms.
+	WaitTimeOverrides map[string]int
 	// OnEvent, if set, sees every event as it happens.
 	OnEvent func(Event)
 }
@@ -111,6 +113,7 @@ func (t Tools) Run(ctx context.Context, spec RunSpec) (Execution, error) {
 		"definition":              spec.Definition,
 		"input":                   spec.Input,
 		"retryIntervalOverrides":  orEmpty(spec.RetryIntervalOverrides),
+		"waitTimeOverrides":       orEmpty(spec.WaitTimeOverrides),
 		"maxPayloadBytes":         MaxPayloadBytes,
 		"resultWriterOutputBytes": len(ResultWriterOutput),
 	})

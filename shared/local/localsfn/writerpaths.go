@@ -76,3 +76,40 @@ func inputBytes(payload []byte, paths [][]string) int {
 	}
 	return n
 }
+
+// waitOverrides returns ms for every Wait state of the definition, at any
+// depth; none when ms is 0.
+func waitOverrides(def json.RawMessage, ms int) map[string]int {
+	out := map[string]int{}
+	if ms <= 0 {
+		return out
+	}
+	type state struct {
+		Type          string `json:"Type"`
+		ItemProcessor *struct {
+			States map[string]json.RawMessage `json:"States"`
+		} `json:"ItemProcessor"`
+	}
+	var walk func(states map[string]json.RawMessage)
+	walk = func(states map[string]json.RawMessage) {
+		for name, raw := range states {
+			var s state
+			if json.Unmarshal(raw, &s) != nil {
+				continue
+			}
+			if s.Type == "Wait" {
+				out[name] = ms
+			}
+			if s.ItemProcessor != nil {
+				walk(s.ItemProcessor.States)
+			}
+		}
+	}
+	var d struct {
+		States map[string]json.RawMessage `json:"States"`
+	}
+	if json.Unmarshal(def, &d) == nil {
+		walk(d.States)
+	}
+	return out
+}

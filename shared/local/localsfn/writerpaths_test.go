@@ -27,3 +27,14 @@ func TestATaskAfterADistributedMapIsGivenWhatAWSGivesIt(t *testing.T) {
 		t.Errorf("results an inline Map keeps in the state count whole: %d bytes", n)
 	}
 }
+
+func TestWaitOverridesReachNestedWaits(t *testing.T) {
+	def := json.RawMessage(`{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":15,"Next":"T"},"T":{"Type":"Task","End":true}}},"Next":"W2"},"W2":{"Type":"Wait","Seconds":30,"End":true}}}`)
+	got := waitOverrides(def, 100)
+	if len(got) != 2 || got["W"] != 100 || got["W2"] != 100 {
+		t.Errorf("overrides %v", got)
+	}
+	if len(waitOverrides(def, 0)) != 0 {
+		t.Error("0 ms must leave the waits alone")
+	}
+}

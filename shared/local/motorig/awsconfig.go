@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/detective"
 	"github.com/aws/aws-sdk-go-v2/service/health"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -40,7 +41,7 @@ const ExecutionRole = "OrganizationAccountAccessRole"
 // credentials are set empty, which the SDK treats as unset. The services
 // that moto lacks get their own endpoint, the fake's
 // (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER,
-// AWS_ENDPOINT_URL_DETECTIVE). Append the
+// AWS_ENDPOINT_URL_DETECTIVE, AWS_ENDPOINT_URL_SECURITYHUB). Append the
 // result to a base environment (exec.Cmd keeps the last value of a
 // variable), or use Environ.
 func (s *Server) Env() []string {
@@ -73,6 +74,7 @@ func (s *Server) fakeEnv() []string {
 		"AWS_ENDPOINT_URL_HEALTH=" + s.fake.URL(),
 		"AWS_ENDPOINT_URL_ACCESSANALYZER=" + s.fake.URL(),
 		"AWS_ENDPOINT_URL_DETECTIVE=" + s.fake.URL(),
+		"AWS_ENDPOINT_URL_SECURITYHUB=" + s.fake.URL(),
 	}
 }
 
@@ -96,9 +98,10 @@ func (s *Server) Environ() []string {
 // quota (see WithMaxAttempts).
 //
 // Clients of the services moto lacks (AWS Health, IAM Access Analyzer, Amazon
-// Detective) reach the fake instead: the config's ServiceOptions set their
-// BaseEndpoint and wrap their HTTP client in copyBody, which keeps the SDK
-// from sending a request to the fake twice. No client depends on this
+// Detective, AWS Security Hub, which moto has in part) reach the fake
+// instead: the config's ServiceOptions set their BaseEndpoint and wrap their
+// HTTP client in copyBody, which keeps the SDK from sending a request to the
+// fake twice. No client depends on this
 // process's endpoint variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<service>,
 // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS); options given to a client's
 // NewFromConfig still override both the config's endpoint and the fake's.
@@ -134,6 +137,8 @@ func (s *Server) fakeEndpoint(_ string, options any) {
 	case *accessanalyzer.Options:
 		o.BaseEndpoint, o.HTTPClient = aws.String(s.fake.URL()), copyBody{o.HTTPClient}
 	case *detective.Options:
+		o.BaseEndpoint, o.HTTPClient = aws.String(s.fake.URL()), copyBody{o.HTTPClient}
+	case *securityhub.Options:
 		o.BaseEndpoint, o.HTTPClient = aws.String(s.fake.URL()), copyBody{o.HTTPClient}
 	}
 }

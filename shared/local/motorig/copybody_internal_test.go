@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/detective"
 	"github.com/aws/aws-sdk-go-v2/service/health"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/orgbaseline/orgbaseline/shared/local/fakeaws"
 )
@@ -91,9 +92,11 @@ func TestFakeClientsCopyBodies(t *testing.T) {
 	s := &Server{fake: fake}
 	own := &lateReader{}
 	h, a, d := &health.Options{HTTPClient: own}, &accessanalyzer.Options{HTTPClient: own}, &detective.Options{HTTPClient: own}
+	sh := &securityhub.Options{HTTPClient: own}
 	s.fakeEndpoint(health.ServiceID, h)
 	s.fakeEndpoint(accessanalyzer.ServiceID, a)
 	s.fakeEndpoint(detective.ServiceID, d)
+	s.fakeEndpoint(securityhub.ServiceID, sh)
 	for _, tc := range []struct {
 		service  string
 		endpoint *string
@@ -102,6 +105,7 @@ func TestFakeClientsCopyBodies(t *testing.T) {
 		{health.ServiceID, h.BaseEndpoint, h.HTTPClient},
 		{accessanalyzer.ServiceID, a.BaseEndpoint, a.HTTPClient},
 		{detective.ServiceID, d.BaseEndpoint, d.HTTPClient},
+		{securityhub.ServiceID, sh.BaseEndpoint, sh.HTTPClient},
 	} {
 		if aws.ToString(tc.endpoint) != fake.URL() {
 			t.Errorf("%s: endpoint %q, want the fake's %s", tc.service, aws.ToString(tc.endpoint), fake.URL())

@@ -40,34 +40,49 @@
 // out, so credentials taken before a reset act as the management account
 // after it: take new ones (AccountConfig) after every SeedT.
 //
-// moto has neither AWS Health, IAM Access Analyzer nor Amazon Detective,
-// whose organizational view, analyzers and behavior graphs the baseline sets
-// up. Start therefore also starts a fake of the operations the baseline
-// calls (package fakeaws: Health's DescribeHealthServiceStatusForOrganization
-// and EnableHealthServiceAccessForOrganization, Access Analyzer's
-// ListAnalyzers, CreateAnalyzer, GetAnalyzer and UpdateAnalyzer, Detective's
+// moto has neither AWS Health, IAM Access Analyzer nor Amazon Detective, and
+// only part of AWS Security Hub (no organization administrator accounts,
+// finding aggregators, configuration policies or standards); the baseline
+// sets up their organizational view, analyzers, behavior graphs and central
+// configuration. Start therefore also starts a fake of the operations the
+// baseline calls (package fakeaws: Health's
+// DescribeHealthServiceStatusForOrganization and
+// EnableHealthServiceAccessForOrganization, Access Analyzer's ListAnalyzers,
+// CreateAnalyzer, GetAnalyzer and UpdateAnalyzer, Detective's
 // EnableOrganizationAdminAccount, ListOrganizationAdminAccounts,
 // CreateGraph, ListGraphs, Describe- and UpdateOrganizationConfiguration,
 // CreateMembers, ListMembers, GetMembers, ListInvitations and
-// AcceptInvitation), so that the baseline's own SDK clients run unchanged in
-// local runs and the demo. Env sends the three services there
-// (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER,
-// AWS_ENDPOINT_URL_DETECTIVE), and so do AWSConfig and AccountConfig; every
-// other service stays on moto. The clients of AWSConfig and AccountConfig
-// send their request bodies to the fake from a copy: without it, the SDK
-// sends a few in a thousand requests of some kilobytes twice to a server
-// this fast (see copyBody), which a child process using Env may still see.
+// AcceptInvitation, Security Hub's EnableSecurityHub, DescribeHub,
+// GetEnabledStandards, BatchEnableStandards, BatchDisableStandards,
+// EnableOrganizationAdminAccount, ListOrganizationAdminAccounts, Describe-
+// and UpdateOrganizationConfiguration, Create-, List-, Get- and
+// UpdateFindingAggregator, Create-, Get-, List- and
+// UpdateConfigurationPolicy, StartConfigurationPolicyAssociation,
+// GetConfigurationPolicyAssociation, ListConfigurationPolicyAssociations,
+// CreateMembers, ListMembers and GetMembers), so that the baseline's own SDK
+// clients run unchanged in local runs and the demo. Env sends the four
+// services there (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER,
+// AWS_ENDPOINT_URL_DETECTIVE, AWS_ENDPOINT_URL_SECURITYHUB), and so do
+// AWSConfig and AccountConfig: all of Security Hub goes to the fake, none to
+// moto's. Every other service stays on moto. The clients of AWSConfig and
+// AccountConfig send their request bodies to the fake from a copy: without
+// it, the SDK sends a few in a thousand requests of some kilobytes twice to
+// a server this fast (see copyBody), which a child process using Env may
+// still see.
 //
 // The fake keeps its state in memory, takes the caller's account from moto
 // (by the request's access key) and the organization's management account,
-// accounts, trusted access and delegated administrators from moto's
-// Organizations; designating Detective's administrator enables trusted
-// access for detective.amazonaws.com and registers the delegated
-// administrator there, as Detective does. Reset clears it with moto, Close
-// stops it. Other operations of the three services are answered with an
-// UnknownOperationException, as AWS answers an operation an endpoint does
-// not offer. Tests reach the fake through FakeAWS, e.g. to make Health
-// answer SubscriptionRequiredException (RequireSubscription) or Detective
-// refuse to be enabled, as for an account whose GuardDuty is not 48 hours
-// old (RefuseDetective).
+// accounts, structure (roots, organizational units), trusted access and
+// delegated administrators from moto's Organizations; designating
+// Detective's or Security Hub's administrator enables trusted access for
+// detective.amazonaws.com or securityhub.amazonaws.com and registers the
+// delegated administrator there, as those services do. Reset clears it with
+// moto, Close stops it. Other operations of the four services are answered
+// with an UnknownOperationException, as AWS answers an operation an
+// endpoint does not offer. Tests reach the fake through FakeAWS, e.g. to
+// make Health answer SubscriptionRequiredException (RequireSubscription),
+// Detective refuse to be enabled, as for an account whose GuardDuty is not
+// 48 hours old (RefuseDetective), Security Hub's asynchronous changes stay
+// PENDING for more reads (SetSecurityHubPendingReads), or its switch to
+// central configuration fail (FailCentralConfiguration).
 package motorig

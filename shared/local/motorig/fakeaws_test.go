@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/detective"
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
@@ -51,14 +53,16 @@ func hostOf(t *testing.T, endpoint string) string {
 }
 
 // TestFakeServicesRouting checks that the configurations of the rig send
-// AWS Health, IAM Access Analyzer and Amazon Detective to the fake, and
-// every other service to moto, whatever endpoint settings this process has.
+// AWS Health, IAM Access Analyzer, Amazon Detective and AWS Security Hub
+// (even the operations moto has) to the fake, and every other service to
+// moto, whatever endpoint settings this process has.
 func TestFakeServicesRouting(t *testing.T) {
 	_, org := srv.SeedT(t)
 	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
 	t.Setenv("AWS_ENDPOINT_URL_HEALTH", "http://127.0.0.1:1")
 	t.Setenv("AWS_ENDPOINT_URL_ACCESSANALYZER", "http://127.0.0.1:1")
 	t.Setenv("AWS_ENDPOINT_URL_DETECTIVE", "http://127.0.0.1:1")
+	t.Setenv("AWS_ENDPOINT_URL_SECURITYHUB", "http://127.0.0.1:1")
 	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
 	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", "http://127.0.0.1:1")
 	t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
@@ -103,6 +107,16 @@ func TestFakeServicesRouting(t *testing.T) {
 			check("Access Analyzer", fake, err)
 			_, err = detective.NewFromConfig(cfg).ListGraphs(ctx(t), &detective.ListGraphsInput{})
 			check("Detective", fake, err)
+			hub := securityhub.NewFromConfig(cfg)
+			_, err = hub.EnableSecurityHub(ctx(t), &securityhub.EnableSecurityHubInput{})
+			check("Security Hub EnableSecurityHub", fake, err)
+			_, err = hub.GetEnabledStandards(ctx(t), &securityhub.GetEnabledStandardsInput{})
+			check("Security Hub GetEnabledStandards", fake, err)
+			_, err = hub.GetFindings(ctx(t), &securityhub.GetFindingsInput{})
+			if _, ok := awsclient.UnavailableOperation(err); ok {
+				err = nil // the fake's answer to an operation it does not offer
+			}
+			check("Security Hub GetFindings", fake, err)
 			_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
 			check("STS", moto, err)
 			_, err = organizations.NewFromConfig(cfg).DescribeOrganization(ctx(t), &organizations.DescribeOrganizationInput{})
@@ -127,6 +141,9 @@ func TestResetClearsFake(t *testing.T) {
 	if _, err := dc.CreateGraph(ctx(t), &detective.CreateGraphInput{}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := securityhub.NewFromConfig(cfg).EnableSecurityHub(ctx(t), &securityhub.EnableSecurityHubInput{}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := hc.EnableHealthServiceAccessForOrganization(ctx(t), &health.EnableHealthServiceAccessForOrganizationInput{}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,5 +166,10 @@ func TestResetClearsFake(t *testing.T) {
 	var nf *aatypes.ResourceNotFoundException
 	if !errors.As(err, &nf) {
 		t.Errorf("GetAnalyzer after a reset: err %v, want ResourceNotFoundException", err)
+	}
+	_, err = securityhub.NewFromConfig(cfg).DescribeHub(ctx(t), &securityhub.DescribeHubInput{})
+	var notEnabled *shtypes.InvalidAccessException
+	if !errors.As(err, &notEnabled) {
+		t.Errorf("DescribeHub after a reset: err %v, want InvalidAccessException", err)
 	}
 }

@@ -571,7 +571,7 @@ func TestStartAndClose(t *testing.T) {
 	if s.FakeEndpoint() == srv.FakeEndpoint() {
 		t.Fatalf("both servers' fakes at %s", s.FakeEndpoint())
 	}
-	for _, v := range []string{"AWS_ENDPOINT_URL_HEALTH", "AWS_ENDPOINT_URL_ACCESSANALYZER", "AWS_ENDPOINT_URL_DETECTIVE"} {
+	for _, v := range []string{"AWS_ENDPOINT_URL_HEALTH", "AWS_ENDPOINT_URL_ACCESSANALYZER", "AWS_ENDPOINT_URL_DETECTIVE", "AWS_ENDPOINT_URL_SECURITYHUB"} {
 		if !slices.Contains(s.Env(), v+"="+s.FakeEndpoint()) {
 			t.Errorf("Env() = %v, want %s=%s", s.Env(), v, s.FakeEndpoint())
 		}

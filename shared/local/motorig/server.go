@@ -397,8 +397,9 @@ func (s *Server) Reset(ctx context.Context) error {
 	return err
 }
 
-// FakeAWS is the fake that answers AWS Health, IAM Access Analyzer and
-// Amazon Detective for the server (see the package documentation).
+// FakeAWS is the fake that answers AWS Health, IAM Access Analyzer, Amazon
+// Detective and AWS Security Hub for the server (see the package
+// documentation).
 func (s *Server) FakeAWS() *fakeaws.Server { return s.fake }
 
 // FakeEndpoint is the fake's URL, http://127.0.0.1:PORT.

@@ -83,6 +83,9 @@ func runLocal(ctx context.Context, o applyOptions, cfg settings.Config, in workf
 		WorkerEnv: os.Environ(),
 		Logs:      logs,
 		OnEvent:   func(e localsfn.Event) { localEvent(p, e) },
+		// The emulator and the local fake apply changes at once: a Poll's
+		// Wait is a second here, not its interval.
+		WaitMillis: localWaitMillis,
 	}
 	exec, err := l.Execute(ctx, in)
 	if err != nil {
@@ -91,6 +94,9 @@ func runLocal(ctx context.Context, o applyOptions, cfg settings.Config, in workf
 	p.note("step logs: %s", logPath)
 	return report.FromExecution(in.Mode, exec.Status, exec.Output, exec.Error, exec.Cause)
 }
+
+// localWaitMillis is how long a Wait state waits in a local run.
+const localWaitMillis = 1000
 
 // localEvent turns the interpreter's events into progress lines.
 func localEvent(p *progress, e localsfn.Event) {

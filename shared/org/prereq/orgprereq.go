@@ -14,8 +14,7 @@
 //     before anything is changed. CloudTrail has a delegated administrator
 //     only when its delegatedAdmin option asks for one.
 //
-// Health's step does all of this for Health itself (ownSteps); services no
-// step configures yet are left alone and reported skipped (notBuilt).
+// Health's step does all of this for Health itself (ownSteps).
 //
 // Everything is read first and the whole plan is made before the first
 // change. A conflict (another delegated administrator, a missing feature set)
@@ -40,6 +39,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/health"
 	"github.com/orgbaseline/orgbaseline/shared/org/admins"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/securityhub"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -107,11 +107,6 @@ func Run(ctx context.Context, api OrganizationsAPI, cfg settings.Config, in work
 	if len(services) == 0 {
 		res.Warnings = append(res.Warnings, "no enabled service matches the services filter; nothing to do")
 		return res, nil
-	}
-	for _, svc := range slices.DeleteFunc(slices.Clone(services), handledHere) {
-		if reason, ok := notBuilt[svc]; ok {
-			res.Add(workflow.Outcome{Account: cfg.Accounts.Management, Region: workflow.RegionGlobal, Service: svc, Status: workflow.StatusSkipped, Reason: reason})
-		}
 	}
 	services = slices.DeleteFunc(services, func(svc string) bool { return !handledHere(svc) })
 	if len(services) == 0 {
@@ -351,27 +346,20 @@ var ownSteps = map[string]string{
 	settings.ServiceHealth: health.Spec.Name,
 }
 
-// notBuilt are the services the configuration may enable that no step
-// configures yet: the step leaves their trusted access and delegated
-// administrator alone, so that nothing is half made, and says so.
-var notBuilt = map[string]string{
-	settings.ServiceSecurityHub: "securityhub is not configured by orgbaseline yet: its trusted access and delegated administrator are left as they are",
-}
-
 // handledHere reports whether this step enables service's trusted access
 // and registers its delegated administrator.
 func handledHere(service string) bool {
 	_, own := ownSteps[service]
-	_, pending := notBuilt[service]
-	return !own && !pending
+	return !own
 }
 
 // adminSteps are the steps that register a service's delegated administrator
 // through the service's own API.
 var adminSteps = map[string]workflow.StepSpec{
-	settings.ServiceCloudTrail: orgtrail.Spec,
-	settings.ServiceGuardDuty:  guardduty.AdminSpec,
-	settings.ServiceDetective:  detective.AdminSpec,
+	settings.ServiceCloudTrail:  orgtrail.Spec,
+	settings.ServiceGuardDuty:   guardduty.AdminSpec,
+	settings.ServiceDetective:   detective.AdminSpec,
+	settings.ServiceSecurityHub: securityhub.AdminSpec,
 }
 
 // adminNote says who registers the delegated administrator of a service

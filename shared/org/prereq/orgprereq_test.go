@@ -161,7 +161,7 @@ func run(t *testing.T, f *fakeOrgs, cfg settings.Config, in workflow.Input) (wor
 var (
 	defaultPrincipals = []string{
 		"cloudtrail.amazonaws.com", "config.amazonaws.com", "config-multiaccountsetup.amazonaws.com",
-		"guardduty.amazonaws.com", "access-analyzer.amazonaws.com",
+		"guardduty.amazonaws.com", "securityhub.amazonaws.com", "access-analyzer.amazonaws.com",
 	}
 	defaultRegistrations = []string{
 		"config.amazonaws.com", "config-multiaccountsetup.amazonaws.com", "access-analyzer.amazonaws.com",
@@ -182,9 +182,6 @@ func TestPlanOnFreshOrgChangesNothing(t *testing.T) {
 	}
 	var enables, registers []string
 	for _, o := range res.Outcomes {
-		if _, pending := notBuilt[o.Service]; pending {
-			continue
-		}
 		if e, a := workflow.StatusPlanned, o.Status; e != a {
 			t.Errorf("%s: expect %s, got %s", o.Service, e, a)
 		}
@@ -232,11 +229,11 @@ func TestApplyThenRerunIsUnchanged(t *testing.T) {
 		t.Errorf("guardduty admin registered through Organizations; its own step does that (%d)", n)
 	}
 	gd := outcomeFor(t, res, settings.ServiceGuardDuty)
-	if sh := outcomeFor(t, res, settings.ServiceSecurityHub); sh.Status != workflow.StatusSkipped || !strings.Contains(sh.Reason, "not configured by orgbaseline yet") || len(sh.Actions) > 0 {
-		t.Errorf("security hub has no step yet: its row must be skipped, say so and act on nothing: %+v", sh)
+	if sh := outcomeFor(t, res, settings.ServiceSecurityHub); !strings.Contains(sh.Reason, "registered by the securityhub-admin step") {
+		t.Errorf("security hub's outcome does not say who registers its admin: %q", sh.Reason)
 	}
-	if f.trusted["securityhub.amazonaws.com"] || f.trusted["health.amazonaws.com"] || len(f.admins["health.amazonaws.com"]) > 0 {
-		t.Error("the step enabled or registered what Security Hub (no step yet) or Health (its own step) leave to others")
+	if f.trusted["health.amazonaws.com"] || len(f.admins["health.amazonaws.com"]) > 0 {
+		t.Error("the step enabled or registered what Health's own step does")
 	}
 	for _, o := range res.Outcomes {
 		if o.Service == settings.ServiceHealth {
@@ -259,12 +256,8 @@ func TestApplyThenRerunIsUnchanged(t *testing.T) {
 		t.Error("second apply reports a change")
 	}
 	for _, o := range res.Outcomes {
-		want := workflow.StatusUnchanged
-		if _, pending := notBuilt[o.Service]; pending {
-			want = workflow.StatusSkipped
-		}
-		if o.Status != want || len(o.Actions) != 0 {
-			t.Errorf("%s: expect %s with no actions, got %s %v", o.Service, want, o.Status, o.Actions)
+		if o.Status != workflow.StatusUnchanged || len(o.Actions) != 0 {
+			t.Errorf("%s: expect unchanged with no actions, got %s %v", o.Service, o.Status, o.Actions)
 		}
 	}
 }
@@ -412,7 +405,9 @@ func TestFiltersAndOptions(t *testing.T) {
 			"EnableAWSServiceAccess access-analyzer.amazonaws.com", "RegisterDelegatedAdministrator access-analyzer.amazonaws.com",
 		}},
 		{"health is its own step's", "", workflow.Input{Mode: workflow.ModeApply, Services: []string{"health"}}, nil},
-		{"a service without a step is left alone", "", workflow.Input{Mode: workflow.ModeApply, Services: []string{"securityhub"}}, nil},
+		{"security hub's administrator is its own step's", "", workflow.Input{Mode: workflow.ModeApply, Services: []string{"securityhub"}}, []string{
+			"EnableAWSServiceAccess securityhub.amazonaws.com",
+		}},
 		{"detective's administrator is its own step's", "services: {detective: {enabled: true}}", workflow.Input{Mode: workflow.ModeApply, Services: []string{"detective"}}, []string{
 			"EnableAWSServiceAccess detective.amazonaws.com",
 		}},

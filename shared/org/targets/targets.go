@@ -104,6 +104,9 @@ type Result struct {
 	Regions []string `json:"regions"`
 	// OtherRegions are Regions without the home region.
 	OtherRegions []string `json:"otherRegions"`
+	// HomeRegions is the home region alone, or none when the run does not
+	// cover it: what a ShapeHomeRegion step's Map iterates over.
+	HomeRegions []string `json:"homeRegions"`
 	// Accounts are the ACTIVE accounts to work on, the management account
 	// first.
 	Accounts []string `json:"accounts"`
@@ -112,7 +115,7 @@ type Result struct {
 // Run resolves the regions and accounts of a run.
 func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, log *slog.Logger) (Result, error) {
 	res := Result{StepResult: workflow.StepResult{Step: Spec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}},
-		Regions: []string{}, OtherRegions: []string{}, Accounts: []string{}}
+		Regions: []string{}, OtherRegions: []string{}, HomeRegions: []string{}, Accounts: []string{}}
 	regions, err := resolveRegions(ctx, d, cfg, in, &res.StepResult)
 	if err != nil {
 		return res, err
@@ -126,6 +129,7 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	}
 	if res.HomeRegion != "" {
 		res.Regions = append(res.Regions, res.HomeRegion)
+		res.HomeRegions = []string{res.HomeRegion}
 	}
 	res.Regions = append(res.Regions, res.OtherRegions...)
 
