@@ -24,7 +24,7 @@ type Local struct {
 	// definition waits, in ms: the emulated services apply a change at
 	// once, so a local run need not wait out a Poll's interval.
 	WaitMillis int
-	OnEvent                func(Event)
+	OnEvent    func(Event)
 	// OnInvoke, if set, sees every Lambda invocation once it has ended.
 	OnInvoke func(Invocation)
 }
