@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	hsvc "github.com/orgbaseline/orgbaseline/shared/health"
@@ -34,7 +35,8 @@ func enableDetective(path string) error {
 
 // showFaked prints what the local fake holds for the services moto lacks,
 // read with the SDK as any client would: the analyzers of every account and
-// region, the Health organizational view and its delegated administrators.
+// region, the Health organizational view and its delegated administrators,
+// Security Hub's central configuration.
 func showFaked(ctx context.Context, out io.Writer, cfg settings.Config, mgmt aws.Config, accounts []string) error {
 	acc := awsclient.NewAccounts(mgmt, cfg.Accounts.Management, cfg.ExecutionRoleName, "demo")
 	fmt.Fprintf(out, "%-14s %-11s %s\n", "ACCOUNT", "REGION", "ANALYZERS")
@@ -70,5 +72,23 @@ func showFaked(ctx context.Context, out io.Writer, cfg settings.Config, mgmt aws
 	}
 	fmt.Fprintf(out, "\nAWS Health organizational view: %s; delegated administrator(s): %s\n",
 		aws.ToString(view.HealthServiceAccessStatusForOrganization), strings.Join(ids, ", "))
+
+	hub := securityhub.NewFromConfig(awsclient.WithRegion(acc.Config(cfg.Accounts.Security), cfg.HomeRegion))
+	oc, err := hub.DescribeOrganizationConfiguration(ctx, &securityhub.DescribeOrganizationConfigurationInput{})
+	if err != nil {
+		return fmt.Errorf("Security Hub's organization configuration: %w", err)
+	}
+	policies, err := hub.ListConfigurationPolicies(ctx, &securityhub.ListConfigurationPoliciesInput{})
+	if err != nil {
+		return fmt.Errorf("Security Hub's configuration policies: %w", err)
+	}
+	var names []string
+	for _, p := range policies.ConfigurationPolicySummaries {
+		names = append(names, aws.ToString(p.Name))
+	}
+	if c := oc.OrganizationConfiguration; c != nil {
+		fmt.Fprintf(out, "Security Hub (security account, %s): %s configuration, %s; configuration policies: %s\n",
+			cfg.HomeRegion, c.ConfigurationType, c.Status, strings.Join(names, ", "))
+	}
 	return nil
 }

@@ -152,7 +152,7 @@ func (s *session) demonstrate(ctx context.Context) error {
 	if err := showConfig(ctx, out, cfg, s.awsCfg, s.org.AccountIDs()); err != nil {
 		return err
 	}
-	section(out, "7. IAM Access Analyzer and AWS Health, as the local fake now holds them")
+	section(out, "7. IAM Access Analyzer, AWS Health and Security Hub, as the local fake now holds them")
 	if err := showFaked(ctx, out, cfg, s.awsCfg, s.org.AccountIDs()); err != nil {
 		return err
 	}
@@ -317,11 +317,12 @@ What runs where in this demo:
     cloudtrail:RegisterOrganizationDelegatedAdmin is missing in moto too; this demo's
     configuration leaves it off.
   - Against orgbaseline's local fake (shared/local/fakeaws), because moto has no such
-    service: IAM Access Analyzer (the organization analyzer in the security account
-    and an ACCOUNT analyzer in every account and region), the AWS Health
+    service, or has only in part: AWS Security Hub (the management account, the
+    delegated administrator, central configuration with its aggregator, policy and
+    association), IAM Access Analyzer (the organization analyzer in the security
+    account and an ACCOUNT analyzer in every account and region), the AWS Health
     organizational view and its delegated administrator, and Amazon Detective. The
     fake takes the caller's account, trusted access and delegated administrators
     from moto. Detective shows as "not yet eligible": the security account's
     GuardDuty detector was created during this demo, and Detective needs 48 hours.
-  - Security Hub is not part of the state machine yet: its row says so.
 `
