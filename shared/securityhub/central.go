@@ -185,17 +185,9 @@ func (c *central) aggregator(ctx context.Context) error {
 			others = append(others, r)
 		}
 	}
-	var arn string
-	pages := securityhub.NewListFindingAggregatorsPaginator(c.d.SecurityHub, &securityhub.ListFindingAggregatorsInput{})
-	for pages.HasMorePages() && arn == "" {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return err
-		}
-		for _, a := range page.FindingAggregators {
-			arn = aws.ToString(a.FindingAggregatorArn)
-			break
-		}
+	arn, err := c.anyAggregator(ctx)
+	if err != nil {
+		return err
 	}
 	if arn == "" {
 		mode, regions := linkSpecified, others
@@ -205,7 +197,12 @@ func (c *central) aggregator(ctx context.Context) error {
 		c.act(CallCreateAggregator, fmt.Sprintf("%s %s", mode, strings.Join(regions, ",")))
 		if c.apply {
 			if _, err := c.d.SecurityHub.CreateFindingAggregator(ctx, &securityhub.CreateFindingAggregatorInput{RegionLinkingMode: aws.String(mode), Regions: regions}); err != nil {
-				return awsclient.Classify("create the finding aggregator in "+c.item.Region, err)
+				// A call whose answer was lost and that was sent again
+				// finds the aggregator made: success when a fresh read
+				// shows one (the next call compares its regions).
+				if again, lerr := c.anyAggregator(ctx); lerr != nil || again == "" {
+					return awsclient.Classify("create the finding aggregator in "+c.item.Region, err)
+				}
 			}
 		}
 		return nil
@@ -244,6 +241,22 @@ func (c *central) aggregator(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// anyAggregator returns the ARN of the account's finding aggregator, "" when
+// it has none (an account has at most one).
+func (c *central) anyAggregator(ctx context.Context) (string, error) {
+	pages := securityhub.NewListFindingAggregatorsPaginator(c.d.SecurityHub, &securityhub.ListFindingAggregatorsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, a := range page.FindingAggregators {
+			return aws.ToString(a.FindingAggregatorArn), nil
+		}
+	}
+	return "", nil
 }
 
 // organizationConfiguration switches the organization to central
@@ -329,19 +342,9 @@ func samePolicy(got shtypes.Policy, want *shtypes.PolicyMemberSecurityHub) bool 
 // returns its ID ("" in plan mode before it exists).
 func (c *central) policy(ctx context.Context) (string, error) {
 	want := c.wantPolicy()
-	var id string
-	pages := securityhub.NewListConfigurationPoliciesPaginator(c.d.SecurityHub, &securityhub.ListConfigurationPoliciesInput{})
-	for pages.HasMorePages() && id == "" {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return "", err
-		}
-		for _, p := range page.ConfigurationPolicySummaries {
-			if aws.ToString(p.Name) == PolicyName {
-				id = aws.ToString(p.Id)
-				break
-			}
-		}
+	id, err := c.policyID(ctx)
+	if err != nil {
+		return "", err
 	}
 	if id == "" {
 		c.act(CallCreatePolicy, PolicyName)
@@ -353,6 +356,11 @@ func (c *central) policy(ctx context.Context) (string, error) {
 			ConfigurationPolicy: want,
 		})
 		if err != nil {
+			// Sent again after a lost answer, the create finds its
+			// name taken: the policy made is the one to use.
+			if again, lerr := c.policyID(ctx); lerr == nil && again != "" {
+				return again, nil
+			}
 			return "", awsclient.Classify("create the configuration policy "+PolicyName, err)
 		}
 		return aws.ToString(got.Id), nil
@@ -373,6 +381,24 @@ func (c *central) policy(ctx context.Context) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// policyID returns the ID of orgbaseline's configuration policy, "" when
+// there is none.
+func (c *central) policyID(ctx context.Context) (string, error) {
+	pages := securityhub.NewListConfigurationPoliciesPaginator(c.d.SecurityHub, &securityhub.ListConfigurationPoliciesInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, p := range page.ConfigurationPolicySummaries {
+			if aws.ToString(p.Name) == PolicyName {
+				return aws.ToString(p.Id), nil
+			}
+		}
+	}
+	return "", nil
 }
 
 // associations applies policy id to each target; an association Security

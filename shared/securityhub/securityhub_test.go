@@ -61,6 +61,12 @@ type fakeHub struct {
 	policies    map[string]*securityhub.GetConfigurationPolicyOutput // by ID
 	assoc       map[string]*securityhub.GetConfigurationPolicyAssociationOutput
 	pendingRead map[string]int // reads left in PENDING, by "conf" or target
+	// lostAnswers: a create's answer is lost after it was applied, and the
+	// call is made again.
+	lostAnswers bool
+	// hideAggregator: the next listing shows no aggregator (it was made by
+	// a first send whose answer was lost).
+	hideAggregator bool
 }
 
 func newFake() *fakeHub {
@@ -116,6 +122,10 @@ func (f *fakeHub) ListFindingAggregators(ctx context.Context, in *securityhub.Li
 		return nil, err
 	}
 	out := &securityhub.ListFindingAggregatorsOutput{}
+	if f.hideAggregator {
+		f.hideAggregator = false
+		return out, nil
+	}
 	if f.aggregator != nil {
 		out.FindingAggregators = []shtypes.FindingAggregator{{FindingAggregatorArn: f.aggregator.FindingAggregatorArn}}
 	}
@@ -124,6 +134,9 @@ func (f *fakeHub) ListFindingAggregators(ctx context.Context, in *securityhub.Li
 
 func (f *fakeHub) CreateFindingAggregator(ctx context.Context, in *securityhub.CreateFindingAggregatorInput, _ ...func(*securityhub.Options)) (*securityhub.CreateFindingAggregatorOutput, error) {
 	f.call(fmt.Sprintf("CreateFindingAggregator %s %v", aws.ToString(in.RegionLinkingMode), in.Regions))
+	if f.aggregator != nil {
+		return nil, &shtypes.InvalidInputException{Message: aws.String("a finding aggregator exists")}
+	}
 	f.aggregator = &securityhub.GetFindingAggregatorOutput{FindingAggregatorArn: aws.String("arn:agg"), FindingAggregationRegion: aws.String(home), RegionLinkingMode: in.RegionLinkingMode, Regions: in.Regions}
 	return &securityhub.CreateFindingAggregatorOutput{}, nil
 }
@@ -172,7 +185,16 @@ func (f *fakeHub) CreateConfigurationPolicy(ctx context.Context, in *securityhub
 		return nil, errors.New("policies need central configuration")
 	}
 	id := fmt.Sprintf("p%d", len(f.policies)+1)
+	for _, p := range f.policies {
+		if aws.ToString(p.Name) == aws.ToString(in.Name) {
+			return nil, &shtypes.ResourceConflictException{Message: aws.String("a policy of that name exists")}
+		}
+	}
 	f.policies[id] = &securityhub.GetConfigurationPolicyOutput{Id: aws.String(id), Name: in.Name, ConfigurationPolicy: in.ConfigurationPolicy}
+	if f.lostAnswers {
+		// The answer is lost; the SDK sends the call again.
+		return f.CreateConfigurationPolicy(ctx, in)
+	}
 	return &securityhub.CreateConfigurationPolicyOutput{Id: aws.String(id)}, nil
 }
 
@@ -370,5 +392,28 @@ func TestCentralBeforeTheAdministrator(t *testing.T) {
 	_, err := ConfigureCentral(context.Background(), CentralDeps{SecurityHub: f, Roots: fakeRoots{}}, config(t, ""), item, quiet)
 	if !errors.As(err, new(*workflow.NotReadyError)) {
 		t.Fatalf("apply: %T %v, want NotReadyError", err, err)
+	}
+}
+
+func TestCreatesWhoseAnswerWasLost(t *testing.T) {
+	// The policy: the first send is applied, its answer lost, and the
+	// call sent again finds the name taken.
+	f := newFake()
+	f.lostAnswers = true
+	res, _ := run(t, f, config(t, ""), workflow.Input{Mode: workflow.ModeApply}, 10)
+	if o := res.Outcomes[0]; o.Status != workflow.StatusChanged || res.Pending || len(f.policies) != 1 {
+		t.Fatalf("row %+v, %d policies: the policy the first send made is the one to use", o, len(f.policies))
+	}
+
+	// The aggregator: made by a first send, not yet listed; the create
+	// sent again is refused, and a fresh read finds it.
+	f = newFake()
+	f.aggregator = &securityhub.GetFindingAggregatorOutput{FindingAggregatorArn: aws.String("arn:agg"), FindingAggregationRegion: aws.String(home),
+		RegionLinkingMode: aws.String(linkSpecified), Regions: []string{"eu-west-1", "ap-southeast-2"}}
+	f.hideAggregator = true
+	item := workflow.Item{Input: workflow.Input{Mode: workflow.ModeApply}, Region: home, Regions: []string{home, "eu-west-1", "ap-southeast-2"}}
+	res, err := ConfigureCentral(context.Background(), CentralDeps{SecurityHub: f, Roots: fakeRoots{}}, config(t, ""), item, quiet)
+	if err != nil || res.Outcomes[0].Status == workflow.StatusFailed {
+		t.Fatalf("%+v %v", res, err)
 	}
 }
