@@ -363,7 +363,7 @@ func TestCentralStillPendingAfterItsPollsFails(t *testing.T) {
 	f.confType = shtypes.OrganizationConfigurationConfigurationTypeCentral
 	f.pendingRead["conf"] = 1000
 	res, calls := run(t, f, config(t, ""), workflow.Input{Mode: workflow.ModeApply}, 1000)
-	if calls != CentralPoll.MaxPolls || res.Pending || res.Outcomes[0].Status != workflow.StatusFailed || !strings.Contains(res.Outcomes[0].Reason, "still pending after 40 checks") {
+	if calls != CentralPoll.MaxPolls || res.Pending || res.Outcomes[0].Status != workflow.StatusFailed || !strings.Contains(res.Outcomes[0].Reason, "still pending after 120 checks") {
 		t.Fatalf("after %d calls: %+v", calls, res)
 	}
 }

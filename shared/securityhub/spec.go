@@ -19,9 +19,10 @@ var AdminSpec = workflow.StepSpec{
 }
 
 // CentralPoll is how the state machine waits for Security Hub to apply
-// central configuration and the policy's associations: 15 seconds between
-// checks, for at most 10 minutes.
-var CentralPoll = workflow.Poll{IntervalSeconds: 15, MaxPolls: 40}
+// central configuration and the policy's associations: 5 seconds between
+// checks (a check is a few reads in one account and region), for at most
+// 10 minutes.
+var CentralPoll = workflow.Poll{IntervalSeconds: 5, MaxPolls: 120}
 
 // CentralSpec sets central configuration from the delegated administrator
 // in the home region: the finding aggregator, CENTRAL, the configuration
