@@ -163,9 +163,9 @@ func skippedForEmulator(r report.Row) bool {
 	})
 }
 
-// notConfiguredYet reports whether r is the row of a service the
-// configuration switches off (Detective, in the example configuration).
-func notConfiguredYet(r report.Row) bool {
+// switchedOff reports whether r is the row of a service the configuration
+// switches off (Detective, in the example configuration).
+func switchedOff(r report.Row) bool {
 	return r.Status == "skipped" && strings.HasSuffix(r.Reason, "is disabled in the configuration")
 }
 
@@ -177,7 +177,7 @@ func expectAll(t *testing.T, rep report.Report, want string) {
 		t.Fatal("the report has no rows")
 	}
 	for _, r := range rep.Rows {
-		if r.Status != want && !skippedForEmulator(r) && !notConfiguredYet(r) {
+		if r.Status != want && !skippedForEmulator(r) && !switchedOff(r) {
 			t.Errorf("%s: expect %s, got %s (%s) %v", rowKey(r), want, r.Status, r.Reason, r.Actions)
 		}
 	}

@@ -13,7 +13,9 @@ import (
 // arn:aws:access-analyzer:<region>:<account>:analyzer/<name>, so they are
 // granted on orgbaseline's analyzer names only. CreateAnalyzer creates the
 // service-linked role AWSServiceRoleForAccessAnalyzer when it is missing
-// (its dependent action iam:CreateServiceLinkedRole).
+// ("Using service-linked roles for AWS Identity and Access Management
+// Access Analyzer"); the AWS managed policy IAMAccessAnalyzerFullAccess
+// grants iam:CreateServiceLinkedRole for it with iam:AWSServiceName, as here.
 
 // analyzerARN is the ARN of the analyzer name of account, in any region.
 func analyzerARN(account, name string) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -270,28 +271,18 @@ func (r *run) settle(skip string, err error) error {
 		return nil
 	case err == nil:
 		r.out.Status, r.out.Reason = workflow.StatusSkipped, join(skip, r.out.Reason)
-	case awsclient.CredentialsRejected(err) && settings.OptInRegion(r.region):
-		r.out.Status = workflow.StatusSkipped
-		r.out.Reason = "opt-in region " + r.region + " is not enabled in account " + r.account + " (its credentials are refused there)"
-	case retryable(err):
-		return err
 	default:
-		r.out.Status, r.out.Reason = workflow.StatusFailed, join(err.Error(), r.out.Reason)
-		r.log.Warn("region failed", "error", err.Error())
+		earlier := r.out.Reason
+		if serr := step.SettleRegion(&r.out, "AWS Config", err); serr != nil {
+			return serr
+		}
+		if r.out.Status == workflow.StatusFailed {
+			r.out.Reason = join(r.out.Reason, earlier)
+			r.log.Warn("region failed", "error", err.Error())
+		}
 	}
 	r.done = true
 	return nil
-}
-
-// retryable reports whether err is a named workflow error that the state
-// machine retries, or one that ends the run on purpose (a conflict).
-func retryable(err error) bool {
-	var (
-		again    *workflow.RetryableError
-		notReady *workflow.NotReadyError
-		conflict *workflow.ConflictError
-	)
-	return errors.As(err, &again) || errors.As(err, &notReady) || errors.As(err, &conflict)
 }
 
 func join(first, then string) string {

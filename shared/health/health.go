@@ -40,6 +40,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/org/admins"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -91,13 +92,8 @@ type Deps struct {
 func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, log *slog.Logger) (workflow.StepResult, error) {
 	res := workflow.StepResult{Step: Spec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
 	out := workflow.Outcome{Account: cfg.Accounts.Management, Region: workflow.RegionGlobal, Service: settings.ServiceHealth}
-	switch {
-	case !cfg.Enabled(settings.ServiceHealth):
-		out.Status, out.Reason = workflow.StatusSkipped, "health is disabled in the configuration"
-	case !in.WantsService(settings.ServiceHealth):
-		out.Status, out.Reason = workflow.StatusSkipped, "health is not in the services filter"
-	}
-	if out.Status == workflow.StatusSkipped {
+	if reason := step.SkippedItem(cfg, in, settings.ServiceHealth, false); reason != "" {
+		out.Status, out.Reason = workflow.StatusSkipped, reason
 		res.Add(out)
 		return res, nil
 	}

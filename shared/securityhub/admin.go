@@ -176,5 +176,3 @@ func settle(out *workflow.Outcome, res *workflow.StepResult, err error) error {
 	res.Add(*out)
 	return nil
 }
-
-func asErr[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -471,7 +471,7 @@ func (c *central) targets(ctx context.Context) ([]target, error) {
 
 func notFound(err error) bool {
 	var nf *shtypes.ResourceNotFoundException
-	return asErr(err, &nf)
+	return errors.As(err, &nf)
 }
 
 func sameSet(a, b []string) bool {

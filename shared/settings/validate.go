@@ -204,9 +204,13 @@ func (r *Regions) UnmarshalJSON(b []byte) error {
 // breakGlassPattern is an IAM role name (with an optional path).
 var breakGlassPattern = regexp.MustCompile(`^[\w+=,.@/-]{1,512}$`)
 
-// Security Hub's identifiers: a standard's ARN or path ("Standards in
-// Security Hub CSPM"), a security control ID, an organizational unit ID
-// ("OrganizationalUnit", AWS Organizations API Reference).
+// Security Hub's identifiers: a standard's ARN or path (the form
+// EnabledStandardIdentifiers takes, "SecurityHubPolicy", AWS Security Hub
+// API Reference: regional standards/..., and the global
+// ruleset/cis-aws-foundations-benchmark/v/1.2.0), a security control ID
+// ("SecurityControlDefinition": a service name and a number, such as
+// APIGateway.3), an organizational unit ID ("OrganizationalUnit", AWS
+// Organizations API Reference).
 var (
 	standardPattern = regexp.MustCompile(`^(arn:aws[a-z-]*:securityhub:[a-z0-9-]*::)?(standards|ruleset)/[a-z0-9-]+/v/[0-9.]+$`)
 	controlPattern  = regexp.MustCompile(`^[A-Za-z0-9]+\.[0-9]+$`)

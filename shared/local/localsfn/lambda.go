@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 // LambdaService is a local stand-in for the Lambda service, just enough for a
@@ -603,7 +605,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 // Functions service quotas": maximum input or output size for a task,
 // state, or execution). Step Functions fails a task whose Lambda function
 // returns more, or that would be given more, with ErrDataLimitExceeded.
-const MaxPayloadBytes = 256 << 10
+const MaxPayloadBytes = workflow.MaxPayloadBytes
 
 // ResultWriterOutput is what a Distributed Map with a ResultWriter puts at
 // its ResultPath on AWS: where its results were written, not the results,
