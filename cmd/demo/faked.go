@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	"github.com/aws/aws-sdk-go-v2/service/detective"
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -89,6 +91,49 @@ func showFaked(ctx context.Context, out io.Writer, cfg settings.Config, mgmt aws
 	if c := oc.OrganizationConfiguration; c != nil {
 		fmt.Fprintf(out, "Security Hub (security account, %s): %s configuration, %s; configuration policies: %s\n",
 			cfg.HomeRegion, c.ConfigurationType, c.Status, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// showDetective prints Amazon Detective as the local fake holds it, read
+// with the SDK: the organization's administrator account in each region,
+// from the management account, and the members of its behavior graph by
+// status.
+func showDetective(ctx context.Context, out io.Writer, cfg settings.Config, mgmt aws.Config) error {
+	sec := awsclient.NewAccounts(mgmt, cfg.Accounts.Management, cfg.ExecutionRoleName, "demo").Config(cfg.Accounts.Security)
+	for _, r := range regions {
+		admins, err := detective.NewFromConfig(awsclient.WithRegion(mgmt, r)).ListOrganizationAdminAccounts(ctx, &detective.ListOrganizationAdminAccountsInput{})
+		if err != nil {
+			return fmt.Errorf("Detective's administrator in %s: %w", r, err)
+		}
+		var ids []string
+		for _, a := range admins.Administrators {
+			ids = append(ids, aws.ToString(a.AccountId))
+		}
+		api := detective.NewFromConfig(awsclient.WithRegion(sec, r))
+		graphs, err := api.ListGraphs(ctx, &detective.ListGraphsInput{})
+		if err != nil {
+			return fmt.Errorf("Detective's graphs in %s: %w", r, err)
+		}
+		for _, g := range graphs.GraphList {
+			byStatus := map[string]int{}
+			pages := detective.NewListMembersPaginator(api, &detective.ListMembersInput{GraphArn: g.Arn})
+			for pages.HasMorePages() {
+				page, err := pages.NextPage(ctx)
+				if err != nil {
+					return fmt.Errorf("Detective's members in %s: %w", r, err)
+				}
+				for _, m := range page.MemberDetails {
+					byStatus[string(m.Status)]++
+				}
+			}
+			var counts []string
+			for status, n := range byStatus {
+				counts = append(counts, fmt.Sprintf("%d %s", n, status))
+			}
+			slices.Sort(counts)
+			fmt.Fprintf(out, "Detective in %-10s administrator %s, graph %s, members: %s\n", r, strings.Join(ids, ", "), aws.ToString(g.Arn), strings.Join(counts, ", "))
+		}
 	}
 	return nil
 }

@@ -24,10 +24,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/detective"
 	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/operator/report"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 const (
@@ -78,6 +80,7 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	s.cli, s.app, s.env = cli, app, append(srv.Environ(), "ORGBASELINE_ROOT="+root)
+	s.ageDetectors = srv.FakeAWS().AgeDetectors
 	return s.demonstrate(ctx)
 }
 
@@ -91,6 +94,33 @@ type session struct {
 	cli    string
 	app    string   // the CDK app, for apply
 	env    []string // the CLI's environment: pointed at the emulator
+	// ageDetectors dates the emulator's GuardDuty detectors back.
+	ageDetectors func(time.Duration)
+}
+
+// detectiveWait is how long Detective needs GuardDuty on first.
+const detectiveWait = detective.GuardDutyAge
+
+// onlyDetectiveChanged fails unless rep, an apply two days after the first,
+// changed Detective, and nothing else, and failed nothing.
+func onlyDetectiveChanged(rep report.Report) error {
+	detectiveRows := 0
+	for _, row := range rep.Rows {
+		switch {
+		case row.Status == string(workflow.StatusFailed):
+			return fmt.Errorf("two days later: %s %s %s failed: %s", row.Service, row.Account, row.Region, row.Reason)
+		case row.Service == settings.ServiceDetective && row.Status == string(workflow.StatusSkipped):
+			return fmt.Errorf("two days later, Detective is still skipped in %s: %s", row.Region, row.Reason)
+		case row.Service == settings.ServiceDetective && row.Status == string(workflow.StatusChanged):
+			detectiveRows++
+		case row.Status == string(workflow.StatusChanged) || row.Status == string(workflow.StatusPlanned):
+			return fmt.Errorf("two days later, %s %s %s changed: only Detective should", row.Service, row.Account, row.Region)
+		}
+	}
+	if detectiveRows == 0 {
+		return fmt.Errorf("two days later, Detective changed nothing: %s", rep.Summary())
+	}
+	return nil
 }
 
 // seed seeds an organization into srv, started at start, and writes a
@@ -156,27 +186,49 @@ func (s *session) demonstrate(ctx context.Context) error {
 	if err := showFaked(ctx, out, cfg, s.awsCfg, s.org.AccountIDs()); err != nil {
 		return err
 	}
-	last, err := s.cliStep(ctx, "8. Apply again: nothing should change", "apply", "--local")
+	// Detective needs GuardDuty on for 48 hours; the detectors of this
+	// demo are minutes old, so the apply above skipped it.
+	section(out, "8. Two days later: Detective becomes eligible")
+	fmt.Fprintf(out, "Detective needs GuardDuty on for %s, and the emulator's detectors are minutes old. The local fake\n", detectiveWait)
+	fmt.Fprintln(out, "now dates every GuardDuty detector back by that much (fakeaws.AgeDetectors: GetDetector's")
+	fmt.Fprintln(out, "createdAt, nothing else), as a run two days later would find them.")
+	s.ageDetectors(detectiveWait + time.Hour)
+	later, err := s.cliStep(ctx, "", "apply", "--local")
+	if err != nil {
+		return err
+	}
+	if err := onlyDetectiveChanged(later); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	if err := showDetective(ctx, out, cfg, s.awsCfg); err != nil {
+		return err
+	}
+	last, err := s.cliStep(ctx, "9. Apply again: nothing should change", "apply", "--local")
 	if err != nil {
 		return err
 	}
 	c := last.Counts()
 	if c["changed"] != 0 || c["planned"] != 0 || c["failed"] != 0 {
-		return fmt.Errorf("the second apply was expected to change nothing, but reported %s", last.Summary())
+		return fmt.Errorf("the last apply was expected to change nothing, but reported %s", last.Summary())
 	}
-	if _, err := s.cliStep(ctx, "9. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
+	if _, err := s.cliStep(ctx, "10. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
 		return err
 	}
 	section(out, "Done")
-	fmt.Fprintln(out, "The second apply changed nothing: every step read the organization first and found it")
-	fmt.Fprintln(out, "already as configured.")
+	fmt.Fprintln(out, "Two days later only Detective changed; the apply after it changed nothing: every step read")
+	fmt.Fprintln(out, "the organization first and found it already as configured.")
 	return nil
 }
 
 // cliStep shows a section titled title and runs the CLI with args on the
 // demo's configuration.
 func (s *session) cliStep(ctx context.Context, title string, args ...string) (report.Report, error) {
-	section(s.out, title)
+	if title != "" {
+		section(s.out, title)
+	} else {
+		fmt.Fprintln(s.out)
+	}
 	args = append(args, "--config", s.config)
 	if args[0] == "apply" {
 		args = append(args, "--cdk-app", s.app)
@@ -323,6 +375,9 @@ What runs where in this demo:
     account and an ACCOUNT analyzer in every account and region), the AWS Health
     organizational view and its delegated administrator, and Amazon Detective. The
     fake takes the caller's account, trusted access and delegated administrators
-    from moto. Detective shows as "not yet eligible": the security account's
-    GuardDuty detector was created during this demo, and Detective needs 48 hours.
+    from moto. Detective first shows as "not yet eligible": the security account's
+    GuardDuty detector was created during this demo, and Detective needs 48 hours;
+    step 8 has the fake date the detectors back by 49 hours (GuardDuty requests go
+    through the fake to moto, and only GetDetector's createdAt changes) and Detective
+    is then applied.
 `

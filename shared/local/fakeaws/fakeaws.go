@@ -135,6 +135,8 @@ type Handler struct {
 	now  func() time.Time
 
 	mu sync.Mutex
+	// detectorAge dates GuardDuty detectors back (AgeDetectors).
+	detectorAge time.Duration
 	// accounts caches the account of each access key.
 	accounts map[string]string
 	// management is the organization's management account once known.
@@ -195,8 +197,8 @@ func NewHandler(motoEndpoint string) *Handler {
 // administrators, organization configuration, finding aggregators,
 // configuration policies and associations), and what the fake learned from
 // moto (call it after resetting moto). The settings of RequireSubscription,
-// RefuseDetective, SetSecurityHubPendingReads and FailCentralConfiguration
-// stay.
+// RefuseDetective, SetSecurityHubPendingReads, FailCentralConfiguration and
+// AgeDetectors stay.
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -232,7 +234,8 @@ const healthTargetPrefix = "AWSHealth_20160804."
 // ServeHTTP answers a request for AWS Health (by its X-Amz-Target header),
 // Amazon Detective or AWS Security Hub (by the service of its signature's
 // credential scope, detective or securityhub) or IAM Access Analyzer (the
-// rest, by its path).
+// rest, by its path), and passes Amazon GuardDuty's (credential scope
+// guardduty) to moto (AgeDetectors).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
@@ -244,6 +247,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveDetective(w, r)
 	case signingService(r) == securityHubSigningName:
 		h.serveSecurityHub(w, r)
+	case signingService(r) == guardDutySigningName:
+		h.serveGuardDuty(w, r)
 	default:
 		h.serveAccessAnalyzer(w, r)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/detective"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -41,7 +42,8 @@ const ExecutionRole = "OrganizationAccountAccessRole"
 // credentials are set empty, which the SDK treats as unset. The services
 // that moto lacks get their own endpoint, the fake's
 // (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER,
-// AWS_ENDPOINT_URL_DETECTIVE, AWS_ENDPOINT_URL_SECURITYHUB). Append the
+// AWS_ENDPOINT_URL_DETECTIVE, AWS_ENDPOINT_URL_SECURITYHUB), and so does
+// GuardDuty, which the fake passes to moto (fakeaws.AgeDetectors). Append the
 // result to a base environment (exec.Cmd keeps the last value of a
 // variable), or use Environ.
 func (s *Server) Env() []string {
@@ -75,6 +77,8 @@ func (s *Server) fakeEnv() []string {
 		"AWS_ENDPOINT_URL_ACCESSANALYZER=" + s.fake.URL(),
 		"AWS_ENDPOINT_URL_DETECTIVE=" + s.fake.URL(),
 		"AWS_ENDPOINT_URL_SECURITYHUB=" + s.fake.URL(),
+		// GuardDuty is moto's, through the fake (fakeaws.AgeDetectors).
+		"AWS_ENDPOINT_URL_GUARDDUTY=" + s.fake.URL(),
 	}
 }
 
@@ -139,6 +143,8 @@ func (s *Server) fakeEndpoint(_ string, options any) {
 	case *detective.Options:
 		o.BaseEndpoint, o.HTTPClient = aws.String(s.fake.URL()), copyBody{o.HTTPClient}
 	case *securityhub.Options:
+		o.BaseEndpoint, o.HTTPClient = aws.String(s.fake.URL()), copyBody{o.HTTPClient}
+	case *guardduty.Options:
 		o.BaseEndpoint, o.HTTPClient = aws.String(s.fake.URL()), copyBody{o.HTTPClient}
 	}
 }

@@ -64,7 +64,9 @@
 // services there (AWS_ENDPOINT_URL_HEALTH, AWS_ENDPOINT_URL_ACCESSANALYZER,
 // AWS_ENDPOINT_URL_DETECTIVE, AWS_ENDPOINT_URL_SECURITYHUB), and so do
 // AWSConfig and AccountConfig: all of Security Hub goes to the fake, none to
-// moto's. Every other service stays on moto. The clients of AWSConfig and
+// moto's. GuardDuty goes through the fake to moto unchanged, except for
+// the detectors' creation dates when the fake is told to age them
+// (fakeaws.AgeDetectors). Every other service stays on moto. The clients of AWSConfig and
 // AccountConfig send their request bodies to the fake from a copy: without
 // it, the SDK sends a few in a thousand requests of some kilobytes twice to
 // a server this fast (see copyBody), which a child process using Env may
