@@ -93,6 +93,7 @@ func FromExecutionWith(ctx context.Context, fetch Fetch, mode workflow.Mode, sta
 				}
 			}
 		}
+		r.Warnings = append(r.Warnings, recorderWarnings(r.Rows)...)
 		return r, nil
 	}
 	r.Error, r.Cause = errName, cause
