@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/orgbaseline/orgbaseline/shared/eventbus"
 )
 
 // GuardDuty finding events ("Creating custom responses to GuardDuty
@@ -73,26 +75,26 @@ func GuardDutyLabel(severity float64) string {
 }
 
 // DecodeGuardDuty reads a GuardDuty Finding event. A malformed event is a
-// *DecodeError; an event of another kind a *NotMatchedError.
+// *eventbus.DecodeError; an event of another kind a *eventbus.NotMatchedError.
 func DecodeGuardDuty(b []byte) (Notification, error) {
-	env, err := decodeEnvelope(b)
+	env, err := eventbus.DecodeEnvelope(b)
 	if err != nil {
 		return Notification{}, err
 	}
 	if env.Source != GuardDutySource || env.DetailType != GuardDutyDetailType {
-		return Notification{}, &NotMatchedError{Source: env.Source, DetailType: env.DetailType, Want: "a GuardDuty finding"}
+		return Notification{}, &eventbus.NotMatchedError{Source: env.Source, DetailType: env.DetailType, Reason: "not a GuardDuty finding"}
 	}
 	var d guardDutyDetail
 	if err := json.Unmarshal(env.Detail, &d); err != nil {
-		return Notification{}, jsonError("detail", err)
+		return Notification{}, eventbus.JSONError("detail", err)
 	}
 	switch {
 	case d.Type == "":
-		return Notification{}, &DecodeError{Field: "detail.type", Reason: "missing"}
+		return Notification{}, &eventbus.DecodeError{Field: "detail.type", Reason: "missing"}
 	case d.Severity == nil:
-		return Notification{}, &DecodeError{Field: "detail.severity", Reason: "missing"}
+		return Notification{}, &eventbus.DecodeError{Field: "detail.severity", Reason: "missing"}
 	case *d.Severity < 0 || *d.Severity > 10:
-		return Notification{}, &DecodeError{Field: "detail.severity", Reason: fmt.Sprintf("%v is outside GuardDuty's 0 to 10", *d.Severity)}
+		return Notification{}, &eventbus.DecodeError{Field: "detail.severity", Reason: fmt.Sprintf("%v is outside GuardDuty's 0 to 10", *d.Severity)}
 	}
 	n := Notification{
 		Kind: "GuardDuty", Label: GuardDutyLabel(*d.Severity), Severity: strconv.FormatFloat(*d.Severity, 'f', 1, 64),
@@ -102,10 +104,10 @@ func DecodeGuardDuty(b []byte) (Notification, error) {
 		ID: d.ID, Resource: guardDutyResource(d),
 	}
 	if n.Account == "" {
-		return Notification{}, &DecodeError{Field: "account", Reason: "missing (neither the event's nor detail.accountId)"}
+		return Notification{}, &eventbus.DecodeError{Field: "account", Reason: "missing (neither the event's nor detail.accountId)"}
 	}
 	if n.Region == "" {
-		return Notification{}, &DecodeError{Field: "region", Reason: "missing (neither the event's nor detail.region)"}
+		return Notification{}, &eventbus.DecodeError{Field: "region", Reason: "missing (neither the event's nor detail.region)"}
 	}
 	n.Link = guardDutyLink(n.Region, n.ID)
 	return n, nil

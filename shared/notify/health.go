@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
+
+	"github.com/orgbaseline/orgbaseline/shared/eventbus"
 )
 
 // AWS Health events ("Monitoring AWS Health events with Amazon
@@ -35,19 +37,19 @@ type healthDetail struct {
 
 // DecodeHealth reads an AWS Health event.
 func DecodeHealth(b []byte) (Notification, error) {
-	env, err := decodeEnvelope(b)
+	env, err := eventbus.DecodeEnvelope(b)
 	if err != nil {
 		return Notification{}, err
 	}
 	if env.Source != HealthSource || env.DetailType != HealthDetailType {
-		return Notification{}, &NotMatchedError{Source: env.Source, DetailType: env.DetailType, Want: "an AWS Health event"}
+		return Notification{}, &eventbus.NotMatchedError{Source: env.Source, DetailType: env.DetailType, Reason: "not an AWS Health event"}
 	}
 	var d healthDetail
 	if err := json.Unmarshal(env.Detail, &d); err != nil {
-		return Notification{}, jsonError("detail", err)
+		return Notification{}, eventbus.JSONError("detail", err)
 	}
 	if d.EventTypeCode == "" {
-		return Notification{}, &DecodeError{Field: "detail.eventTypeCode", Reason: "missing"}
+		return Notification{}, &eventbus.DecodeError{Field: "detail.eventTypeCode", Reason: "missing"}
 	}
 	n := Notification{
 		Kind: "AWS Health", Label: strings.ToUpper(first(d.EventTypeCategory, "event")), Type: d.EventTypeCode,

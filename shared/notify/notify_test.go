@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/orgbaseline/orgbaseline/shared/eventbus"
 )
 
 // samples is the project's folder of published sample events.
@@ -163,12 +165,12 @@ func TestMalformed(t *testing.T) {
 		{name: "no account", event: replace(`"account":"123456789012"`, `"account":""`), field: "account"},
 		{name: "count a string", event: replace(`"count":1`, `"count":"1"`), field: "detail.service.count"},
 		{name: "another source", event: replace(`"source":"aws.guardduty"`, `"source":"aws.securityhub"`), notMatched: true},
-		{name: "too big", event: `{"source":"` + strings.Repeat("x", MaxEventBytes) + `"}`, field: ""},
+		{name: "too big", event: `{"source":"` + strings.Repeat("x", eventbus.MaxEventBytes) + `"}`, field: ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodeGuardDuty([]byte(tc.event))
-			var de *DecodeError
-			var nm *NotMatchedError
+			var de *eventbus.DecodeError
+			var nm *eventbus.NotMatchedError
 			switch {
 			case tc.notMatched && !errors.As(err, &nm):
 				t.Errorf("err %v, want NotMatchedError", err)

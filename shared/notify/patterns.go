@@ -1,11 +1,10 @@
 package notify
 
-import "fmt"
+import (
+	"fmt"
 
-// Pattern is an EventBridge event pattern ("Amazon EventBridge event
-// patterns", EventBridge User Guide), as the CDK stacks put it on a rule
-// and the local run on the emulator's.
-type Pattern map[string]any
+	"github.com/orgbaseline/orgbaseline/shared/eventbus"
+)
 
 // DefaultMinSeverity is the GuardDuty severity from which findings are
 // sent: High and Critical.
@@ -13,8 +12,8 @@ const DefaultMinSeverity = 7.0
 
 // GuardDutyPattern matches GuardDuty findings of severity min or more
 // (numeric matching, "Numeric matching" in the EventBridge User Guide).
-func GuardDutyPattern(min float64) Pattern {
-	return Pattern{
+func GuardDutyPattern(min float64) eventbus.Pattern {
+	return eventbus.Pattern{
 		"source":      []string{GuardDutySource},
 		"detail-type": []string{GuardDutyDetailType},
 		"detail":      map[string]any{"severity": []any{map[string]any{"numeric": []any{">=", min}}}},
@@ -23,8 +22,8 @@ func GuardDutyPattern(min float64) Pattern {
 
 // SecurityHubPattern matches new, active Security Hub findings with one of
 // labels ("EventBridge event formats for Security Hub CSPM").
-func SecurityHubPattern(labels []string) Pattern {
-	return Pattern{
+func SecurityHubPattern(labels []string) eventbus.Pattern {
+	return eventbus.Pattern{
 		"source":      []string{SecurityHubSource},
 		"detail-type": []string{SecurityHubDetailType},
 		"detail": map[string]any{"findings": map[string]any{
@@ -36,8 +35,8 @@ func SecurityHubPattern(labels []string) Pattern {
 }
 
 // HealthPattern matches AWS Health events.
-func HealthPattern() Pattern {
-	return Pattern{"source": []string{HealthSource}, "detail-type": []string{HealthDetailType}}
+func HealthPattern() eventbus.Pattern {
+	return eventbus.Pattern{"source": []string{HealthSource}, "detail-type": []string{HealthDetailType}}
 }
 
 // ValidateMinSeverity checks a configured GuardDuty severity threshold.

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/orgbaseline/orgbaseline/shared/eventbus"
 )
 
 // Security Hub finding events ("EventBridge event formats for Security Hub
@@ -48,32 +50,32 @@ type asffFinding struct {
 // DecodeSecurityHub reads a "Security Hub Findings - Imported" event, one
 // Notification per finding.
 func DecodeSecurityHub(b []byte) ([]Notification, error) {
-	env, err := decodeEnvelope(b)
+	env, err := eventbus.DecodeEnvelope(b)
 	if err != nil {
 		return nil, err
 	}
 	if env.Source != SecurityHubSource || env.DetailType != SecurityHubDetailType {
-		return nil, &NotMatchedError{Source: env.Source, DetailType: env.DetailType, Want: "a Security Hub finding"}
+		return nil, &eventbus.NotMatchedError{Source: env.Source, DetailType: env.DetailType, Reason: "not a Security Hub finding"}
 	}
 	var d struct {
 		Findings []asffFinding `json:"findings"`
 	}
 	if err := json.Unmarshal(env.Detail, &d); err != nil {
-		return nil, jsonError("detail", err)
+		return nil, eventbus.JSONError("detail", err)
 	}
 	if len(d.Findings) == 0 {
-		return nil, &DecodeError{Field: "detail.findings", Reason: "missing or empty"}
+		return nil, &eventbus.DecodeError{Field: "detail.findings", Reason: "missing or empty"}
 	}
 	var out []Notification
 	for i, f := range d.Findings {
 		field := fmt.Sprintf("detail.findings[%d]", i)
 		switch {
 		case f.Severity == nil || f.Severity.Label == "":
-			return nil, &DecodeError{Field: field + ".Severity.Label", Reason: "missing"}
+			return nil, &eventbus.DecodeError{Field: field + ".Severity.Label", Reason: "missing"}
 		case !knownLabel(f.Severity.Label):
-			return nil, &DecodeError{Field: field + ".Severity.Label", Reason: fmt.Sprintf("%q is not one of %s", f.Severity.Label, strings.Join(SecurityHubLabels, ", "))}
+			return nil, &eventbus.DecodeError{Field: field + ".Severity.Label", Reason: fmt.Sprintf("%q is not one of %s", f.Severity.Label, strings.Join(SecurityHubLabels, ", "))}
 		case f.Title == "":
-			return nil, &DecodeError{Field: field + ".Title", Reason: "missing"}
+			return nil, &eventbus.DecodeError{Field: field + ".Title", Reason: "missing"}
 		}
 		n := Notification{
 			Kind: "Security Hub", Label: f.Severity.Label, Title: f.Title, Description: strings.TrimSpace(f.Description),
@@ -97,7 +99,7 @@ func DecodeSecurityHub(b []byte) ([]Notification, error) {
 		}
 		n.Resource = strings.Join(res, ", ")
 		if n.Account == "" || n.Region == "" {
-			return nil, &DecodeError{Field: field, Reason: "no account or region (neither the finding's nor the event's)"}
+			return nil, &eventbus.DecodeError{Field: field, Reason: "no account or region (neither the finding's nor the event's)"}
 		}
 		n.Link = "https://console.aws.amazon.com/securityhub/home?region=" + url.QueryEscape(n.Region) + "#/findings"
 		out = append(out, n)

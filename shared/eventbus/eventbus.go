@@ -1,10 +1,8 @@
-// Package notify turns security findings into messages people read: it
-// decodes the EventBridge events the finding rules match, gives each a
-// severity label, and formats it as plain text for e-mail and as a custom
-// notification for chat channels (Amazon Q Developer in chat applications,
-// formerly AWS Chatbot). The rules' patterns are here too, so that the CDK
-// stacks, the local run and the tests use the same values.
-package notify
+// Package eventbus reads EventBridge events: the envelope every event has,
+// the errors a decoder reports (a malformed event, one its rule would not
+// match), and the event pattern type the rules carry. The onboarding and
+// the notification decoders build on it.
+package eventbus
 
 import (
 	"bytes"
@@ -44,31 +42,38 @@ func (e *DecodeError) Error() string {
 	return fmt.Sprintf("malformed event: %s: %s", e.Field, e.Reason)
 }
 
-// NotMatchedError is a well-formed event of another kind than the decoder
-// reads (another source or detail-type).
+// NotMatchedError is a well-formed event that the decoder's rules would
+// not match: another source or detail-type, or, e.g., an account creation
+// that FAILED.
 type NotMatchedError struct {
 	Source, DetailType string
-	Want               string
+	// Reason says why, e.g. "not a GuardDuty finding".
+	Reason string
 }
 
 func (e *NotMatchedError) Error() string {
-	return fmt.Sprintf("event from %q with detail-type %q is not %s", e.Source, e.DetailType, e.Want)
+	return fmt.Sprintf("event from %q with detail-type %q: %s", e.Source, e.DetailType, e.Reason)
 }
+
+// Pattern is an EventBridge event pattern ("Amazon EventBridge event
+// patterns", EventBridge User Guide), as the CDK stacks put it on a rule
+// and the local run on the emulator's.
+type Pattern map[string]any
 
 // MaxEventBytes is the largest event the decoders read: EventBridge's
 // PutEvents entries are at most 256 KB ("Amazon EventBridge quotas").
 const MaxEventBytes = 256 * 1024
 
-// decodeEnvelope reads an event's envelope and checks the fields every
+// DecodeEnvelope reads an event's envelope and checks the fields every
 // event has.
-func decodeEnvelope(b []byte) (Envelope, error) {
+func DecodeEnvelope(b []byte) (Envelope, error) {
 	var env Envelope
 	if len(b) > MaxEventBytes {
 		return env, &DecodeError{Reason: fmt.Sprintf("%d bytes, more than an EventBridge event's %d", len(b), MaxEventBytes)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&env); err != nil {
-		return env, jsonError("", err)
+		return env, JSONError("", err)
 	}
 	if dec.More() {
 		return env, &DecodeError{Reason: "more than one JSON value"}
@@ -91,8 +96,8 @@ func decodeEnvelope(b []byte) (Envelope, error) {
 	return env, nil
 }
 
-// jsonError names the field a JSON decoding error is about.
-func jsonError(prefix string, err error) error {
+// JSONError names the field a JSON decoding error is about.
+func JSONError(prefix string, err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
