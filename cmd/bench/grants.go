@@ -105,6 +105,13 @@ var notExercised = map[string]string{
 	"config-rules config:DescribeOrganizationConformancePacks":         "the runs' configuration has no conformance pack",
 	"securityhub-central securityhub:UpdateFindingAggregator":          "called only when the aggregator's regions differ from the run's",
 	"securityhub-central securityhub:UpdateConfigurationPolicy":        "called only when the policy differs from the configuration",
+	"securityhub-local securityhub:DescribeOrganizationConfiguration":  securityHubCentral,
+	"securityhub-local securityhub:UpdateOrganizationConfiguration":    securityHubCentral,
+	"securityhub-local securityhub:ListMembers":                        securityHubCentral,
+	"securityhub-local securityhub:CreateMembers":                      securityHubCentral,
+	"securityhub-standards securityhub:DescribeHub":                    securityHubCentral,
+	"securityhub-standards securityhub:GetEnabledStandards":            securityHubCentral,
+	"securityhub-standards securityhub:BatchEnableStandards":           securityHubCentral,
 	"detective-admin detective:ListOrganizationAdminAccount":           detectiveOff,
 	"detective-admin detective:EnableOrganizationAdminAccount":         detectiveOff,
 	"detective-admin guardduty:ListDetectors":                          detectiveOff,
@@ -117,6 +124,14 @@ var notExercised = map[string]string{
 	"detective-org organizations:DescribeAccount":                      detectiveOff,
 	"detective-org organizations:ListAccounts":                         detectiveOff,
 }
+
+// securityHubCentral is why the runs make no call of Security Hub's local
+// configuration steps: the runs measure the example configuration, whose
+// Security Hub uses central configuration (the default), and the two steps
+// then only report their skip (and are granted nothing). The steps' unit
+// tests make these calls against fakes, and the fake's tests against the
+// emulated Security Hub.
+const securityHubCentral = "Security Hub's configuration is central in the runs' configuration: the local configuration steps only report their skip"
 
 // detectiveOff is why the runs make no Detective call: the runs measure
 // the example configuration, where Detective is off (it needs GuardDuty on

@@ -164,6 +164,8 @@ var variants = map[string]func(*settings.Config){
 		c.Services.CloudTrail.ManageFrom = settings.ManageFromSecurity
 		c.Services.CloudTrail.CloudWatchLogs.Enabled = true
 		c.Services.CloudTrail.CloudWatchLogs.RetentionDays = allOnLogRetention
+		// Security Hub's local configuration steps have grants only here.
+		c.Services.SecurityHub.Configuration = settings.SecurityHubLocal
 	},
 	// The cloudtrail service off, with its options on: they must not matter.
 	variantTrailOff: func(c *settings.Config) {
@@ -600,6 +602,10 @@ func TestStepReach(t *testing.T) {
 		// central configuration from the administrator.
 		"securityhub-admin":   workflow.ReachNone,
 		"securityhub-central": workflow.ReachSecurity,
+		// Local configuration: the members from the administrator; the
+		// standards in every account.
+		"securityhub-local":     workflow.ReachSecurity,
+		"securityhub-standards": workflow.ReachOrganization,
 	}
 	if len(want) != len(registry.Specs()) {
 		t.Errorf("%d steps, %d pinned: pin the new step's reach", len(registry.Specs()), len(want))

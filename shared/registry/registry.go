@@ -41,6 +41,11 @@ var All = []step.Step{
 	// After the recorders, which most Security Hub controls need.
 	securityhub.AdminStep,
 	securityhub.CentralStep,
+	// Local configuration, after the administrator and the aggregator:
+	// the members, then each account's standards (skipped rows under
+	// central configuration).
+	securityhub.LocalStep,
+	securityhub.StandardsStep,
 	// After the prerequisites, which register the security account as
 	// IAM Access Analyzer's delegated administrator.
 	accessanalyzer.OrgStep,

@@ -231,6 +231,7 @@ services:
       - {name: ops, templateS3Uri: "s3://templates-{region}/ops.yaml"}
 `,
 	"no organization ID": "services: {cloudtrail: {enabled: false}, config: {enabled: false}}\n",
+	"security hub local": "services: {securityhub: {configuration: local}}\n",
 }
 
 func variant(t *testing.T, extra string) settings.Config {

@@ -18,6 +18,21 @@
 //     disabled controls) and its association with the root or the
 //     configured organizational units (PENDING, then SUCCESS: waited too).
 //
+// With services.securityhub.configuration local, securityhub-central keeps
+// the finding aggregator only, and two steps take the place of the policy:
+//
+//   - securityhub-local, per region, from the delegated administrator: the
+//     organization configuration LOCAL with AutoEnable (new accounts join
+//     by themselves) and AutoEnableStandards NONE, and the run's accounts
+//     as members (ConfigureLocal);
+//   - securityhub-standards, per account with its regions in-process: the
+//     configured standards enabled where they are not (EnableStandards).
+//
+// Under central configuration these two report one skipped row each. An
+// organization found in central configuration while local is configured
+// is a failed row that says what the operator must do: orgbaseline never
+// switches it (centralFound).
+//
 // Every part is read first and changed only when it differs. Another
 // delegated administrator is a conflict, never replaced.
 package securityhub
@@ -129,7 +144,7 @@ func EnableAdmin(ctx context.Context, api AdminAPI, cfg settings.Config, item wo
 // hubEnabled reports whether the client's account has Security Hub on in
 // its region: DescribeHub answers InvalidAccessException for an account
 // that is not subscribed ("DescribeHub", AWS Security Hub API Reference).
-func hubEnabled(ctx context.Context, api AdminAPI) (bool, error) {
+func hubEnabled(ctx context.Context, api hubReader) (bool, error) {
 	_, err := api.DescribeHub(ctx, &securityhub.DescribeHubInput{})
 	var notSubscribed *shtypes.InvalidAccessException
 	switch {
@@ -139,6 +154,11 @@ func hubEnabled(ctx context.Context, api AdminAPI) (bool, error) {
 		return false, nil
 	}
 	return false, err
+}
+
+// hubReader reads the hub of the client's account.
+type hubReader interface {
+	DescribeHub(ctx context.Context, in *securityhub.DescribeHubInput, optFns ...func(*securityhub.Options)) (*securityhub.DescribeHubOutput, error)
 }
 
 // listAdmins returns the delegated administrators by account, with their status.

@@ -144,6 +144,9 @@ func (c *central) planAll() {
 		}
 	}
 	c.act(CallCreateAggregator, linkSpecified+" "+strings.Join(others, ","))
+	if c.cfg.Services.SecurityHub.Local() {
+		return
+	}
 	c.act(CallCentral, "CENTRAL")
 	c.act(CallCreatePolicy, PolicyName)
 	for _, t := range c.cfg.Services.SecurityHub.Targets {
@@ -156,6 +159,12 @@ func (c *central) planAll() {
 func (c *central) converge(ctx context.Context) error {
 	if err := c.aggregator(ctx); err != nil {
 		return err
+	}
+	if c.cfg.Services.SecurityHub.Local() {
+		// Local configuration: the aggregator only; securityhub-local
+		// keeps the organization configuration. An organization found in
+		// central configuration is the row's failure, never switched.
+		return c.notCentral(ctx)
 	}
 	ready, err := c.organizationConfiguration(ctx)
 	if err != nil || !ready {
@@ -292,6 +301,34 @@ func (c *central) organizationConfiguration(ctx context.Context) (bool, error) {
 	}
 	c.pending = append(c.pending, "the organization configuration was switched to CENTRAL")
 	return false, nil
+}
+
+// notCentral fails the row when the organization is in central
+// configuration while local configuration is configured (centralFound).
+func (c *central) notCentral(ctx context.Context) error {
+	got, err := c.d.SecurityHub.DescribeOrganizationConfiguration(ctx, &securityhub.DescribeOrganizationConfigurationInput{})
+	if err != nil {
+		return err
+	}
+	if oc := got.OrganizationConfiguration; oc != nil && oc.ConfigurationType == shtypes.OrganizationConfigurationConfigurationTypeCentral {
+		c.out.Status, c.out.Reason = workflow.StatusFailed, centralFound(c.item.Region)
+	}
+	return nil
+}
+
+// centralFound is the reason of a row that finds the organization in
+// central configuration while the configuration says local. orgbaseline
+// does not switch it: "Disabling central configuration in Security Hub
+// CSPM" (Security Hub CSPM User Guide) requires the accounts, OUs and root
+// disassociated from their configuration and the configuration policies
+// deleted first; the accounts then keep their settings but become
+// self-managed, and the delegated administrator no longer configures them.
+// That is the operator's decision, made once for the organization.
+func centralFound(region string) string {
+	return fmt.Sprintf("the organization uses Security Hub central configuration in %s, but services.securityhub.configuration is local: "+
+		"orgbaseline does not switch it. Either set configuration: central, or disable central configuration from the delegated administrator in its home region "+
+		"(\"Disabling central configuration in Security Hub CSPM\": disassociate the root, OUs and accounts from their configuration, delete the configuration policies, %q among them, "+
+		"then switch the organization configuration to LOCAL) and run again", region, PolicyName)
 }
 
 // wantPolicy is the configuration policy under the configuration.

@@ -12,7 +12,9 @@ import (
 // (arn:aws:securityhub:<region>:<account>:hub/default) may scope DescribeHub,
 // EnableSecurityHub, ListOrganizationAdminAccounts,
 // EnableOrganizationAdminAccount, Describe/UpdateOrganizationConfiguration
-// and StartConfigurationPolicyAssociation; finding-aggregator and
+// and StartConfigurationPolicyAssociation, and the local configuration
+// calls too: ListMembers, CreateMembers, GetEnabledStandards and
+// BatchEnableStandards; finding-aggregator and
 // configuration-policy the Get and Update calls of each; the listings, the
 // two Create calls and GetConfigurationPolicyAssociation have no resource
 // type.
@@ -97,5 +99,41 @@ func CentralGrants(c settings.Config) step.Grants {
 				Why:       "Security Hub makes the policy's ID",
 			},
 		},
+	}
+}
+
+// LocalGrants are the securityhub-local step's permissions under c: in the
+// security account's session, its hub in every region of the run (the
+// organization configuration and the members). None under central
+// configuration, where the step only reports its skip.
+func LocalGrants(c settings.Config) step.Grants {
+	if !c.Services.SecurityHub.Local() {
+		return step.Grants{}
+	}
+	return step.Grants{Security: []step.Grant{{
+		Actions: []string{"securityhub:DescribeOrganizationConfiguration", "securityhub:UpdateOrganizationConfiguration",
+			"securityhub:ListMembers", "securityhub:CreateMembers"},
+		Resources: []string{hubOf("*", c.Accounts.Security)},
+		Why:       "the security account's hub, in every region of the run",
+	}}}
+}
+
+// standardsActions are the calls of the standards step, each on the hub of
+// the account it works in.
+var standardsActions = []string{"securityhub:DescribeHub", "securityhub:GetEnabledStandards", "securityhub:BatchEnableStandards"}
+
+// StandardsGrants are the securityhub-standards step's permissions under c:
+// the standards of the hub, in the management account with the Lambda's
+// own role and in every other account through the execution role. None
+// under central configuration.
+func StandardsGrants(c settings.Config) step.Grants {
+	if !c.Services.SecurityHub.Local() {
+		return step.Grants{}
+	}
+	return step.Grants{
+		Lambda: []step.Grant{{Sid: "ManagementAccountStandards", Actions: standardsActions,
+			Resources: []string{hubOf("*", c.Accounts.Management)}, Why: "the management account's hub, in every region of the run"}},
+		Members: []step.Grant{{Actions: standardsActions, Resources: []string{hubOf("*", "*")},
+			Why: "the hub of each account the step works in, in every region of the run"}},
 	}
 }

@@ -21,7 +21,13 @@ type Handler struct {
 	Admin func(region string) AdminAPI
 	// Central returns the central step's clients in a region.
 	Central func(region string) CentralDeps
-	Log     *slog.Logger
+	// Local returns Security Hub in the security account and a region.
+	Local func(region string) LocalAPI
+	// In returns Security Hub in an account and a region (the Lambda's
+	// own configuration for the management account, the execution
+	// role's elsewhere).
+	In  func(account, region string) StandardsAPI
+	Log *slog.Logger
 }
 
 func newHandler(d step.Deps) *Handler {
@@ -35,6 +41,12 @@ func newHandler(d step.Deps) *Handler {
 		Central: func(region string) CentralDeps {
 			return CentralDeps{SecurityHub: securityhub.NewFromConfig(awsclient.WithRegion(d.Accounts.Config(sec), region)), Roots: roots}
 		},
+		Local: func(region string) LocalAPI {
+			return securityhub.NewFromConfig(awsclient.WithRegion(d.Accounts.Config(sec), region))
+		},
+		In: func(account, region string) StandardsAPI {
+			return securityhub.NewFromConfig(awsclient.WithRegion(d.Accounts.Config(account), region))
+		},
 		Log: d.Log,
 	}
 }
@@ -45,6 +57,14 @@ func buildAdmin(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
 
 func buildCentral(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
 	return newHandler(d).HandleCentral
+}
+
+func buildLocal(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
+	return newHandler(d).HandleLocal
+}
+
+func buildStandards(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
+	return newHandler(d).HandleStandards
 }
 
 // HandleAdmin runs securityhub-admin for the item's region. Its error, if
@@ -71,5 +91,28 @@ func (h *Handler) HandleCentral(ctx context.Context, item workflow.Item) (workfl
 			d = h.Central(item.Region)
 		}
 		return ConfigureCentral(ctx, d, h.Settings, item, log)
+	})
+}
+
+// HandleLocal runs securityhub-local in the item's region. Its error, if
+// any, is one of the named workflow errors at the top level.
+func (h *Handler) HandleLocal(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
+	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceSecurityHub)
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		var api LocalAPI
+		if item.Region != "" {
+			api = h.Local(item.Region)
+		}
+		return ConfigureLocal(ctx, api, h.Settings, item, log)
+	})
+}
+
+// HandleStandards runs securityhub-standards for the item's account, in
+// its regions. Its error, if any, is one of the named workflow errors at
+// the top level.
+func (h *Handler) HandleStandards(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
+	log := logging.Where(h.Log, item.Account, item.Region, settings.ServiceSecurityHub)
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		return EnableStandards(ctx, func(region string) StandardsAPI { return h.In(item.Account, region) }, h.Settings, item, log)
 	})
 }

@@ -221,10 +221,20 @@ type GuardDutyFeatures struct {
 }
 
 // SecurityHubOptions configures Security Hub (the securityhub API, Security
-// Hub CSPM) with central configuration: one configuration policy, set from
-// the delegated administrator in the home region, for the organization.
+// Hub CSPM): with central configuration (the default), one configuration
+// policy, set from the delegated administrator in the home region, for the
+// organization; with local configuration, the organization configuration
+// of each region (new accounts join by themselves), the run's accounts as
+// members, and the standards enabled in each account and region.
 type SecurityHubOptions struct {
 	Enabled *bool `yaml:"enabled" json:"enabled"`
+	// Configuration is how the organization is configured: "central"
+	// (the default) or "local" ("Understanding central configuration in
+	// Security Hub CSPM"; OrganizationConfiguration, AWS Security Hub API
+	// Reference: CENTRAL | LOCAL). Local configuration takes no
+	// disabledControls nor targets: they are parts of a configuration
+	// policy.
+	Configuration string `yaml:"configuration" json:"configuration"`
 	// Standards the policy enables: a standard's ARN, or its path
 	// ("standards/aws-foundational-security-best-practices/v/1.0.0",
 	// "ruleset/cis-aws-foundations-benchmark/v/1.2.0"), which the home
@@ -245,6 +255,16 @@ const DefaultStandard = "standards/aws-foundational-security-best-practices/v/1.
 
 // TargetRoot names the organization's root as a policy target.
 const TargetRoot = "root"
+
+// Values of services.securityhub.configuration.
+const (
+	SecurityHubCentral = "central"
+	SecurityHubLocal   = "local"
+)
+
+// Local reports whether Security Hub is configured with local
+// configuration.
+func (o SecurityHubOptions) Local() bool { return o.Configuration == SecurityHubLocal }
 
 // AccessAnalyzerOptions configures IAM Access Analyzer.
 type AccessAnalyzerOptions struct {
@@ -490,6 +510,9 @@ func (c *Config) applyDefaults() {
 	}
 	if len(c.Services.SecurityHub.Targets) == 0 {
 		c.Services.SecurityHub.Targets = []string{TargetRoot}
+	}
+	if c.Services.SecurityHub.Configuration == "" {
+		c.Services.SecurityHub.Configuration = SecurityHubCentral
 	}
 	if c.Services.AccessAnalyzer.UnusedAccess.AgeDays == 0 {
 		c.Services.AccessAnalyzer.UnusedAccess.AgeDays = DefaultUnusedAccessAge

@@ -150,6 +150,9 @@ func TestLoadRules(t *testing.T) {
 		{"manageFrom security without delegatedAdmin", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {manageFrom: security}}", "manageFrom is security, which needs services.cloudtrail.delegatedAdmin: true"},
 		{"manageFrom unknown", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {manageFrom: audit, delegatedAdmin: true}}", `services.cloudtrail.manageFrom "audit": want management or security`},
 		{"log group retention", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {cloudWatchLogs: {retentionDays: 100}}}", "is not a CloudWatch Logs retention period"},
+		{"security hub configuration unknown", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {securityhub: {configuration: delegated}}", `services.securityhub.configuration "delegated": want central or local`},
+		{"disabled controls with local configuration", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {securityhub: {configuration: local, disabledControls: [IAM.6]}}", "disabled controls are part of central configuration's policy"},
+		{"targets with local configuration", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {securityhub: {configuration: local, targets: [ou-ab12-cdefgh34]}}", "targets are where central configuration's policy applies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,6 +165,19 @@ func TestLoadRules(t *testing.T) {
 				t.Errorf("expect error containing %q, got %v", tt.want, err)
 			}
 		})
+	}
+}
+
+// Security Hub's configuration is central unless set; local takes the
+// standards, and targets only as the default root.
+func TestSecurityHubConfiguration(t *testing.T) {
+	c, err := Load("t.yaml", strings.NewReader(valid))
+	if err != nil || c.Services.SecurityHub.Configuration != SecurityHubCentral || c.Services.SecurityHub.Local() {
+		t.Fatalf("default: %q, %v", c.Services.SecurityHub.Configuration, err)
+	}
+	src := strings.Replace(valid, "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {securityhub: {configuration: local, targets: [root], standards: [standards/pci-dss/v/3.2.1]}}", 1)
+	if c, err = Load("t.yaml", strings.NewReader(src)); err != nil || !c.Services.SecurityHub.Local() {
+		t.Fatalf("local: %+v, %v", c.Services.SecurityHub, err)
 	}
 }
 

@@ -126,6 +126,20 @@ func (c Config) problems() []string {
 			add("services.securityhub.targets: %q is neither root nor an organizational unit ID (ou-xxxx-xxxxxxxx)", t)
 		}
 	}
+	switch sh := c.Services.SecurityHub; sh.Configuration {
+	case SecurityHubCentral:
+	case SecurityHubLocal:
+		// Disabled controls and targets are parts of a configuration
+		// policy, which only central configuration has.
+		if len(sh.DisabledControls) > 0 {
+			add("services.securityhub.disabledControls is set, but configuration is local: disabled controls are part of central configuration's policy; remove them or set configuration: central")
+		}
+		if !slices.Equal(sh.Targets, []string{TargetRoot}) {
+			add("services.securityhub.targets is %v, but configuration is local: targets are where central configuration's policy applies; remove them or set configuration: central", sh.Targets)
+		}
+	default:
+		add("services.securityhub.configuration %q: want %s or %s", sh.Configuration, SecurityHubCentral, SecurityHubLocal)
+	}
 	// "UnusedAccessConfiguration", IAM Access Analyzer API Reference: 1 to 365 days.
 	if d := c.Services.AccessAnalyzer.UnusedAccess.AgeDays; d < 1 || d > 365 {
 		add("services.accessanalyzer.unusedAccess.ageDays %d: want 1 to 365 days", d)

@@ -73,15 +73,20 @@ const (
 
 // ResultBytes returns the step's bound: ChildResultBytes for a step whose
 // results a Distributed Map writes to S3, OnceResultBytes for a step that
-// keeps one result in the state, StateResultBytes for a region's result.
+// keeps one result in the state, StateResultBytes for a region's result;
+// the spec's ResultLimit when it is smaller.
 func (s StepSpec) ResultBytes() int {
+	n := StateResultBytes
 	switch s.Shape {
 	case ShapeEachAccount:
-		return ChildResultBytes
+		n = ChildResultBytes
 	case ShapeOnce:
-		return OnceResultBytes
+		n = OnceResultBytes
 	}
-	return StateResultBytes
+	if s.ResultLimit > 0 && s.ResultLimit < n {
+		return s.ResultLimit
+	}
+	return n
 }
 
 // Bound shrinks the result to at most limit bytes of JSON, and returns the

@@ -89,3 +89,19 @@ func TestBoundCountsCollapsedActions(t *testing.T) {
 		t.Errorf("actions after Bound: %v", got)
 	}
 }
+
+// A spec's ResultLimit bounds its results only below its shape's bound.
+func TestResultLimit(t *testing.T) {
+	for _, c := range []struct {
+		spec StepSpec
+		want int
+	}{
+		{StepSpec{Shape: ShapeEachRegion}, StateResultBytes},
+		{StepSpec{Shape: ShapeEachRegion, ResultLimit: 600}, 600},
+		{StepSpec{Shape: ShapeEachRegion, ResultLimit: 1 << 20}, StateResultBytes},
+	} {
+		if got := c.spec.ResultBytes(); got != c.want {
+			t.Errorf("%+v: %d, want %d", c.spec, got, c.want)
+		}
+	}
+}

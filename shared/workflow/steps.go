@@ -94,6 +94,11 @@ type StepSpec struct {
 	// RegionConcurrency caps the regions a ShapeEachAccount invocation
 	// works on at once.
 	RegionConcurrency int
+	// ResultLimit, when set below the shape's bound (ResultBytes), is the
+	// bound of each of the step's results instead: for a region fan-out
+	// whose region rows are few and short, so that the state keeps room
+	// (StateBound).
+	ResultLimit int
 	// Poll, when set, repeats the step while its result is Pending.
 	Poll *Poll
 	// TakesAccounts: the state machine passes the run's accounts (the
