@@ -69,7 +69,39 @@ type Config struct {
 	LogIntegrity LogIntegrity `yaml:"logIntegrity" json:"logIntegrity"`
 	Services     Services     `yaml:"services" json:"services"`
 	Findings     Findings     `yaml:"findings" json:"findings"`
+	Operations   Operations   `yaml:"operations" json:"operations"`
+	Onboarding   Onboarding   `yaml:"onboarding" json:"onboarding"`
 }
+
+// Operations configures the operations topic: failed or timed-out
+// executions of the state machines and events EventBridge could not
+// deliver.
+type Operations struct {
+	// EmailSubscriptions are subscribed to the operations topic.
+	EmailSubscriptions []string `yaml:"emailSubscriptions" json:"emailSubscriptions"`
+}
+
+// Onboarding configures how new accounts and newly enabled regions are
+// applied without anyone running anything.
+type Onboarding struct {
+	// Enabled puts the onboarding rules in place (default true).
+	Enabled *bool `yaml:"enabled" json:"enabled"`
+	// ControlTowerRegion is Control Tower's home region, whose lifecycle
+	// events (CreateManagedAccount, UpdateManagedAccount) arrive there:
+	// when it is neither the home region nor us-east-1, a stack there
+	// forwards them. Empty: the home region.
+	ControlTowerRegion string `yaml:"controlTowerRegion" json:"controlTowerRegion"`
+	// RoleWaitMinutes bounds how long onboarding waits for the execution
+	// role of a new account to be assumable (default 15).
+	RoleWaitMinutes int `yaml:"roleWaitMinutes" json:"roleWaitMinutes"`
+}
+
+// On reports whether onboarding is on.
+func (o Onboarding) On() bool { return o.Enabled == nil || *o.Enabled }
+
+// DefaultRoleWaitMinutes is how long onboarding waits for a new account's
+// execution role unless configured.
+const DefaultRoleWaitMinutes = 15
 
 // Object Lock modes of logIntegrity.objectLock ("Locking objects with
 // Object Lock", Amazon S3 User Guide), and off.
@@ -316,6 +348,12 @@ type Findings struct {
 	SeverityThreshold *float64 `yaml:"severityThreshold" json:"severityThreshold"`
 	// EmailSubscriptions are subscribed to the findings topic.
 	EmailSubscriptions []string `yaml:"emailSubscriptions" json:"emailSubscriptions"`
+	// SecurityHubLabels also sends Security Hub's new, active findings
+	// with these severity labels (CRITICAL, HIGH, MEDIUM, LOW,
+	// INFORMATIONAL); none by default.
+	SecurityHubLabels []string `yaml:"securityHubLabels" json:"securityHubLabels"`
+	// HealthEvents also sends AWS Health events.
+	HealthEvents bool `yaml:"healthEvents" json:"healthEvents"`
 }
 
 // Error lists every problem found in a configuration.
@@ -482,6 +520,9 @@ func (c *Config) applyDefaults() {
 	if c.Findings.SeverityThreshold == nil {
 		v := DefaultSeverityThreshold
 		c.Findings.SeverityThreshold = &v
+	}
+	if c.Onboarding.RoleWaitMinutes == 0 {
+		c.Onboarding.RoleWaitMinutes = DefaultRoleWaitMinutes
 	}
 	if c.Services.CloudTrail.TrailName == "" {
 		c.Services.CloudTrail.TrailName = DefaultTrailName

@@ -251,3 +251,33 @@ func BenchmarkLoadExample(b *testing.B) {
 		}
 	}
 }
+
+// TestNotificationAndOnboardingSettings: the defaults, and every bad value
+// reported.
+func TestNotificationAndOnboardingSettings(t *testing.T) {
+	c, err := Load("valid.yaml", strings.NewReader(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Onboarding.On() || c.Onboarding.RoleWaitMinutes != DefaultRoleWaitMinutes || len(c.Findings.SecurityHubLabels) != 0 || c.Findings.HealthEvents {
+		t.Errorf("defaults: %+v %+v", c.Onboarding, c.Findings)
+	}
+	c.Findings.SecurityHubLabels = []string{"HIGH", "SEVERE"}
+	c.Operations.EmailSubscriptions = []string{"ops@example.com", "not an address"}
+	c.Onboarding.ControlTowerRegion = "eu-nowhere-9"
+	c.Onboarding.RoleWaitMinutes = 500
+	got := strings.Join(c.problems(), "\n")
+	for _, want := range []string{
+		`findings.securityHubLabels[1] "SEVERE": want one of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL`,
+		`operations.emailSubscriptions[1] "not an address" is not an e-mail address`,
+		`onboarding.controlTowerRegion "eu-nowhere-9" is not a known region of the aws partition`,
+		`onboarding.roleWaitMinutes 500 is out of range: want 1 to 120`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, `"HIGH"`) || strings.Contains(got, "ops@example.com") {
+		t.Errorf("good values reported:\n%s", got)
+	}
+}

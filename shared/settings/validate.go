@@ -165,6 +165,22 @@ func (c Config) problems() []string {
 			add("findings.emailSubscriptions[%d] %q is not an e-mail address", i, e)
 		}
 	}
+	for i, l := range c.Findings.SecurityHubLabels {
+		if !slices.Contains(securityHubLabels, l) {
+			add("findings.securityHubLabels[%d] %q: want one of %s", i, l, strings.Join(securityHubLabels, ", "))
+		}
+	}
+	for i, e := range c.Operations.EmailSubscriptions {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			add("operations.emailSubscriptions[%d] %q is not an e-mail address", i, e)
+		}
+	}
+	if r := c.Onboarding.ControlTowerRegion; r != "" && !KnownRegion(r) {
+		add("onboarding.controlTowerRegion %q is not a known region of the aws partition", r)
+	}
+	if m := c.Onboarding.RoleWaitMinutes; m < 1 || m > 120 {
+		add("onboarding.roleWaitMinutes %d is out of range: want 1 to 120", m)
+	}
 	return p
 }
 
@@ -214,6 +230,10 @@ func (r *Regions) UnmarshalJSON(b []byte) error {
 	*r = Regions{Names: names}
 	return nil
 }
+
+// securityHubLabels are the severity labels of Security Hub findings
+// ("Severity", AWS Security Finding Format).
+var securityHubLabels = []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"}
 
 // breakGlassPattern is an IAM role name (with an optional path).
 var breakGlassPattern = regexp.MustCompile(`^[\w+=,.@/-]{1,512}$`)
