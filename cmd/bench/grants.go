@@ -123,6 +123,12 @@ var notExercised = map[string]string{
 	"detective-org detective:CreateMembers":                            detectiveOff,
 	"detective-org organizations:DescribeAccount":                      detectiveOff,
 	"detective-org organizations:ListAccounts":                         detectiveOff,
+	// Invitation mode's calls: granted only with services.detective.mode:
+	// invitation, which the runs' configuration does not set either.
+	"detective-admin detective:ListGraphs":        detectiveInvitationOff,
+	"detective-admin detective:CreateGraph":       detectiveInvitationOff,
+	"detective-accept detective:ListInvitations":  detectiveInvitationOff,
+	"detective-accept detective:AcceptInvitation": detectiveInvitationOff,
 }
 
 // securityHubCentral is why the runs make no call of Security Hub's local
@@ -140,6 +146,14 @@ const securityHubCentral = "Security Hub's configuration is central in the runs'
 // these calls against fakes; make demo switches Detective on and shows the
 // eligibility skip.
 const detectiveOff = "Detective is off in the runs' configuration, and never eligible locally (no emulated GuardDuty detector is 48 hours old)"
+
+// detectiveInvitationOff is why the runs make none of invitation mode's
+// calls: besides detectiveOff, the runs' configuration leaves
+// services.detective.mode at organization, where these are not granted
+// (detective-accept then only reports that there is nothing to accept).
+// The steps' unit tests make them against fakes, and shared/detective's
+// local test against the local fake of Detective.
+const detectiveInvitationOff = "Detective is off in the runs' configuration and its mode is organization: invitation mode's calls are neither granted nor made (unit tests and the local fake cover them)"
 
 // grantProblems compares calls with the steps' grants under c, both ways.
 func grantProblems(c settings.Config, calls []sdkcount.Call) []string {

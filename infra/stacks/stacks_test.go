@@ -594,8 +594,10 @@ func TestStepReach(t *testing.T) {
 		"accessanalyzer-org": workflow.ReachSecurity,
 		// The security account's GuardDuty detector read for Detective's
 		// 48 hours; the graph configured in the administrator.
-		"detective-admin":         workflow.ReachSecurity,
-		"detective-org":           workflow.ReachSecurity,
+		"detective-admin": workflow.ReachSecurity,
+		"detective-org":   workflow.ReachSecurity,
+		// Invitation mode: each account accepts its invitation.
+		"detective-accept":        workflow.ReachOrganization,
 		"accessanalyzer-accounts": workflow.ReachOrganization,
 		"health-org":              workflow.ReachNone,
 		// The management account's hub and the delegated administrator;
@@ -824,6 +826,17 @@ func TestStateMachineChain(t *testing.T) {
 		}
 		if got, want := st["Resource"], fakeArn(functionID(t, a, tt.step)); got != want {
 			t.Errorf("%s: Resource = %v, want the %s function %s", tt.state, got, tt.step, want)
+		}
+	}
+	// detective-accept after detective-org, whose invitations it accepts,
+	// and before the Config aggregator.
+	for _, tt := range []struct{ state, next string }{
+		{"DetectiveOrgEachRegion", "DetectiveAcceptEachAccount"},
+		{"DetectiveAcceptEachAccount", "ConfigAggregator"},
+	} {
+		st, _ := states[tt.state].(map[string]any)
+		if st["Next"] != tt.next {
+			t.Errorf("%s: Next = %v, want %s", tt.state, st["Next"], tt.next)
 		}
 	}
 }

@@ -19,6 +19,22 @@
 //     which enables Detective there with a behavior graph and registers the
 //     Organizations delegated administrator itself. A refusal that names
 //     GuardDuty is the same skip.
+//
+// In invitation mode (services.detective.mode: invitation; "Inviting member
+// accounts", Amazon Detective Administration Guide) the security account
+// enables Detective for itself and invites the accounts to its own graph:
+//
+//  1. detective:ListOrganizationAdminAccounts, from the management account:
+//     any organization administrator means organization mode is set up
+//     ("The organization accounts do not receive invitations", Amazon
+//     Detective API Reference): a conflict that asks for mode: organization,
+//     and nothing is undone.
+//  2. detective:ListGraphs in the security account, through the execution
+//     role: a graph there is success.
+//  3. Without one, the same GuardDuty 48-hour check, then
+//     detective:CreateGraph ("CreateGraph", Amazon Detective API Reference:
+//     it enables Detective for the calling account in the region and
+//     returns its graph; called again, it returns the same ARN).
 package detective
 
 import (
@@ -40,8 +56,11 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-// CallEnableAdmin is the action the step takes.
-const CallEnableAdmin = "detective:EnableOrganizationAdminAccount"
+// Calls the step reports: organization mode's, invitation mode's.
+const (
+	CallEnableAdmin = "detective:EnableOrganizationAdminAccount"
+	CallCreateGraph = "detective:CreateGraph"
+)
 
 // Principal is Detective's service principal.
 const Principal = "detective.amazonaws.com"
@@ -63,15 +82,25 @@ type DetectorAPI interface {
 	GetDetector(ctx context.Context, in *guardduty.GetDetectorInput, optFns ...func(*guardduty.Options)) (*guardduty.GetDetectorOutput, error)
 }
 
+// GraphAPI is the part of the Detective client invitation mode uses in the
+// security account and one region: its own behavior graph.
+type GraphAPI interface {
+	detective.ListGraphsAPIClient
+	CreateGraph(ctx context.Context, in *detective.CreateGraphInput, optFns ...func(*detective.Options)) (*detective.CreateGraphOutput, error)
+}
+
 var (
 	_ AdminAPI    = (*detective.Client)(nil)
+	_ GraphAPI    = (*detective.Client)(nil)
 	_ DetectorAPI = (*guardduty.Client)(nil)
 )
 
 // AdminDeps are the detective-admin step's clients in one region, and its
-// clock.
+// clock: Detective in the management account, and in invitation mode
+// Detective in the security account (Graphs).
 type AdminDeps struct {
 	Detective AdminAPI
+	Graphs    GraphAPI
 	GuardDuty DetectorAPI
 	Now       func() time.Time
 }
@@ -93,6 +122,10 @@ func EnableAdmin(ctx context.Context, d AdminDeps, cfg settings.Config, item wor
 	admins, err := listAdmins(ctx, d.Detective)
 	if err != nil {
 		return res, settle(&out, &res, err)
+	}
+	if cfg.Services.Detective.Invitation() {
+		out.Account = security
+		return res, createGraph(ctx, d, cfg, item, admins, &out, &res, log)
 	}
 	switch {
 	case len(admins) == 1 && admins[0] == security:
@@ -138,6 +171,86 @@ func EnableAdmin(ctx context.Context, d AdminDeps, cfg settings.Config, item wor
 	}
 	res.Add(out)
 	return res, nil
+}
+
+// createGraph is detective-admin in invitation mode, once the organization
+// administrators are read (admins): none may be set, and the security
+// account gets its own behavior graph. The row is out, added to res; what
+// the state machine is to retry, or a conflict, is returned.
+func createGraph(ctx context.Context, d AdminDeps, cfg settings.Config, item workflow.Item, admins []string, out *workflow.Outcome, res *workflow.StepResult, log *slog.Logger) error {
+	if len(admins) > 0 {
+		return organizationMode(item.Region, strings.Join(admins, ", "))
+	}
+	graph, err := ownGraph(ctx, d.Graphs)
+	if err != nil {
+		return settle(out, res, err)
+	}
+	if graph != "" {
+		res.Add(*out)
+		return nil
+	}
+	if why, err := notEligible(ctx, d, item.Region); err != nil || why != "" {
+		if err != nil {
+			return settle(out, res, err)
+		}
+		if cfg.Enabled(settings.ServiceGuardDuty) {
+			out.Status, out.Reason = workflow.StatusSkipped, why
+			res.Add(*out)
+			return nil
+		}
+		res.Warnings = append(res.Warnings, "detective in "+item.Region+": "+why+" (guardduty is off in the configuration; Detective decides)")
+	}
+	out.Actions = []workflow.Action{{Call: CallCreateGraph, Target: cfg.Accounts.Security}}
+	if item.Input.Mode != workflow.ModeApply {
+		res.Add(*out)
+		return nil
+	}
+	// No tags: CreateGraph with tags would need detective:TagResource too
+	// ("Actions, resources, and condition keys for Amazon Detective").
+	got, err := d.Graphs.CreateGraph(ctx, &detective.CreateGraphInput{})
+	var invalid *dtypes.ValidationException
+	switch {
+	case errors.As(err, &invalid) && strings.Contains(strings.ToLower(aws.ToString(invalid.Message)), "guardduty"):
+		out.Actions, out.Status = nil, workflow.StatusSkipped
+		out.Reason = "not yet eligible: Detective refused: " + aws.ToString(invalid.Message)
+	case err != nil:
+		return settle(out, res, awsclient.Classify("create the security account's Detective behavior graph in "+item.Region, err))
+	default:
+		log.InfoContext(ctx, "enabled Detective in the security account", "region", item.Region, "graph", aws.ToString(got.GraphArn))
+	}
+	res.Add(*out)
+	return nil
+}
+
+// ownGraph returns the ARN of the behavior graph the client's account
+// administers in its region, "" when it has none ("ListGraphs", Amazon
+// Detective API Reference: the graphs for which the caller is the
+// administrator account; one per account and region).
+func ownGraph(ctx context.Context, api detective.ListGraphsAPIClient) (string, error) {
+	pages := detective.NewListGraphsPaginator(api, &detective.ListGraphsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, g := range page.GraphList {
+			return aws.ToString(g.Arn), nil
+		}
+	}
+	return "", nil
+}
+
+// organizationMode is the conflict of invitation mode with an organization
+// administrator (found) already set in region: its graph is the
+// organization behavior graph, whose organization accounts are enabled,
+// not invited.
+func organizationMode(region, found string) error {
+	return &workflow.ConflictError{Conflicts: []workflow.Conflict{{
+		Service: settings.ServiceDetective, Resource: "mode in " + region,
+		Found:  "organization mode (Detective administrator " + found + ")",
+		Wanted: "invitation mode (services.detective.mode: invitation)",
+		Hint:   "Detective's organization mode is set up; set services.detective.mode: organization (orgbaseline never disables a Detective administrator)",
+	}}}
 }
 
 // notEligible returns why Detective cannot be enabled yet in region: the

@@ -28,6 +28,8 @@ const (
 	mgmt     = "111111111111"
 	security = "222222222222"
 	region   = "eu-west-1"
+	// testGraph is the security account's behavior graph in region.
+	testGraph = "arn:aws:detective:" + region + ":" + security + ":graph:0123456789abcdef0123456789abcdef"
 )
 
 var (
@@ -54,6 +56,9 @@ type fakeDetective struct {
 	// lostResponse adds the first batch but answers as a retry of it
 	// would: every account unprocessed, already a member.
 	lostResponse bool
+	// invite: the graph is not the organization's (invitation mode), so
+	// CreateMembers invites the accounts.
+	invite bool
 }
 
 func (f *fakeDetective) err(op string) error {
@@ -97,6 +102,20 @@ func (f *fakeDetective) ListGraphs(ctx context.Context, in *detective.ListGraphs
 		out.GraphList = []dtypes.Graph{{Arn: aws.String(f.graph)}}
 	}
 	return out, nil
+}
+
+func (f *fakeDetective) CreateGraph(ctx context.Context, in *detective.CreateGraphInput, _ ...func(*detective.Options)) (*detective.CreateGraphOutput, error) {
+	f.calls = append(f.calls, "CreateGraph")
+	if f.refuse != "" {
+		return nil, &dtypes.ValidationException{Message: aws.String(f.refuse)}
+	}
+	if err := f.err("CreateGraph"); err != nil {
+		return nil, err
+	}
+	if f.graph == "" {
+		f.graph = testGraph
+	}
+	return &detective.CreateGraphOutput{GraphArn: aws.String(f.graph)}, nil
 }
 
 func (f *fakeDetective) DescribeOrganizationConfiguration(ctx context.Context, in *detective.DescribeOrganizationConfigurationInput, _ ...func(*detective.Options)) (*detective.DescribeOrganizationConfigurationOutput, error) {
@@ -151,6 +170,9 @@ func (f *fakeDetective) CreateMembers(ctx context.Context, in *detective.CreateM
 			continue
 		}
 		m := dtypes.MemberDetail{AccountId: a.AccountId, Status: dtypes.MemberStatusEnabled, InvitationType: dtypes.InvitationTypeOrganization}
+		if f.invite {
+			m.Status, m.InvitationType = dtypes.MemberStatusInvited, dtypes.InvitationTypeInvitation
+		}
 		f.members = append(f.members, m)
 		out.Members = append(out.Members, m)
 	}

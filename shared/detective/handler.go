@@ -16,7 +16,8 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-// Handler runs either step: In gives the clients of a region.
+// Handler runs the Detective steps: Admin and Org give the clients of a
+// region, Accept Detective in an account and a region.
 type Handler struct {
 	Settings settings.Config
 	// Admin returns the detective-admin clients in a region: Detective in
@@ -25,7 +26,11 @@ type Handler struct {
 	// Org returns the detective-org clients in a region: Detective in the
 	// security account, Organizations in the management account.
 	Org func(region string) OrgDeps
-	Log *slog.Logger
+	// Accept returns Detective in an account and a region (the Lambda's
+	// own configuration for the management account, the execution role's
+	// elsewhere), for detective-accept.
+	Accept func(account, region string) AcceptAPI
+	Log    *slog.Logger
 }
 
 func newHandler(d step.Deps) *Handler {
@@ -36,12 +41,16 @@ func newHandler(d step.Deps) *Handler {
 		Admin: func(region string) AdminDeps {
 			return AdminDeps{
 				Detective: detective.NewFromConfig(awsclient.WithRegion(d.AWS, region)),
+				Graphs:    detective.NewFromConfig(awsclient.WithRegion(d.Accounts.Config(sec), region)),
 				GuardDuty: guardduty.NewFromConfig(awsclient.WithRegion(d.Accounts.Config(sec), region)),
 				Now:       time.Now,
 			}
 		},
 		Org: func(region string) OrgDeps {
 			return OrgDeps{Detective: detective.NewFromConfig(awsclient.WithRegion(d.Accounts.Config(sec), region)), Accounts: orgs}
+		},
+		Accept: func(account, region string) AcceptAPI {
+			return detective.NewFromConfig(awsclient.WithRegion(d.Accounts.Config(account), region))
 		},
 		Log: d.Log,
 	}
@@ -80,5 +89,20 @@ func (h *Handler) HandleOrg(ctx context.Context, item workflow.Item) (workflow.S
 			d = h.Org(item.Region)
 		}
 		return ConfigureOrg(ctx, d, h.Settings, item, log)
+	})
+}
+
+// buildAccept wires the detective-accept handler from the Lambda's dependencies.
+func buildAccept(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
+	return newHandler(d).HandleAccept
+}
+
+// HandleAccept runs detective-accept for the item's account, in its
+// regions. Its error, if any, is one of the named workflow errors at the
+// top level.
+func (h *Handler) HandleAccept(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
+	log := logging.Where(h.Log, item.Account, item.Region, settings.ServiceDetective)
+	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		return AcceptInvitations(ctx, func(region string) AcceptAPI { return h.Accept(item.Account, region) }, h.Settings, item, log)
 	})
 }

@@ -16,6 +16,13 @@ package detective
 //     invitations: they are enabled. A member Detective could not enable
 //     (ACCEPTED_BUT_DISABLED, e.g. its data volume) or whose verification
 //     failed is that account's row.
+//
+// In invitation mode the graph is the security account's own (made by
+// detective-admin with CreateGraph), not the organization's: step 2 is not
+// made (DescribeOrganizationConfiguration and UpdateOrganizationConfiguration
+// belong to the organization behavior graph), and CreateMembers invites the
+// accounts (INVITED); detective-accept accepts each invitation in its
+// account through the execution role.
 
 import (
 	"context"
@@ -84,7 +91,7 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 	}
 	apply := item.Input.Mode == workflow.ModeApply
 
-	graph, err := graphOf(ctx, d.Detective)
+	graph, err := ownGraph(ctx, d.Detective)
 	if err != nil {
 		return res, settle(&out, &res, err)
 	}
@@ -95,18 +102,8 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 		return res, nil
 	}
 
-	conf, err := d.Detective.DescribeOrganizationConfiguration(ctx, &detective.DescribeOrganizationConfigurationInput{GraphArn: aws.String(graph)})
-	if err != nil {
+	if err := autoEnable(ctx, d.Detective, cfg, graph, item, &out, log); err != nil {
 		return res, settle(&out, &res, err)
-	}
-	if !conf.AutoEnable {
-		out.Actions = append(out.Actions, workflow.Action{Call: CallUpdateOrgConfig, Target: "AutoEnable true"})
-		if apply {
-			if _, err := d.Detective.UpdateOrganizationConfiguration(ctx, &detective.UpdateOrganizationConfigurationInput{GraphArn: aws.String(graph), AutoEnable: true}); err != nil {
-				return res, settle(&out, &res, err)
-			}
-			log.InfoContext(ctx, "Detective enables new accounts by itself", "region", item.Region)
-		}
 	}
 
 	members, err := listMembers(ctx, d.Detective, graph)
@@ -144,6 +141,28 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 	return res, nil
 }
 
+// autoEnable turns on the organization behavior graph's AutoEnable in
+// organization mode, adding the action to out; invitation mode's graph is
+// not the organization's and has no organization configuration.
+func autoEnable(ctx context.Context, api OrgAPI, cfg settings.Config, graph string, item workflow.Item, out *workflow.Outcome, log *slog.Logger) error {
+	if cfg.Services.Detective.Invitation() {
+		return nil
+	}
+	conf, err := api.DescribeOrganizationConfiguration(ctx, &detective.DescribeOrganizationConfigurationInput{GraphArn: aws.String(graph)})
+	if err != nil || conf.AutoEnable {
+		return err
+	}
+	out.Actions = append(out.Actions, workflow.Action{Call: CallUpdateOrgConfig, Target: "AutoEnable true"})
+	if item.Input.Mode != workflow.ModeApply {
+		return nil
+	}
+	if _, err := api.UpdateOrganizationConfiguration(ctx, &detective.UpdateOrganizationConfigurationInput{GraphArn: aws.String(graph), AutoEnable: true}); err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "Detective enables new accounts by itself", "region", item.Region)
+	return nil
+}
+
 // addMembers makes the accounts of todo members of graph, MembersPerCall a
 // call, and adds a row for each account left out: not ACTIVE or gone
 // (skipped), or not processed by Detective and not a member on a fresh
@@ -167,6 +186,13 @@ func addMembers(ctx context.Context, d OrgDeps, graph, region string, todo []str
 		if len(read) == 0 {
 			continue
 		}
+		// No e-mail in either mode: organization accounts get none
+		// anyway, and invited accounts are accepted by detective-accept
+		// through the execution role ("CreateMembers", Amazon Detective
+		// API Reference: the administrator can choose not to send
+		// invitation emails, "used when the administrator manages their
+		// member accounts centrally"). The addresses are still required
+		// for an invited account.
 		in := &detective.CreateMembersInput{GraphArn: aws.String(graph), DisableEmailNotification: true}
 		for _, a := range read {
 			in.Accounts = append(in.Accounts, dtypes.Account{AccountId: aws.String(a.ID), EmailAddress: aws.String(a.Email)})
@@ -211,22 +237,6 @@ func addMembers(ctx context.Context, d OrgDeps, graph, region string, todo []str
 		res.Add(workflow.Outcome{Account: s.Account, Region: region, Service: settings.ServiceDetective, Status: workflow.StatusSkipped, Reason: "not a member: " + s.Reason})
 	}
 	return added, nil
-}
-
-// graphOf returns the ARN of the behavior graph the caller administers in
-// the client's region, "" when there is none.
-func graphOf(ctx context.Context, api OrgAPI) (string, error) {
-	pages := detective.NewListGraphsPaginator(api, &detective.ListGraphsInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return "", err
-		}
-		for _, g := range page.GraphList {
-			return aws.ToString(g.Arn), nil
-		}
-	}
-	return "", nil
 }
 
 // listMembers returns the graph's members by account.

@@ -6,7 +6,8 @@ import (
 )
 
 // AdminSpec makes the security account Detective's administrator for the
-// organization, in the home region alone and then in the other regions, as
+// organization (in invitation mode: enables Detective in the security
+// account with its own behavior graph), in the home region alone and then in the other regions, as
 // for GuardDuty: "The Detective administrator account for an organization
 // must be the same in all Regions" (EnableOrganizationAdminAccount). It
 // reads the security account's GuardDuty detector first (Reach), for
@@ -37,8 +38,31 @@ var OrgSpec = workflow.StepSpec{
 	MaxConcurrency: 5,
 }
 
+// AcceptSpec accepts, in invitation mode, the security account's
+// invitation in every other account of the run, in every region: in the
+// management account with the step's own role, elsewhere through the
+// execution role. In organization mode it only reports that there is
+// nothing to accept.
+var AcceptSpec = workflow.StepSpec{
+	Name:        "detective-accept",
+	State:       "DetectiveAccept",
+	ResultKey:   "detectiveAccept",
+	Description: "orgbaseline: Detective invitations accepted in each account, in every region (invitation mode)",
+	Reach:       workflow.ReachOrganization,
+	Shape:       workflow.ShapeEachAccount,
+	// One read per region on a re-run, as accessanalyzer-accounts: accounts
+	// in parallel as far as the management account's Lambda concurrency
+	// and STS (one AssumeRole per account) allow, an account's regions all
+	// at once (Detective's request quotas are per account and region).
+	MaxConcurrency:    8,
+	RegionConcurrency: 17,
+}
+
 // AdminStep is the detective-admin step: AdminSpec with its handler; functions/detective-admin runs it.
 var AdminStep = step.Define(AdminSpec, buildAdmin).WithGrants(AdminGrants)
 
 // OrgStep is the detective-org step: OrgSpec with its handler; functions/detective-org runs it.
 var OrgStep = step.Define(OrgSpec, buildOrg).WithGrants(OrgGrants)
+
+// AcceptStep is the detective-accept step: AcceptSpec with its handler; functions/detective-accept runs it.
+var AcceptStep = step.Define(AcceptSpec, buildAccept).WithGrants(AcceptGrants)

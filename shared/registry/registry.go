@@ -32,6 +32,9 @@ var All = []step.Step{
 	// Detective after GuardDuty, whose detector it needs.
 	detective.AdminStep,
 	detective.OrgStep,
+	// The invitations detective-org sent, accepted in each account
+	// (invitation mode).
+	detective.AcceptStep,
 	configsvc.AggregatorStep,
 	// The delivery policies admit every account before its recorders put
 	// their delivery channels.

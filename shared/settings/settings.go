@@ -169,14 +169,32 @@ type Services struct {
 	GuardDuty      GuardDutyOptions      `yaml:"guardduty" json:"guardduty"`
 	SecurityHub    SecurityHubOptions    `yaml:"securityhub" json:"securityhub"`
 	AccessAnalyzer AccessAnalyzerOptions `yaml:"accessanalyzer" json:"accessanalyzer"`
-	Detective      Switch                `yaml:"detective" json:"detective"`
+	Detective      DetectiveOptions      `yaml:"detective" json:"detective"`
 	Health         HealthOptions         `yaml:"health" json:"health"`
 }
 
-// Switch turns a service on or off. Left out, the catalog default applies.
-type Switch struct {
+// DetectiveOptions configures Amazon Detective.
+type DetectiveOptions struct {
 	Enabled *bool `yaml:"enabled" json:"enabled"`
+	// Mode is how the organization's accounts join the security account's
+	// behavior graph: DetectiveOrganization (default: the security account
+	// is the organization's Detective administrator and enables them) or
+	// DetectiveInvitation (the security account's own graph invites them,
+	// and each accepts through the execution role).
+	Mode string `yaml:"mode" json:"mode"`
 }
+
+// Values of services.detective.mode.
+const (
+	DetectiveOrganization = "organization"
+	DetectiveInvitation   = "invitation"
+)
+
+// DetectiveModes are the values services.detective.mode takes.
+var DetectiveModes = []string{DetectiveOrganization, DetectiveInvitation}
+
+// Invitation reports whether Detective runs in invitation mode.
+func (o DetectiveOptions) Invitation() bool { return o.Mode == DetectiveInvitation }
 
 // CloudTrailOptions configures the organization trail.
 type CloudTrailOptions struct {
@@ -557,6 +575,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Services.AccessAnalyzer.UnusedAccess.AgeDays == 0 {
 		c.Services.AccessAnalyzer.UnusedAccess.AgeDays = DefaultUnusedAccessAge
+	}
+	if c.Services.Detective.Mode == "" {
+		c.Services.Detective.Mode = DetectiveOrganization
 	}
 	if c.Services.Health.DelegatedAdmin == nil {
 		c.Services.Health.DelegatedAdmin = ptr(true)

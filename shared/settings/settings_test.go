@@ -149,6 +149,7 @@ func TestLoadRules(t *testing.T) {
 		{"trail retention", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {retentionDays: -5}}", "retentionDays -5"},
 		{"manageFrom security without delegatedAdmin", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {manageFrom: security}}", "manageFrom is security, which needs services.cloudtrail.delegatedAdmin: true"},
 		{"manageFrom unknown", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {manageFrom: audit, delegatedAdmin: true}}", `services.cloudtrail.manageFrom "audit": want management or security`},
+		{"detective mode unknown", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {detective: {enabled: true, mode: invite}}", `services.detective.mode "invite": want organization or invitation`},
 		{"log group retention", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {cloudtrail: {cloudWatchLogs: {retentionDays: 100}}}", "is not a CloudWatch Logs retention period"},
 		{"security hub configuration unknown", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {securityhub: {configuration: delegated}}", `services.securityhub.configuration "delegated": want central or local`},
 		{"disabled controls with local configuration", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {securityhub: {configuration: local, disabledControls: [IAM.6]}}", "disabled controls are part of central configuration's policy"},
@@ -197,6 +198,32 @@ func TestManageFromSecurity(t *testing.T) {
 	back, err := Decode("env", s)
 	if err != nil || back.Services.CloudTrail.ManageFrom != ManageFromSecurity {
 		t.Errorf("round trip: %+v, %v", back.Services.CloudTrail, err)
+	}
+}
+
+// services.detective takes a mode; without one, as before the option
+// existed (detective: {enabled: true}), it is organization mode.
+func TestDetectiveMode(t *testing.T) {
+	for _, tt := range []struct{ detective, want string }{
+		{"{enabled: true}", DetectiveOrganization},
+		{"{enabled: true, mode: organization}", DetectiveOrganization},
+		{"{enabled: true, mode: invitation}", DetectiveInvitation},
+	} {
+		src := strings.Replace(valid, "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]\nservices: {detective: "+tt.detective+"}", 1)
+		c, err := Load("t.yaml", strings.NewReader(src))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.detective, err)
+		}
+		if c.Services.Detective.Mode != tt.want || c.Services.Detective.Invitation() != (tt.want == DetectiveInvitation) || !c.Enabled(ServiceDetective) {
+			t.Errorf("%s: mode %q, want %q", tt.detective, c.Services.Detective.Mode, tt.want)
+		}
+		s, err := c.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back, err := Decode("env", s); err != nil || back.Services.Detective.Mode != tt.want {
+			t.Errorf("%s: round trip %+v, %v", tt.detective, back.Services.Detective, err)
+		}
 	}
 }
 

@@ -144,6 +144,9 @@ func (c Config) problems() []string {
 	if d := c.Services.AccessAnalyzer.UnusedAccess.AgeDays; d < 1 || d > 365 {
 		add("services.accessanalyzer.unusedAccess.ageDays %d: want 1 to 365 days", d)
 	}
+	if m := c.Services.Detective.Mode; !slices.Contains(DetectiveModes, m) {
+		add("services.detective.mode %q: want %s", m, strings.Join(DetectiveModes, " or "))
+	}
 	switch c.LogIntegrity.ObjectLock {
 	case ObjectLockGovernance, ObjectLockCompliance, ObjectLockOff:
 	default:

@@ -751,8 +751,10 @@ func (h *Handler) getMembers(_ context.Context, c caller, body []byte) (any, *ap
 
 // listInvitations is ListInvitations: the caller's open (INVITED) and
 // accepted (ENABLED) invitations to behavior graphs of the region, by graph
-// ARN. Memberships of type ORGANIZATION, which come without an invitation,
-// are not listed.
+// ARN. A membership of type ORGANIZATION, which comes without an
+// invitation, is listed too: "ListInvitations allows them to see the
+// administrator account for the behavior graph" ("Required IAM policy for a
+// member account", Amazon Detective Administration Guide).
 func (h *Handler) listInvitations(_ context.Context, c caller, body []byte) (any, *apiError) {
 	var in pageRequest
 	if aerr := decodeDetective(body, &in); aerr != nil {
@@ -765,7 +767,7 @@ func (h *Handler) listInvitations(_ context.Context, c caller, body []byte) (any
 	h.mu.Lock()
 	var details []memberDetail
 	for _, g := range h.graphs {
-		if m := g.members[c.account]; m != nil && g.region == c.region && m.invitationType == invitationTypeInvitation {
+		if m := g.members[c.account]; m != nil && g.region == c.region {
 			details = append(details, g.detail(m))
 		}
 	}

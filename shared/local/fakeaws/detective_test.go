@@ -515,6 +515,12 @@ func TestDetectiveInvitations(t *testing.T) {
 	if m := got[outsider]; m.InvitationType != dtypes.InvitationTypeInvitation || m.Status != dtypes.MemberStatusInvited {
 		t.Errorf("the outsider: %s %s, want INVITATION INVITED", m.InvitationType, m.Status)
 	}
+	// The organization member still sees the graph's administrator in its
+	// invitations, and has nothing left to accept.
+	if inv := invitations(invitee); len(inv) != 1 || inv[0].InvitationType != dtypes.InvitationTypeOrganization || aws.ToString(inv[0].AdministratorId) != org.Workloads[0] {
+		t.Errorf("ListInvitations of the organization member: %+v", inv)
+	}
+	wantCode(t, "Accept an organization membership", accept(invitee, graph), "ConflictException", http.StatusConflict)
 }
 
 func TestDetectivePaging(t *testing.T) {

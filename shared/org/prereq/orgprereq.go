@@ -301,6 +301,14 @@ func principalsFor(cfg settings.Config, service string) []settings.Principal {
 			continue
 		case service == settings.ServiceCloudTrail && p.Admin == settings.AdminServiceAPI && !cfg.Services.CloudTrail.DelegatedAdmin:
 			p.Admin = settings.AdminNone
+		case service == settings.ServiceDetective && cfg.Services.Detective.Invitation():
+			// Invitation mode uses no Organizations integration: the
+			// security account's own graph invites the accounts ("Inviting
+			// member accounts", Amazon Detective Administration Guide), so
+			// neither trusted access nor a delegated administrator. An
+			// organization administrator already there is detective-admin's
+			// conflict.
+			continue
 		}
 		out = append(out, p)
 	}

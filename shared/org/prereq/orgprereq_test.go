@@ -364,6 +364,23 @@ func TestCloudTrailDelegatedAdminOption(t *testing.T) {
 	}
 }
 
+// In Detective's invitation mode the step neither enables Detective's
+// trusted access nor says a step registers its delegated administrator.
+func TestDetectiveInvitationModeNeedsNoOrganizations(t *testing.T) {
+	for _, mode := range []string{settings.DetectiveOrganization, settings.DetectiveInvitation} {
+		f := newFakeOrgs()
+		res, err := run(t, f, testConfig(t, "services: {detective: {enabled: true, mode: "+mode+"}}"), workflow.Input{Mode: workflow.ModeApply, Services: []string{"detective"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := outcomeFor(t, res, settings.ServiceDetective)
+		enabled := slices.Contains(f.calls, "EnableAWSServiceAccess detective.amazonaws.com")
+		if invitation := mode == settings.DetectiveInvitation; enabled == invitation || strings.Contains(o.Reason, "detective-admin") == invitation {
+			t.Errorf("%s mode: calls %v, row %+v", mode, f.calls, o)
+		}
+	}
+}
+
 func cloneState(f *fakeOrgs) [2]string {
 	var b1, b2 strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(f.trusted)) {
