@@ -120,7 +120,7 @@ type BaselineProps struct {
 	// Steps are the steps the state machine runs, in order, with their
 	// grants.
 	//
-	// Default: registry.All.
+	// Default: the steps the configuration needs, registry.For(Config).
 	Steps []step.Step
 }
 
@@ -205,7 +205,7 @@ func validate(props *BaselineProps) (BaselineProps, string) {
 	}
 	p := *props
 	if p.Steps == nil {
-		p.Steps = registry.All
+		p.Steps = registry.For(p.Config)
 	}
 
 	var problems []string

@@ -164,8 +164,12 @@ var variants = map[string]func(*settings.Config){
 		c.Services.CloudTrail.ManageFrom = settings.ManageFromSecurity
 		c.Services.CloudTrail.CloudWatchLogs.Enabled = true
 		c.Services.CloudTrail.CloudWatchLogs.RetentionDays = allOnLogRetention
-		// Security Hub's local configuration steps have grants only here.
+		// Security Hub's local configuration steps and Detective's
+		// invitation mode are in the state machine only here.
 		c.Services.SecurityHub.Configuration = settings.SecurityHubLocal
+		on := true
+		c.Services.Detective.Enabled = &on
+		c.Services.Detective.Mode = settings.DetectiveInvitation
 	},
 	// The cloudtrail service off, with its options on: they must not matter.
 	variantTrailOff: func(c *settings.Config) {
@@ -363,10 +367,11 @@ func stateMachineID(t *testing.T, a *app) string {
 
 func TestStepFunctions(t *testing.T) {
 	a := build(t)
-	if got, want := len(a.mgmtJSON.ofType("AWS::Lambda::Function")), len(registry.Specs()); got != want {
-		t.Errorf("%d Lambda functions, want one per step (%d)", got, want)
+	steps := specsOf(registry.For(a.cfg))
+	if got, want := len(a.mgmtJSON.ofType("AWS::Lambda::Function")), len(steps); got != want {
+		t.Errorf("%d Lambda functions, want one per step the configuration needs (%d)", got, want)
 	}
-	for _, step := range registry.Specs() {
+	for _, step := range steps {
 		t.Run(step.Name, func(t *testing.T) {
 			id := functionID(t, a, step.Name)
 			p := props(a.mgmtJSON.resource(t, id))
@@ -401,8 +406,8 @@ func TestStepFunctions(t *testing.T) {
 			}
 			if hasPaces {
 				got, err := workflow.PacesFromJSON(paces)
-				if err != nil || !reflect.DeepEqual(got, workflow.Paces(registry.Specs())) {
-					t.Errorf("%s = %s (%v), want the paces of every step", workflow.EnvRunPaces, paces, err)
+				if err != nil || !reflect.DeepEqual(got, workflow.Paces(steps)) {
+					t.Errorf("%s = %s (%v), want the paces of every step the configuration needs", workflow.EnvRunPaces, paces, err)
 				}
 			}
 			encoded, _ := vars[settings.EnvVar].(string)
@@ -483,7 +488,7 @@ func TestStepPermissions(t *testing.T) {
 	for _, variant := range []string{variantExample, variantAllOn, variantSecurityManaged} {
 		t.Run(variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
-			for _, s := range registry.All {
+			for _, s := range registry.For(a.cfg) {
 				t.Run(s.Spec.Name, func(t *testing.T) { checkStepPermissions(t, a, s) })
 			}
 		})
@@ -627,7 +632,7 @@ func TestStepReach(t *testing.T) {
 func TestNoRoleOrServiceWritesOnAnyResource(t *testing.T) {
 	for _, variant := range []string{variantExample, variantAllOn, variantSecurityManaged} {
 		a := buildVariant(t, variant)
-		for _, spec := range registry.Specs() {
+		for _, spec := range specsOf(registry.For(a.cfg)) {
 			for _, st := range roleStatements(t, a.mgmtJSON, ref(props(a.mgmtJSON.resource(t, functionID(t, a, spec.Name)))["Role"])) {
 				for _, act := range actions(st) {
 					switch act {
@@ -694,14 +699,14 @@ func TestStateMachineDefinition(t *testing.T) {
 	def := definition(t, a)
 	states, _ := def["States"].(map[string]any)
 
-	if got, want := def["StartAt"], registry.Specs()[0].State; got != want {
+	if got, want := def["StartAt"], specsOf(registry.For(a.cfg))[0].State; got != want {
 		t.Errorf("StartAt = %v, want %s", got, want)
 	}
 	if got, want := def["TimeoutSeconds"], workflow.ExecutionTimeout.Seconds(); got != want {
 		t.Errorf("TimeoutSeconds = %v, want %v", got, want)
 	}
 	want := 3
-	for _, step := range registry.Specs() {
+	for _, step := range specsOf(registry.For(a.cfg)) {
 		want += len(step.States())
 	}
 	if got := len(states); got != want {
@@ -721,7 +726,7 @@ func TestStateMachineDefinition(t *testing.T) {
 		map[string]any{"ErrorEquals": []any{"States.ALL"}, "ResultPath": "$.error", "Next": baseline.StateFailed},
 	}
 
-	for i, step := range registry.Specs() {
+	for i, step := range specsOf(registry.For(a.cfg)) {
 		if step.Shape != workflow.ShapeOnce {
 			continue // TestStateMachineFanOut
 		}
@@ -767,8 +772,8 @@ func TestStateMachineDefinition(t *testing.T) {
 				t.Errorf("Catch = %s", got)
 			}
 			next := baseline.StateDone
-			if i+1 < len(registry.Specs()) {
-				next = registry.Specs()[i+1].States()[0]
+			if i+1 < len(specsOf(registry.For(a.cfg))) {
+				next = specsOf(registry.For(a.cfg))[i+1].States()[0]
 			}
 			if s["Next"] != next {
 				t.Errorf("Next = %v, want %s", s["Next"], next)
@@ -829,12 +834,14 @@ func TestStateMachineChain(t *testing.T) {
 		}
 	}
 	// detective-accept after detective-org, whose invitations it accepts,
-	// and before the Config aggregator.
+	// and before the Config aggregator (in invitation mode, the
+	// security-managed variant's).
+	invitation, _ := definition(t, buildVariant(t, variantSecurityManaged))["States"].(map[string]any)
 	for _, tt := range []struct{ state, next string }{
 		{"DetectiveOrgEachRegion", "DetectiveAcceptEachAccount"},
 		{"DetectiveAcceptEachAccount", "ConfigAggregator"},
 	} {
-		st, _ := states[tt.state].(map[string]any)
+		st, _ := invitation[tt.state].(map[string]any)
 		if st["Next"] != tt.next {
 			t.Errorf("%s: Next = %v, want %s", tt.state, st["Next"], tt.next)
 		}
@@ -952,7 +959,7 @@ func TestStateMachineSettings(t *testing.T) {
 		res, _ := s["Resource"].([]any)
 		for _, r := range res {
 			arn := resolve(t, r)
-			if !slices.ContainsFunc(registry.Specs(), func(st workflow.StepSpec) bool {
+			if !slices.ContainsFunc(specsOf(registry.For(a.cfg)), func(st workflow.StepSpec) bool {
 				id := fakeArn(functionID(t, a, st.Name))
 				return arn == id || arn == id+":*"
 			}) {
@@ -1165,7 +1172,7 @@ func checkLintSkips(t *testing.T, a *app) {
 func TestBaselineAccessors(t *testing.T) {
 	a := build(t)
 	b := a.management.Baseline()
-	if got, want := len(b.Functions()), len(registry.Specs()); got != want {
+	if got, want := len(b.Functions()), len(specsOf(registry.For(a.cfg))); got != want {
 		t.Errorf("Functions() has %d functions, want %d", got, want)
 	}
 	if b.Function("no-such-step") != nil {
@@ -1676,7 +1683,7 @@ func TestTrailLogDelivery(t *testing.T) {
 			}
 			// The baseline's own log groups only: one per step and the
 			// state machine's.
-			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(registry.Specs())+1; got != want {
+			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(specsOf(registry.For(a.cfg)))+1; got != want {
 				t.Errorf("%d log groups, want %d", got, want)
 			}
 		})
@@ -2058,5 +2065,42 @@ func TestHomeRegionShapeWaits(t *testing.T) {
 	}
 	if _, ok := inner["SecurityHubCentralWait"]; !ok {
 		t.Errorf("no Wait state in %v", inner)
+	}
+}
+
+// specsOf returns the specs of steps, in order.
+func specsOf(steps []step.Step) []workflow.StepSpec {
+	out := make([]workflow.StepSpec, len(steps))
+	for i, s := range steps {
+		out[i] = s.Spec
+	}
+	return out
+}
+
+// TestOptionStepsOnlyWhenNeeded: the steps of Security Hub's local
+// configuration and Detective's invitation mode are in the state machine
+// only when the configuration chooses them; the example's leaves them out.
+func TestOptionStepsOnlyWhenNeeded(t *testing.T) {
+	optional := []string{"securityhub-local", "securityhub-standards", "detective-accept"}
+	for variant, want := range map[string]bool{variantExample: false, variantSecurityManaged: true} {
+		a := buildVariant(t, variant)
+		b, err := json.Marshal(definition(t, a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		def := string(b)
+		for _, name := range optional {
+			has := a.management.Baseline().Function(name) != nil
+			if has != want {
+				t.Errorf("%s: the function of %s is there: %v, want %v", variant, name, has, want)
+			}
+			spec, err := registry.Lookup(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inDef := strings.Contains(def, `"`+spec.Spec.State); inDef != want {
+				t.Errorf("%s: the state machine has %s: %v, want %v", variant, spec.Spec.State, inDef, want)
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package detective
 
 import (
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -65,4 +66,10 @@ var AdminStep = step.Define(AdminSpec, buildAdmin).WithGrants(AdminGrants)
 var OrgStep = step.Define(OrgSpec, buildOrg).WithGrants(OrgGrants)
 
 // AcceptStep is the detective-accept step: AcceptSpec with its handler; functions/detective-accept runs it.
-var AcceptStep = step.Define(AcceptSpec, buildAccept).WithGrants(AcceptGrants)
+// The state machine runs it only in invitation mode.
+var AcceptStep = step.Define(AcceptSpec, buildAccept).WithGrants(AcceptGrants).WhenNeeded(invitationMode)
+
+// invitationMode reports whether c has Detective on in invitation mode.
+func invitationMode(c settings.Config) bool {
+	return c.Enabled(settings.ServiceDetective) && c.Services.Detective.Mode == settings.DetectiveInvitation
+}

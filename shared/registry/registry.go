@@ -17,6 +17,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/securityhub"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -45,8 +46,8 @@ var All = []step.Step{
 	securityhub.AdminStep,
 	securityhub.CentralStep,
 	// Local configuration, after the administrator and the aggregator:
-	// the members, then each account's standards (skipped rows under
-	// central configuration).
+	// the members, then each account's standards (in the state machine
+	// only under local configuration).
 	securityhub.LocalStep,
 	securityhub.StandardsStep,
 	// After the prerequisites, which register the security account as
@@ -54,6 +55,18 @@ var All = []step.Step{
 	accessanalyzer.OrgStep,
 	accessanalyzer.AccountsStep,
 	health.Step,
+}
+
+// For returns the steps of All that c needs (step.Step.Needed), in order:
+// the steps the deployed state machine runs.
+func For(c settings.Config) []step.Step {
+	var out []step.Step
+	for _, s := range All {
+		if s.Needed(c) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Specs returns the specs of All, in order.

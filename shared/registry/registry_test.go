@@ -281,3 +281,36 @@ func TestEveryStepHasSoundGrants(t *testing.T) {
 		}
 	}
 }
+
+// TestForLeavesOutOptionSteps: the example configuration's state machine
+// has no step of Security Hub's local configuration or Detective's
+// invitation mode; a configuration that chooses them has all steps.
+func TestForLeavesOutOptionSteps(t *testing.T) {
+	c, err := settings.LoadFile(filepath.Join(root, "orgbaseline.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(steps []step.Step) []string {
+		var out []string
+		for _, s := range steps {
+			out = append(out, s.Spec.Name)
+		}
+		return out
+	}
+	got := names(For(c))
+	for _, opt := range []string{"securityhub-local", "securityhub-standards", "detective-accept"} {
+		if slices.Contains(got, opt) {
+			t.Errorf("the example's steps include %s", opt)
+		}
+	}
+	if len(got) != len(All)-3 {
+		t.Errorf("the example's steps: %v", got)
+	}
+	on := true
+	c.Services.Detective.Enabled = &on
+	c.Services.Detective.Mode = settings.DetectiveInvitation
+	c.Services.SecurityHub.Configuration = settings.SecurityHubLocal
+	if got := names(For(c)); !slices.Equal(got, names(All)) {
+		t.Errorf("with both options: %v, want every step", got)
+	}
+}

@@ -1,6 +1,7 @@
 package securityhub
 
 import (
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -86,7 +87,15 @@ var AdminStep = step.Define(AdminSpec, buildAdmin).WithGrants(AdminGrants)
 var CentralStep = step.Define(CentralSpec, buildCentral).WithGrants(CentralGrants)
 
 // LocalStep is the securityhub-local step: LocalSpec with its handler; functions/securityhub-local runs it.
-var LocalStep = step.Define(LocalSpec, buildLocal).WithGrants(LocalGrants)
+// The state machine runs it only under local configuration.
+var LocalStep = step.Define(LocalSpec, buildLocal).WithGrants(LocalGrants).WhenNeeded(localConfiguration)
 
 // StandardsStep is the securityhub-standards step: StandardsSpec with its handler; functions/securityhub-standards runs it.
-var StandardsStep = step.Define(StandardsSpec, buildStandards).WithGrants(StandardsGrants)
+// The state machine runs it only under local configuration.
+var StandardsStep = step.Define(StandardsSpec, buildStandards).WithGrants(StandardsGrants).WhenNeeded(localConfiguration)
+
+// localConfiguration reports whether c has Security Hub on under local
+// configuration.
+func localConfiguration(c settings.Config) bool {
+	return c.Enabled(settings.ServiceSecurityHub) && c.Services.SecurityHub.Configuration == settings.SecurityHubLocal
+}

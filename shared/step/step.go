@@ -48,7 +48,21 @@ type Step struct {
 	Spec   workflow.StepSpec
 	build  func(Deps) any
 	grants GrantsFunc
+	needed func(settings.Config) bool
 }
+
+// WhenNeeded returns s that the state machine runs only for a
+// configuration needed accepts: an option's own step (Detective's
+// invitation mode, Security Hub's local configuration), which would
+// otherwise fan out over every account to report that the option is off.
+func (s Step) WhenNeeded(needed func(settings.Config) bool) Step {
+	s.needed = needed
+	return s
+}
+
+// Needed reports whether the state machine runs s for c: always, unless
+// WhenNeeded says otherwise.
+func (s Step) Needed(c settings.Config) bool { return s.needed == nil || s.needed(c) }
 
 // Define makes a Step of spec and build. The handler's signature is
 // checked by the compiler here, not when the Lambda starts.

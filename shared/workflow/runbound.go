@@ -9,11 +9,12 @@ import (
 // ExecutionTimeout is the state machine's timeout. A Standard execution may
 // run for up to a year ("Step Functions service quotas"); a run is bounded
 // far below that, and RunBound says whether an organization fits. The
-// bound counts every invocation at its Task timeout, so two per-account
-// fan-outs (the Config recorders and the IAM Access Analyzer account
-// analyzers) at 5,000 accounts bound a run near 44 hours, while a real one
-// takes a small part of that.
-const ExecutionTimeout = 72 * time.Hour
+// bound counts every invocation at its Task timeout, so each per-account
+// fan-out at 5,000 accounts adds about 21 hours to it (the Config
+// recorders and the IAM Access Analyzer account analyzers by default,
+// Security Hub's standards and Detective's invitations as options: 90
+// hours with all four), while a real run takes a small part of that.
+const ExecutionTimeout = 96 * time.Hour
 
 // InvocationBound is the longest one step invocation takes as Step
 // Functions sees it: the Task's timeout, a little above the function's.
