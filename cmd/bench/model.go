@@ -129,6 +129,11 @@ func (mod *model) runModel(kind string, runs []runFigures, fns []localsfn.Functi
 	}
 	rm := runModel{kind: kind, covered: fit(xs, covered), measured: runs[len(runs)-1], mRegions: runs[0].regions}
 	for _, spec := range registry.Specs() {
+		if _, ok := mod.def.States[spec.States()[0]]; !ok {
+			// A step the runs' configuration does not need is not in the
+			// state machine (registry.For).
+			continue
+		}
 		st, err := stages(mod.def, spec)
 		if err != nil {
 			return rm, err
