@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/orgbaseline/orgbaseline/shared/eventbus"
 )
@@ -219,4 +223,40 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+type fakeSNS struct{ in []*sns.PublishInput }
+
+func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	f.in = append(f.in, in)
+	return &sns.PublishOutput{MessageId: aws.String("m")}, nil
+}
+
+// TestPublisher: a finding is one message with a subject and a message per
+// protocol; an event of another kind publishes nothing and says why; a
+// malformed one is an error.
+func TestPublisher(t *testing.T) {
+	f := &fakeSNS{}
+	p := Publisher{SNS: f, TopicARN: "arn:aws:sns:us-east-1:222222222222:orgbaseline-findings"}
+	got, err := p.Handle(context.Background(), guardDutyEvent(t, 8.0))
+	if err != nil || len(got.Messages) != 1 || len(f.in) != 1 {
+		t.Fatalf("%+v, %v, %d publishes", got, err, len(f.in))
+	}
+	in := f.in[0]
+	if aws.ToString(in.Subject) != "[HIGH] GuardDuty UnauthorizedAccess:EC2/SSHBruteForce in 123456789012 us-east-1" ||
+		aws.ToString(in.MessageStructure) != "json" || aws.ToString(in.TopicArn) != p.TopicARN {
+		t.Errorf("publish %+v", in)
+	}
+	var body map[string]string
+	if err := json.Unmarshal([]byte(aws.ToString(in.Message)), &body); err != nil || !strings.Contains(body["email"], "Severity:   HIGH (8.0)") {
+		t.Errorf("message %v, %v", body, err)
+	}
+	other, err := p.Handle(context.Background(), []byte(`{"source":"aws.ec2","detail-type":"EC2 Instance State-change Notification","detail":{}}`))
+	if err != nil || other.Skipped == "" || len(f.in) != 1 {
+		t.Errorf("another event: %+v, %v", other, err)
+	}
+	var de *eventbus.DecodeError
+	if _, err := p.Handle(context.Background(), []byte(`{"source":"aws.guardduty"`)); !errors.As(err, &de) {
+		t.Errorf("truncated: %v", err)
+	}
 }

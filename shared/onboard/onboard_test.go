@@ -1,14 +1,22 @@
 package onboard
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
 	"github.com/orgbaseline/orgbaseline/shared/eventbus"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 const (
@@ -178,4 +186,62 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("execution name %q", n)
 		}
 	})
+}
+
+type fakeSFN struct {
+	inputs []*sfn.StartExecutionInput
+	names  map[string]bool
+}
+
+func (f *fakeSFN) StartExecution(_ context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
+	f.inputs = append(f.inputs, in)
+	if f.names[aws.ToString(in.Name)] {
+		return nil, &sfntypes.ExecutionAlreadyExists{Message: aws.String("Execution Already Exists")}
+	}
+	f.names[aws.ToString(in.Name)] = true
+	return &sfn.StartExecutionOutput{ExecutionArn: aws.String("arn:aws:states:us-east-1:111111111111:execution:orgbaseline:" + aws.ToString(in.Name))}, nil
+}
+
+// TestStart: an event starts one execution for its account; the same event
+// again starts nothing (its name is taken); what no rule matches, and a
+// region outside the configuration, start nothing and say why; a
+// malformed event is an error.
+func TestStart(t *testing.T) {
+	f := &fakeSFN{names: map[string]bool{}}
+	cfg := settings.Config{Accounts: settings.Accounts{Management: management}, Regions: settings.Regions{Names: []string{"us-east-1", "ap-east-1"}}}
+	s := Starter{SFN: f, StateMachineARN: "arn:aws:states:us-east-1:111111111111:stateMachine:orgbaseline", Settings: cfg}
+	created := envelope(t, sourceOrganizations, detailTypeServiceCall, sample(t, "organizations-create-account-result-succeeded-cloudtrail-record.json"))
+
+	got, err := s.Start(context.Background(), created)
+	if err != nil || got.Duplicate || got.ExecutionARN == "" || got.Name != "onboard-444455556666-6f3c1b1e-0000-4000-8000-000000000001" {
+		t.Fatalf("first delivery: %+v, %v", got, err)
+	}
+	var in workflow.Input
+	if err := json.Unmarshal([]byte(aws.ToString(f.inputs[0].Input)), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Mode != workflow.ModeApply || !slices.Equal(in.Accounts, []string{newAccount}) || in.Regions != nil ||
+		in.Onboarding == nil || in.Onboarding.Trigger != TriggerCreateAccount || in.Onboarding.EventID == "" {
+		t.Errorf("input %+v", in)
+	}
+	again, err := s.Start(context.Background(), created)
+	if err != nil || !again.Duplicate || again.ExecutionARN != "" {
+		t.Errorf("second delivery: %+v, %v", again, err)
+	}
+
+	failed := []byte(strings.Replace(string(created), `"state":"SUCCEEDED"`, `"state":"FAILED"`, 1))
+	if got, err := s.Start(context.Background(), failed); err != nil || got.Skipped == "" || got.Name != "" {
+		t.Errorf("FAILED creation: %+v, %v", got, err)
+	}
+	optIn := []byte(strings.ReplaceAll(string(sample(t, "account-region-opt-in-status-change-enabled.json")), "ap-east-1", "ap-south-2"))
+	if got, err := s.Start(context.Background(), optIn); err != nil || !strings.Contains(got.Skipped, "region ap-south-2 is not among the configuration's regions") {
+		t.Errorf("opt-in of a region outside the configuration: %+v, %v", got, err)
+	}
+	var de *eventbus.DecodeError
+	if _, err := s.Start(context.Background(), created[:40]); !errors.As(err, &de) {
+		t.Errorf("truncated event: %v, want a DecodeError", err)
+	}
+	if len(f.inputs) != 2 {
+		t.Errorf("%d StartExecution calls, want 2 (the event and its duplicate)", len(f.inputs))
+	}
 }

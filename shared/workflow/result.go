@@ -25,6 +25,18 @@ type Input struct {
 	Accounts []string `json:"accounts,omitempty"`
 	Services []string `json:"services,omitempty"`
 	Regions  []string `json:"regions,omitempty"`
+	// Onboarding, when set, says the run onboards a new account or a
+	// newly enabled region, started by an event (or by hand).
+	Onboarding *Onboarding `json:"onboarding,omitempty"`
+}
+
+// Onboarding is what started an onboarding run.
+type Onboarding struct {
+	// Trigger is the event's name (CreateAccountResult, RegionOptIn...),
+	// or "manual".
+	Trigger string `json:"trigger"`
+	// EventID is the EventBridge event's id, "" by hand.
+	EventID string `json:"eventId,omitempty"`
 }
 
 // Item is the input of one iteration of a fan-out (a Map state): the
