@@ -588,6 +588,8 @@ func TestStepReach(t *testing.T) {
 		"org-prerequisites": workflow.ReachNone,
 		"org-trail":         workflow.ReachOrganization,
 		"org-targets":       workflow.ReachNone,
+		// An onboarding run assumes the new account's execution role.
+		"org-access":        workflow.ReachOrganization,
 		"guardduty-admin":   workflow.ReachNone,
 		"guardduty-org":     workflow.ReachSecurity,
 		"config-aggregator": workflow.ReachSecurity,
@@ -815,7 +817,7 @@ func TestStateMachineChain(t *testing.T) {
 	}
 	for _, tt := range []struct{ state, next, resultPath, step string }{
 		{"OrgPrerequisites", "OrgTargets", "$.results.orgPrerequisites", "org-prerequisites"},
-		{"OrgTargets", "OrgTrail", "$.results.orgTargets", "org-targets"},
+		{"OrgTargets", "OrgAccessInHomeRegion", "$.results.orgTargets", "org-targets"},
 		{"OrgTrail", "GuardDutyAdminHomeRegion", "$.results.orgTrail", "org-trail"},
 		{"GuardDutyAdminHomeRegion", "GuardDutyAdminOtherRegions", "$.results.guardDutyAdminHomeRegion", "guardduty-admin"},
 		{"ConfigAggregator", "ConfigDelivery", "$.results.configAggregator", "config-aggregator"},
@@ -832,6 +834,11 @@ func TestStateMachineChain(t *testing.T) {
 		if got, want := st["Resource"], fakeArn(functionID(t, a, tt.step)); got != want {
 			t.Errorf("%s: Resource = %v, want the %s function %s", tt.state, got, tt.step, want)
 		}
+	}
+	// org-access, the onboarding run's wait for the new account's role,
+	// right after org-targets and before any step reaches an account.
+	if st, _ := states["OrgAccessInHomeRegion"].(map[string]any); st["Next"] != "OrgTrail" || st["ResultPath"] != "$.results.orgAccess" {
+		t.Errorf("OrgAccessInHomeRegion: Next = %v, ResultPath = %v; want OrgTrail, $.results.orgAccess", st["Next"], st["ResultPath"])
 	}
 	// detective-accept after detective-org, whose invitations it accepts,
 	// and before the Config aggregator (in invitation mode, the

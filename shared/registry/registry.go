@@ -13,6 +13,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/detective"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/health"
+	"github.com/orgbaseline/orgbaseline/shared/org/access"
 	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
@@ -27,6 +28,9 @@ var All = []step.Step{
 	prereq.Step,
 	// The run's regions and accounts first: the steps after it read them.
 	targets.Step,
+	// An onboarding run waits for the new account's execution role before
+	// any step reaches the account.
+	access.Step,
 	orgtrail.Step,
 	guardduty.AdminStep,
 	guardduty.OrgStep,

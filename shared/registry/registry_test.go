@@ -194,11 +194,18 @@ func TestLookup(t *testing.T) {
 // (org-targets refuses larger runs before any change, see
 // workflow.RunBound).
 func TestRunFitsTheTimeoutAtFiveThousandAccounts(t *testing.T) {
-	bound := workflow.RunBound(workflow.Paces(Specs()), 5000, 17)
+	bound := workflow.RunBound(workflow.Paces(Specs()), 5000, 17, false)
 	if bound > workflow.ExecutionTimeout {
 		t.Errorf("a run at 5,000 accounts x 17 regions may take %v, over the timeout of %v", bound, workflow.ExecutionTimeout)
 	}
 	t.Logf("upper bound at 5,000 x 17: %v", bound)
+	// An onboarding run (one account, every region) waits for the
+	// account's execution role too.
+	one := workflow.RunBound(workflow.Paces(Specs()), 1, 17, true)
+	if one > workflow.ExecutionTimeout || one <= workflow.RunBound(workflow.Paces(Specs()), 1, 17, false) {
+		t.Errorf("an onboarding run's bound %v: want the role's wait in it, and within %v", one, workflow.ExecutionTimeout)
+	}
+	t.Logf("upper bound of an onboarding run: %v", one)
 }
 
 // TestStateFitsAtFiveThousandAccounts: every result the state keeps, at its

@@ -53,12 +53,13 @@ func PacesFromJSON(s string) ([]Pace, error) {
 // RunBound is the longest a run of the steps may take on accounts x
 // regions, retries aside: every invocation counted at InvocationBound, a
 // Map's iterations in rounds of its MaxConcurrency, and a step with a Poll
-// at its every check and wait.
-func RunBound(paces []Pace, accounts, regions int) time.Duration {
+// at its every check and wait (a Poll.OnboardingOnly one only in an
+// onboarding run).
+func RunBound(paces []Pace, accounts, regions int, onboarding bool) time.Duration {
 	var total time.Duration
 	for _, p := range paces {
 		per := InvocationBound
-		if p.Poll != nil {
+		if p.Poll != nil && (onboarding || !p.Poll.OnboardingOnly) {
 			per = time.Duration(p.Poll.MaxPolls) * (InvocationBound + time.Duration(p.Poll.IntervalSeconds)*time.Second)
 		}
 		total += time.Duration(p.invocations(accounts, regions)) * per

@@ -14,10 +14,10 @@ func TestRunBoundCountsRoundsAndPolls(t *testing.T) {
 	}
 	// 1 + (1 + ceil(16/3)=6) + 1 round x 4 x (120 s + 30 s) / 120 s + ceil(1000/8)=125
 	want := time.Duration(1+7+125)*InvocationBound + 4*(InvocationBound+30*time.Second)
-	if got := RunBound(paces, 1000, 17); got != want {
+	if got := RunBound(paces, 1000, 17, false); got != want {
 		t.Errorf("RunBound = %v, want %v", got, want)
 	}
-	if RunBound(paces, 2000, 17) <= RunBound(paces, 1000, 17) {
+	if RunBound(paces, 2000, 17, false) <= RunBound(paces, 1000, 17, false) {
 		t.Error("the bound does not grow with the accounts")
 	}
 	back, err := PacesFromJSON(`[{"step":"a","shape":"each-account","maxConcurrency":8}]`)

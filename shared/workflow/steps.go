@@ -51,6 +51,9 @@ const (
 type Poll struct {
 	IntervalSeconds int
 	MaxPolls        int
+	// OnboardingOnly: the step waits only in an onboarding run
+	// (Input.Onboarding); any other run calls it once.
+	OnboardingOnly bool `json:",omitempty"`
 }
 
 // Reach says in which accounts a step may assume the execution role.

@@ -141,7 +141,7 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 		// null (a Map over null fails with States.Runtime).
 		res.Accounts = []string{}
 	}
-	if err := checkRunLength(d, len(res.Accounts), len(res.Regions), &res.StepResult); err != nil {
+	if err := checkRunLength(d, len(res.Accounts), len(res.Regions), in.Onboarding != nil, &res.StepResult); err != nil {
 		return res, err
 	}
 	log.InfoContext(ctx, "targets", "regions", len(res.Regions), "accounts", len(res.Accounts), "skipped", len(res.Outcomes))
@@ -151,7 +151,7 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 // checkRunLength refuses, before any change, a run that might not end
 // within the state machine's timeout (workflow.RunBound at the run's
 // accounts and regions), with what to do instead.
-func checkRunLength(d Deps, accounts, regions int, res *workflow.StepResult) error {
+func checkRunLength(d Deps, accounts, regions int, onboarding bool, res *workflow.StepResult) error {
 	const op = "check the run's length"
 	switch {
 	case d.PacesErr != nil:
@@ -160,7 +160,7 @@ func checkRunLength(d Deps, accounts, regions int, res *workflow.StepResult) err
 		res.Warnings = append(res.Warnings, "the run's length is not checked: "+workflow.EnvRunPaces+" is not set")
 		return nil
 	}
-	bound := workflow.RunBound(d.Paces, accounts, regions)
+	bound := workflow.RunBound(d.Paces, accounts, regions, onboarding)
 	if bound <= workflow.ExecutionTimeout {
 		return nil
 	}
