@@ -1,8 +1,9 @@
-// Package lambdamain is the main of every step Lambda: it loads the settings
-// and the AWS configuration once per container, builds the step's handler and
+// Package lambdamain is the main of every Lambda: it loads the settings
+// and the AWS configuration once per container, builds the handler and
 // hands it to the Lambda runtime. functions/<step>/main.go calls Run and
-// nothing else; the CLI's local Lambda runtime calls the same Run, so the
-// local run and AWS go through the same code.
+// nothing else, and an event Lambda's main (registry.Events) RunEvent; the
+// CLI's local Lambda runtime calls the same Run, so the local run and AWS go
+// through the same code.
 //
 // It is the only package of the project that imports the Lambda runtime.
 package lambdamain
@@ -13,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/orgbaseline/orgbaseline/shared/eventfn"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 )
@@ -28,5 +30,19 @@ func Run(s step.Step) {
 		return
 	}
 	logging.Default(s.Spec.Name).Error("init failed", "error", err.Error())
+	os.Exit(1)
+}
+
+// RunEvent builds an event Lambda's handler and starts the Lambda runtime
+// with it, as Run does for a step: EventBridge invokes the function
+// asynchronously with one event, and an error the handler returns sends the
+// event, after Lambda's retries, to the function's dead-letter queue.
+func RunEvent(f eventfn.Function) {
+	h, err := f.Setup(context.Background())
+	if err == nil {
+		lambda.Start(h)
+		return
+	}
+	logging.Default(f.Name).Error("init failed", "error", err.Error())
 	os.Exit(1)
 }

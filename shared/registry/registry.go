@@ -1,8 +1,9 @@
 // Package registry is the one list of steps: each step's spec and handler
 // builder, in the order the state machine runs them. The step Lambdas
 // (functions/<step>), the CLI's local Lambda runtime, the state machine and
-// the IAM policies are all derived from it; TestFunctionsMatchRegistry
-// fails when a functions/ folder and the list disagree.
+// the IAM policies are all derived from it. Events lists the event Lambdas,
+// the other folders of functions/; TestFunctionsMatchRegistry fails when a
+// functions/ folder and the two lists disagree.
 package registry
 
 import (
@@ -11,6 +12,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/accessanalyzer"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/detective"
+	"github.com/orgbaseline/orgbaseline/shared/eventfn"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/health"
 	"github.com/orgbaseline/orgbaseline/shared/org/access"
@@ -59,6 +61,24 @@ var All = []step.Step{
 	accessanalyzer.OrgStep,
 	accessanalyzer.AccountsStep,
 	health.Step,
+}
+
+// Events lists the event Lambdas: the functions EventBridge invokes with
+// one event, which the CDK stacks deploy beside the step Lambdas, each with
+// the rules whose target it is.
+var Events = []eventfn.Function{
+	eventfn.OnboardStart,
+	eventfn.NotifyFindings,
+}
+
+// LookupEvent returns the event Lambda called name.
+func LookupEvent(name string) (eventfn.Function, error) {
+	for _, f := range Events {
+		if f.Name == name {
+			return f, nil
+		}
+	}
+	return eventfn.Function{}, fmt.Errorf("unknown event function %q", name)
 }
 
 // For returns the steps of All that c needs (step.Step.Needed), in order:

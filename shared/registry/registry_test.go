@@ -57,7 +57,11 @@ func ref(t *testing.T, f *ast.File, e ast.Expr) stepRef {
 }
 
 // registered returns the source of All's elements, in order.
-func registered(t *testing.T) []stepRef {
+func registered(t *testing.T) []stepRef { t.Helper(); return listed(t, "All") }
+
+// listed returns the source of the elements of the registry's list called
+// name (All or Events), in order.
+func listed(t *testing.T, name string) []stepRef {
 	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), "registry.go", nil, parser.SkipObjectResolution)
 	if err != nil {
@@ -66,7 +70,7 @@ func registered(t *testing.T) []stepRef {
 	var refs []stepRef
 	ast.Inspect(f, func(n ast.Node) bool {
 		vs, ok := n.(*ast.ValueSpec)
-		if !ok || len(vs.Names) != 1 || vs.Names[0].Name != "All" {
+		if !ok || len(vs.Names) != 1 || vs.Names[0].Name != name {
 			return true
 		}
 		for _, el := range vs.Values[0].(*ast.CompositeLit).Elts {
@@ -78,7 +82,11 @@ func registered(t *testing.T) []stepRef {
 }
 
 // runs returns the step functions/<dir>/main.go passes to lambdamain.Run.
-func runs(t *testing.T, dir string) stepRef {
+func runs(t *testing.T, dir string) stepRef { t.Helper(); return runsWith(t, dir, "Run") }
+
+// runsWith returns what functions/<dir>/main.go passes to lambdamain's
+// function called fn (Run for a step, RunEvent for an event Lambda).
+func runsWith(t *testing.T, dir, fn string) stepRef {
 	t.Helper()
 	path := filepath.Join(root, "functions", dir, "main.go")
 	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
@@ -91,7 +99,7 @@ func runs(t *testing.T, dir string) stepRef {
 		if !ok {
 			return true
 		}
-		if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Run" {
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == fn {
 			if x, ok := sel.X.(*ast.Ident); ok && imports(f)[x.Name] == "github.com/orgbaseline/orgbaseline/shared/lambdamain" && len(call.Args) == 1 {
 				found = append(found, ref(t, f, call.Args[0]))
 			}
@@ -99,14 +107,15 @@ func runs(t *testing.T, dir string) stepRef {
 		return true
 	})
 	if len(found) != 1 {
-		t.Fatalf("%s: expect one lambdamain.Run(pkg.Step) call, found %d", path, len(found))
+		t.Fatalf("%s: expect one lambdamain.%s(pkg.Value) call, found %d", path, fn, len(found))
 	}
 	return found[0]
 }
 
-// TestFunctionsMatchRegistry ties the three lists together: every step of
-// All has a functions/<name> folder whose main runs that very step, and
-// every folder there is a step of All.
+// TestFunctionsMatchRegistry ties the lists together: every step of All has
+// a functions/<name> folder whose main runs that very step, every event
+// Lambda of Events one whose main runs that very function, and every folder
+// there is one or the other.
 func TestFunctionsMatchRegistry(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(root, "functions"))
 	if err != nil {
@@ -137,9 +146,33 @@ func TestFunctionsMatchRegistry(t *testing.T) {
 			t.Errorf("functions/%s/main.go runs %s.%s, the registry lists %s.%s", name, got.path, got.name, refs[i].path, refs[i].name)
 		}
 	}
+	events := listed(t, "Events")
+	if len(events) != len(Events) {
+		t.Fatalf("registry.go lists %d event functions, Events has %d", len(events), len(Events))
+	}
+	for i, f := range Events {
+		if f.Name == "" || f.Description == "" {
+			t.Errorf("event function %d: Name and Description are required", i)
+			continue
+		}
+		if slices.Contains(names, f.Name) {
+			t.Errorf("event function %q has the name of a step or of another event function", f.Name)
+		}
+		names = append(names, f.Name)
+		if !slices.Contains(dirs, f.Name) {
+			t.Errorf("event function %q has no functions/%s folder", f.Name, f.Name)
+			continue
+		}
+		if got := runsWith(t, f.Name, "RunEvent"); got != events[i] {
+			t.Errorf("functions/%s/main.go runs %s.%s, the registry lists %s.%s", f.Name, got.path, got.name, events[i].path, events[i].name)
+		}
+		if got, err := LookupEvent(f.Name); err != nil || got.Name != f.Name {
+			t.Errorf("LookupEvent(%q) = %v, %v", f.Name, got.Name, err)
+		}
+	}
 	for _, d := range dirs {
 		if !slices.Contains(names, d) {
-			t.Errorf("functions/%s is no step of the registry", d)
+			t.Errorf("functions/%s is neither a step nor an event function of the registry", d)
 		}
 	}
 }
