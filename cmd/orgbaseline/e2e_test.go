@@ -82,7 +82,7 @@ func orgbaseline(t *testing.T, args ...string) (int, report.Report, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	args = append(args, "--output", "json")
-	if args[0] == "apply" {
+	if args[0] == "apply" || args[0] == "onboard" {
 		args = append(args, "--cdk-app", cdkApp)
 	}
 	cmd := exec.CommandContext(ctx, cliBin, args...)
@@ -488,6 +488,67 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 			if r.Status == "changed" {
 				t.Errorf("the trail has no CloudWatch Logs, but the rollback changed %s", rowKey(r))
 			}
+		}
+	})
+
+	t.Run("a new account is onboarded once per event", func(t *testing.T) {
+		ctx := context.Background()
+		api := organizations.NewFromConfig(awsCfg)
+		created, err := api.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("onboarded"), Email: aws.String("onboarded@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, err := api.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: created.CreateAccountStatus.Id})
+		if err != nil || aws.ToString(status.CreateAccountStatus.AccountId) == "" {
+			t.Fatalf("the new account: %+v, %v", status, err)
+		}
+		id := aws.ToString(status.CreateAccountStatus.AccountId)
+		// The published CreateAccountResult record, for the new account, in
+		// the envelope EventBridge delivers it in.
+		record, err := os.ReadFile(filepath.Join(root, "events", "organizations-create-account-result-succeeded-cloudtrail-record.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		record = bytes.ReplaceAll(record, []byte(`"444455556666"`), []byte(`"`+id+`"`))
+		event, err := json.Marshal(map[string]any{"version": "0", "id": "e2e-onboarding-event", "detail-type": "AWS Service Event via CloudTrail",
+			"source": "aws.organizations", "account": org.Management, "time": "2026-11-30T12:00:00Z", "region": "us-east-1", "resources": []string{},
+			"detail": json.RawMessage(record)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventFile := filepath.Join(t.TempDir(), "event.json")
+		if err := os.WriteFile(eventFile, event, 0o600); err != nil {
+			t.Fatal(err)
+		}
+
+		code, rep, stderr := orgbaseline(t, "onboard", "--event", eventFile, "--local", "--config", config)
+		if code != 0 {
+			t.Fatalf("onboard: exit %d\n%s", code, stderr)
+		}
+		if !hasAction(rep, "config-recorders", id, "config:PutConfigurationRecorder") {
+			t.Errorf("the new account has no recorder: %+v", rep.Rows)
+		}
+		for _, r := range rep.Rows {
+			if r.Step == "config-recorders" && r.Account != id {
+				t.Errorf("the onboarding run reached account %s: %+v", r.Account, r)
+			}
+			if r.Status == "failed" {
+				t.Errorf("failed: %+v", r)
+			}
+		}
+		// The same event again: its execution name is taken.
+		code, rep, stderr = orgbaseline(t, "onboard", "--event", eventFile, "--local", "--config", config)
+		if code != 0 || len(rep.Rows) != 0 || !strings.Contains(stderr, "this event was onboarded already; nothing was started") {
+			t.Errorf("the duplicate: exit %d, %d rows\n%s", code, len(rep.Rows), stderr)
+		}
+		// A FAILED creation starts nothing.
+		failed := filepath.Join(t.TempDir(), "failed.json")
+		if err := os.WriteFile(failed, bytes.Replace(event, []byte(`"SUCCEEDED"`), []byte(`"FAILED"`), 1), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr = orgbaseline(t, "onboard", "--event", failed, "--local", "--config", config)
+		if code != 0 || !strings.Contains(stderr, "starts nothing: ") || !strings.Contains(stderr, "account creation FAILED") {
+			t.Errorf("a FAILED creation: exit %d\n%s", code, stderr)
 		}
 	})
 

@@ -32,6 +32,8 @@ const usage = `orgbaseline switches on the AWS security baseline across an AWS O
 Usage:
   orgbaseline apply [--plan] [--local] [--accounts IDS] [--services NAMES]
                     [--regions NAMES] [--config FILE] [--output table|json]
+  orgbaseline onboard --account ID | --event FILE [--plan] [--local] [--config FILE]
+                      [--output table|json]
   orgbaseline deploy --local [--plan] [--config FILE] [--output table|json]
   orgbaseline rollback trail-encryption|trail-cloudwatch-logs [--plan] [--config FILE]
   orgbaseline validate [--config FILE]
@@ -42,6 +44,10 @@ Commands:
   apply      start the baseline state machine and follow it to the end; with
              --plan, report what would change and change nothing; with
              --local, run the synthesized state machine on this machine
+  onboard    apply the baseline to one new account (--account), or to what an
+             EventBridge event announces (--event: a created, joined or Control
+             Tower-enrolled account, a region enabled), as the onboarding rules do;
+             the same event twice starts one run
   deploy     --local: create the log-archive and security stacks' resources on an
              emulator, standing in for 'cdk deploy --all' (see README)
   rollback   undo a part of the baseline: the trail's SSE-KMS encryption, or its
@@ -108,6 +114,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return apply(ctx, args[1:], env)
 	case "validate":
 		return validate(args[1:], env)
+	case "onboard":
+		return onboardCmd(ctx, args[1:], env)
 	case "deploy":
 		return deploy(ctx, args[1:], env)
 	case "rollback":

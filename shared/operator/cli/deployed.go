@@ -121,7 +121,13 @@ func (f follower) run(ctx context.Context, arn string, in workflow.Input) (repor
 	}
 	execARN := aws.ToString(start.ExecutionArn)
 	f.progress.note("started %s", execARN)
+	return f.follow(ctx, execARN, in.Mode)
+}
 
+// follow follows the execution execARN to its end and reports it.
+func (f follower) follow(ctx context.Context, execARN string, mode workflow.Mode) (report.Report, error) {
+	var err error
+	in := workflow.Input{Mode: mode}
 	sleep := f.sleep
 	if sleep == nil {
 		sleep = sleepCtx
