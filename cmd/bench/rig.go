@@ -170,8 +170,8 @@ func (r *rig) synthesize(ctx context.Context, path, dir string) (*localsfn.Stack
 	if err := os.RemoveAll(out); err != nil {
 		return nil, err
 	}
-	for _, s := range registry.Specs() {
-		stepDir := filepath.Join(assets, s.Name)
+	for _, name := range registry.FunctionNames() {
+		stepDir := filepath.Join(assets, name)
 		if err := os.MkdirAll(stepDir, 0o755); err != nil {
 			return nil, err
 		}

@@ -71,6 +71,20 @@ var Events = []eventfn.Function{
 	eventfn.NotifyFindings,
 }
 
+// FunctionNames returns the names of every Lambda the stacks may deploy,
+// each a functions/<name> folder: the steps of All, then the event
+// Lambdas.
+func FunctionNames() []string {
+	var out []string
+	for _, s := range All {
+		out = append(out, s.Spec.Name)
+	}
+	for _, f := range Events {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
 // LookupEvent returns the event Lambda called name.
 func LookupEvent(name string) (eventfn.Function, error) {
 	for _, f := range Events {

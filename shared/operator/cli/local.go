@@ -235,8 +235,8 @@ func synthesize(ctx context.Context, root, app, configPath, dir string) error {
 	}
 	out := filepath.Join(dir, "cdk.out")
 	assets := filepath.Join(dir, "lambda")
-	for _, s := range registry.Specs() {
-		stepDir := filepath.Join(assets, s.Name)
+	for _, name := range registry.FunctionNames() {
+		stepDir := filepath.Join(assets, name)
 		if err := os.MkdirAll(stepDir, 0o755); err != nil {
 			return err
 		}
