@@ -1,12 +1,14 @@
 // Command infra is the CDK app of orgbaseline: it reads the configuration
 // file and synthesizes the stacks of the management, log-archive and
-// security accounts, checked by the cdk-nag AwsSolutions rules.
+// security accounts in the home region, and the forwarding stacks of the
+// management and security accounts in the other regions, checked by the
+// cdk-nag AwsSolutions rules.
 //
 // Environment:
 //
 //	ORGBASELINE_CONFIG      the configuration file (else the CDK context
 //	                        value "config", else orgbaseline.yaml)
-//	ORGBASELINE_LAMBDA_DIR  the built step Lambdas, <dir>/<step>/bootstrap
+//	ORGBASELINE_LAMBDA_DIR  the built Lambdas, <dir>/<name>/bootstrap
 //	                        (default build/lambda)
 package main
 
@@ -60,6 +62,9 @@ func main() {
 	stacks.NewManagementStack(app, workflow.ManagementStackName, props(cfg.Accounts.Management))
 	stacks.NewLogArchiveStack(app, workflow.LogArchiveStackName, props(cfg.Accounts.LogArchive))
 	stacks.NewSecurityStack(app, workflow.SecurityStackName, props(cfg.Accounts.Security))
+	// The management and security accounts' stacks in the other regions,
+	// which forward the events arriving there to the home region.
+	stacks.NewForwardStacks(app, cfg)
 
 	app.Synth(nil)
 	jsii.Close()

@@ -2,6 +2,9 @@
 // account: the management account runs the baseline, the log-archive and
 // security accounts hold what the baseline delivers to them.
 //
+// The forwarding stacks of the regions other than the home region
+// (forward.go) carry the events the baseline acts on to the home region.
+//
 // The constructs of the log-archive and security stacks are here too, a file
 // each, as these stacks are their only users: LogBucket (logbucket.go), a
 // log bucket and its policy, and AliasedKey (aliasedkey.go), a key and its
@@ -39,8 +42,10 @@ type StackProps struct {
 	awscdk.StackProps
 	// Config is the validated configuration (settings.LoadFile).
 	Config settings.Config
-	// LambdaDir holds the step Lambdas' bootstrap executables, one folder per
-	// step (see baseline.BaselineProps). Only the management stack uses it.
+	// LambdaDir holds the Lambdas' bootstrap executables, one folder per
+	// step or event Lambda (see baseline.BaselineProps): the management
+	// stack's steps and onboard-start, the security stack's
+	// notify-findings.
 	LambdaDir string
 }
 
@@ -60,7 +65,10 @@ func (s *managementStack) Baseline() baseline.Baseline { return s.baseline }
 
 // NewManagementStack creates the management account's stack: the baseline
 // state machine and its step Lambdas, and the output
-// workflow.StateMachineArnOutput with the state machine's ARN. With the
+// workflow.StateMachineArnOutput with the state machine's ARN; the
+// operations topic with the rule on the state machine's failed runs, and
+// with onboarding on the onboarding rules and the onboard-start Lambda
+// (notifications.go). With the
 // cloudtrail service and its cloudWatchLogs delivery on, and the trail
 // managed from the management account, it also holds the trail's log group
 // and the role CloudTrail delivers to it with.
@@ -81,6 +89,7 @@ func NewManagementStack(scope constructs.Construct, id string, props *StackProps
 	if logDeliveryIn(p.Config, p.Config.Accounts.Management) {
 		newTrailLogDelivery(s, p.Config, s.baseline.Key().KeyArn())
 	}
+	newOperations(s, p.Config, p.LambdaDir)
 	newAccountRole(s, RoleManagement)
 	return s
 }
@@ -111,6 +120,8 @@ func NewLogArchiveStack(scope constructs.Construct, id string, props *StackProps
 // cloudtrail service on, it holds the key that encrypts the trail's log
 // files; with cloudWatchLogs on and the trail managed from the security
 // account, also the trail's log group, its key and the delivery role.
+// Always: the findings topic, the finding rules and the notify-findings
+// Lambda (notifications.go).
 func NewSecurityStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
 	p := withDescription(props, "orgbaseline: the security account's part of the baseline (the delegated administrator of the security services)")
 	s := awscdk.NewStack(scope, &id, &p.StackProps)
@@ -127,6 +138,7 @@ func NewSecurityStack(scope constructs.Construct, id string, props *StackProps) 
 	if guardduty.FindingsExported(p.Config) {
 		newFindingsKey(s, p.Config)
 	}
+	newFindingNotifications(s, p.Config, p.LambdaDir)
 	newAccountRole(s, RoleSecurity)
 	return s
 }

@@ -60,6 +60,12 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	for _, f := range registry.Events {
+		if err := writeStub(dir, f.Name); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	lambdaDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -126,6 +132,15 @@ type app struct {
 	mgmtTpl, logArchiveTpl, secTpl assertions.Template
 	// The templates as plain Go values.
 	mgmtJSON, logArchiveJSON, secJSON template
+	// The forwarding stacks (stacks.NewForwardStacks), in their order.
+	forward []forwardStack
+}
+
+// forwardStack is a forwarding stack and its template.
+type forwardStack struct {
+	stack awscdk.Stack
+	tpl   assertions.Template
+	json  template
 }
 
 // Configurations the stacks are built from: the example file as it is, and
@@ -240,12 +255,17 @@ func buildVariant(t *testing.T, name string) *app {
 		a.management = stacks.NewManagementStack(root, workflow.ManagementStackName, stackProps(cfg, cfg.Accounts.Management))
 		a.logArchive = stacks.NewLogArchiveStack(root, workflow.LogArchiveStackName, stackProps(cfg, cfg.Accounts.LogArchive))
 		a.security = stacks.NewSecurityStack(root, workflow.SecurityStackName, stackProps(cfg, cfg.Accounts.Security))
+		forward := stacks.NewForwardStacks(root, cfg)
 		a.mgmtTpl = assertions.Template_FromStack(a.management, nil)
 		a.logArchiveTpl = assertions.Template_FromStack(a.logArchive, nil)
 		a.secTpl = assertions.Template_FromStack(a.security, nil)
 		a.mgmtJSON = template(*a.mgmtTpl.ToJSON())
 		a.logArchiveJSON = template(*a.logArchiveTpl.ToJSON())
 		a.secJSON = template(*a.secTpl.ToJSON())
+		for _, s := range forward {
+			tpl := assertions.Template_FromStack(s, nil)
+			a.forward = append(a.forward, forwardStack{stack: s, tpl: tpl, json: template(*tpl.ToJSON())})
+		}
 		fixtures[name] = a
 	})
 	if msg != "" {
@@ -368,8 +388,15 @@ func stateMachineID(t *testing.T, a *app) string {
 func TestStepFunctions(t *testing.T) {
 	a := build(t)
 	steps := specsOf(registry.For(a.cfg))
-	if got, want := len(a.mgmtJSON.ofType("AWS::Lambda::Function")), len(steps); got != want {
-		t.Errorf("%d Lambda functions, want one per step the configuration needs (%d)", got, want)
+	stepFunctions := 0
+	for _, id := range a.mgmtJSON.ofType("AWS::Lambda::Function") {
+		env, _ := props(a.mgmtJSON.resource(t, id))["Environment"].(map[string]any)
+		if vars, _ := env["Variables"].(map[string]any); vars[workflow.EnvStep] != nil {
+			stepFunctions++
+		}
+	}
+	if got, want := stepFunctions, len(steps); got != want {
+		t.Errorf("%d step Lambda functions, want one per step the configuration needs (%d)", got, want)
 	}
 	for _, step := range steps {
 		t.Run(step.Name, func(t *testing.T) {
@@ -1032,7 +1059,7 @@ func TestAccountStacks(t *testing.T) {
 // infra/main.go does, for each configuration variant, and wants no
 // unsuppressed error or warning.
 func TestCdkNag(t *testing.T) {
-	for _, variant := range []string{variantExample, variantAllOn, variantTrailOff, variantSecurityManaged} {
+	for _, variant := range []string{variantExample, variantAllOn, variantTrailOff, variantSecurityManaged, variantEventsElsewhere, variantOnboardingOff} {
 		t.Run(variant, func(t *testing.T) {
 			cfg, err := variantConfig(variant)
 			if err != nil {
@@ -1047,6 +1074,7 @@ func TestCdkNag(t *testing.T) {
 					stacks.NewLogArchiveStack(root, workflow.LogArchiveStackName, stackProps(cfg, cfg.Accounts.LogArchive)),
 					stacks.NewSecurityStack(root, workflow.SecurityStackName, stackProps(cfg, cfg.Accounts.Security)),
 				}
+				all = append(all, stacks.NewForwardStacks(root, cfg)...)
 			})
 			rule := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
 			for _, s := range all {
@@ -1089,7 +1117,7 @@ func findings(msgs *[]*cxapi.SynthesisMessage) []finding {
 // TestLintSkips checks the linter skips recorded in the templates: every
 // checkov skip gives a reason, and only the decided skips are there.
 func TestLintSkips(t *testing.T) {
-	for _, variant := range []string{variantExample, variantAllOn, variantSecurityManaged} {
+	for _, variant := range []string{variantExample, variantAllOn, variantSecurityManaged, variantEventsElsewhere} {
 		t.Run(variant, func(t *testing.T) { checkLintSkips(t, buildVariant(t, variant)) })
 	}
 }
@@ -1101,6 +1129,7 @@ func checkLintSkips(t *testing.T, a *app) {
 		"AWS::Lambda::Function": {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"},
 		"AWS::IAM::Policy":      {"CKV_AWS_111"}, // the step policies only
 		"AWS::S3::Bucket":       {"CKV_AWS_18"},  // the Distributed Map's results bucket only
+		"AWS::SQS::Queue":       {"CKV_AWS_27"},  // the dead-letter queues: SSE-SQS
 	}
 	// Skips by logical ID, for the trail's resources: exactly these.
 	wantByID := map[string][]string{
@@ -1122,6 +1151,9 @@ func checkLintSkips(t *testing.T, a *app) {
 		workflow.ManagementStackName: a.mgmtJSON,
 		workflow.LogArchiveStackName: a.logArchiveJSON,
 		workflow.SecurityStackName:   a.secJSON,
+	}
+	for _, f := range a.forward {
+		tps[*f.stack.StackName()] = f.json
 	}
 	seenByID := map[string]bool{}
 	for name, tp := range tps {
@@ -1149,11 +1181,15 @@ func checkLintSkips(t *testing.T, a *app) {
 				if !slices.Equal(skipped, w) {
 					t.Errorf("%s/%s: checkov skips %v, want %v", name, id, skipped, w)
 				}
-			} else if len(skipped) > 0 && !slices.Equal(skipped, want[typ]) {
+			} else if len(skipped) > 0 && !slices.Equal(skipped, want[typ]) && !(eventFunction(id) && slices.Equal(skipped, eventFunctionSkips)) {
 				t.Errorf("%s/%s (%s): checkov skips %v, want none or %v", name, id, typ, skipped, want[typ])
 			}
-			if typ == "AWS::Lambda::Function" && !slices.Equal(skipped, want[typ]) {
-				t.Errorf("%s/%s: checkov skips %v, want %v", name, id, skipped, want[typ])
+			wantFn := want[typ]
+			if eventFunction(id) {
+				wantFn = eventFunctionSkips
+			}
+			if typ == "AWS::Lambda::Function" && !slices.Equal(skipped, wantFn) {
+				t.Errorf("%s/%s: checkov skips %v, want %v", name, id, skipped, wantFn)
 			}
 
 			var ignored []string
@@ -1456,8 +1492,8 @@ func TestTrailKey(t *testing.T) {
 		t.Run(variant, func(t *testing.T) {
 			a := buildVariant(t, variant)
 			tp := a.secJSON
-			if got, want := len(tp.ofType("AWS::KMS::Key")), 2+boolInt(guardduty.FindingsExported(a.cfg)); got != want {
-				t.Fatalf("%d keys in the security stack, want the trail's, Config's and with exportFindings the findings' (%d)", got, want)
+			if got, want := len(tp.ofType("AWS::KMS::Key")), 3+boolInt(guardduty.FindingsExported(a.cfg)); got != want {
+				t.Fatalf("%d keys in the security stack, want the trail's, Config's, the notifications' and with exportFindings the findings' (%d)", got, want)
 			}
 			id, r := tp.one(t, "AWS::KMS::Key", "Description", orgtrail.TrailKeyDescription)
 			p := props(r)
@@ -1651,8 +1687,8 @@ func TestTrailLogDelivery(t *testing.T) {
 		// The trail key's policy is exactly orgtrail's, still.
 		trailKeyID, _ := tp.one(t, "AWS::KMS::Key", "Description", orgtrail.TrailKeyDescription)
 		checkEqual(t, "trail key policy", props(tp.resource(t, trailKeyID))["KeyPolicy"], orgtrail.KeyPolicy(a.cfg).Map())
-		if got := len(tp.ofType("AWS::KMS::Key")); got != 3 {
-			t.Errorf("%d keys in the security stack, want the trail's, the log group's and Config's", got)
+		if got := len(tp.ofType("AWS::KMS::Key")); got != 4 {
+			t.Errorf("%d keys in the security stack, want the trail's, the log group's, Config's and the notifications'", got)
 		}
 
 		_, role := tp.one(t, "AWS::IAM::Role", "RoleName", orgtrail.CloudWatchLogsRoleName)
@@ -1688,9 +1724,9 @@ func TestTrailLogDelivery(t *testing.T) {
 			if ids := a.secJSON.withProp("AWS::Logs::LogGroup", "LogGroupName", orgtrail.LogGroupName); len(ids) != 0 {
 				t.Errorf("log group %s in the security stack (%v), want none", orgtrail.LogGroupName, ids)
 			}
-			// The baseline's own log groups only: one per step and the
-			// state machine's.
-			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(specsOf(registry.For(a.cfg)))+1; got != want {
+			// The baseline's own log groups only: one per step, the
+			// state machine's and with onboarding onboard-start's.
+			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(specsOf(registry.For(a.cfg)))+1+boolInt(a.cfg.Onboarding.On()); got != want {
 				t.Errorf("%d log groups, want %d", got, want)
 			}
 		})
@@ -1698,7 +1734,9 @@ func TestTrailLogDelivery(t *testing.T) {
 }
 
 // TestLogServicesOff checks that with the cloudtrail and config services off
-// the log-archive and security stacks hold only the account role parameter.
+// the log-archive and security stacks hold only the account role parameter,
+// and the security stack its finding notifications (notifications.go,
+// checked in notifications_test.go).
 func TestLogServicesOff(t *testing.T) {
 	a := buildVariant(t, variantLogsOff)
 	if a.cfg.Enabled(settings.ServiceCloudTrail) || a.cfg.Enabled(settings.ServiceConfig) {
@@ -1709,15 +1747,22 @@ func TestLogServicesOff(t *testing.T) {
 		workflow.SecurityStackName:   a.secJSON,
 	} {
 		var types []string
-		for _, r := range tp.resources() {
+		for id, r := range tp.resources() {
+			if notificationResource(id) {
+				continue
+			}
 			m, _ := r.(map[string]any)
 			types = append(types, fmt.Sprint(m["Type"]))
 		}
 		if !slices.Equal(types, []string{"AWS::SSM::Parameter"}) {
 			t.Errorf("%s holds %v, want the account role parameter only", name, types)
 		}
-		if outs, ok := tp["Outputs"].(map[string]any); ok && len(outs) > 0 {
-			t.Errorf("%s has outputs %v, want none", name, outs)
+		if outs, ok := tp["Outputs"].(map[string]any); ok {
+			delete(outs, stacks.FindingsTopicOutput)
+			delete(outs, stacks.OperationsTopicOutput)
+			if len(outs) > 0 {
+				t.Errorf("%s has outputs %v, want none", name, outs)
+			}
 		}
 	}
 }
@@ -1783,7 +1828,9 @@ func TestStateMachineConfig(t *testing.T) {
 		sts, _ := doc["Statement"].([]any)
 		for _, st := range sts {
 			m, _ := st.(map[string]any)
-			if m["Action"] == "states:StartExecution" {
+			// onboard-start's statement is checked in
+			// notifications_test.go.
+			if m["Action"] == "states:StartExecution" && m["Sid"] != "StartBaselineExecution" {
 				starts = append(starts, m["Resource"])
 			}
 		}

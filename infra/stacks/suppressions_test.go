@@ -13,6 +13,12 @@ import (
 //     (CKV_AWS_115 reserved concurrency, CKV_AWS_116 dead-letter queue,
 //     CKV_AWS_117 VPC), each with its reason in infra/baseline, and nothing
 //     else;
+//   - an event Lambda: the checkov skips CKV_AWS_115 and CKV_AWS_117, with
+//     their reasons in infra/events (it has its dead-letter queue), and
+//     nothing else;
+//   - a dead-letter queue: the checkov skip CKV_AWS_27 (SSE-SQS, which the
+//     check does not read) and, for a rule's, cdk-nag's AwsSolutions-SQS3
+//     (a dead-letter queue needs none of its own), and nothing else;
 //   - an IAM policy: at most one cdk-nag AwsSolutions-IAM5, which lists
 //     each wildcard with its grant's reason;
 //   - everything else together: at most fixedNag cdk-nag suppressions and
@@ -26,7 +32,11 @@ func TestSuppressionsStayFew(t *testing.T) {
 	lambdaSkips := []string{"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117"}
 	a := build(t)
 	nag, checkov, functions := 0, 0, 0
-	for _, tp := range []template{a.mgmtJSON, a.logArchiveJSON, a.secJSON} {
+	all := []template{a.mgmtJSON, a.logArchiveJSON, a.secJSON}
+	for _, s := range a.forward {
+		all = append(all, s.json)
+	}
+	for _, tp := range all {
 		for id, r := range tp.resources() {
 			res := r.(map[string]any)
 			typ, _ := res["Type"].(string)
@@ -44,14 +54,22 @@ func TestSuppressionsStayFew(t *testing.T) {
 					skips = append(skips, x.(map[string]any)["id"].(string))
 				}
 			}
-			switch typ {
-			case "AWS::Lambda::Function":
+			slices.Sort(skips)
+			switch {
+			case typ == "AWS::Lambda::Function" && eventFunction(id):
+				if !slices.Equal(skips, eventFunctionSkips) || len(rules) > 0 {
+					t.Errorf("event function %s: checkov skips %v (want %v), cdk-nag %v (want none)", id, skips, eventFunctionSkips, rules)
+				}
+			case typ == "AWS::SQS::Queue":
+				if !slices.Equal(skips, []string{"CKV_AWS_27"}) || len(rules) > 1 || (len(rules) == 1 && rules[0] != "AwsSolutions-SQS3") {
+					t.Errorf("dead-letter queue %s: checkov skips %v (want CKV_AWS_27), cdk-nag %v (want at most AwsSolutions-SQS3)", id, skips, rules)
+				}
+			case typ == "AWS::Lambda::Function":
 				functions++
-				slices.Sort(skips)
 				if !slices.Equal(skips, lambdaSkips) || len(rules) > 0 {
 					t.Errorf("function %s: checkov skips %v (want %v), cdk-nag %v (want none)", id, skips, lambdaSkips, rules)
 				}
-			case "AWS::IAM::Policy":
+			case typ == "AWS::IAM::Policy":
 				if len(rules) > 1 || (len(rules) == 1 && rules[0] != "AwsSolutions-IAM5") || len(skips) > 0 {
 					t.Errorf("policy %s: cdk-nag %v (want at most AwsSolutions-IAM5), checkov %v (want none)", id, rules, skips)
 				}

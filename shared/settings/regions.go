@@ -33,6 +33,10 @@ var defaultRegions = []string{
 	"us-east-1", "us-east-2", "us-west-1", "us-west-2",
 }
 
+// DefaultRegions returns a copy of the regions enabled by default in every
+// account.
+func DefaultRegions() []string { return slices.Clone(defaultRegions) }
+
 // OptInRegion reports whether name is an opt-in region: one an account uses
 // only after enabling it.
 func OptInRegion(name string) bool { return !slices.Contains(defaultRegions, name) }

@@ -10,10 +10,23 @@ const (
 	LogArchiveStackName = "OrgBaseline-LogArchive"
 	// SecurityStackName is the security account's stack.
 	SecurityStackName = "OrgBaseline-Security"
+	// ManagementForwardStackName begins the names of the management
+	// account's stacks in regions other than the home region (us-east-1,
+	// Control Tower's home region) that forward the onboarding events
+	// arriving there to the home region: ForwardStackName.
+	ManagementForwardStackName = "OrgBaseline-ManagementForward"
+	// SecurityForwardStackName begins the names of the security account's
+	// stacks in the other regions of the run that forward the findings
+	// arriving there to the home region: ForwardStackName.
+	SecurityForwardStackName = "OrgBaseline-SecurityForward"
 	// StateMachineArnOutput is the management stack output with the ARN of
 	// the baseline state machine.
 	StateMachineArnOutput = "BaselineStateMachineArn"
 )
+
+// ForwardStackName is the name of a forwarding stack (base is
+// ManagementForwardStackName or SecurityForwardStackName) in region.
+func ForwardStackName(base, region string) string { return base + "-" + region }
 
 // Shape says how the state machine calls a step.
 type Shape string
