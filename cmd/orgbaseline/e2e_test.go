@@ -82,7 +82,7 @@ func orgbaseline(t *testing.T, args ...string) (int, report.Report, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	args = append(args, "--output", "json")
-	if args[0] == "apply" || args[0] == "onboard" {
+	if args[0] == "apply" || args[0] == "onboard" || args[0] == "deploy" {
 		args = append(args, "--cdk-app", cdkApp)
 	}
 	cmd := exec.CommandContext(ctx, cliBin, args...)
@@ -527,6 +527,9 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		}
 		if !hasAction(rep, "config-recorders", id, "config:PutConfigurationRecorder") {
 			t.Errorf("the new account has no recorder: %+v", rep.Rows)
+		}
+		if !strings.Contains(stderr, "matched by rule OnboardingNewAccount in us-east-1") {
+			t.Errorf("the emulator's rule did not take the event:\n%s", stderr)
 		}
 		for _, r := range rep.Rows {
 			if r.Step == "config-recorders" && r.Account != id {

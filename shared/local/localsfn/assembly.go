@@ -149,17 +149,26 @@ func readTemplate(path, stackName, account, region string) (*Stack, error) {
 		if res.Type != "AWS::Lambda::Function" {
 			continue
 		}
+		// A step function's environment is plain strings; another
+		// function's (an event Lambda's, naming the state machine) may
+		// hold references, and is not run by the state machine.
+		var vars struct {
+			Variables map[string]json.RawMessage `json:"Variables"`
+		}
+		if e, ok := res.Properties["Environment"]; ok {
+			if err := json.Unmarshal(e, &vars); err != nil {
+				return nil, fmt.Errorf("function %s: environment: %w", id, err)
+			}
+		}
+		var step string
+		if v, ok := vars.Variables[workflow.EnvStep]; !ok || json.Unmarshal(v, &step) != nil || step == "" {
+			continue // not a step function (e.g. an event Lambda, a custom-resource provider)
+		}
 		var env struct {
 			Variables map[string]string `json:"Variables"`
 		}
-		if e, ok := res.Properties["Environment"]; ok {
-			if err := json.Unmarshal(e, &env); err != nil {
-				return nil, fmt.Errorf("function %s: environment must be plain strings: %w", id, err)
-			}
-		}
-		step := env.Variables[workflow.EnvStep]
-		if step == "" {
-			continue // not a step function (e.g. a custom-resource provider)
+		if err := json.Unmarshal(res.Properties["Environment"], &env); err != nil {
+			return nil, fmt.Errorf("function %s: environment must be plain strings: %w", id, err)
 		}
 		timeout := 3
 		if v, ok := res.Properties["Timeout"]; ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/orgbaseline/orgbaseline/shared/local/localdeploy"
+	"github.com/orgbaseline/orgbaseline/shared/local/localevents"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/operator/report"
 )
@@ -15,6 +16,9 @@ func deploy(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("deploy", env)
 	local := fs.Bool("local", false, "create the stacks' resources in the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL), with SDK calls")
 	flags := addRunFlags(fs)
+	var o applyOptions
+	fs.StringVar(&o.assembly, "assembly", "", "use this synthesized cloud assembly `dir` for the rules and topics instead of synthesizing")
+	fs.StringVar(&o.cdkApp, "cdk-app", "", "the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -37,7 +41,20 @@ func deploy(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
 		return ExitFailed
 	}
-	return writeReport(report.FromResults(mode, res), *flags.output, env)
+	// The event-driven half: the rules and topics of the synthesized
+	// templates (package localevents).
+	o.configPath = *flags.configPath
+	asm, err := localAssembly(ctx, o, cfg, env, newProgress(env.Stderr))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
+		return ExitFailed
+	}
+	events, err := localevents.Deploy(ctx, asm, localConfigFor(awsCfg, accounts), mode)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
+		return ExitFailed
+	}
+	return writeReport(report.FromResults(mode, res, events), *flags.output, env)
 }
 
 // writeReport prints rep and returns the exit status it calls for.

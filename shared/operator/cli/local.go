@@ -14,11 +14,53 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/registry"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/local/localevents"
 	"github.com/orgbaseline/orgbaseline/shared/local/localsfn"
 	"github.com/orgbaseline/orgbaseline/shared/operator/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
+
+// assemblyDir returns the cloud assembly of a local run: --assembly, or
+// the stacks synthesized for cfg (cachedAssembly).
+func assemblyDir(ctx context.Context, o applyOptions, cfg settings.Config, env Env, p *progress) (string, error) {
+	if o.assembly != "" {
+		return o.assembly, nil
+	}
+	root, err := findRoot(env)
+	if err != nil {
+		return "", err
+	}
+	start := time.Now()
+	dir, fresh, err := cachedAssembly(ctx, root, o.cdkApp, o.configPath, cfg)
+	if err != nil {
+		return "", err
+	}
+	if fresh {
+		p.note("synthesized the stacks from %s (%.1fs)", o.configPath, time.Since(start).Seconds())
+	}
+	return dir, nil
+}
+
+// localAssembly reads the rules and topics of the synthesized stacks.
+func localAssembly(ctx context.Context, o applyOptions, cfg settings.Config, env Env, p *progress) (localevents.Assembly, error) {
+	dir, err := assemblyDir(ctx, o, cfg, env, p)
+	if err != nil {
+		return localevents.Assembly{}, err
+	}
+	return localevents.Read(dir)
+}
+
+// localConfigFor acts in an account (through the execution role, but in
+// the management account) and a region of the emulator.
+func localConfigFor(mgmt aws.Config, accounts *awsclient.Accounts) localevents.ConfigFor {
+	return func(account, region string) aws.Config {
+		return awsclient.WithRegion(accounts.Config(account), region)
+	}
+}
 
 // runLocal synthesizes the stacks for cfg (unless --assembly names a cloud
 // assembly), then runs the management stack's state machine on this machine.

@@ -61,8 +61,10 @@ func onboardCmd(ctx context.Context, args []string, env Env) int {
 		problems = append(problems, cfgErr.Error())
 	}
 	var req onboard.Request
+	var event []byte
 	if len(problems) == 0 && eventFile != "" {
 		b, err := readEvent(eventFile)
+		event = b
 		if err == nil {
 			req, err = onboard.Decode(b, cfg.Accounts.Management)
 		}
@@ -101,9 +103,12 @@ func onboardCmd(ctx context.Context, args []string, env Env) int {
 		rep report.Report
 		err error
 	)
-	if o.local {
+	switch {
+	case o.local && event != nil && !o.plan:
+		rep, err = onboardEventLocal(ctx, o, cfg, event, env, p)
+	case o.local:
 		rep, err = onboardLocal(ctx, o, cfg, req, env, p)
-	} else {
+	default:
 		rep, err = onboardDeployed(ctx, o, cfg, req, p)
 	}
 	var done *startedNothing

@@ -11,6 +11,8 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/local/localbus"
+	"github.com/orgbaseline/orgbaseline/shared/local/localevents"
 	"github.com/orgbaseline/orgbaseline/shared/onboard"
 	"github.com/orgbaseline/orgbaseline/shared/operator/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -30,19 +32,11 @@ const LocalStateMachineName = "orgbaseline-local"
 const localRoleName = "orgbaseline-local-state-machine"
 
 func onboardLocal(ctx context.Context, o applyOptions, cfg settings.Config, req onboard.Request, env Env, p *progress) (report.Report, error) {
-	awsCfg, err := awsclient.Load(ctx)
+	starter, l, err := localStarter(ctx, o, cfg, env, p)
 	if err != nil {
 		return report.Report{}, err
 	}
-	api := sfn.NewFromConfig(awsclient.WithRegion(awsCfg, cfg.HomeRegion))
-	arn, err := localStateMachine(ctx, api, cfg)
-	if err != nil {
-		return report.Report{}, err
-	}
-	l := &localStarts{api: api, run: func(ctx context.Context, in workflow.Input) (report.Report, error) {
-		return runLocal(ctx, o, cfg, in, env, p)
-	}}
-	started, err := onboard.Starter{SFN: planned{l, o.plan}, StateMachineARN: arn, Settings: cfg}.StartRequest(ctx, req)
+	started, err := starter.StartRequest(ctx, req)
 	if err != nil {
 		return report.Report{}, err
 	}
@@ -50,6 +44,95 @@ func onboardLocal(ctx context.Context, o applyOptions, cfg settings.Config, req 
 		return report.Report{}, err
 	}
 	return l.report, l.err
+}
+
+// localStarter is the onboard.Starter of a local run.
+func localStarter(ctx context.Context, o applyOptions, cfg settings.Config, env Env, p *progress) (onboard.Starter, *localStarts, error) {
+	awsCfg, err := awsclient.Load(ctx)
+	if err != nil {
+		return onboard.Starter{}, nil, err
+	}
+	api := sfn.NewFromConfig(awsclient.WithRegion(awsCfg, cfg.HomeRegion))
+	arn, err := localStateMachine(ctx, api, cfg)
+	if err != nil {
+		return onboard.Starter{}, nil, err
+	}
+	l := &localStarts{api: api, run: func(ctx context.Context, in workflow.Input) (report.Report, error) {
+		return runLocal(ctx, o, cfg, in, env, p)
+	}}
+	return onboard.Starter{SFN: planned{l, o.plan}, StateMachineARN: arn, Settings: cfg}, l, nil
+}
+
+// onboardEventLocal takes event the way EventBridge would: it puts it on
+// the emulator's bus of the management account in the event's region
+// (Organizations' events arrive in us-east-1); the rules the local deploy
+// put there (the synthesized templates', forwarding included) bring it to
+// the queue standing in for the onboard-start Lambda; when the event
+// arrives there, it goes through the same Starter.
+func onboardEventLocal(ctx context.Context, o applyOptions, cfg settings.Config, event []byte, env Env, p *progress) (report.Report, error) {
+	awsCfg, accounts, err := connect(ctx, cfg, "orgbaseline-local-events")
+	if err != nil {
+		return report.Report{}, err
+	}
+	asm, err := localAssembly(ctx, o, cfg, env, p)
+	if err != nil {
+		return report.Report{}, err
+	}
+	cfgFor := localConfigFor(awsCfg, accounts)
+	region := eventRegion(event, cfg.HomeRegion)
+	if err := localbus.New(cfgFor(cfg.Accounts.Management, region)).Put(ctx, "default", event); err != nil {
+		return report.Report{}, fmt.Errorf("put the event on the emulator's bus in %s: %w", region, err)
+	}
+	p.note("put the event on the management account's default bus in %s", region)
+	var taken []json.RawMessage
+	for _, r := range asm.Rules {
+		if r.Stack != workflow.ManagementStackName || r.Target.Kind != localevents.TargetFunction {
+			continue
+		}
+		got, err := localevents.Take(ctx, cfgFor(r.Account, r.Region), r)
+		if err != nil {
+			return report.Report{}, err
+		}
+		if len(got) > 0 {
+			how := "on its own bus"
+			if region != r.Region {
+				how = "forwarded from " + region + " by the rule there"
+			}
+			p.note("matched by rule %s in %s (%s)", r.LogicalID, r.Region, how)
+		}
+		taken = append(taken, got...)
+	}
+	if len(taken) == 0 {
+		return report.Report{}, &startedNothing{"no onboarding rule on the emulator matches the event: nothing was started"}
+	}
+	starter, l, err := localStarter(ctx, o, cfg, env, p)
+	if err != nil {
+		return report.Report{}, err
+	}
+	// The emulator's bus decided which rules match; its copy of the event
+	// has a new id, as any PutEvents has. The file is the event as
+	// EventBridge delivered it, id included: that is what the target gets,
+	// so that the same file twice is the same event delivered twice
+	// (EventBridge delivers at least once) and starts one run.
+	started, err := starter.Start(ctx, event)
+	if err != nil {
+		return report.Report{}, err
+	}
+	if err := nothingStarted(started); err != nil {
+		return report.Report{}, err
+	}
+	return l.report, l.err
+}
+
+// eventRegion is the region of an event's envelope, def without one.
+func eventRegion(event []byte, def string) string {
+	var e struct {
+		Region string `json:"region"`
+	}
+	if json.Unmarshal(event, &e) == nil && e.Region != "" {
+		return e.Region
+	}
+	return def
 }
 
 // localStateMachine returns the ARN of LocalStateMachineName in the
