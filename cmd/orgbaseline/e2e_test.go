@@ -106,6 +106,27 @@ func orgbaseline(t *testing.T, args ...string) (int, report.Report, string) {
 	return code, rep, stderr.String()
 }
 
+// orgbaselineText runs the CLI against the moto server and returns its
+// exit status, stdout and stderr.
+func orgbaselineText(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cliBin, append(args, "--cdk-app", cdkApp)...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(srv.Environ(), "ORGBASELINE_ROOT="+root)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
 // orgState is what the prerequisites step changes in the organization.
 type orgState struct {
 	trusted []string
@@ -555,6 +576,54 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		}
 	})
 
+	t.Run("findings at or above the threshold are published, from every region", func(t *testing.T) {
+		detail, err := os.ReadFile(filepath.Join(root, "events", "guardduty-finding-low-ssh-bruteforce-sample-detail-only.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Detail map[string]any `json:"detail"`
+		}
+		if err := json.Unmarshal(detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		// The published finding (its detail only) in the envelope
+		// EventBridge delivers it in, at a severity and in a region.
+		finding := func(severity float64, region string) string {
+			d.Detail["severity"] = severity
+			b, _ := json.Marshal(map[string]any{"version": "0", "id": fmt.Sprintf("e2e-finding-%v-%s", severity, region), "detail-type": "GuardDuty Finding",
+				"source": "aws.guardduty", "account": org.Security, "time": "2026-11-30T12:00:00Z", "region": region, "resources": []string{}, "detail": d.Detail})
+			f := filepath.Join(t.TempDir(), "finding.json")
+			if err := os.WriteFile(f, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		for _, tc := range []struct {
+			severity  float64
+			region    string
+			published string
+		}{
+			{2, "us-east-1", ""},
+			{8, "us-east-1", "published: [HIGH] GuardDuty UnauthorizedAccess:EC2/SSHBruteForce in " + org.Security + " us-east-1"},
+			{9.5, "eu-west-1", "published: [CRITICAL] GuardDuty UnauthorizedAccess:EC2/SSHBruteForce in " + org.Security + " eu-west-1"},
+			{5, "eu-west-1", ""},
+		} {
+			code, stdout, stderr := orgbaselineText(t, "notify", "--event", finding(tc.severity, tc.region), "--local", "--config", config)
+			if code != 0 {
+				t.Fatalf("severity %v: exit %d\n%s", tc.severity, code, stderr)
+			}
+			switch {
+			case tc.published == "" && !strings.Contains(stdout, "not matched: no finding rule on the emulator matches the event; not published"):
+				t.Errorf("severity %v was published:\n%s", tc.severity, stdout)
+			case tc.published != "" && (!strings.Contains(stdout, tc.published) || !strings.Contains(stdout, "Resource:   Instance i-99999999")):
+				t.Errorf("severity %v: want %q and the message:\n%s", tc.severity, tc.published, stdout)
+			case tc.region == "eu-west-1" && tc.published != "" && !strings.Contains(stderr, "forwarded from eu-west-1"):
+				t.Errorf("severity %v in eu-west-1 was not forwarded to the home region:\n%s", tc.severity, stderr)
+			}
+		}
+	})
+
 	t.Run("a conflicting delegated administrator fails the run and changes nothing", func(t *testing.T) {
 		other := org.Workloads[0]
 		ctx := context.Background()
@@ -588,4 +657,52 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 			t.Errorf("a conflict changed the organization:\n%v\n%v", before, after)
 		}
 	})
+}
+
+// TestOnboardingForwardedToAnotherHomeRegion: with the home region
+// eu-west-1, Organizations' CreateAccountResult, which arrives in
+// us-east-1, reaches the home region's onboarding rule through the
+// forwarding stack's rule, as the synthesized templates declare them.
+func TestOnboardingForwardedToAnotherHomeRegion(t *testing.T) {
+	awsCfg, org := srv.SeedT(t)
+	config := filepath.Join(t.TempDir(), "orgbaseline.yaml")
+	if err := motorig.WriteConfig(config, org, "eu-west-1", []string{"eu-west-1", "us-east-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := orgbaseline(t, "deploy", "--local", "--config", config); code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", code, stderr)
+	}
+	ctx := context.Background()
+	api := organizations.NewFromConfig(awsCfg)
+	created, err := api.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("joined"), Email: aws.String("joined@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := api.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: created.CreateAccountStatus.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(status.CreateAccountStatus.AccountId)
+	record, err := os.ReadFile(filepath.Join(root, "events", "organizations-create-account-result-succeeded-cloudtrail-record.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	record = bytes.ReplaceAll(record, []byte(`"444455556666"`), []byte(`"`+id+`"`))
+	event, _ := json.Marshal(map[string]any{"version": "0", "id": "e2e-forwarded-event", "detail-type": "AWS Service Event via CloudTrail",
+		"source": "aws.organizations", "account": org.Management, "time": "2026-11-30T12:00:00Z", "region": "us-east-1", "resources": []string{},
+		"detail": json.RawMessage(record)})
+	eventFile := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(eventFile, event, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, rep, stderr := orgbaseline(t, "onboard", "--event", eventFile, "--local", "--config", config)
+	if code != 0 {
+		t.Fatalf("onboard: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "matched by rule OnboardingNewAccount in eu-west-1 (forwarded from us-east-1 by the rule there)") {
+		t.Errorf("the event was not forwarded to eu-west-1:\n%s", stderr)
+	}
+	if !hasAction(rep, "config-recorders", id, "config:PutConfigurationRecorder") {
+		t.Errorf("the new account was not onboarded: %+v", rep.Rows)
+	}
 }

@@ -34,6 +34,7 @@ Usage:
                     [--regions NAMES] [--config FILE] [--output table|json]
   orgbaseline onboard --account ID | --event FILE [--plan] [--local] [--config FILE]
                       [--output table|json]
+  orgbaseline notify --event FILE [--local] [--config FILE]
   orgbaseline deploy --local [--plan] [--config FILE] [--output table|json]
   orgbaseline rollback trail-encryption|trail-cloudwatch-logs [--plan] [--config FILE]
   orgbaseline validate [--config FILE]
@@ -48,6 +49,9 @@ Commands:
              EventBridge event announces (--event: a created, joined or Control
              Tower-enrolled account, a region enabled), as the onboarding rules do;
              the same event twice starts one run
+  notify     push one finding event through the notifications' path: the finding
+             rules decide (an event they would not match is not published), the
+             formatter makes the message, the findings topic gets it
   deploy     --local: create the log-archive and security stacks' resources on an
              emulator, standing in for 'cdk deploy --all' (see README)
   rollback   undo a part of the baseline: the trail's SSE-KMS encryption, or its
@@ -116,6 +120,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return validate(args[1:], env)
 	case "onboard":
 		return onboardCmd(ctx, args[1:], env)
+	case "notify":
+		return notifyCmd(ctx, args[1:], env)
 	case "deploy":
 		return deploy(ctx, args[1:], env)
 	case "rollback":

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -23,6 +24,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/operator/report"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -418,4 +420,35 @@ func TestSignalEndsACommandThatHangs(t *testing.T) {
 	cancel()
 	close(done)
 	<-returned
+}
+
+type fakePatterns struct {
+	patterns []string
+	match    func(pattern string) bool
+}
+
+func (f *fakePatterns) TestEventPattern(_ context.Context, in *eventbridge.TestEventPatternInput, _ ...func(*eventbridge.Options)) (*eventbridge.TestEventPatternOutput, error) {
+	f.patterns = append(f.patterns, aws.ToString(in.EventPattern))
+	return &eventbridge.TestEventPatternOutput{Result: f.match(aws.ToString(in.EventPattern))}, nil
+}
+
+// TestNotifyMatchesTheDeployedPatterns: the deployed check asks
+// EventBridge about the patterns the configuration deploys (GuardDuty's
+// threshold; Security Hub's labels and Health only when configured), and
+// publishes only when one matches.
+func TestNotifyMatchesTheDeployedPatterns(t *testing.T) {
+	threshold := 4.0
+	cfg := settings.Config{Findings: settings.Findings{SeverityThreshold: &threshold, SecurityHubLabels: []string{"CRITICAL"}}}
+	f := &fakePatterns{match: func(p string) bool { return strings.Contains(p, "aws.securityhub") }}
+	ok, err := matchesAny(context.Background(), f, cfg, []byte(`{}`))
+	if err != nil || !ok {
+		t.Fatalf("%v, %v", ok, err)
+	}
+	if len(f.patterns) != 2 || !strings.Contains(f.patterns[0], `"numeric":[">=",4]`) || !strings.Contains(f.patterns[1], `"CRITICAL"`) {
+		t.Errorf("patterns asked: %v", f.patterns)
+	}
+	none := &fakePatterns{match: func(string) bool { return false }}
+	if ok, err := matchesAny(context.Background(), none, cfg, []byte(`{}`)); err != nil || ok || len(none.patterns) != 2 {
+		t.Errorf("no match: %v, %v, %v", ok, err, none.patterns)
+	}
 }
