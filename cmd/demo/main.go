@@ -79,7 +79,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s.cli, s.app, s.env = cli, app, append(srv.Environ(), "ORGBASELINE_ROOT="+root)
+	s.cli, s.app, s.env, s.root = cli, app, append(srv.Environ(), "ORGBASELINE_ROOT="+root), root
 	s.ageDetectors = srv.FakeAWS().AgeDetectors
 	return s.demonstrate(ctx)
 }
@@ -94,6 +94,7 @@ type session struct {
 	cli    string
 	app    string   // the CDK app, for apply
 	env    []string // the CLI's environment: pointed at the emulator
+	root string // the orgbaseline folder
 	// ageDetectors dates the emulator's GuardDuty detectors back.
 	ageDetectors func(time.Duration)
 }
@@ -212,12 +213,17 @@ func (s *session) demonstrate(ctx context.Context) error {
 	if c["changed"] != 0 || c["planned"] != 0 || c["failed"] != 0 {
 		return fmt.Errorf("the last apply was expected to change nothing, but reported %s", last.Summary())
 	}
-	if _, err := s.cliStep(ctx, "10. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
+	if err := s.demonstrateEvents(ctx, filepath.Dir(s.config)); err != nil {
+		return err
+	}
+	if _, err := s.cliStep(ctx, "12. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
 		return err
 	}
 	section(out, "Done")
 	fmt.Fprintln(out, "Two days later only Detective changed; the apply after it changed nothing: every step read")
-	fmt.Fprintln(out, "the organization first and found it already as configured.")
+	fmt.Fprintln(out, "the organization first and found it already as configured. A new account's event onboarded")
+	fmt.Fprintln(out, "that account alone, and the same event again started nothing; findings from 7.0 up reached")
+	fmt.Fprintln(out, "the findings topic, from both regions, and the others did not.")
 	return nil
 }
 
@@ -230,7 +236,7 @@ func (s *session) cliStep(ctx context.Context, title string, args ...string) (re
 		fmt.Fprintln(s.out)
 	}
 	args = append(args, "--config", s.config)
-	if args[0] == "apply" {
+	if args[0] == "apply" || args[0] == "onboard" || args[0] == "deploy" {
 		args = append(args, "--cdk-app", s.app)
 	}
 	fmt.Fprintf(s.out, "$ orgbaseline %s\n\n", strings.Join(args, " "))
@@ -368,6 +374,12 @@ What runs where in this demo:
     configuration and members, and Config's organization rules (moto has neither).
     cloudtrail:RegisterOrganizationDelegatedAdmin is missing in moto too; this demo's
     configuration leaves it off.
+  - EventBridge: the rules of the synthesized templates on moto's buses (moto's matcher
+    decides, and forwards between regions); moto cannot invoke Lambda, SNS or Step
+    Functions targets, so an SQS queue stands in for each, and the local run takes the
+    events from it into the same Starter and formatter the Lambdas run. The findings
+    topic is moto's SNS, read back through an SQS subscription. The emulator's Step
+    Functions keeps the onboarding executions' names; aws-local-stepfunctions runs them.
   - Against orgbaseline's local fake (shared/local/fakeaws), because moto has no such
     service, or has only in part: AWS Security Hub (the management account, the
     delegated administrator, central configuration with its aggregator, policy and

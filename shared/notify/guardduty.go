@@ -113,27 +113,52 @@ func DecodeGuardDuty(b []byte) (Notification, error) {
 	return n, nil
 }
 
-// guardDutyResource names what the finding is about.
+// guardDutyResource names what the finding is about: the details of its
+// resourceType ("GuardDuty finding format": Instance, AccessKey,
+// S3Bucket, EKSCluster, Lambda, RDSDBInstance...), which a sample finding
+// may carry beside details of other kinds.
 func guardDutyResource(d guardDutyDetail) string {
 	r := d.Resource
-	id := ""
-	switch {
-	case r.InstanceDetails != nil && r.InstanceDetails.InstanceID != "":
-		id = r.InstanceDetails.InstanceID
-	case r.AccessKeyDetails != nil && (r.AccessKeyDetails.UserName != "" || r.AccessKeyDetails.AccessKeyID != ""):
-		id = strings.TrimSpace(r.AccessKeyDetails.UserName + " " + r.AccessKeyDetails.AccessKeyID)
-	case len(r.S3BucketDetails) > 0:
+	instance := func() string {
+		if r.InstanceDetails != nil {
+			return r.InstanceDetails.InstanceID
+		}
+		return ""
+	}
+	accessKey := func() string {
+		if r.AccessKeyDetails != nil {
+			return strings.TrimSpace(r.AccessKeyDetails.UserName + " " + r.AccessKeyDetails.AccessKeyID)
+		}
+		return ""
+	}
+	bucket := func() string {
 		var names []string
 		for _, b := range r.S3BucketDetails {
 			names = append(names, b.Name)
 		}
-		id = strings.Join(names, ", ")
-	case r.EKSClusterDetails != nil:
-		id = r.EKSClusterDetails.Name
-	case r.LambdaDetails != nil:
-		id = r.LambdaDetails.FunctionName
-	case r.RDSDbInstanceDetails != nil:
-		id = r.RDSDbInstanceDetails.DBInstanceIdentifier
+		return strings.Join(names, ", ")
+	}
+	other := func() string {
+		switch {
+		case r.EKSClusterDetails != nil:
+			return r.EKSClusterDetails.Name
+		case r.LambdaDetails != nil:
+			return r.LambdaDetails.FunctionName
+		case r.RDSDbInstanceDetails != nil:
+			return r.RDSDbInstanceDetails.DBInstanceIdentifier
+		}
+		return ""
+	}
+	var id string
+	switch r.ResourceType {
+	case "Instance":
+		id = instance()
+	case "AccessKey":
+		id = accessKey()
+	case "S3Bucket":
+		id = bucket()
+	default:
+		id = first(other(), instance(), accessKey(), bucket())
 	}
 	return strings.TrimSpace(r.ResourceType + " " + id)
 }

@@ -260,3 +260,21 @@ func TestPublisher(t *testing.T) {
 		t.Errorf("truncated: %v", err)
 	}
 }
+
+// TestGuardDutyResourceByType: the medium sample (an AccessKey finding
+// that carries instance details too) names its access key.
+func TestGuardDutyResourceByType(t *testing.T) {
+	var detail map[string]any
+	if err := json.Unmarshal(sample(t, "guardduty-finding-medium-recon-iamuser-maliciousipcaller-custom-sample-detail-only.json"), &detail); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"source": GuardDutySource, "detail-type": GuardDutyDetailType, "detail": detail})
+	n, err := DecodeGuardDuty(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(n.Resource, "AccessKey ") || strings.Contains(n.Resource, "i-") {
+		t.Errorf("resource %q", n.Resource)
+	}
+	t.Log(n.Resource)
+}
