@@ -94,7 +94,7 @@ type session struct {
 	cli    string
 	app    string   // the CDK app, for apply
 	env    []string // the CLI's environment: pointed at the emulator
-	root string // the orgbaseline folder
+	root   string   // the orgbaseline folder
 	// ageDetectors dates the emulator's GuardDuty detectors back.
 	ageDetectors func(time.Duration)
 }
