@@ -65,6 +65,9 @@ type RuleProps struct {
 	// instead ("Using resource-based policies for Amazon EventBridge": do
 	// not specify a RoleArn for Lambda, Amazon SNS and Amazon SQS targets).
 	Role awsiam.IRole
+	// InputTransformer, when set, makes what the target receives from the
+	// event ("Amazon EventBridge input transformation").
+	InputTransformer *awsevents.CfnRule_InputTransformerProperty
 }
 
 // Rule is an EventBridge rule on the default bus of its stack's region,
@@ -108,6 +111,7 @@ func NewRule(scope constructs.Construct, id string, props *RuleProps) Rule {
 	if props.Role != nil {
 		target.RoleArn = props.Role.RoleArn()
 	}
+	target.InputTransformer = props.InputTransformer
 	r := awsevents.NewCfnRule(scope, jsii.String(id), &awsevents.CfnRuleProps{
 		Description:  jsii.String(props.Description),
 		EventPattern: map[string]any(props.Pattern),

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -40,9 +41,11 @@ const (
 	// ExecutionFailedRuleID is the rule on the state machine's failed,
 	// timed-out and aborted executions.
 	ExecutionFailedRuleID = "ExecutionFailedRule"
-	OperationsTopicID     = "OperationsTopic"
-	OperationsKeyID       = "OperationsTopicKey"
-	FindingsTopicID       = "FindingsTopic"
+	// OnboardedRuleID is the rule on the onboarding runs that succeeded.
+	OnboardedRuleID   = "OnboardedRule"
+	OperationsTopicID = "OperationsTopic"
+	OperationsKeyID   = "OperationsTopicKey"
+	FindingsTopicID   = "FindingsTopic"
 	// NotificationsKeyID is the security stack's key: the findings and
 	// operations topics, the notify-findings Lambda's logs and environment.
 	NotificationsKeyID = "NotificationsKey"
@@ -72,6 +75,30 @@ func ExecutionFailedPattern(stateMachineArn *string) eventbus.Pattern {
 		},
 	}
 }
+
+// OnboardedPattern matches the "Step Functions Execution Status Change"
+// events of stateMachineArn's onboarding runs (their names begin with
+// "onboard-": onboard.ExecutionName) that SUCCEEDED.
+func OnboardedPattern(stateMachineArn *string) eventbus.Pattern {
+	return eventbus.Pattern{
+		"source":      []string{"aws.states"},
+		"detail-type": []string{"Step Functions Execution Status Change"},
+		"detail": map[string]any{
+			"status":          []string{"SUCCEEDED"},
+			"stateMachineArn": []any{stateMachineArn},
+			"name":            []any{map[string]any{"prefix": "onboard-"}},
+		},
+	}
+}
+
+// OnboardedMessage is the operations topic's message for an onboarding run
+// that succeeded: its name (which names the account, onboard.ExecutionName)
+// and where its report is. EventBridge fills the <placeholders> from the
+// event's detail (OnboardedInputPaths).
+const OnboardedMessage = `"orgbaseline onboarded: the onboarding run <name> succeeded. Its rows (what changed in the new account, and what was skipped or failed) are in the execution's output: https://console.aws.amazon.com/states/home#/v2/executions/details/<executionArn>"`
+
+// OnboardedInputPaths are the event's fields OnboardedMessage names.
+var OnboardedInputPaths = map[string]*string{"name": jsii.String("$.detail.name"), "executionArn": jsii.String("$.detail.executionArn")}
 
 // FindingRule is a finding rule: in the home region, its target is the
 // notify-findings Lambda; in the other regions, the home region's bus.
@@ -146,6 +173,18 @@ func newOperations(s *managementStack, c settings.Config, lambdaDir string) {
 
 	if c.Onboarding.On() {
 		dlqs = append(dlqs, newOnboarding(s, c, lambdaDir)...)
+		// An onboarding run's end, to the operations topic.
+		onboarded := events.NewRule(s, OnboardedRuleID, &events.RuleProps{
+			Description: "orgbaseline: an onboarding run that succeeded, to the operations topic",
+			Pattern:     OnboardedPattern(machine.StateMachineArn()),
+			TargetArn:   topic.TopicArn(),
+			InputTransformer: &awsevents.CfnRule_InputTransformerProperty{
+				InputPathsMap: &OnboardedInputPaths,
+				InputTemplate: jsii.String(OnboardedMessage),
+			},
+		})
+		events.AllowRule(topic, "EventBridgeOnboarded", onboarded)
+		dlqs = append(dlqs, onboarded.DeadLetterQueue())
 	}
 	for i, q := range dlqs {
 		events.NewDeadLetterAlarm(s, fmt.Sprintf("DeadLetterAlarm%d", i+1), q, topic)

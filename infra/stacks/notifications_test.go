@@ -423,8 +423,8 @@ func TestOnboarding(t *testing.T) {
 				checkRule(t, tp, id, r.Pattern, fnArn, "")
 				checkPermission(t, tp, id, fnID)
 			}
-			if got := len(tp.ofType("AWS::Events::Rule")); got != len(rules)+1 {
-				t.Errorf("%d rules in the management stack, want the %d onboarding rules and the failed-run rule", got, len(rules))
+			if got := len(tp.ofType("AWS::Events::Rule")); got != len(rules)+2 {
+				t.Errorf("%d rules in the management stack, want the %d onboarding rules, the failed-run rule and the onboarded rule", got, len(rules))
 			}
 		})
 	}
@@ -463,8 +463,34 @@ func TestOperationsTopic(t *testing.T) {
 				"Principal": map[string]any{"Service": events.ServiceEvents}, "Resource": map[string]any{"Ref": topicID},
 				"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": map[string]any{"Fn::GetAtt": []any{stacks.ExecutionFailedRuleID, "Arn"}}}},
 			})
-			if len(sts) != 3 {
-				t.Errorf("topic policy: %d statements, want the TLS deny, CloudWatch's and EventBridge's", len(sts))
+			want := 3
+			if a.cfg.Onboarding.On() {
+				// The onboarding runs that succeeded, to the topic.
+				want++
+				checkEqual(t, "EventBridge's onboarded statement", sts["EventBridgeOnboarded"], map[string]any{
+					"Sid": "EventBridgeOnboarded", "Effect": "Allow", "Action": "sns:Publish",
+					"Principal": map[string]any{"Service": events.ServiceEvents}, "Resource": map[string]any{"Ref": topicID},
+					"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": map[string]any{"Fn::GetAtt": []any{stacks.OnboardedRuleID, "Arn"}}}},
+				})
+				checkRule(t, tp, stacks.OnboardedRuleID, map[string]any{
+					"source":      []any{"aws.states"},
+					"detail-type": []any{"Step Functions Execution Status Change"},
+					"detail": map[string]any{
+						"status":          []any{"SUCCEEDED"},
+						"stateMachineArn": []any{map[string]any{"Ref": stateMachineID(t, a)}},
+						"name":            []any{map[string]any{"prefix": "onboard-"}},
+					},
+				}, map[string]any{"Ref": topicID}, "")
+				target := props(tp.resource(t, stacks.OnboardedRuleID))["Targets"].([]any)[0].(map[string]any)
+				checkEqual(t, "the onboarded message", target["InputTransformer"], map[string]any{
+					"InputPathsMap": map[string]any{"name": "$.detail.name", "executionArn": "$.detail.executionArn"},
+					"InputTemplate": stacks.OnboardedMessage,
+				})
+			} else if tp.resources()[stacks.OnboardedRuleID] != nil {
+				t.Error("onboarding off, but the onboarded rule is there")
+			}
+			if len(sts) != want {
+				t.Errorf("topic policy: %d statements, want the TLS deny, CloudWatch's and EventBridge's (%d)", len(sts), want)
 			}
 			checkRule(t, tp, stacks.ExecutionFailedRuleID, map[string]any{
 				"source":      []any{"aws.states"},
