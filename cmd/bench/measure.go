@@ -11,8 +11,8 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/local/localsfn"
 	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/local/sdkcount"
-	"github.com/orgbaseline/orgbaseline/shared/operator/report"
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
+	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 

@@ -19,11 +19,15 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/org/prereq"
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/securityhub"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
+
+// The report reads the steps' results in the state machine's order.
+func init() { report.StepOrder = Specs }
 
 // All lists every step, in the order the state machine runs them.
 var All = []step.Step{

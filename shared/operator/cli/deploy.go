@@ -7,7 +7,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/local/localdeploy"
 	"github.com/orgbaseline/orgbaseline/shared/local/localevents"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
-	"github.com/orgbaseline/orgbaseline/shared/operator/report"
+	"github.com/orgbaseline/orgbaseline/shared/report"
 )
 
 // deploy is `orgbaseline deploy --local`: the local stand-in for

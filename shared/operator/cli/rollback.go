@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/orgbaseline/orgbaseline/shared/operator/report"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
+	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/orgbaseline/orgbaseline/shared/registry"
-
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -67,6 +65,37 @@ func FromExecution(mode workflow.Mode, status string, output []byte, errName, ca
 // Fetch reads an S3 object: where a Distributed Map wrote its results.
 type Fetch func(ctx context.Context, bucket, key string) ([]byte, error)
 
+// StepOrder returns the steps in the order the state machine runs them:
+// the report reads their results in that order. The registry sets it
+// (registry.Specs), which the report cannot import (the registry lists the
+// event Lambdas, one of which builds a report). Unset, the results are
+// read in the order of their keys.
+var StepOrder func() []workflow.StepSpec
+
+// resultKeys returns the keys of results in the steps' order (StepOrder),
+// then any other in key order.
+func resultKeys(results map[string]json.RawMessage) []string {
+	var keys []string
+	seen := map[string]bool{}
+	if StepOrder != nil {
+		for _, spec := range StepOrder() {
+			for _, key := range spec.ResultKeys() {
+				if _, ok := results[key]; ok && !seen[key] {
+					keys, seen[key] = append(keys, key), true
+				}
+			}
+		}
+	}
+	var rest []string
+	for key := range results {
+		if !seen[key] {
+			rest = append(rest, key)
+		}
+	}
+	sort.Strings(rest)
+	return append(keys, rest...)
+}
+
 // FromExecutionWith is FromExecution for an execution whose Distributed
 // Maps wrote their results to S3 (their result in the output is a
 // ResultWriterDetails): fetch reads the manifest and the result files.
@@ -78,19 +107,13 @@ func FromExecutionWith(ctx context.Context, fetch Fetch, mode workflow.Mode, sta
 			return r, fmt.Errorf("read the execution output: %w", err)
 		}
 		d := decoder{ctx: ctx, fetch: fetch}
-		for _, spec := range registry.Specs() {
-			for _, key := range spec.ResultKeys() {
-				raw, ok := out.Results[key]
-				if !ok {
-					continue
-				}
-				results, err := d.results(raw)
-				if err != nil {
-					return r, fmt.Errorf("read the result of %s: %w", key, err)
-				}
-				for _, res := range results {
-					r.add(res)
-				}
+		for _, key := range resultKeys(out.Results) {
+			results, err := d.results(out.Results[key])
+			if err != nil {
+				return r, fmt.Errorf("read the result of %s: %w", key, err)
+			}
+			for _, res := range results {
+				r.add(res)
 			}
 		}
 		r.Warnings = append(r.Warnings, recorderWarnings(r.Rows)...)
