@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -107,6 +108,9 @@ type Baseline interface {
 	// Key returns the customer-managed key that encrypts the log groups and
 	// the Lambdas' environment variables.
 	Key() awskms.IKey
+	// Results returns the bucket the Distributed Maps write their results
+	// to, nil without a Distributed Map.
+	Results() awss3.IBucket
 }
 
 // BaselineProps configures a Baseline.
@@ -196,6 +200,8 @@ func (b *baseline) Function(step string) awslambda.IFunction {
 }
 
 func (b *baseline) Key() awskms.IKey { return b.key }
+
+func (b *baseline) Results() awss3.IBucket { return b.stateMachine.Results() }
 
 // validate returns props with defaults applied and the encoded settings, or
 // panics with every problem found.

@@ -46,6 +46,12 @@ type EventLambdaProps struct {
 	// Env is the function's environment: a value for each variable of
 	// Function.Env.
 	Env map[string]*string
+	// Wildcards are the wildcard resources of the grants the caller adds
+	// to the role (cdk-nag's AwsSolutions-IAM5 findings, as appliesTo
+	// entries), and WildcardReason why they hold: the role's policy then
+	// carries one suppression that lists every wildcard with its reason.
+	Wildcards      []any
+	WildcardReason string
 }
 
 // EventLambda is an event Lambda: its role, log group, dead-letter queue
@@ -128,10 +134,15 @@ func NewEventLambda(scope constructs.Construct, id string, props *EventLambdaPro
 		RetryAttempts:         jsii.Number(LambdaRetryAttempts),
 		MaxEventAge:           awscdk.Duration_Seconds(jsii.Number(LambdaMaxEventAgeSeconds)),
 	})
+	reason := "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."
+	if props.WildcardReason != "" {
+		reason += " " + props.WildcardReason
+	}
+	appliesTo := append([]any{"Resource::*"}, props.Wildcards...)
 	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
-		AppliesTo: &[]any{"Resource::*"},
+		Reason:    jsii.String(reason),
+		AppliesTo: &appliesTo,
 	}}, jsii.Bool(true))
 	lintskip.Checkov(fn,
 		lintskip.Check{ID: "CKV_AWS_117", Comment: "The function calls AWS service APIs only (Step Functions or SNS) and serves no network " +

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -42,7 +41,10 @@ const (
 	// timed-out and aborted executions.
 	ExecutionFailedRuleID = "ExecutionFailedRule"
 	// OnboardedRuleID is the rule on the onboarding runs that succeeded.
-	OnboardedRuleID   = "OnboardedRule"
+	OnboardedRuleID = "OnboardedRule"
+	// OnboardSummaryID begins the ids of the onboard-summary Lambda\'s
+	// resources.
+	OnboardSummaryID  = "OnboardSummary"
 	OperationsTopicID = "OperationsTopic"
 	OperationsKeyID   = "OperationsTopicKey"
 	FindingsTopicID   = "FindingsTopic"
@@ -90,15 +92,6 @@ func OnboardedPattern(stateMachineArn *string) eventbus.Pattern {
 		},
 	}
 }
-
-// OnboardedMessage is the operations topic's message for an onboarding run
-// that succeeded: its name (which names the account, onboard.ExecutionName)
-// and where its report is. EventBridge fills the <placeholders> from the
-// event's detail (OnboardedInputPaths).
-const OnboardedMessage = `"orgbaseline onboarded: the onboarding run <name> succeeded. Its rows (what changed in the new account, and what was skipped or failed) are in the execution's output: https://console.aws.amazon.com/states/home#/v2/executions/details/<executionArn>"`
-
-// OnboardedInputPaths are the event's fields OnboardedMessage names.
-var OnboardedInputPaths = map[string]*string{"name": jsii.String("$.detail.name"), "executionArn": jsii.String("$.detail.executionArn")}
 
 // FindingRule is a finding rule: in the home region, its target is the
 // notify-findings Lambda; in the other regions, the home region's bus.
@@ -173,22 +166,74 @@ func newOperations(s *managementStack, c settings.Config, lambdaDir string) {
 
 	if c.Onboarding.On() {
 		dlqs = append(dlqs, newOnboarding(s, c, lambdaDir)...)
-		// An onboarding run's end, to the operations topic.
-		onboarded := events.NewRule(s, OnboardedRuleID, &events.RuleProps{
-			Description: "orgbaseline: an onboarding run that succeeded, to the operations topic",
-			Pattern:     OnboardedPattern(machine.StateMachineArn()),
-			TargetArn:   topic.TopicArn(),
-			InputTransformer: &awsevents.CfnRule_InputTransformerProperty{
-				InputPathsMap: &OnboardedInputPaths,
-				InputTemplate: jsii.String(OnboardedMessage),
-			},
-		})
-		events.AllowRule(topic, "EventBridgeOnboarded", onboarded)
-		dlqs = append(dlqs, onboarded.DeadLetterQueue())
+		dlqs = append(dlqs, newOnboardSummary(s, lambdaDir, topic, key.KeyArn())...)
 	}
 	for i, q := range dlqs {
 		events.NewDeadLetterAlarm(s, fmt.Sprintf("DeadLetterAlarm%d", i+1), q, topic)
 	}
+}
+
+// newOnboardSummary adds the onboard-summary Lambda and the rule on the
+// onboarding runs that succeeded, whose target it is, and returns their
+// dead-letter queues. The Lambda reads the run (its output, when the event
+// does not carry it, and the results its Distributed Maps wrote) and
+// publishes the summary to the operations topic.
+func newOnboardSummary(s *managementStack, lambdaDir string, topic awssns.ITopic, keyArn *string) []awssqs.IQueue {
+	machine := s.baseline.StateMachine()
+	// The grants' wildcards, for cdk-nag: the executions' names are made at
+	// run time, and so are the keys of the results.
+	wildcards := []any{map[string]any{"regex": "/^Resource::arn:<AWS::Partition>:states:[a-z0-9-]+:[0-9]{12}:execution:<BaselineStateMachine[A-Z0-9]+\\.Name>:\\*$/g"}}
+	reason := "states:DescribeExecution on the baseline state machine's executions, whose names are made at run time (execution:<this state machine>:*)."
+	results := s.baseline.Results()
+	if results != nil {
+		wildcards = append(wildcards, map[string]any{"regex": "/^Resource::<BaselineResults[A-Z0-9]+\\.Arn>\\/results\\/\\*$/g"})
+		reason += " s3:GetObject on the results the runs' Distributed Maps wrote (results/*), whose keys are made at run time."
+	}
+	fn := events.NewEventLambda(s, OnboardSummaryID, &events.EventLambdaProps{
+		Function:       eventfn.OnboardSummary,
+		LambdaDir:      lambdaDir,
+		Key:            s.baseline.Key(),
+		Env:            map[string]*string{eventfn.EnvOperationsTopicARN: topic.TopicArn()},
+		Wildcards:      wildcards,
+		WildcardReason: reason,
+	})
+	role := fn.Role()
+	// "Actions, resources, and condition keys for Amazon SNS": Publish's
+	// resource type is the topic; "Managing Amazon SNS encryption keys and
+	// costs": a publisher to an encrypted topic needs kms:GenerateDataKey
+	// and kms:Decrypt.
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("PublishSummary"), Actions: jsii.Strings("sns:Publish"), Resources: jsii.Strings(*topic.TopicArn()),
+	}))
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("EncryptSummary"), Actions: jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"), Resources: jsii.Strings(*keyArn),
+	}))
+	// "Actions, resources, and condition keys for AWS Step Functions":
+	// DescribeExecution's resource type is the execution, whose ARN names
+	// its state machine.
+	executions := awscdk.Stack_Of(s).FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("states"), Resource: jsii.String("execution"),
+		ResourceName: jsii.String(*machine.StateMachineName() + ":*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("ReadBaselineExecutions"), Actions: jsii.Strings("states:DescribeExecution"), Resources: jsii.Strings(*executions),
+	}))
+	if results != nil {
+		// The results the Distributed Maps wrote, under ResultsPrefix
+		// ("Actions, resources, and condition keys for Amazon S3":
+		// GetObject's resource type is the object).
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("ReadRunResults"), Actions: jsii.Strings("s3:GetObject"),
+			Resources: jsii.Strings(*results.ArnForObjects(jsii.String(baseline.ResultsPrefix + "*"))),
+		}))
+	}
+	rule := events.NewRule(s, OnboardedRuleID, &events.RuleProps{
+		Description: "orgbaseline: an onboarding run that succeeded, summarized to the operations topic",
+		Pattern:     OnboardedPattern(machine.StateMachineArn()),
+		TargetArn:   fn.Function().FunctionArn(),
+	})
+	fn.AllowRule(OnboardedRuleID+"Permission", rule)
+	return []awssqs.IQueue{fn.DeadLetterQueue(), rule.DeadLetterQueue()}
 }
 
 // newOnboarding adds the onboard-start Lambda and the onboarding rules, on

@@ -56,7 +56,8 @@ var eventFunctionSkips = []string{"CKV_AWS_115", "CKV_AWS_117"}
 // eventFunction reports whether the logical ID is an event Lambda's
 // function.
 func eventFunction(id string) bool {
-	return strings.HasPrefix(id, stacks.OnboardStartID+"Function") || strings.HasPrefix(id, stacks.NotifyFindingsID+"Function")
+	return strings.HasPrefix(id, stacks.OnboardStartID+"Function") || strings.HasPrefix(id, stacks.OnboardSummaryID+"Function") ||
+		strings.HasPrefix(id, stacks.NotifyFindingsID+"Function")
 }
 
 // notificationResource reports whether the logical ID is one of the
@@ -465,13 +466,8 @@ func TestOperationsTopic(t *testing.T) {
 			})
 			want := 3
 			if a.cfg.Onboarding.On() {
-				// The onboarding runs that succeeded, to the topic.
-				want++
-				checkEqual(t, "EventBridge's onboarded statement", sts["EventBridgeOnboarded"], map[string]any{
-					"Sid": "EventBridgeOnboarded", "Effect": "Allow", "Action": "sns:Publish",
-					"Principal": map[string]any{"Service": events.ServiceEvents}, "Resource": map[string]any{"Ref": topicID},
-					"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": map[string]any{"Fn::GetAtt": []any{stacks.OnboardedRuleID, "Arn"}}}},
-				})
+				// The onboarding runs that succeeded, to onboard-summary.
+				fnID := tp.idWithPrefix(t, "AWS::Lambda::Function", stacks.OnboardSummaryID)
 				checkRule(t, tp, stacks.OnboardedRuleID, map[string]any{
 					"source":      []any{"aws.states"},
 					"detail-type": []any{"Step Functions Execution Status Change"},
@@ -480,12 +476,25 @@ func TestOperationsTopic(t *testing.T) {
 						"stateMachineArn": []any{map[string]any{"Ref": stateMachineID(t, a)}},
 						"name":            []any{map[string]any{"prefix": "onboard-"}},
 					},
-				}, map[string]any{"Ref": topicID}, "")
-				target := props(tp.resource(t, stacks.OnboardedRuleID))["Targets"].([]any)[0].(map[string]any)
-				checkEqual(t, "the onboarded message", target["InputTransformer"], map[string]any{
-					"InputPathsMap": map[string]any{"name": "$.detail.name", "executionArn": "$.detail.executionArn"},
-					"InputTemplate": stacks.OnboardedMessage,
-				})
+				}, map[string]any{"Fn::GetAtt": []any{fnID, "Arn"}}, "")
+				checkPermission(t, tp, stacks.OnboardedRuleID, fnID)
+				fn := props(tp.resource(t, fnID))
+				vars, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+				checkEqual(t, "onboard-summary's topic", vars[eventfn.EnvOperationsTopicARN], map[string]any{"Ref": topicID})
+				byID := map[string]statement{}
+				for _, st := range roleStatements(t, tp, ref(fn["Role"])) {
+					if sid, _ := st["Sid"].(string); sid != "" {
+						byID[sid] = st
+					}
+				}
+				checkEqual(t, "PublishSummary", byID["PublishSummary"]["Resource"], map[string]any{"Ref": topicID})
+				checkEqual(t, "EncryptSummary", byID["EncryptSummary"]["Action"], []any{"kms:GenerateDataKey", "kms:Decrypt"})
+				if r := fmt.Sprint(byID["ReadBaselineExecutions"]["Resource"]); byID["ReadBaselineExecutions"]["Action"] != "states:DescribeExecution" || !strings.Contains(r, ":execution:") {
+					t.Errorf("ReadBaselineExecutions: %v", byID["ReadBaselineExecutions"])
+				}
+				if byID["ReadRunResults"]["Action"] != "s3:GetObject" || !strings.Contains(fmt.Sprint(byID["ReadRunResults"]["Resource"]), "/results/*") {
+					t.Errorf("ReadRunResults: %v", byID["ReadRunResults"])
+				}
 			} else if tp.resources()[stacks.OnboardedRuleID] != nil {
 				t.Error("onboarding off, but the onboarded rule is there")
 			}

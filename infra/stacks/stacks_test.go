@@ -1725,8 +1725,9 @@ func TestTrailLogDelivery(t *testing.T) {
 				t.Errorf("log group %s in the security stack (%v), want none", orgtrail.LogGroupName, ids)
 			}
 			// The baseline's own log groups only: one per step, the
-			// state machine's and with onboarding onboard-start's.
-			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(specsOf(registry.For(a.cfg)))+1+boolInt(a.cfg.Onboarding.On()); got != want {
+			// state machine's and with onboarding onboard-start's and
+			// onboard-summary's.
+			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(specsOf(registry.For(a.cfg)))+1+2*boolInt(a.cfg.Onboarding.On()); got != want {
 				t.Errorf("%d log groups, want %d", got, want)
 			}
 		})

@@ -14,10 +14,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -33,6 +35,9 @@ const (
 	// EnvStateMachineARN is the baseline state machine onboard-start
 	// starts.
 	EnvStateMachineARN = "ORGBASELINE_STATE_MACHINE_ARN"
+	// EnvOperationsTopicARN is the operations topic onboard-summary
+	// publishes to.
+	EnvOperationsTopicARN = "ORGBASELINE_OPERATIONS_TOPIC_ARN"
 	// EnvTopicARN is the findings topic notify-findings publishes to.
 	EnvTopicARN = "ORGBASELINE_TOPIC_ARN"
 )
@@ -121,6 +126,41 @@ var NotifyFindings = Function{
 		p := notify.Publisher{SNS: sns.NewFromConfig(d.AWS), TopicARN: os.Getenv(EnvTopicARN), Log: d.Log}
 		return func(ctx context.Context, event json.RawMessage) (any, error) {
 			out, err := p.Handle(ctx, event)
+			if err != nil {
+				d.Log.ErrorContext(ctx, "event not handled", "error", err.Error())
+				return nil, err
+			}
+			return out, nil
+		}, nil
+	},
+}
+
+// OnboardSummary is the onboard-summary Lambda: the target of the rule on
+// the onboarding runs that succeeded, which publishes the run's summary
+// to the operations topic (onboard.Summarizer): the counts by service and
+// the rows that failed, from the run's report.
+var OnboardSummary = Function{
+	Name:        "onboard-summary",
+	Description: "orgbaseline: publishes the summary of an onboarding run that succeeded to the operations topic",
+	Env:         []string{EnvOperationsTopicARN},
+	setup: func(d Deps) (Handler, error) {
+		objects := s3.NewFromConfig(d.AWS)
+		s := onboard.Summarizer{
+			SFN: sfn.NewFromConfig(d.AWS),
+			Fetch: func(ctx context.Context, bucket, key string) ([]byte, error) {
+				out, err := objects.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+				if err != nil {
+					return nil, err
+				}
+				defer out.Body.Close()
+				return io.ReadAll(out.Body)
+			},
+			SNS:      sns.NewFromConfig(d.AWS),
+			TopicARN: os.Getenv(EnvOperationsTopicARN),
+			Log:      d.Log,
+		}
+		return func(ctx context.Context, event json.RawMessage) (any, error) {
+			out, err := s.Handle(ctx, event)
 			if err != nil {
 				d.Log.ErrorContext(ctx, "event not handled", "error", err.Error())
 				return nil, err

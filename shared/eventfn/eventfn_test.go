@@ -35,12 +35,13 @@ func exampleSettings(t *testing.T) string {
 func TestHandlersErrOnlyOnMalformedEvents(t *testing.T) {
 	t.Setenv(EnvStateMachineARN, "arn:aws:states:us-east-1:111111111111:stateMachine:baseline")
 	t.Setenv(EnvTopicARN, "arn:aws:sns:us-east-1:222222222222:findings")
+	t.Setenv(EnvOperationsTopicARN, "arn:aws:sns:us-east-1:111111111111:operations")
 	t.Setenv(settings.EnvVar, exampleSettings(t))
 	other, err := os.ReadFile(filepath.Join("..", "..", "events", "stepfunctions-execution-status-change-failed.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []Function{OnboardStart, NotifyFindings} {
+	for _, f := range []Function{OnboardStart, OnboardSummary, NotifyFindings} {
 		t.Run(f.Name, func(t *testing.T) {
 			h, err := f.Build(Deps{AWS: aws.Config{Region: "us-east-1"}})
 			if err != nil {
@@ -60,7 +61,7 @@ func TestHandlersErrOnlyOnMalformedEvents(t *testing.T) {
 }
 
 func TestSetupNeedsItsEnvironment(t *testing.T) {
-	for _, f := range []Function{OnboardStart, NotifyFindings} {
+	for _, f := range []Function{OnboardStart, OnboardSummary, NotifyFindings} {
 		for _, v := range f.Env {
 			t.Setenv(v, "")
 		}

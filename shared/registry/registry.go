@@ -72,6 +72,7 @@ var All = []step.Step{
 // the rules whose target it is.
 var Events = []eventfn.Function{
 	eventfn.OnboardStart,
+	eventfn.OnboardSummary,
 	eventfn.NotifyFindings,
 }
 
