@@ -552,6 +552,13 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		if !strings.Contains(stderr, "matched by rule OnboardingNewAccount in us-east-1") {
 			t.Errorf("the emulator's rule did not take the event:\n%s", stderr)
 		}
+		// The run's summary, through the onboarded rule, on the
+		// operations topic.
+		for _, want := range []string{"the operations topic received: orgbaseline onboarded account " + id + ": ", "    config          ", "    Execution onboard-" + id + "-e2e-onboarding-event: "} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("the summary lacks %q:\n%s", want, stderr)
+			}
+		}
 		for _, r := range rep.Rows {
 			if r.Step == "config-recorders" && r.Account != id {
 				t.Errorf("the onboarding run reached account %s: %+v", r.Account, r)

@@ -62,23 +62,32 @@ func localConfigFor(mgmt aws.Config, accounts *awsclient.Accounts) localevents.C
 	}
 }
 
-// runLocal synthesizes the stacks for cfg (unless --assembly names a cloud
-// assembly), then runs the management stack's state machine on this machine.
+// runLocal is runLocalExecution's report.
 func runLocal(ctx context.Context, o applyOptions, cfg settings.Config, in workflow.Input, env Env, p *progress) (report.Report, error) {
+	rep, _, err := runLocalExecution(ctx, o, cfg, in, env, p)
+	return rep, err
+}
+
+// runLocalExecution synthesizes the stacks for cfg (unless --assembly names a cloud
+// assembly), then runs the management stack's state machine on this machine.
+func runLocalExecution(ctx context.Context, o applyOptions, cfg settings.Config, in workflow.Input, env Env, p *progress) (report.Report, localsfn.Execution, error) {
+	fail := func(err error) (report.Report, localsfn.Execution, error) {
+		return report.Report{}, localsfn.Execution{}, err
+	}
 	root, err := findRoot(env)
 	if err != nil {
-		return report.Report{}, err
+		return fail(err)
 	}
 	tools, err := localsfn.FindTools(root)
 	if err != nil {
-		return report.Report{}, err
+		return fail(err)
 	}
 	asm := o.assembly
 	if asm == "" {
 		start := time.Now()
 		dir, fresh, err := cachedAssembly(ctx, root, o.cdkApp, o.configPath, cfg)
 		if err != nil {
-			return report.Report{}, err
+			return fail(err)
 		}
 		asm = dir
 		if fresh {
@@ -89,32 +98,32 @@ func runLocal(ctx context.Context, o applyOptions, cfg settings.Config, in workf
 	}
 	stack, err := localsfn.ReadStack(asm, workflow.ManagementStackName)
 	if err != nil {
-		return report.Report{}, err
+		return fail(err)
 	}
 	if err := sameSettings(stack, cfg); err != nil {
-		return report.Report{}, err
+		return fail(err)
 	}
 
 	logPath := o.stepLogs
 	if logPath == "" {
 		dir, err := runDir(root)
 		if err != nil {
-			return report.Report{}, err
+			return fail(err)
 		}
 		logPath = filepath.Join(dir, "steps.log")
 	}
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return report.Report{}, err
+		return fail(err)
 	}
 	logs, err := os.Create(logPath)
 	if err != nil {
-		return report.Report{}, fmt.Errorf("step logs: %w", err)
+		return fail(fmt.Errorf("step logs: %w", err))
 	}
 	defer logs.Close()
 
 	exe, err := os.Executable()
 	if err != nil {
-		return report.Report{}, err
+		return fail(err)
 	}
 	l := localsfn.Local{
 		Stack: stack,
@@ -131,10 +140,11 @@ func runLocal(ctx context.Context, o applyOptions, cfg settings.Config, in workf
 	}
 	exec, err := l.Execute(ctx, in)
 	if err != nil {
-		return report.Report{}, err
+		return fail(err)
 	}
 	p.note("step logs: %s", logPath)
-	return report.FromExecution(in.Mode, exec.Status, exec.Output, exec.Error, exec.Cause)
+	rep, err := report.FromExecution(in.Mode, exec.Status, exec.Output, exec.Error, exec.Cause)
+	return rep, exec, err
 }
 
 // localWaitMillis is how long a Wait state waits in a local run.

@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/local/localbus"
 	"github.com/orgbaseline/orgbaseline/shared/local/localevents"
+	"github.com/orgbaseline/orgbaseline/shared/local/localsfn"
 	"github.com/orgbaseline/orgbaseline/shared/onboard"
 	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -57,8 +61,8 @@ func localStarter(ctx context.Context, o applyOptions, cfg settings.Config, env 
 	if err != nil {
 		return onboard.Starter{}, nil, err
 	}
-	l := &localStarts{api: api, run: func(ctx context.Context, in workflow.Input) (report.Report, error) {
-		return runLocal(ctx, o, cfg, in, env, p)
+	l := &localStarts{api: api, run: func(ctx context.Context, in workflow.Input) (report.Report, localsfn.Execution, error) {
+		return runLocalExecution(ctx, o, cfg, in, env, p)
 	}}
 	return onboard.Starter{SFN: planned{l, o.plan}, StateMachineARN: arn, Settings: cfg}, l, nil
 }
@@ -121,8 +125,99 @@ func onboardEventLocal(ctx context.Context, o applyOptions, cfg settings.Config,
 	if err := nothingStarted(started); err != nil {
 		return report.Report{}, err
 	}
+	if l.err == nil && l.exec.Status == "SUCCEEDED" {
+		if err := announceLocal(ctx, asm, cfgFor, cfg, started.Name, l, env, p); err != nil {
+			return l.report, err
+		}
+	}
 	return l.report, l.err
 }
+
+// announceLocal does what Step Functions and the onboarded rule do on AWS
+// when an onboarding run succeeds: the run's status change event (as Step
+// Functions emits it, "Automating Step Functions event delivery with
+// EventBridge") goes on the management account's bus in the home region,
+// naming the state machine as the synthesized rule's pattern resolves it
+// locally; when the stand-in of onboard-summary receives it, the same
+// Summarizer publishes to the emulator's operations topic, and what the
+// topic's subscription received is shown on stderr.
+func announceLocal(ctx context.Context, asm localevents.Assembly, cfgFor localevents.ConfigFor, cfg settings.Config, name string, l *localStarts, env Env, p *progress) error {
+	var rule *localevents.Rule
+	var topic *localevents.Topic
+	for i, r := range asm.Rules {
+		if r.Stack == workflow.ManagementStackName && r.LogicalID == OnboardedRuleID {
+			rule = &asm.Rules[i]
+		}
+	}
+	for i, t := range asm.Topics {
+		if t.Stack == workflow.ManagementStackName && strings.HasPrefix(t.LogicalID, OperationsTopicPrefix) {
+			topic = &asm.Topics[i]
+		}
+	}
+	if rule == nil || topic == nil {
+		return nil // onboarding is off: no onboarded rule
+	}
+	var pattern struct {
+		Detail struct {
+			StateMachineArn []string `json:"stateMachineArn"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal(rule.Pattern, &pattern); err != nil || len(pattern.Detail.StateMachineArn) != 1 {
+		return fmt.Errorf("the onboarded rule's pattern names no one state machine: %s", rule.Pattern)
+	}
+	event, err := json.Marshal(map[string]any{
+		"version": "0", "id": "local-" + name, "detail-type": "Step Functions Execution Status Change", "source": "aws.states",
+		"account": cfg.Accounts.Management, "time": time.Now().UTC().Format(time.RFC3339), "region": rule.Region, "resources": []string{l.executionArn},
+		"detail": map[string]any{
+			"executionArn": l.executionArn, "stateMachineArn": pattern.Detail.StateMachineArn[0], "name": name, "status": "SUCCEEDED",
+			"input": l.input, "inputDetails": map[string]bool{"included": true},
+			"output": string(l.exec.Output), "outputDetails": map[string]bool{"included": true},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ruleCfg := cfgFor(rule.Account, rule.Region)
+	if err := localbus.New(ruleCfg).Put(ctx, "default", event); err != nil {
+		return err
+	}
+	got, err := localevents.Take(ctx, ruleCfg, *rule)
+	if err != nil {
+		return err
+	}
+	if len(got) == 0 {
+		return fmt.Errorf("the onboarded rule did not match the run's status change event")
+	}
+	topicCfg := cfgFor(topic.Account, topic.Region)
+	s := onboard.Summarizer{SNS: sns.NewFromConfig(topicCfg), TopicARN: fmt.Sprintf("arn:aws:sns:%s:%s:%s", topic.Region, topic.Account, topic.TopicName())}
+	if _, err := s.Handle(ctx, event); err != nil {
+		return err
+	}
+	received, err := localevents.Received(ctx, topicCfg, *topic)
+	if err != nil {
+		return err
+	}
+	for _, n := range received {
+		fmt.Fprintf(env.Stderr, "  the operations topic received: %s\n%s\n", n.Subject, indent(n.Message))
+	}
+	return nil
+}
+
+// indent indents every line of s by four spaces.
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "    " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The management stack's logical IDs the local run looks up
+// (infra/stacks.OnboardedRuleID, OperationsTopicID).
+const (
+	OnboardedRuleID       = "OnboardedRule"
+	OperationsTopicPrefix = "OperationsTopic"
+)
 
 // eventRegion is the region of an event's envelope, def without one.
 func eventRegion(event []byte, def string) string {
@@ -167,9 +262,12 @@ func localStateMachine(ctx context.Context, api *sfn.Client, cfg settings.Config
 // execution, so that the same event again finds its name taken.
 type localStarts struct {
 	api    *sfn.Client
-	run    func(context.Context, workflow.Input) (report.Report, error)
+	run    func(context.Context, workflow.Input) (report.Report, localsfn.Execution, error)
 	report report.Report
 	err    error
+	// The run: its execution, input and output.
+	executionArn, input string
+	exec                localsfn.Execution
 }
 
 func (l *localStarts) StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
@@ -181,7 +279,8 @@ func (l *localStarts) StartExecution(ctx context.Context, in *sfn.StartExecution
 	if err := json.Unmarshal([]byte(aws.ToString(in.Input)), &input); err != nil {
 		return nil, err
 	}
-	l.report, l.err = l.run(ctx, input)
+	l.report, l.exec, l.err = l.run(ctx, input)
+	l.executionArn, l.input = aws.ToString(out.ExecutionArn), aws.ToString(in.Input)
 	cause := "the local run ended"
 	if l.err != nil {
 		cause = "the local run failed: " + l.err.Error()
