@@ -80,6 +80,12 @@ func (f Function) Setup(ctx context.Context) (Handler, error) {
 	return f.Build(Deps{AWS: cfg, Log: logging.Default(f.Name)})
 }
 
+// LambdaName is the function's name (lambdamain.EventFunction).
+func (f Function) LambdaName() string { return f.Name }
+
+// LambdaHandler is Setup's handler (lambdamain.EventFunction).
+func (f Function) LambdaHandler(ctx context.Context) (any, error) { return f.Setup(ctx) }
+
 // Build builds the handler from d and the environment.
 func (f Function) Build(d Deps) (Handler, error) {
 	if d.Log == nil {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/orgbaseline/orgbaseline/shared/eventfn"
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 )
@@ -37,12 +36,20 @@ func Run(s step.Step) {
 // with it, as Run does for a step: EventBridge invokes the function
 // asynchronously with one event, and an error the handler returns sends the
 // event, after Lambda's retries, to the function's dead-letter queue.
-func RunEvent(f eventfn.Function) {
-	h, err := f.Setup(context.Background())
+func RunEvent(f EventFunction) {
+	h, err := f.LambdaHandler(context.Background())
 	if err == nil {
 		lambda.Start(h)
 		return
 	}
-	logging.Default(f.Name).Error("init failed", "error", err.Error())
+	logging.Default(f.LambdaName()).Error("init failed", "error", err.Error())
 	os.Exit(1)
+}
+
+// EventFunction is an event Lambda (an eventfn.Function): its name, and
+// its handler, built from the environment. An interface, so that the step
+// Lambdas, which link this package, do not link the event Lambdas' code.
+type EventFunction interface {
+	LambdaName() string
+	LambdaHandler(ctx context.Context) (any, error)
 }
