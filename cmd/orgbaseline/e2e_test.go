@@ -513,32 +513,9 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 	})
 
 	t.Run("a new account is onboarded once per event", func(t *testing.T) {
-		ctx := context.Background()
-		api := organizations.NewFromConfig(awsCfg)
-		created, err := api.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("onboarded"), Email: aws.String("onboarded@example.com")})
+		id, eventFile := createdAccountEvent(t, awsCfg, org, "onboarded", "e2e-onboarding-event")
+		event, err := os.ReadFile(eventFile)
 		if err != nil {
-			t.Fatal(err)
-		}
-		status, err := api.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: created.CreateAccountStatus.Id})
-		if err != nil || aws.ToString(status.CreateAccountStatus.AccountId) == "" {
-			t.Fatalf("the new account: %+v, %v", status, err)
-		}
-		id := aws.ToString(status.CreateAccountStatus.AccountId)
-		// The published CreateAccountResult record, for the new account, in
-		// the envelope EventBridge delivers it in.
-		record, err := os.ReadFile(filepath.Join(root, "events", "organizations-create-account-result-succeeded-cloudtrail-record.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		record = bytes.ReplaceAll(record, []byte(`"444455556666"`), []byte(`"`+id+`"`))
-		event, err := json.Marshal(map[string]any{"version": "0", "id": "e2e-onboarding-event", "detail-type": "AWS Service Event via CloudTrail",
-			"source": "aws.organizations", "account": org.Management, "time": "2026-11-30T12:00:00Z", "region": "us-east-1", "resources": []string{},
-			"detail": json.RawMessage(record)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		eventFile := filepath.Join(t.TempDir(), "event.json")
-		if err := os.WriteFile(eventFile, event, 0o600); err != nil {
 			t.Fatal(err)
 		}
 
@@ -679,29 +656,7 @@ func TestOnboardingForwardedToAnotherHomeRegion(t *testing.T) {
 	if code, _, stderr := orgbaseline(t, "deploy", "--local", "--config", config); code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", code, stderr)
 	}
-	ctx := context.Background()
-	api := organizations.NewFromConfig(awsCfg)
-	created, err := api.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("joined"), Email: aws.String("joined@example.com")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, err := api.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: created.CreateAccountStatus.Id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := aws.ToString(status.CreateAccountStatus.AccountId)
-	record, err := os.ReadFile(filepath.Join(root, "events", "organizations-create-account-result-succeeded-cloudtrail-record.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	record = bytes.ReplaceAll(record, []byte(`"444455556666"`), []byte(`"`+id+`"`))
-	event, _ := json.Marshal(map[string]any{"version": "0", "id": "e2e-forwarded-event", "detail-type": "AWS Service Event via CloudTrail",
-		"source": "aws.organizations", "account": org.Management, "time": "2026-11-30T12:00:00Z", "region": "us-east-1", "resources": []string{},
-		"detail": json.RawMessage(record)})
-	eventFile := filepath.Join(t.TempDir(), "event.json")
-	if err := os.WriteFile(eventFile, event, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	id, eventFile := createdAccountEvent(t, awsCfg, org, "joined", "e2e-forwarded-event")
 	code, rep, stderr := orgbaseline(t, "onboard", "--event", eventFile, "--local", "--config", config)
 	if code != 0 {
 		t.Fatalf("onboard: exit %d\n%s", code, stderr)
@@ -712,4 +667,38 @@ func TestOnboardingForwardedToAnotherHomeRegion(t *testing.T) {
 	if !hasAction(rep, "config-recorders", id, "config:PutConfigurationRecorder") {
 		t.Errorf("the new account was not onboarded: %+v", rep.Rows)
 	}
+}
+
+// createdAccountEvent creates an account in the emulated organization and
+// writes its CreateAccountResult event: the published record, with the new
+// account's ID, in the envelope EventBridge delivers it in, with eventID.
+func createdAccountEvent(t *testing.T, awsCfg aws.Config, org motorig.Org, name, eventID string) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	api := organizations.NewFromConfig(awsCfg)
+	created, err := api.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(name), Email: aws.String(name + "@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := api.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: created.CreateAccountStatus.Id})
+	if err != nil || aws.ToString(status.CreateAccountStatus.AccountId) == "" {
+		t.Fatalf("the new account: %+v, %v", status, err)
+	}
+	id := aws.ToString(status.CreateAccountStatus.AccountId)
+	record, err := os.ReadFile(filepath.Join(root, "events", "organizations-create-account-result-succeeded-cloudtrail-record.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	record = bytes.ReplaceAll(record, []byte(`"444455556666"`), []byte(`"`+id+`"`))
+	event, err := json.Marshal(map[string]any{"version": "0", "id": eventID, "detail-type": "AWS Service Event via CloudTrail",
+		"source": "aws.organizations", "account": org.Management, "time": "2026-11-30T12:00:00Z", "region": "us-east-1", "resources": []string{},
+		"detail": json.RawMessage(record)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(file, event, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return id, file
 }

@@ -17,10 +17,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/orgbaseline/orgbaseline/shared/local/localsfn"
 )
 
 // Kinds of rule target.
@@ -60,17 +61,6 @@ type Assembly struct {
 	Topics []Topic
 }
 
-type manifest struct {
-	Artifacts map[string]struct {
-		Type        string `json:"type"`
-		Environment string `json:"environment"`
-		Properties  struct {
-			TemplateFile string `json:"templateFile"`
-			StackName    string `json:"stackName"`
-		} `json:"properties"`
-	} `json:"artifacts"`
-}
-
 type template struct {
 	Resources map[string]struct {
 		Type       string          `json:"Type"`
@@ -82,39 +72,20 @@ type template struct {
 // dir (cdk.out), in stack and logical ID order.
 func Read(dir string) (Assembly, error) {
 	var asm Assembly
-	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	stacks, err := localsfn.Stacks(dir)
 	if err != nil {
-		return asm, fmt.Errorf("read the cloud assembly: %w", err)
+		return asm, err
 	}
-	var m manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return asm, fmt.Errorf("read the cloud assembly's manifest: %w", err)
-	}
-	ids := make([]string, 0, len(m.Artifacts))
-	for id := range m.Artifacts {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		a := m.Artifacts[id]
-		if a.Type != "aws:cloudformation:stack" {
-			continue
+	for _, st := range stacks {
+		if st.Err != nil {
+			return asm, st.Err
 		}
-		name := a.Properties.StackName
-		if name == "" {
-			name = id
-		}
-		env, ok := strings.CutPrefix(a.Environment, "aws://")
-		account, region, ok2 := strings.Cut(env, "/")
-		if !ok || !ok2 || strings.HasPrefix(account, "unknown") || strings.HasPrefix(region, "unknown") {
-			return asm, fmt.Errorf("stack %s: environment %q names no account and region", name, a.Environment)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, a.Properties.TemplateFile))
+		b, err := os.ReadFile(st.TemplatePath)
 		if err != nil {
-			return asm, fmt.Errorf("stack %s: %w", name, err)
+			return asm, fmt.Errorf("stack %s: %w", st.Name, err)
 		}
-		if err := asm.add(name, account, region, b); err != nil {
-			return asm, fmt.Errorf("stack %s: %w", name, err)
+		if err := asm.add(st.Name, st.Account, st.Region, b); err != nil {
+			return asm, fmt.Errorf("stack %s: %w", st.Name, err)
 		}
 	}
 	return asm, nil

@@ -87,8 +87,21 @@ type template struct {
 	} `json:"Resources"`
 }
 
-// ReadStack reads stack stackName from the cloud assembly in dir (cdk.out).
-func ReadStack(dir, stackName string) (*Stack, error) {
+// StackArtifact is a stack of a cloud assembly: its name, environment and
+// template.
+type StackArtifact struct {
+	Name, Account, Region string
+	// TemplatePath is the template's file.
+	TemplatePath string
+	// Err, when set, says why the stack's environment names no account
+	// and region; its Account and Region are empty.
+	Err error
+}
+
+// Stacks lists the stacks of the cloud assembly in dir (cdk.out), by name;
+// a stack whose environment names no account and region carries the
+// reason in Err.
+func Stacks(dir string) ([]StackArtifact, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		return nil, fmt.Errorf("read cloud assembly: %w", err)
@@ -97,6 +110,7 @@ func ReadStack(dir, stackName string) (*Stack, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("read cloud assembly manifest: %w", err)
 	}
+	var out []StackArtifact
 	for id, a := range m.Artifacts {
 		if a.Type != "aws:cloudformation:stack" {
 			continue
@@ -105,14 +119,29 @@ func ReadStack(dir, stackName string) (*Stack, error) {
 		if name == "" {
 			name = id
 		}
-		if name != stackName {
-			continue
-		}
 		account, region, err := parseEnvironment(a.Environment)
 		if err != nil {
-			return nil, fmt.Errorf("stack %s: %w", stackName, err)
+			err = fmt.Errorf("stack %s: %w", name, err)
 		}
-		return readTemplate(filepath.Join(dir, a.Properties.TemplateFile), stackName, account, region)
+		out = append(out, StackArtifact{Name: name, Account: account, Region: region, TemplatePath: filepath.Join(dir, a.Properties.TemplateFile), Err: err})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// ReadStack reads stack stackName from the cloud assembly in dir (cdk.out).
+func ReadStack(dir, stackName string) (*Stack, error) {
+	stacks, err := Stacks(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range stacks {
+		if a.Name == stackName && a.Err != nil {
+			return nil, a.Err
+		}
+		if a.Name == stackName {
+			return readTemplate(a.TemplatePath, stackName, a.Account, a.Region)
+		}
 	}
 	return nil, fmt.Errorf("stack %s is not in the cloud assembly %s", stackName, dir)
 }

@@ -58,19 +58,30 @@ func fetchWith(api ObjectsAPI) report.Fetch {
 }
 
 func runDeployed(ctx context.Context, o applyOptions, cfg settings.Config, in workflow.Input, env Env, p *progress) (report.Report, error) {
-	awsCfg, err := awsclient.Load(ctx)
+	awsCfg, arn, err := deployedStateMachine(ctx, o, cfg)
 	if err != nil {
 		return report.Report{}, err
+	}
+	f := follower{api: sfn.NewFromConfig(awsCfg), objects: s3.NewFromConfig(awsCfg), interval: o.pollInterval, progress: p}
+	return f.run(ctx, arn, in)
+}
+
+// deployedStateMachine returns the AWS configuration in the home region and
+// the deployed state machine's ARN: --state-machine-arn, or the
+// management stack's output.
+func deployedStateMachine(ctx context.Context, o applyOptions, cfg settings.Config) (aws.Config, string, error) {
+	awsCfg, err := awsclient.Load(ctx)
+	if err != nil {
+		return aws.Config{}, "", err
 	}
 	awsCfg = awsclient.WithRegion(awsCfg, cfg.HomeRegion)
 	arn := o.stateMachineARN
 	if arn == "" {
 		if arn, err = stateMachineARN(ctx, cloudformation.NewFromConfig(awsCfg)); err != nil {
-			return report.Report{}, err
+			return aws.Config{}, "", err
 		}
 	}
-	f := follower{api: sfn.NewFromConfig(awsCfg), objects: s3.NewFromConfig(awsCfg), interval: o.pollInterval, progress: p}
-	return f.run(ctx, arn, in)
+	return awsCfg, arn, nil
 }
 
 // stateMachineARN reads the ARN from the management stack's outputs.

@@ -10,11 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/eventbus"
 	"github.com/orgbaseline/orgbaseline/shared/onboard"
 	"github.com/orgbaseline/orgbaseline/shared/report"
@@ -161,16 +159,9 @@ func starterInput(req onboard.Request, plan bool) workflow.Input {
 }
 
 func onboardDeployed(ctx context.Context, o applyOptions, cfg settings.Config, req onboard.Request, p *progress) (report.Report, error) {
-	awsCfg, err := awsclient.Load(ctx)
+	awsCfg, arn, err := deployedStateMachine(ctx, o, cfg)
 	if err != nil {
 		return report.Report{}, err
-	}
-	awsCfg = awsclient.WithRegion(awsCfg, cfg.HomeRegion)
-	arn := o.stateMachineARN
-	if arn == "" {
-		if arn, err = stateMachineARN(ctx, cloudformation.NewFromConfig(awsCfg)); err != nil {
-			return report.Report{}, err
-		}
 	}
 	api := sfn.NewFromConfig(awsCfg)
 	started, err := onboard.Starter{SFN: planned{api, o.plan}, StateMachineARN: arn, Settings: cfg}.StartRequest(ctx, req)
