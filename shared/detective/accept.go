@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/detective"
@@ -72,10 +71,7 @@ var _ AcceptAPI = (*detective.Client)(nil)
 // then the account is called again: its accepted regions cost one read each.
 func AcceptInvitations(ctx context.Context, in func(region string) AcceptAPI, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
 	res := workflow.StepResult{Step: AcceptSpec.Name, Mode: item.Input.Mode, Outcomes: []workflow.Outcome{}}
-	regions := item.Regions
-	if len(regions) == 0 && item.Region != "" {
-		regions = []string{item.Region}
-	}
+	regions := step.ItemRegions(item)
 	reason := skippedItem(cfg, item.Input, len(regions) == 0 || item.Account == "")
 	switch {
 	case reason != "":
@@ -85,43 +81,16 @@ func AcceptInvitations(ctx context.Context, in func(region string) AcceptAPI, cf
 		reason = ReasonAdministrator
 	}
 	if reason != "" {
-		if len(regions) == 0 {
-			regions = []string{"-"}
-		}
-		for _, r := range regions {
-			res.Add(workflow.Outcome{Account: orDash(item.Account), Region: r, Service: settings.ServiceDetective, Status: workflow.StatusSkipped, Reason: reason})
-		}
+		step.SkipRegions(&res, item.Account, settings.ServiceDetective, regions, reason)
 		return res, nil
 	}
 
 	apply := item.Input.Mode == workflow.ModeApply
-	rows := make([]workflow.Outcome, len(regions))
-	warnings := make([][]string, len(regions))
-	errs := make([]error, len(regions))
-	sem := make(chan struct{}, max(AcceptSpec.RegionConcurrency, 1))
-	var wg sync.WaitGroup
-	for i, region := range regions {
-		rows[i] = workflow.Outcome{Account: item.Account, Region: region, Service: settings.ServiceDetective}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			warnings[i], errs[i] = acceptIn(ctx, in(region), cfg.Accounts.Security, apply, &rows[i], log)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return res, err
-		}
-	}
-	for i := range rows {
-		res.Warnings = append(res.Warnings, warnings[i]...)
-		res.Add(rows[i])
-		res.Changed = res.Changed || (apply && len(rows[i].Actions) > 0)
-	}
-	return res, nil
+	err := step.EachRegion(ctx, &res, item.Account, settings.ServiceDetective, regions, AcceptSpec.RegionConcurrency, apply,
+		func(ctx context.Context, region string, row *workflow.Outcome) ([]string, error) {
+			return acceptIn(ctx, in(region), cfg.Accounts.Security, apply, row, log)
+		})
+	return res, err
 }
 
 // acceptIn settles one region's row out: the invitation of security's
@@ -233,11 +202,4 @@ func describe(invs []dtypes.MemberDetail) string {
 		parts[i] = fmt.Sprintf("administrator %s's behavior graph %s (%s)", owner, aws.ToString(inv.GraphArn), inv.Status)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -59,68 +58,29 @@ var _ StandardsAPI = (*securityhub.Client)(nil)
 // before it would turn it on.
 func EnableStandards(ctx context.Context, in func(region string) StandardsAPI, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
 	res := workflow.StepResult{Step: StandardsSpec.Name, Mode: item.Input.Mode, Outcomes: []workflow.Outcome{}}
-	regions := item.Regions
-	if len(regions) == 0 && item.Region != "" {
-		regions = []string{item.Region}
-	}
+	regions := step.ItemRegions(item)
 	reason := step.SkippedItem(cfg, item.Input, settings.ServiceSecurityHub, len(regions) == 0 || item.Account == "")
 	if reason == "" && !cfg.Services.SecurityHub.Local() {
 		reason = CentralSkip
 	}
 	if reason != "" {
-		if len(regions) == 0 {
-			regions = []string{"-"}
-		}
-		account := item.Account
-		if account == "" {
-			account = "-"
-		}
-		for _, r := range regions {
-			res.Add(workflow.Outcome{Account: account, Region: r, Service: settings.ServiceSecurityHub, Status: workflow.StatusSkipped, Reason: reason})
-		}
+		step.SkipRegions(&res, item.Account, settings.ServiceSecurityHub, regions, reason)
 		return res, nil
 	}
 
 	apply := item.Input.Mode == workflow.ModeApply
-	rows := make([]workflow.Outcome, len(regions))
-	warnings := make([][]string, len(regions))
-	errs := make([]error, len(regions))
-	sem := make(chan struct{}, max(StandardsSpec.RegionConcurrency, 1))
-	var wg sync.WaitGroup
-	for i, region := range regions {
-		rows[i] = workflow.Outcome{Account: item.Account, Region: region, Service: settings.ServiceSecurityHub}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			w, err := standardsIn(ctx, in(region), cfg.Services.SecurityHub.Standards, apply, &rows[i])
-			warnings[i] = w
-			if serr := step.SettleRegion(&rows[i], "Security Hub", err); serr != nil {
-				errs[i] = serr
-				return
+	err := step.EachRegion(ctx, &res, item.Account, settings.ServiceSecurityHub, regions, StandardsSpec.RegionConcurrency, apply,
+		func(ctx context.Context, region string, row *workflow.Outcome) ([]string, error) {
+			w, err := standardsIn(ctx, in(region), cfg.Services.SecurityHub.Standards, apply, row)
+			if serr := step.SettleRegion(row, "Security Hub", err); serr != nil {
+				return w, serr
 			}
-			if rows[i].Status == workflow.StatusFailed {
+			if row.Status == workflow.StatusFailed {
 				log.WarnContext(ctx, "Security Hub standards failed", "account", item.Account, "region", region, "error", err.Error())
 			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return res, err
-		}
-	}
-	for i := range rows {
-		res.Warnings = append(res.Warnings, warnings[i]...)
-		res.Add(rows[i])
-		// A region failed after it acted is still a change.
-		res.Changed = res.Changed || (apply && len(rows[i].Actions) > 0)
-		if apply && len(rows[i].Actions) > 0 {
-			log.InfoContext(ctx, "Security Hub standards enabled", "account", item.Account, "region", rows[i].Region, "action", rows[i].Actions[0].String())
-		}
-	}
-	return res, nil
+			return w, nil
+		})
+	return res, err
 }
 
 // standardsIn enables the configured standards in one account and region
