@@ -58,7 +58,7 @@ lambdas:
 	done
 
 cli:
-	$(GO) build -tags lambda.norpc -trimpath -o build/orgbaseline ./cmd/orgbaseline
+	$(GO) build -tags lambda.norpc -trimpath -buildvcs=auto -o build/orgbaseline ./cmd/orgbaseline
 
 app:
 	$(GO) build -o build/cdkapp ./infra

@@ -38,7 +38,7 @@ func validate(args []string, env Env) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	cfg, err := settings.LoadFile(*path)
+	cfg, err := loadSettings("validate", *path)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitUsage
@@ -78,7 +78,7 @@ func apply(ctx context.Context, args []string, env Env) int {
 	if o.output != "table" && o.output != "json" {
 		problems = append(problems, fmt.Sprintf("--output %q: want table or json", o.output))
 	}
-	cfg, cfgErr := settings.LoadFile(o.configPath)
+	cfg, cfgErr := loadSettings("apply", o.configPath)
 	in := workflow.Input{Mode: workflow.ModeApply, Accounts: splitList(o.accounts), Services: splitList(o.services), Regions: splitList(o.regions)}
 	if o.plan {
 		in.Mode = workflow.ModePlan
@@ -148,7 +148,7 @@ func filterProblems(in workflow.Input) []string {
 	}
 	for _, s := range in.Services {
 		if _, ok := settings.LookupService(s); !ok {
-			p = append(p, fmt.Sprintf("--services: unknown service %q (known: %s)", s, strings.Join(settings.ServiceNames(), ", ")))
+			p = append(p, fmt.Sprintf("--services: unknown service %q (known: %s)%s", s, strings.Join(settings.ServiceNames(), ", "), didYouMean(s, settings.ServiceNames())))
 		}
 	}
 	for _, r := range in.Regions {

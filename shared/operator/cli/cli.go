@@ -38,6 +38,7 @@ Usage:
   orgbaseline deploy --local [--plan] [--config FILE] [--output table|json]
   orgbaseline rollback trail-encryption|trail-cloudwatch-logs [--plan] [--config FILE]
   orgbaseline validate [--config FILE]
+  orgbaseline version
   orgbaseline dev lambda-runtime STEP
   orgbaseline dev export-asl --assembly DIR --out DIR
 
@@ -57,6 +58,7 @@ Commands:
   rollback   undo a part of the baseline: the trail's SSE-KMS encryption, or its
              delivery to CloudWatch Logs ('orgbaseline rollback' lists them)
   validate   check the configuration file and list every problem in it
+  version    the CLI's version and the source revision it was built from
   dev        commands used by the local run and the build
 
 Run 'orgbaseline apply -h' for the flags.
@@ -128,11 +130,13 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return rollback(ctx, args[1:], env)
 	case "dev":
 		return dev(ctx, args[1:], env)
+	case "version", "--version":
+		return version(env)
 	case "-h", "--help", "help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stderr, "orgbaseline: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(env.Stderr, "orgbaseline: unknown command %q%s\n\n%s", args[0], didYouMean(args[0], commands), usage)
 	return ExitUsage
 }
 
@@ -149,6 +153,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK, false
 		}
+		fmt.Fprint(fs.Output(), unknownFlag(fs, err))
 		return ExitUsage, false
 	}
 	if fs.NArg() > 0 {

@@ -452,3 +452,35 @@ func TestNotifyMatchesTheDeployedPatterns(t *testing.T) {
 		t.Errorf("no match: %v, %v, %v", ok, err, none.patterns)
 	}
 }
+
+// TestWhereANewUserStumbles: a mistyped command, flag or service names
+// the closest one; a missing configuration file says how to give one;
+// version answers.
+func TestWhereANewUserStumbles(t *testing.T) {
+	example := filepath.Join("..", "..", "..", "orgbaseline.example.yaml")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"aply"}, ExitUsage, `unknown command "aply"; did you mean apply?`},
+		{[]string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"` + "\n"},
+		{[]string{"apply", "--plann"}, ExitUsage, "orgbaseline apply: did you mean --plan?"},
+		{[]string{"onboard", "--acount", "1"}, ExitUsage, "orgbaseline onboard: did you mean --account?"},
+		{[]string{"apply", "--config", example, "--services", "guardduy"}, ExitUsage, `unknown service "guardduy"`},
+		{[]string{"apply", "--config", example, "--services", "guardduy"}, ExitUsage, "did you mean guardduty?"},
+		{[]string{"apply", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, ExitUsage, "no configuration file"},
+		{[]string{"validate", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, ExitUsage, "give one with --config FILE; orgbaseline.example.yaml"},
+	} {
+		code, _, stderr := runCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, want %d, and %q in:\n%s", tc.args, code, tc.code, tc.want, stderr)
+		}
+	}
+	if code, stdout, _ := runCLI(t, "version"); code != ExitOK || !strings.Contains(stdout, "go1.") {
+		t.Errorf("version: %d %q", code, stdout)
+	}
+	if c := closest("frobnicate", commands); c != "" {
+		t.Errorf("closest(frobnicate) = %q, want none", c)
+	}
+}

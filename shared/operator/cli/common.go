@@ -35,7 +35,7 @@ func (f runFlags) load(command string, env Env) (settings.Config, workflow.Mode,
 		fmt.Fprintf(env.Stderr, "orgbaseline %s: --output %q: want table or json\nnothing was called.\n", command, *f.output)
 		return settings.Config{}, "", false
 	}
-	cfg, err := settings.LoadFile(*f.configPath)
+	cfg, err := loadSettings(command, *f.configPath)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		fmt.Fprintln(env.Stderr, "nothing was called.")

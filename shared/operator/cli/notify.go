@@ -49,7 +49,7 @@ func notifyCmd(ctx context.Context, args []string, env Env) int {
 	if eventFile == "" {
 		problems = append(problems, "give --event FILE")
 	}
-	cfg, err := settings.LoadFile(o.configPath)
+	cfg, err := loadSettings("notify", o.configPath)
 	if err != nil {
 		problems = append(problems, err.Error())
 	}

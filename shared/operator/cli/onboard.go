@@ -54,7 +54,7 @@ func onboardCmd(ctx context.Context, args []string, env Env) int {
 	if o.output != "table" && o.output != "json" {
 		problems = append(problems, fmt.Sprintf("--output %q: want table or json", o.output))
 	}
-	cfg, cfgErr := settings.LoadFile(o.configPath)
+	cfg, cfgErr := loadSettings("onboard", o.configPath)
 	if cfgErr != nil {
 		problems = append(problems, cfgErr.Error())
 	}
