@@ -484,3 +484,22 @@ func TestWhereANewUserStumbles(t *testing.T) {
 		t.Errorf("closest(frobnicate) = %q, want none", c)
 	}
 }
+
+// TestDeployedWithoutCredentials: without credentials the deployed run
+// says what to set and calls nothing.
+func TestDeployedWithoutCredentials(t *testing.T) {
+	calls := countingEndpoint(t)
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	code, _, stderr := runCLI(t, "apply", "--plan", "--config", filepath.Join("..", "..", "..", "orgbaseline.example.yaml"))
+	if code != ExitFailed || !strings.Contains(stderr, "no AWS credentials for the management account 111111111111: set AWS_PROFILE") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("%d AWS calls without credentials", n)
+	}
+}

@@ -75,6 +75,10 @@ func deployedStateMachine(ctx context.Context, o applyOptions, cfg settings.Conf
 		return aws.Config{}, "", err
 	}
 	awsCfg = awsclient.WithRegion(awsCfg, cfg.HomeRegion)
+	if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil {
+		return aws.Config{}, "", fmt.Errorf("no AWS credentials for the management account %s: set AWS_PROFILE (after `aws sso login` for an SSO profile) "+
+			"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them; nothing was called (%w)", cfg.Accounts.Management, err)
+	}
 	arn := o.stateMachineARN
 	if arn == "" {
 		if arn, err = stateMachineARN(ctx, cloudformation.NewFromConfig(awsCfg)); err != nil {
