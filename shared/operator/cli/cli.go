@@ -37,6 +37,7 @@ Usage:
   orgbaseline notify --event FILE [--local] [--config FILE]
   orgbaseline deploy --local [--plan] [--config FILE] [--output table|json]
   orgbaseline rollback trail-encryption|trail-cloudwatch-logs [--plan] [--config FILE]
+  orgbaseline status [EXECUTION_ARN] [--config FILE] [--output table|json]
   orgbaseline validate [--config FILE]
   orgbaseline version
   orgbaseline dev lambda-runtime STEP
@@ -57,6 +58,8 @@ Commands:
              emulator, standing in for 'cdk deploy --all' (see README)
   rollback   undo a part of the baseline: the trail's SSE-KMS encryption, or its
              delivery to CloudWatch Logs ('orgbaseline rollback' lists them)
+  status     follow an execution of the deployed state machine (the latest, or the one
+             named) to its end and report it: interrupting apply stops only the following
   validate   check the configuration file and list every problem in it
   version    the CLI's version and the source revision it was built from
   dev        commands used by the local run and the build
@@ -124,6 +127,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return onboardCmd(ctx, args[1:], env)
 	case "notify":
 		return notifyCmd(ctx, args[1:], env)
+	case "status":
+		return status(ctx, args[1:], env)
 	case "deploy":
 		return deploy(ctx, args[1:], env)
 	case "rollback":

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -157,6 +158,10 @@ type fakeSFN struct {
 	final    sfn.DescribeExecutionOutput
 	polls    int
 	pageSize int
+	// read counts the history events GetExecutionHistory returned.
+	read int
+	// input is the execution's input DescribeExecution answers.
+	input string
 }
 
 func (f *fakeSFN) StartExecution(ctx context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
@@ -174,12 +179,17 @@ func (f *fakeSFN) visible() []sfntypes.HistoryEvent {
 
 func (f *fakeSFN) GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionHistoryInput, _ ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error) {
 	all := f.visible()
+	if in.ReverseOrder {
+		all = slices.Clone(all)
+		slices.Reverse(all)
+	}
 	start := 0
 	if in.NextToken != nil {
 		start = len(aws.ToString(in.NextToken))
 	}
 	end := min(start+f.pageSize, len(all))
 	out := &sfn.GetExecutionHistoryOutput{Events: all[start:end]}
+	f.read += end - start
 	if end < len(all) {
 		out.NextToken = aws.String(strings.Repeat("x", end))
 	}
@@ -189,9 +199,11 @@ func (f *fakeSFN) GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionH
 func (f *fakeSFN) DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
 	f.polls++
 	if f.polls < len(f.history) {
-		return &sfn.DescribeExecutionOutput{Status: sfntypes.ExecutionStatusRunning}, nil
+		return &sfn.DescribeExecutionOutput{Status: sfntypes.ExecutionStatusRunning, Input: aws.String(f.input)}, nil
 	}
-	return &f.final, nil
+	final := f.final
+	final.Input = aws.String(f.input)
+	return &final, nil
 }
 
 func entered(id int64, name string) sfntypes.HistoryEvent {
@@ -251,6 +263,14 @@ func TestFollowSucceeded(t *testing.T) {
 		if strings.Count(prog, want) != 1 {
 			t.Errorf("progress should show %q once:\n%s", want, prog)
 		}
+	}
+	if i, j := strings.Index(prog, "> OrgPrerequisites"), strings.Index(prog, "ok OrgPrerequisites"); i < 0 || j < i {
+		t.Errorf("progress out of order:\n%s", prog)
+	}
+	// Each poll read the new events and at most one it had seen (where
+	// it stops), not the whole history again: 3 events over 4 reads.
+	if f.read > 3+3 {
+		t.Errorf("the polls read %d history events for 3", f.read)
 	}
 	if rep.Failed() || len(rep.Rows) != 1 || rep.Rows[0].Status != "changed" || rep.Warnings[0] != "org-prerequisites: something to know" {
 		t.Errorf("report: %+v", rep)
@@ -501,5 +521,40 @@ func TestDeployedWithoutCredentials(t *testing.T) {
 	}
 	if n := calls.Load(); n != 0 {
 		t.Errorf("%d AWS calls without credentials", n)
+	}
+}
+
+type fakeList struct{ arns []string }
+
+func (f fakeList) ListExecutions(_ context.Context, in *sfn.ListExecutionsInput, _ ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
+	var out sfn.ListExecutionsOutput
+	for _, a := range f.arns[:min(len(f.arns), int(in.MaxResults))] {
+		out.Executions = append(out.Executions, sfntypes.ExecutionListItem{ExecutionArn: aws.String(a)})
+	}
+	return &out, nil
+}
+
+// TestStatusAttachesToTheLatestExecution: status follows the latest
+// execution (or the one named) from where it is to its end, and reports it
+// in the mode of its input.
+func TestStatusAttachesToTheLatestExecution(t *testing.T) {
+	output, _ := json.Marshal(map[string]any{"mode": "plan", "results": map[string]any{"orgPrerequisites": workflow.StepResult{
+		Step: "org-prerequisites", Mode: workflow.ModePlan,
+		Outcomes: []workflow.Outcome{{Account: "111111111111", Region: "global", Service: "config", Status: workflow.StatusPlanned}}}}})
+	f := &fakeSFN{pageSize: 10, input: `{"mode":"plan"}`,
+		history: [][]sfntypes.HistoryEvent{{entered(1, "OrgPrerequisites")}, {exited(2, "OrgPrerequisites")}},
+		final:   sfn.DescribeExecutionOutput{Status: sfntypes.ExecutionStatusSucceeded, Output: aws.String(string(output))}}
+	var progressOut bytes.Buffer
+	p := newProgress(&progressOut)
+	rep, err := attach(context.Background(), f, fakeList{arns: []string{"arn:aws:states:us-east-1:111111111111:execution:sm:latest", "arn:old"}}, nil,
+		"arn:aws:states:us-east-1:111111111111:stateMachine:sm", "", time.Millisecond, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != "plan" || len(rep.Rows) != 1 || rep.Rows[0].Status != "planned" || !strings.Contains(progressOut.String(), "following arn:aws:states:us-east-1:111111111111:execution:sm:latest") {
+		t.Errorf("report %+v\n%s", rep, progressOut.String())
+	}
+	if _, err := attach(context.Background(), f, fakeList{}, nil, "arn:sm", "", time.Millisecond, p); err == nil || !strings.Contains(err.Error(), "has no execution yet") {
+		t.Errorf("no execution: %v", err)
 	}
 }

@@ -173,11 +173,16 @@ func (f follower) follow(ctx context.Context, execARN string, mode workflow.Mode
 }
 
 // printNewEvents prints the history events after lastID and returns the
-// newest event ID.
+// newest event ID. It reads the history newest first (ReverseOrder,
+// "GetExecutionHistory", AWS Step Functions API Reference) and stops at the
+// first event it printed before: a poll reads the new events only, not the
+// whole history again.
 func (f follower) printNewEvents(ctx context.Context, execARN string, lastID int64) (int64, error) {
+	var fresh []sfntypes.HistoryEvent
 	pages := sfn.NewGetExecutionHistoryPaginator(f.api, &sfn.GetExecutionHistoryInput{
-		ExecutionArn: aws.String(execARN), MaxResults: 1000,
+		ExecutionArn: aws.String(execARN), MaxResults: 1000, ReverseOrder: true,
 	})
+pages:
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
@@ -185,11 +190,14 @@ func (f follower) printNewEvents(ctx context.Context, execARN string, lastID int
 		}
 		for _, e := range page.Events {
 			if e.Id <= lastID {
-				continue
+				break pages
 			}
-			lastID = e.Id
-			f.historyEvent(e)
+			fresh = append(fresh, e)
 		}
+	}
+	for i := len(fresh) - 1; i >= 0; i-- {
+		f.historyEvent(fresh[i])
+		lastID = max(lastID, fresh[i].Id)
 	}
 	return lastID, nil
 }
