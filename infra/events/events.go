@@ -68,6 +68,9 @@ type RuleProps struct {
 	// InputTransformer, when set, makes what the target receives from the
 	// event ("Amazon EventBridge input transformation").
 	InputTransformer *awsevents.CfnRule_InputTransformerProperty
+	// Schedule, instead of Pattern, makes a rule that runs on a schedule
+	// ("Creating an Amazon EventBridge rule that runs on a schedule").
+	Schedule string
 }
 
 // Rule is an EventBridge rule on the default bus of its stack's region,
@@ -112,12 +115,17 @@ func NewRule(scope constructs.Construct, id string, props *RuleProps) Rule {
 		target.RoleArn = props.Role.RoleArn()
 	}
 	target.InputTransformer = props.InputTransformer
-	r := awsevents.NewCfnRule(scope, jsii.String(id), &awsevents.CfnRuleProps{
-		Description:  jsii.String(props.Description),
-		EventPattern: map[string]any(props.Pattern),
-		State:        jsii.String("ENABLED"),
-		Targets:      &[]any{target},
-	})
+	ruleProps := &awsevents.CfnRuleProps{
+		Description: jsii.String(props.Description),
+		State:       jsii.String("ENABLED"),
+		Targets:     &[]any{target},
+	}
+	if props.Schedule != "" {
+		ruleProps.ScheduleExpression = jsii.String(props.Schedule)
+	} else {
+		ruleProps.EventPattern = map[string]any(props.Pattern)
+	}
+	r := awsevents.NewCfnRule(scope, jsii.String(id), ruleProps)
 	// "Using dead-letter queues to process undelivered events in
 	// EventBridge" (EventBridge User Guide): the queue's policy grants
 	// events.amazonaws.com sqs:SendMessage, for the rule's ARN only

@@ -44,7 +44,9 @@ const (
 	OnboardedRuleID = "OnboardedRule"
 	// OnboardSummaryID begins the ids of the onboard-summary Lambda\'s
 	// resources.
-	OnboardSummaryID  = "OnboardSummary"
+	OnboardSummaryID = "OnboardSummary"
+	// ReconvergeRuleID is the scheduled re-converge's rule.
+	ReconvergeRuleID  = "ReconvergeSchedule"
 	OperationsTopicID = "OperationsTopic"
 	OperationsKeyID   = "OperationsTopicKey"
 	FindingsTopicID   = "FindingsTopic"
@@ -79,8 +81,9 @@ func ExecutionFailedPattern(stateMachineArn *string) eventbus.Pattern {
 }
 
 // OnboardedPattern matches the "Step Functions Execution Status Change"
-// events of stateMachineArn's onboarding runs (their names begin with
-// "onboard-": onboard.ExecutionName) that SUCCEEDED.
+// events of stateMachineArn's onboarding and re-converge runs (their
+// names begin with "onboard-" or "reconverge-": onboard.ExecutionName)
+// that SUCCEEDED.
 func OnboardedPattern(stateMachineArn *string) eventbus.Pattern {
 	return eventbus.Pattern{
 		"source":      []string{"aws.states"},
@@ -88,7 +91,7 @@ func OnboardedPattern(stateMachineArn *string) eventbus.Pattern {
 		"detail": map[string]any{
 			"status":          []string{"SUCCEEDED"},
 			"stateMachineArn": []any{stateMachineArn},
-			"name":            []any{map[string]any{"prefix": "onboard-"}},
+			"name":            []any{map[string]any{"prefix": onboard.OnboardPrefix + "-"}, map[string]any{"prefix": onboard.ReconvergePrefix + "-"}},
 		},
 	}
 }
@@ -164,7 +167,7 @@ func newOperations(s *managementStack, c settings.Config, lambdaDir string) {
 	events.AllowRule(topic, "EventBridgeExecutionFailed", failed)
 	dlqs = append(dlqs, failed.DeadLetterQueue())
 
-	if c.Onboarding.On() {
+	if c.Onboarding.On() || c.Reconverge.On() {
 		dlqs = append(dlqs, newOnboarding(s, c, lambdaDir)...)
 		dlqs = append(dlqs, newOnboardSummary(s, lambdaDir, topic, key.KeyArn())...)
 	}
@@ -228,7 +231,7 @@ func newOnboardSummary(s *managementStack, lambdaDir string, topic awssns.ITopic
 		}))
 	}
 	rule := events.NewRule(s, OnboardedRuleID, &events.RuleProps{
-		Description: "orgbaseline: an onboarding run that succeeded, summarized to the operations topic",
+		Description: "orgbaseline: an onboarding run, or a re-converge that put drift back or failed somewhere, summarized to the operations topic",
 		Pattern:     OnboardedPattern(machine.StateMachineArn()),
 		TargetArn:   fn.Function().FunctionArn(),
 	})
@@ -264,13 +267,26 @@ func newOnboarding(s *managementStack, c settings.Config, lambdaDir string) []aw
 		Resources: jsii.Strings(*machine.StateMachineArn()),
 	}))
 	dlqs := []awssqs.IQueue{fn.DeadLetterQueue()}
-	for _, r := range onboard.Rules() {
-		rule := events.NewRule(s, OnboardingRulePrefix+r.ID, &events.RuleProps{
-			Description: r.Description,
-			Pattern:     r.Pattern,
+	if c.Onboarding.On() {
+		for _, r := range onboard.Rules() {
+			rule := events.NewRule(s, OnboardingRulePrefix+r.ID, &events.RuleProps{
+				Description: r.Description,
+				Pattern:     r.Pattern,
+				TargetArn:   fn.Function().FunctionArn(),
+			})
+			fn.AllowRule(OnboardingRulePrefix+r.ID+"Permission", rule)
+			dlqs = append(dlqs, rule.DeadLetterQueue())
+		}
+	}
+	if c.Reconverge.On() {
+		// The scheduled re-converge: its event starts the whole baseline
+		// (onboard.Decode: "Scheduled Event").
+		rule := events.NewRule(s, ReconvergeRuleID, &events.RuleProps{
+			Description: "orgbaseline: re-applies the baseline on its schedule (" + c.Reconverge.Schedule + ")",
+			Schedule:    c.Reconverge.Schedule,
 			TargetArn:   fn.Function().FunctionArn(),
 		})
-		fn.AllowRule(OnboardingRulePrefix+r.ID+"Permission", rule)
+		fn.AllowRule(ReconvergeRuleID+"Permission", rule)
 		dlqs = append(dlqs, rule.DeadLetterQueue())
 	}
 	return dlqs

@@ -40,9 +40,11 @@ func init() {
 		c.Findings.SeverityThreshold = &min
 		c.Operations.EmailSubscriptions = []string{"ops@example.com", "oncall@example.com"}
 	}
+	// Nothing starts a run by itself: onboarding and the re-converge off.
 	variants[variantOnboardingOff] = func(c *settings.Config) {
 		off := false
 		c.Onboarding.Enabled = &off
+		c.Reconverge.Schedule = "off"
 	}
 	variants[variantDiscover] = func(c *settings.Config) {
 		c.Regions = settings.Regions{Discover: true}
@@ -424,16 +426,23 @@ func TestOnboarding(t *testing.T) {
 				checkRule(t, tp, id, r.Pattern, fnArn, "")
 				checkPermission(t, tp, id, fnID)
 			}
-			if got := len(tp.ofType("AWS::Events::Rule")); got != len(rules)+2 {
-				t.Errorf("%d rules in the management stack, want the %d onboarding rules, the failed-run rule and the onboarded rule", got, len(rules))
+			// The scheduled re-converge: its event to onboard-start.
+			sched := props(tp.resource(t, stacks.ReconvergeRuleID))
+			if sched["ScheduleExpression"] != settings.DefaultReconvergeSchedule || sched["EventPattern"] != nil {
+				t.Errorf("the re-converge rule: %v", sched)
+			}
+			checkEqual(t, "the re-converge rule's target", sched["Targets"].([]any)[0].(map[string]any)["Arn"], fnArn)
+			checkPermission(t, tp, stacks.ReconvergeRuleID, fnID)
+			if got := len(tp.ofType("AWS::Events::Rule")); got != len(rules)+3 {
+				t.Errorf("%d rules in the management stack, want the %d onboarding rules, the re-converge schedule, the failed-run rule and the onboarded rule", got, len(rules))
 			}
 		})
 	}
 	t.Run(variantOnboardingOff, func(t *testing.T) {
 		a := buildVariant(t, variantOnboardingOff)
 		for id := range a.mgmtJSON.resources() {
-			if strings.HasPrefix(id, stacks.OnboardStartID) || strings.HasPrefix(id, stacks.OnboardingRulePrefix) {
-				t.Errorf("onboarding off, but %s is in the management stack", id)
+			if strings.HasPrefix(id, stacks.OnboardStartID) || strings.HasPrefix(id, stacks.OnboardingRulePrefix) || strings.HasPrefix(id, stacks.ReconvergeRuleID) {
+				t.Errorf("onboarding and the re-converge off, but %s is in the management stack", id)
 			}
 		}
 		for _, f := range a.forward {
@@ -465,7 +474,7 @@ func TestOperationsTopic(t *testing.T) {
 				"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": map[string]any{"Fn::GetAtt": []any{stacks.ExecutionFailedRuleID, "Arn"}}}},
 			})
 			want := 3
-			if a.cfg.Onboarding.On() {
+			if a.cfg.Onboarding.On() || a.cfg.Reconverge.On() {
 				// The onboarding runs that succeeded, to onboard-summary.
 				fnID := tp.idWithPrefix(t, "AWS::Lambda::Function", stacks.OnboardSummaryID)
 				checkRule(t, tp, stacks.OnboardedRuleID, map[string]any{
@@ -474,7 +483,7 @@ func TestOperationsTopic(t *testing.T) {
 					"detail": map[string]any{
 						"status":          []any{"SUCCEEDED"},
 						"stateMachineArn": []any{map[string]any{"Ref": stateMachineID(t, a)}},
-						"name":            []any{map[string]any{"prefix": "onboard-"}},
+						"name":            []any{map[string]any{"prefix": "onboard-"}, map[string]any{"prefix": "reconverge-"}},
 					},
 				}, map[string]any{"Fn::GetAtt": []any{fnID, "Arn"}}, "")
 				checkPermission(t, tp, stacks.OnboardedRuleID, fnID)

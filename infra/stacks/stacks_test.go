@@ -1727,7 +1727,7 @@ func TestTrailLogDelivery(t *testing.T) {
 			// The baseline's own log groups only: one per step, the
 			// state machine's and with onboarding onboard-start's and
 			// onboard-summary's.
-			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(specsOf(registry.For(a.cfg)))+1+2*boolInt(a.cfg.Onboarding.On()); got != want {
+			if got, want := len(a.mgmtJSON.ofType("AWS::Logs::LogGroup")), len(specsOf(registry.For(a.cfg)))+1+2*boolInt(a.cfg.Onboarding.On() || a.cfg.Reconverge.On()); got != want {
 				t.Errorf("%d log groups, want %d", got, want)
 			}
 		})

@@ -39,13 +39,18 @@ import (
 
 // Triggers, the event names a Request says it came from.
 const (
-	TriggerCreateAccount  = "CreateAccountResult"
-	TriggerAccept         = "AcceptHandshake"
-	TriggerJoined         = "AccountJoinedOrganization"
-	TriggerCTCreate       = "CreateManagedAccount"
-	TriggerCTUpdate       = "UpdateManagedAccount"
-	TriggerRegionOptIn    = "RegionOptIn"
-	TriggerManual         = "manual"
+	TriggerCreateAccount = "CreateAccountResult"
+	TriggerAccept        = "AcceptHandshake"
+	TriggerJoined        = "AccountJoinedOrganization"
+	TriggerCTCreate      = "CreateManagedAccount"
+	TriggerCTUpdate      = "UpdateManagedAccount"
+	TriggerRegionOptIn   = "RegionOptIn"
+	TriggerManual        = "manual"
+	// TriggerSchedule: the reconverge schedule's event re-applies the
+	// whole baseline.
+	TriggerSchedule       = "Scheduled"
+	detailTypeScheduled   = "Scheduled Event"
+	sourceEvents          = "aws.events"
 	detailTypeServiceCall = "AWS Service Event via CloudTrail"
 	detailTypeAPICall     = "AWS API Call via CloudTrail"
 	detailTypeRegionOptIn = "Region Opt-In Status Change"
@@ -95,6 +100,13 @@ func Decode(b []byte, management string) (Request, error) {
 	}
 	var req Request
 	switch env.Source {
+	case sourceEvents:
+		// A scheduled rule's event ("Creating an Amazon EventBridge rule
+		// that runs on a schedule"): the whole organization, again.
+		if env.DetailType != detailTypeScheduled {
+			return Request{}, notMatched("not a scheduled event")
+		}
+		req = Request{Trigger: TriggerSchedule, AllAccounts: true}
 	case sourceAccount:
 		if env.DetailType != detailTypeRegionOptIn {
 			return Request{}, notMatched("not a region opt-in status change")

@@ -49,6 +49,13 @@ func Rules() []Rule {
 	}
 }
 
+// Prefixes of the names of the runs an event starts (ExecutionName): the
+// onboarding runs and the scheduled re-converge.
+const (
+	OnboardPrefix    = "onboard"
+	ReconvergePrefix = "reconverge"
+)
+
 // MaxExecutionName is the longest execution name: "name: Length
 // Constraints: Minimum length of 1. Maximum length of 80" (StartExecution,
 // AWS Step Functions API Reference).
@@ -69,7 +76,10 @@ func ExecutionName(req Request, stamp string) string {
 	if req.AllAccounts {
 		who = "all"
 	}
-	parts := []string{"onboard", who}
+	parts := []string{OnboardPrefix, who}
+	if req.Trigger == TriggerSchedule {
+		parts = []string{ReconvergePrefix}
+	}
 	if req.Region != "" {
 		parts = append(parts, req.Region)
 	}
@@ -90,6 +100,9 @@ func (r Request) String() string {
 	who := "account " + r.Account
 	if r.AllAccounts {
 		who = "every account"
+	}
+	if r.Trigger == TriggerSchedule {
+		return "the scheduled re-converge: every account, every enabled region"
 	}
 	if r.Region != "" {
 		return fmt.Sprintf("%s: region %s of %s", r.Trigger, r.Region, who)

@@ -116,6 +116,10 @@ func (s Starter) log() *slog.Logger {
 // Input is the execution input of req's run: apply, for its account (or
 // every account) and its region (or every region).
 func Input(req Request) workflow.Input {
+	if req.Trigger == TriggerSchedule {
+		// The whole baseline, as `orgbaseline apply` runs it.
+		return workflow.Input{Mode: workflow.ModeApply}
+	}
 	in := workflow.Input{Mode: workflow.ModeApply, Onboarding: &workflow.Onboarding{Trigger: req.Trigger, EventID: req.EventID}}
 	if !req.AllAccounts {
 		in.Accounts = []string{req.Account}

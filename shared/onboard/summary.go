@@ -22,7 +22,8 @@ import (
 const (
 	sourceStates         = "aws.states"
 	detailTypeStatus     = "Step Functions Execution Status Change"
-	executionNamePrefix  = "onboard-"
+	onboardNamePrefix    = OnboardPrefix + "-"
+	reconvergeNamePrefix = ReconvergePrefix + "-"
 	maxSummaryFailedRows = 10
 )
 
@@ -90,8 +91,9 @@ func (s Summarizer) Handle(ctx context.Context, event json.RawMessage) (Summary,
 	if err := json.Unmarshal(env.Detail, &d); err != nil {
 		return Summary{}, eventbus.JSONError("detail", err)
 	}
-	if d.Status != "SUCCEEDED" || !strings.HasPrefix(d.Name, executionNamePrefix) {
-		return Summary{Skipped: fmt.Sprintf("execution %s is %s, not an onboarding run that succeeded", d.Name, d.Status)}, nil
+	reconverge := strings.HasPrefix(d.Name, reconvergeNamePrefix)
+	if d.Status != "SUCCEEDED" || !strings.HasPrefix(d.Name, onboardNamePrefix) && !reconverge {
+		return Summary{Skipped: fmt.Sprintf("execution %s is %s, not an onboarding or re-converge run that succeeded", d.Name, d.Status)}, nil
 	}
 	if d.ExecutionArn == "" {
 		return Summary{}, &eventbus.DecodeError{Field: "detail.executionArn", Reason: "missing"}
@@ -114,6 +116,14 @@ func (s Summarizer) Handle(ctx context.Context, event json.RawMessage) (Summary,
 		return Summary{}, err
 	}
 	sum := Summarize(d.Name, d.ExecutionArn, in, rep)
+	if reconverge {
+		// A re-converge that found everything as configured is not news.
+		c := rep.Counts()
+		if c["changed"] == 0 && c["failed"] == 0 {
+			return Summary{Skipped: "the re-converge " + d.Name + " found the organization as configured: nothing to tell"}, nil
+		}
+		sum = summarizeReconverge(d.Name, d.ExecutionArn, rep)
+	}
 	if _, err := s.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(s.TopicARN), Subject: aws.String(sum.Subject), Message: aws.String(sum.Text)}); err != nil {
 		return sum, fmt.Errorf("publish the summary of %s: %w", d.Name, err)
 	}
@@ -188,5 +198,39 @@ func Summarize(name, executionArn string, in workflow.Input, rep report.Report) 
 		fmt.Fprintf(&b, "\nwarning: %s\n", w)
 	}
 	fmt.Fprintf(&b, "\nExecution %s: %s\n", name, executionArn)
+	return Summary{Subject: subject, Text: b.String()}
+}
+
+// summarizeReconverge is the summary of a scheduled re-converge that put
+// drift back or failed somewhere: the counts by service, the rows that
+// changed (what had drifted) and those that failed, at most 10 each.
+func summarizeReconverge(name, executionArn string, rep report.Report) Summary {
+	c := rep.Counts()
+	sum := Summarize(name, executionArn, workflow.Input{}, rep)
+	subject := fmt.Sprintf("orgbaseline re-converge: %d put back, %d failed", c["changed"], c["failed"])
+	var b strings.Builder
+	fmt.Fprintf(&b, "orgbaseline re-applied the baseline on its schedule: %s.\n", rep.Summary())
+	fmt.Fprintln(&b, "What had drifted from the configuration was put back (changed); what failed is listed.")
+	var changed []report.Row
+	for _, r := range rep.Rows {
+		if r.Status == string(workflow.StatusChanged) {
+			changed = append(changed, r)
+		}
+	}
+	if len(changed) > 0 {
+		fmt.Fprintln(&b, "\nPut back:")
+		for i, r := range changed {
+			if i == maxSummaryFailedRows {
+				fmt.Fprintf(&b, "  and %d more\n", len(changed)-i)
+				break
+			}
+			fmt.Fprintf(&b, "  %s %s %s: %s\n", r.Account, r.Region, r.Service, strings.Join(r.Actions, "; "))
+		}
+	}
+	// The counts by service, the failed rows, the warnings and the
+	// execution, as an onboarding run's summary has them.
+	if _, rest, ok := strings.Cut(sum.Text, "\n\n"); ok {
+		fmt.Fprintf(&b, "\n%s", rest)
+	}
 	return Summary{Subject: subject, Text: b.String()}
 }

@@ -100,3 +100,46 @@ func TestSummary(t *testing.T) {
 		t.Errorf("truncated: %v", err)
 	}
 }
+
+// TestReconverge: the schedule's event starts the whole baseline under a
+// name of its own; its run is told to the operations topic only when it
+// put drift back or failed.
+func TestReconverge(t *testing.T) {
+	req, err := Decode(sample(t, "eventbridge-scheduled-event.json"), management)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Trigger != TriggerSchedule || !req.AllAccounts || req.EventID != "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa" {
+		t.Errorf("request %+v", req)
+	}
+	name := ExecutionName(req, "x")
+	if name != "reconverge-53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa" {
+		t.Errorf("name %q", name)
+	}
+	if in := Input(req); in.Mode != workflow.ModeApply || in.Accounts != nil || in.Regions != nil || in.Onboarding != nil {
+		t.Errorf("input %+v", in)
+	}
+
+	run := func(outcomes ...workflow.Outcome) (Summary, *fakePublish) {
+		out, _ := json.Marshal(map[string]any{"mode": "apply", "results": map[string]any{"configRecorders": []workflow.StepResult{
+			{Step: "config-recorders", Mode: workflow.ModeApply, Outcomes: outcomes}}}})
+		p := &fakePublish{}
+		s := Summarizer{SFN: &fakeDescribe{output: string(out), input: `{"mode":"apply"}`}, SNS: p, TopicARN: "arn:aws:sns:us-east-1:111111111111:operations"}
+		sum, err := s.Handle(context.Background(), statusEvent(t, name, "SUCCEEDED"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum, p
+	}
+	quiet, p := run(workflow.Outcome{Account: newAccount, Region: "us-east-1", Service: "config", Status: workflow.StatusUnchanged})
+	if quiet.Skipped == "" || len(p.in) != 0 {
+		t.Errorf("nothing drifted, yet %+v, %d publishes", quiet, len(p.in))
+	}
+	drift, p := run(workflow.Outcome{Account: newAccount, Region: "us-east-1", Service: "config", Status: workflow.StatusChanged,
+		Actions: []workflow.Action{{Call: "config:StartConfigurationRecorder", Target: "default"}}})
+	if len(p.in) != 1 || drift.Subject != "orgbaseline re-converge: 1 put back, 0 failed" ||
+		!strings.Contains(drift.Text, "Put back:\n  444455556666 us-east-1 config: config:StartConfigurationRecorder default") ||
+		!strings.Contains(drift.Text, "  config          1 changed") {
+		t.Errorf("drift: %+v\n%s", drift, drift.Text)
+	}
+}

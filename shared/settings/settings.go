@@ -71,7 +71,25 @@ type Config struct {
 	Findings     Findings     `yaml:"findings" json:"findings"`
 	Operations   Operations   `yaml:"operations" json:"operations"`
 	Onboarding   Onboarding   `yaml:"onboarding" json:"onboarding"`
+	Reconverge   Reconverge   `yaml:"reconverge" json:"reconverge"`
 }
+
+// Reconverge configures the scheduled re-application of the baseline: a
+// rule on a schedule starts the state machine over the whole organization,
+// and the operations topic hears of the run only when it put drift back
+// or something failed.
+type Reconverge struct {
+	// Schedule is an EventBridge schedule expression ("Creating an Amazon
+	// EventBridge rule that runs on a schedule": rate(...) or cron(...)),
+	// or "off". Default rate(1 day).
+	Schedule string `yaml:"schedule" json:"schedule"`
+}
+
+// DefaultReconvergeSchedule re-applies the baseline once a day.
+const DefaultReconvergeSchedule = "rate(1 day)"
+
+// On reports whether the baseline is re-applied on a schedule.
+func (r Reconverge) On() bool { return r.Schedule != "off" }
 
 // Operations configures the operations topic: failed or timed-out
 // executions of the state machines and events EventBridge could not
@@ -541,6 +559,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Onboarding.RoleWaitMinutes == 0 {
 		c.Onboarding.RoleWaitMinutes = DefaultRoleWaitMinutes
+	}
+	if c.Reconverge.Schedule == "" {
+		c.Reconverge.Schedule = DefaultReconvergeSchedule
 	}
 	if c.Services.CloudTrail.TrailName == "" {
 		c.Services.CloudTrail.TrailName = DefaultTrailName

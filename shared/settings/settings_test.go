@@ -308,3 +308,21 @@ func TestNotificationAndOnboardingSettings(t *testing.T) {
 		t.Errorf("good values reported:\n%s", got)
 	}
 }
+
+func TestReconvergeSchedule(t *testing.T) {
+	c, err := Load("valid.yaml", strings.NewReader(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Reconverge.Schedule != DefaultReconvergeSchedule || !c.Reconverge.On() {
+		t.Errorf("default: %+v", c.Reconverge)
+	}
+	for s, ok := range map[string]bool{"rate(1 day)": true, "rate(12 hours)": true, "cron(0 6 * * ? *)": true, "off": true,
+		"rate(1 days)": false, "rate(0 hours)": false, "daily": false, "cron(0 6 *)": false} {
+		c.Reconverge.Schedule = s
+		bad := strings.Contains(strings.Join(c.problems(), "\n"), "reconverge.schedule")
+		if bad == ok {
+			t.Errorf("schedule %q: reported %v", s, bad)
+		}
+	}
+}

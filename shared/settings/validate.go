@@ -184,6 +184,9 @@ func (c Config) problems() []string {
 	if m := c.Onboarding.RoleWaitMinutes; m < 1 || m > 120 {
 		add("onboarding.roleWaitMinutes %d is out of range: want 1 to 120", m)
 	}
+	if s := c.Reconverge.Schedule; s != "off" && !schedulePattern.MatchString(s) {
+		add(`reconverge.schedule %q: want a schedule expression, rate(1 day) or cron(0 6 * * ? *), or "off"`, s)
+	}
 	return p
 }
 
@@ -233,6 +236,11 @@ func (r *Regions) UnmarshalJSON(b []byte) error {
 	*r = Regions{Names: names}
 	return nil
 }
+
+// schedulePattern is an EventBridge schedule expression ("Creating an
+// Amazon EventBridge rule that runs on a schedule"): rate(value unit), the
+// unit singular for 1, or cron(six fields).
+var schedulePattern = regexp.MustCompile(`^(rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\)|cron\(\S+( \S+){5}\))$`)
 
 // securityHubLabels are the severity labels of Security Hub findings
 // ("Severity", AWS Security Finding Format).

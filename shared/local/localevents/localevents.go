@@ -109,12 +109,18 @@ func (asm *Assembly) add(stack, account, region string, b []byte) error {
 			asm.Topics = append(asm.Topics, Topic{Stack: stack, Account: account, Region: region, LogicalID: lid})
 		case "AWS::Events::Rule":
 			var p struct {
-				EventBusName string            `json:"EventBusName"`
-				EventPattern any               `json:"EventPattern"`
-				Targets      []json.RawMessage `json:"Targets"`
+				EventBusName       string            `json:"EventBusName"`
+				EventPattern       any               `json:"EventPattern"`
+				ScheduleExpression string            `json:"ScheduleExpression"`
+				Targets            []json.RawMessage `json:"Targets"`
 			}
 			if err := json.Unmarshal(res.Properties, &p); err != nil {
 				return fmt.Errorf("rule %s: %w", lid, err)
+			}
+			if p.ScheduleExpression != "" {
+				// A schedule matches no event: nothing to put locally
+				// (the re-converge's run is `orgbaseline apply --local`).
+				continue
 			}
 			if p.EventBusName != "" && p.EventBusName != "default" {
 				return fmt.Errorf("rule %s is on bus %s: only the default bus is deployed locally", lid, p.EventBusName)
