@@ -79,31 +79,14 @@ func binary(env, out string, buildArgs ...string) string {
 // orgbaseline runs the CLI against the moto server and decodes its JSON report.
 func orgbaseline(t *testing.T, args ...string) (int, report.Report, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	args = append(args, "--output", "json")
-	if args[0] == "apply" || args[0] == "onboard" || args[0] == "deploy" {
-		args = append(args, "--cdk-app", cdkApp)
-	}
-	cmd := exec.CommandContext(ctx, cliBin, args...)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(srv.Environ(), "ORGBASELINE_ROOT="+root)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
+	code, stdout, stderr := orgbaselineText(t, append(args, "--output", "json")...)
 	var rep report.Report
-	if stdout.Len() > 0 {
-		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-			t.Fatalf("report is not JSON: %v\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	if stdout != "" {
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("report is not JSON: %v\n%s\nstderr:\n%s", err, stdout, stderr)
 		}
 	}
-	return code, rep, stderr.String()
+	return code, rep, stderr
 }
 
 // orgbaselineText runs the CLI against the moto server and returns its
@@ -112,7 +95,10 @@ func orgbaselineText(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cliBin, append(args, "--cdk-app", cdkApp)...)
+	if args[0] == "apply" || args[0] == "onboard" || args[0] == "deploy" || args[0] == "notify" {
+		args = append(args, "--cdk-app", cdkApp)
+	}
+	cmd := exec.CommandContext(ctx, cliBin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(srv.Environ(), "ORGBASELINE_ROOT="+root)
 	var stdout, stderr bytes.Buffer

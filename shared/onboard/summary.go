@@ -178,22 +178,7 @@ func Summarize(name, executionArn string, in workflow.Input, rep report.Report) 
 		}
 		fmt.Fprintf(&b, "  %-15s %s\n", s, strings.Join(parts, ", "))
 	}
-	var failed []report.Row
-	for _, r := range rep.Rows {
-		if r.Status == string(workflow.StatusFailed) {
-			failed = append(failed, r)
-		}
-	}
-	if len(failed) > 0 {
-		fmt.Fprintln(&b, "\nFailed:")
-		for i, r := range failed {
-			if i == maxSummaryFailedRows {
-				fmt.Fprintf(&b, "  and %d more\n", len(failed)-i)
-				break
-			}
-			fmt.Fprintf(&b, "  %s %s %s: %s\n", r.Account, r.Region, r.Service, r.Reason)
-		}
-	}
+	listRows(&b, "Failed", rep, workflow.StatusFailed, func(r report.Row) string { return r.Reason })
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(&b, "\nwarning: %s\n", w)
 	}
@@ -211,26 +196,33 @@ func summarizeReconverge(name, executionArn string, rep report.Report) Summary {
 	var b strings.Builder
 	fmt.Fprintf(&b, "orgbaseline re-applied the baseline on its schedule: %s.\n", rep.Summary())
 	fmt.Fprintln(&b, "What had drifted from the configuration was put back (changed); what failed is listed.")
-	var changed []report.Row
-	for _, r := range rep.Rows {
-		if r.Status == string(workflow.StatusChanged) {
-			changed = append(changed, r)
-		}
-	}
-	if len(changed) > 0 {
-		fmt.Fprintln(&b, "\nPut back:")
-		for i, r := range changed {
-			if i == maxSummaryFailedRows {
-				fmt.Fprintf(&b, "  and %d more\n", len(changed)-i)
-				break
-			}
-			fmt.Fprintf(&b, "  %s %s %s: %s\n", r.Account, r.Region, r.Service, strings.Join(r.Actions, "; "))
-		}
-	}
+	listRows(&b, "Put back", rep, workflow.StatusChanged, func(r report.Row) string { return strings.Join(r.Actions, "; ") })
 	// The counts by service, the failed rows, the warnings and the
 	// execution, as an onboarding run's summary has them.
 	if _, rest, ok := strings.Cut(sum.Text, "\n\n"); ok {
 		fmt.Fprintf(&b, "\n%s", rest)
 	}
 	return Summary{Subject: subject, Text: b.String()}
+}
+
+// listRows writes, under title, rep's rows of status, each with what says
+// about it: at most maxSummaryFailedRows, then how many more.
+func listRows(b *strings.Builder, title string, rep report.Report, status workflow.Status, what func(report.Row) string) {
+	var rows []report.Row
+	for _, r := range rep.Rows {
+		if r.Status == string(status) {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s:\n", title)
+	for i, r := range rows {
+		if i == maxSummaryFailedRows {
+			fmt.Fprintf(b, "  and %d more\n", len(rows)-i)
+			return
+		}
+		fmt.Fprintf(b, "  %s %s %s: %s\n", r.Account, r.Region, r.Service, what(r))
+	}
 }
