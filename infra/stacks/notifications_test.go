@@ -669,3 +669,19 @@ func TestForwardStacks(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsDigestOutput: the management stack outputs the digest of
+// the configuration it was built from, which the CLI compares with the
+// file it is given.
+func TestSettingsDigestOutput(t *testing.T) {
+	a := build(t)
+	want, err := a.cfg.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs, _ := a.mgmtJSON["Outputs"].(map[string]any)
+	out, _ := outputs[workflow.SettingsDigestOutput].(map[string]any)
+	if out["Value"] != want {
+		t.Errorf("output %s = %v, want %s", workflow.SettingsDigestOutput, out["Value"], want)
+	}
+}

@@ -86,6 +86,15 @@ func NewManagementStack(scope constructs.Construct, id string, props *StackProps
 		Description: jsii.String("ARN of the baseline state machine"),
 		Value:       s.baseline.StateMachine().StateMachineArn(),
 	})
+	digest, err := p.Config.Digest()
+	if err != nil {
+		panic("stacks: " + err.Error())
+	}
+	awscdk.NewCfnOutput(s, jsii.String(workflow.SettingsDigestOutput), &awscdk.CfnOutputProps{
+		Key:         jsii.String(workflow.SettingsDigestOutput),
+		Description: jsii.String("SHA-256 of the configuration the stacks were deployed with: the CLI refuses to run another"),
+		Value:       jsii.String(digest),
+	})
 	if logDeliveryIn(p.Config, p.Config.Accounts.Management) {
 		newTrailLogDelivery(s, p.Config, s.baseline.Key().KeyArn())
 	}

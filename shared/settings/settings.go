@@ -9,6 +9,8 @@ package settings
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -659,6 +661,18 @@ func (c Config) Encode() (string, error) {
 		return "", fmt.Errorf("encode settings: %w", err)
 	}
 	return string(b), nil
+}
+
+// Digest identifies the configuration: the SHA-256 of Encode, in hex. The
+// management stack outputs the digest of the configuration it was
+// deployed with, and the CLI compares it with the file it is given.
+func (c Config) Digest() (string, error) {
+	enc, err := c.Encode()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(enc))
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // Decode reads the JSON made by Encode and validates it again.

@@ -22,6 +22,10 @@ const (
 	// StateMachineArnOutput is the management stack output with the ARN of
 	// the baseline state machine.
 	StateMachineArnOutput = "BaselineStateMachineArn"
+	// SettingsDigestOutput is the management stack output with the digest
+	// of the configuration the stacks were deployed with
+	// (settings.Config.Digest).
+	SettingsDigestOutput = "SettingsDigest"
 )
 
 // ForwardStackName is the name of a forwarding stack (base is

@@ -558,3 +558,29 @@ func TestStatusAttachesToTheLatestExecution(t *testing.T) {
 		t.Errorf("no execution: %v", err)
 	}
 }
+
+// TestSameDeployedSettings: a run refuses a configuration file other than
+// the one the stacks were deployed with, and says how to deploy it.
+func TestSameDeployedSettings(t *testing.T) {
+	cfg, err := settings.LoadFile(filepath.Join("..", "..", "..", "orgbaseline.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, err := cfg.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameDeployedSettings(map[string]string{workflow.SettingsDigestOutput: digest}, cfg, "orgbaseline.yaml"); err != nil {
+		t.Errorf("the deployed configuration: %v", err)
+	}
+	edited := cfg
+	edited.Findings.HealthEvents = true
+	err = sameDeployedSettings(map[string]string{workflow.SettingsDigestOutput: digest}, edited, "orgbaseline.yaml")
+	if err == nil || !strings.Contains(err.Error(), "the deployed stacks run another configuration than orgbaseline.yaml") ||
+		!strings.Contains(err.Error(), "ORGBASELINE_CONFIG=orgbaseline.yaml cdk deploy --all") {
+		t.Errorf("an edited configuration: %v", err)
+	}
+	if err := sameDeployedSettings(map[string]string{}, cfg, "orgbaseline.yaml"); err == nil || !strings.Contains(err.Error(), "has no output SettingsDigest") {
+		t.Errorf("no digest: %v", err)
+	}
+}

@@ -79,29 +79,71 @@ func deployedStateMachine(ctx context.Context, o applyOptions, cfg settings.Conf
 		return aws.Config{}, "", fmt.Errorf("no AWS credentials for the management account %s: set AWS_PROFILE (after `aws sso login` for an SSO profile) "+
 			"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them; nothing was called (%w)", cfg.Accounts.Management, err)
 	}
+	outputs, err := stackOutputs(ctx, cloudformation.NewFromConfig(awsCfg))
+	if err != nil {
+		return aws.Config{}, "", err
+	}
+	if err := sameDeployedSettings(outputs, cfg, o.configPath); err != nil {
+		return aws.Config{}, "", err
+	}
 	arn := o.stateMachineARN
 	if arn == "" {
-		if arn, err = stateMachineARN(ctx, cloudformation.NewFromConfig(awsCfg)); err != nil {
-			return aws.Config{}, "", err
+		var ok bool
+		if arn, ok = outputs[workflow.StateMachineArnOutput]; !ok {
+			return aws.Config{}, "", fmt.Errorf("stack %s has no output %s", workflow.ManagementStackName, workflow.StateMachineArnOutput)
 		}
 	}
 	return awsCfg, arn, nil
 }
 
-// stateMachineARN reads the ARN from the management stack's outputs.
-func stateMachineARN(ctx context.Context, api StacksAPI) (string, error) {
+// stackOutputs reads the management stack's outputs.
+func stackOutputs(ctx context.Context, api StacksAPI) (map[string]string, error) {
 	out, err := api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(workflow.ManagementStackName)})
 	if err != nil {
-		return "", fmt.Errorf("find the state machine in stack %s (deployed with `cdk deploy --all`?): %w", workflow.ManagementStackName, err)
+		return nil, fmt.Errorf("read stack %s (deployed with `cdk deploy --all`?): %w", workflow.ManagementStackName, err)
 	}
+	outputs := map[string]string{}
 	for _, s := range out.Stacks {
 		for _, o := range s.Outputs {
-			if aws.ToString(o.OutputKey) == workflow.StateMachineArnOutput {
-				return aws.ToString(o.OutputValue), nil
-			}
+			outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 		}
 	}
-	return "", fmt.Errorf("stack %s has no output %s", workflow.ManagementStackName, workflow.StateMachineArnOutput)
+	return outputs, nil
+}
+
+// stateMachineARN reads the ARN from the management stack's outputs.
+func stateMachineARN(ctx context.Context, api StacksAPI) (string, error) {
+	outputs, err := stackOutputs(ctx, api)
+	if err != nil {
+		return "", err
+	}
+	arn, ok := outputs[workflow.StateMachineArnOutput]
+	if !ok {
+		return "", fmt.Errorf("stack %s has no output %s", workflow.ManagementStackName, workflow.StateMachineArnOutput)
+	}
+	return arn, nil
+}
+
+// sameDeployedSettings refuses a run whose configuration file is not the
+// one the stacks were deployed with: the Lambdas run the configuration in
+// their environment, and their IAM grants were made from it, so a run
+// cannot take another one as input; the management stack outputs the
+// deployed configuration's digest (settings.Config.Digest).
+func sameDeployedSettings(outputs map[string]string, cfg settings.Config, path string) error {
+	deployed, ok := outputs[workflow.SettingsDigestOutput]
+	if !ok {
+		return fmt.Errorf("stack %s has no output %s: it was deployed by an orgbaseline that did not record its configuration; "+
+			"deploy again with `ORGBASELINE_CONFIG=%s cdk deploy --all`; nothing was started", workflow.ManagementStackName, workflow.SettingsDigestOutput, path)
+	}
+	here, err := cfg.Digest()
+	if err != nil {
+		return err
+	}
+	if deployed != here {
+		return fmt.Errorf("the deployed stacks run another configuration than %s (deployed %.12s, this file %.12s): deploy this one with "+
+			"`ORGBASELINE_CONFIG=%s cdk deploy --all`, or give --config the file that was deployed; nothing was started", path, deployed, here, path)
+	}
+	return nil
 }
 
 // follower starts an execution and follows it to its end.
