@@ -47,11 +47,8 @@ func buildAccounts(d step.Deps) step.Handler[workflow.Item, workflow.StepResult]
 func (h *Handler) HandleOrg(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	sec := h.Settings.Accounts.Security
 	log := logging.Where(h.Log, sec, item.Region, settings.ServiceAccessAnalyzer)
-	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		var api API
-		if item.Region != "" {
-			api = h.In(sec, item.Region)
-		}
+	in := func(region string) API { return h.In(sec, region) }
+	return step.HandleRegion(ctx, item, log, in, func(ctx context.Context, api API, log *slog.Logger) (workflow.StepResult, error) {
 		return ConfigureOrg(ctx, api, h.Settings, item, log)
 	})
 }

@@ -141,11 +141,7 @@ func NewRulesHandler(cfg settings.Config, accounts *awsclient.Accounts, log *slo
 // named workflow errors at the top level.
 func (h *RulesHandler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceConfig)
-	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		var api RulesAPI
-		if item.Region != "" {
-			api = h.In(item.Region)
-		}
+	return step.HandleRegion(ctx, item, log, h.In, func(ctx context.Context, api RulesAPI, log *slog.Logger) (workflow.StepResult, error) {
 		return ConfigureRules(ctx, api, h.Settings, item, log)
 	})
 }

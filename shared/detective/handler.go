@@ -70,11 +70,7 @@ func buildOrg(d step.Deps) step.Handler[workflow.Item, workflow.StepResult] {
 // any, is one of the named workflow errors at the top level.
 func (h *Handler) HandleAdmin(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Management, item.Region, settings.ServiceDetective)
-	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		var d AdminDeps
-		if item.Region != "" {
-			d = h.Admin(item.Region)
-		}
+	return step.HandleRegion(ctx, item, log, h.Admin, func(ctx context.Context, d AdminDeps, log *slog.Logger) (workflow.StepResult, error) {
 		return EnableAdmin(ctx, d, h.Settings, item, log)
 	})
 }
@@ -83,11 +79,7 @@ func (h *Handler) HandleAdmin(ctx context.Context, item workflow.Item) (workflow
 // is one of the named workflow errors at the top level.
 func (h *Handler) HandleOrg(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceDetective)
-	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		var d OrgDeps
-		if item.Region != "" {
-			d = h.Org(item.Region)
-		}
+	return step.HandleRegion(ctx, item, log, h.Org, func(ctx context.Context, d OrgDeps, log *slog.Logger) (workflow.StepResult, error) {
 		return ConfigureOrg(ctx, d, h.Settings, item, log)
 	})
 }

@@ -37,11 +37,7 @@ func clientsByRegion(base aws.Config) func(string) AdminAPI {
 // named workflow errors at the top level.
 func (h *AdminHandler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Management, item.Region, settings.ServiceGuardDuty)
-	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		var api AdminAPI
-		if item.Region != "" {
-			api = h.In(item.Region)
-		}
+	return step.HandleRegion(ctx, item, log, h.In, func(ctx context.Context, api AdminAPI, log *slog.Logger) (workflow.StepResult, error) {
 		return EnableAdmin(ctx, api, h.Settings, item, log)
 	})
 }
@@ -86,11 +82,7 @@ func NewOrgHandler(cfg settings.Config, mgmt aws.Config, accounts *awsclient.Acc
 // named workflow errors at the top level.
 func (h *OrgHandler) Handle(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceGuardDuty)
-	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		d := OrgDeps{Accounts: h.Accounts, FindingsKeyARN: h.FindingsKeyARN}
-		if item.Region != "" {
-			d.GuardDuty = h.In(item.Region)
-		}
-		return ConfigureOrg(ctx, d, h.Settings, item, log)
+	return step.HandleRegion(ctx, item, log, h.In, func(ctx context.Context, api OrgClient, log *slog.Logger) (workflow.StepResult, error) {
+		return ConfigureOrg(ctx, OrgDeps{GuardDuty: api, Accounts: h.Accounts, FindingsKeyARN: h.FindingsKeyARN}, h.Settings, item, log)
 	})
 }

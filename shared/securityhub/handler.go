@@ -71,11 +71,7 @@ func buildStandards(d step.Deps) step.Handler[workflow.Item, workflow.StepResult
 // any, is one of the named workflow errors at the top level.
 func (h *Handler) HandleAdmin(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Management, item.Region, settings.ServiceSecurityHub)
-	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		var api AdminAPI
-		if item.Region != "" {
-			api = h.Admin(item.Region)
-		}
+	return step.HandleRegion(ctx, item, log, h.Admin, func(ctx context.Context, api AdminAPI, log *slog.Logger) (workflow.StepResult, error) {
 		return EnableAdmin(ctx, api, h.Settings, item, log)
 	})
 }
@@ -85,11 +81,7 @@ func (h *Handler) HandleAdmin(ctx context.Context, item workflow.Item) (workflow
 // top level.
 func (h *Handler) HandleCentral(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceSecurityHub)
-	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		var d CentralDeps
-		if item.Region != "" {
-			d = h.Central(item.Region)
-		}
+	return step.HandleRegion(ctx, item, log, h.Central, func(ctx context.Context, d CentralDeps, log *slog.Logger) (workflow.StepResult, error) {
 		return ConfigureCentral(ctx, d, h.Settings, item, log)
 	})
 }
@@ -98,11 +90,7 @@ func (h *Handler) HandleCentral(ctx context.Context, item workflow.Item) (workfl
 // any, is one of the named workflow errors at the top level.
 func (h *Handler) HandleLocal(ctx context.Context, item workflow.Item) (workflow.StepResult, error) {
 	log := logging.Where(h.Log, h.Settings.Accounts.Security, item.Region, settings.ServiceSecurityHub)
-	return step.Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
-		var api LocalAPI
-		if item.Region != "" {
-			api = h.Local(item.Region)
-		}
+	return step.HandleRegion(ctx, item, log, h.Local, func(ctx context.Context, api LocalAPI, log *slog.Logger) (workflow.StepResult, error) {
 		return ConfigureLocal(ctx, api, h.Settings, item, log)
 	})
 }

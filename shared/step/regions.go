@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -70,4 +71,17 @@ func EachRegion(ctx context.Context, res *workflow.StepResult, account, service 
 		res.Changed = res.Changed || (apply && len(rows[i].Actions) > 0)
 	}
 	return nil
+}
+
+// HandleRegion is Handle for one region's item: run gets the clients in
+// returns for the item's region, or their zero value for an item that
+// names no region (which the step reports as skipped, SkippedItem).
+func HandleRegion[C any](ctx context.Context, item workflow.Item, log *slog.Logger, in func(region string) C, run func(context.Context, C, *slog.Logger) (workflow.StepResult, error)) (workflow.StepResult, error) {
+	return Handle(ctx, item.Input, log, func(ctx context.Context, log *slog.Logger) (workflow.StepResult, error) {
+		var c C
+		if item.Region != "" {
+			c = in(item.Region)
+		}
+		return run(ctx, c, log)
+	})
 }
