@@ -61,41 +61,6 @@ const (
 	FindingsTopicOutput   = "FindingsTopicArn"
 )
 
-// ExecutionAlarmStatuses are the statuses of a baseline execution that
-// reach the operations topic.
-var ExecutionAlarmStatuses = []string{"FAILED", "TIMED_OUT", "ABORTED"}
-
-// ExecutionFailedPattern matches the "Step Functions Execution Status
-// Change" events (AWS Step Functions Developer Guide, "Automating Step
-// Functions event delivery with EventBridge") of stateMachineArn's
-// executions that ended in one of ExecutionAlarmStatuses.
-func ExecutionFailedPattern(stateMachineArn *string) eventbus.Pattern {
-	return eventbus.Pattern{
-		"source":      []string{"aws.states"},
-		"detail-type": []string{"Step Functions Execution Status Change"},
-		"detail": map[string]any{
-			"status":          ExecutionAlarmStatuses,
-			"stateMachineArn": []any{stateMachineArn},
-		},
-	}
-}
-
-// OnboardedPattern matches the "Step Functions Execution Status Change"
-// events of stateMachineArn's onboarding and re-converge runs (their
-// names begin with "onboard-" or "reconverge-": onboard.ExecutionName)
-// that SUCCEEDED.
-func OnboardedPattern(stateMachineArn *string) eventbus.Pattern {
-	return eventbus.Pattern{
-		"source":      []string{"aws.states"},
-		"detail-type": []string{"Step Functions Execution Status Change"},
-		"detail": map[string]any{
-			"status":          []string{"SUCCEEDED"},
-			"stateMachineArn": []any{stateMachineArn},
-			"name":            []any{map[string]any{"prefix": onboard.OnboardPrefix + "-"}, map[string]any{"prefix": onboard.ReconvergePrefix + "-"}},
-		},
-	}
-}
-
 // FindingRule is a finding rule: in the home region, its target is the
 // notify-findings Lambda; in the other regions, the home region's bus.
 type FindingRule struct {
@@ -161,7 +126,7 @@ func newOperations(s *managementStack, c settings.Config, lambdaDir string) {
 	machine := s.baseline.StateMachine()
 	failed := events.NewRule(s, ExecutionFailedRuleID, &events.RuleProps{
 		Description: "orgbaseline: a baseline run that failed, timed out or was aborted, to the operations topic",
-		Pattern:     ExecutionFailedPattern(machine.StateMachineArn()),
+		Pattern:     onboard.ExecutionFailedPattern(machine.StateMachineArn()),
 		TargetArn:   topic.TopicArn(),
 	})
 	events.AllowRule(topic, "EventBridgeExecutionFailed", failed)
@@ -232,7 +197,7 @@ func newOnboardSummary(s *managementStack, lambdaDir string, topic awssns.ITopic
 	}
 	rule := events.NewRule(s, OnboardedRuleID, &events.RuleProps{
 		Description: "orgbaseline: an onboarding run, or a re-converge that put drift back or failed somewhere, summarized to the operations topic",
-		Pattern:     OnboardedPattern(machine.StateMachineArn()),
+		Pattern:     onboard.RunEndedPattern(machine.StateMachineArn()),
 		TargetArn:   fn.Function().FunctionArn(),
 	})
 	fn.AllowRule(OnboardedRuleID+"Permission", rule)

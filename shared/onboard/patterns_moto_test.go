@@ -82,3 +82,50 @@ func TestRulePatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestRunPatterns puts the operations topic's rules' patterns on the
+// emulator's EventBridge with the published status change samples
+// (FAILED, TIMED_OUT) and variants of them: the failed-run rule matches the
+// baseline's runs that failed, timed out or were aborted, and nothing
+// else; the run-ended rule matches the baseline's onboarding and
+// re-converge runs that succeeded, and nothing else.
+func TestRunPatterns(t *testing.T) {
+	cfg, _ := srv.SeedT(t)
+	bus := localbus.New(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const machine = "arn:aws:states:us-east-1:012345678912:stateMachine:state-machine"
+	failed := string(sample(t, "stepfunctions-execution-status-change-failed.json"))
+	status := func(name, st string) []byte {
+		return []byte(strings.NewReplacer(`"name": "execution-name"`, `"name": "`+name+`"`, `"status": "FAILED"`, `"status": "`+st+`"`).Replace(failed))
+	}
+	events := [][]byte{
+		[]byte(failed), // 0: FAILED
+		sample(t, "stepfunctions-execution-status-change-timed-out.json"), // 1: TIMED_OUT
+		status("execution-name", "ABORTED"),                               // 2
+		status("onboard-444455556666-e", "SUCCEEDED"),                     // 3
+		status("reconverge-e", "SUCCEEDED"),                               // 4
+		status("orgbaseline-apply-x", "SUCCEEDED"),                        // 5: an operator's run
+		status("onboard-444455556666-e", "RUNNING"),                       // 6
+		[]byte(strings.Replace(string(status("onboard-444455556666-e", "SUCCEEDED")), machine, machine+"-other", 1)), // 7: another state machine
+	}
+	for _, tc := range []struct {
+		name    string
+		pattern eventbus.Pattern
+		want    []bool
+	}{
+		{"failed runs", ExecutionFailedPattern(machine), []bool{true, true, true, false, false, false, false, false}},
+		{"runs ended", RunEndedPattern(machine), []bool{false, false, false, true, true, false, false, false}},
+	} {
+		name := "orgbaseline-runs-" + strings.ReplaceAll(tc.name, " ", "-")
+		got, err := bus.Match(ctx, name, name, tc.pattern, events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%s, event %d: matched %v, want %v", tc.name, i, got[i], tc.want[i])
+			}
+		}
+	}
+}
