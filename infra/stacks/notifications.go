@@ -13,7 +13,6 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/infra/baseline"
 	"github.com/orgbaseline/orgbaseline/infra/events"
-	"github.com/orgbaseline/orgbaseline/shared/eventbus"
 	"github.com/orgbaseline/orgbaseline/shared/eventfn"
 	"github.com/orgbaseline/orgbaseline/shared/notify"
 	"github.com/orgbaseline/orgbaseline/shared/onboard"
@@ -61,49 +60,10 @@ const (
 	FindingsTopicOutput   = "FindingsTopicArn"
 )
 
-// FindingRule is a finding rule: in the home region, its target is the
-// notify-findings Lambda; in the other regions, the home region's bus.
-type FindingRule struct {
-	ID          string
-	Description string
-	Pattern     eventbus.Pattern
-	// Forwarded: the rule is in the forwarding stacks too, as the
-	// service emits its events in the region where they occur.
-	Forwarded bool
-}
-
-// FindingRules are the finding rules c asks for: GuardDuty's from
-// findings.severityThreshold, Security Hub's with findings.securityHubLabels
-// set, AWS Health's with findings.healthEvents.
-//
-// Security Hub's rule is in the home region only: the finding aggregator
-// (securityhub-central) links the run's regions to the home region, where
-// the aggregated findings' events are emitted; a forwarded copy would be
-// sent twice. GuardDuty's and Health's events are emitted in the region
-// where they occur.
-func FindingRules(c settings.Config) []FindingRule {
-	min := notify.DefaultMinSeverity
-	if c.Findings.SeverityThreshold != nil {
-		min = *c.Findings.SeverityThreshold
-	}
-	rules := []FindingRule{{
-		ID: "GuardDutyFindings", Forwarded: true, Pattern: notify.GuardDutyPattern(min),
-		Description: fmt.Sprintf("orgbaseline: GuardDuty findings of severity %v or more, to the findings topic", min),
-	}}
-	if len(c.Findings.SecurityHubLabels) > 0 {
-		rules = append(rules, FindingRule{
-			ID: "SecurityHubFindings", Pattern: notify.SecurityHubPattern(c.Findings.SecurityHubLabels),
-			Description: "orgbaseline: new, active Security Hub findings of the configured severities, to the findings topic",
-		})
-	}
-	if c.Findings.HealthEvents {
-		rules = append(rules, FindingRule{
-			ID: "HealthEvents", Forwarded: true, Pattern: notify.HealthPattern(),
-			Description: "orgbaseline: AWS Health events, to the findings topic",
-		})
-	}
-	return rules
-}
+// FindingRules are the finding rules c asks for (notify.Rules): in the
+// home region, their target is the notify-findings Lambda; in the other
+// regions, the home region's bus.
+func FindingRules(c settings.Config) []notify.Rule { return notify.Rules(c) }
 
 // newOperations adds to the management stack the operations topic, the
 // rule on the baseline's failed executions, with onboarding on the

@@ -1,6 +1,7 @@
 package accessanalyzer
 
 import (
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -43,4 +44,11 @@ var AccountsSpec = workflow.StepSpec{
 var OrgStep = step.Define(OrgSpec, buildOrg).WithGrants(OrgGrants)
 
 // AccountsStep is the accessanalyzer-accounts step: AccountsSpec with its handler; functions/accessanalyzer-accounts runs it.
-var AccountsStep = step.Define(AccountsSpec, buildAccounts).WithGrants(AccountsGrants)
+// The state machine runs it only with accountAnalyzers on (the default).
+var AccountsStep = step.Define(AccountsSpec, buildAccounts).WithGrants(AccountsGrants).WhenNeeded(accountAnalyzers)
+
+// accountAnalyzers reports whether c has IAM Access Analyzer on with an
+// ACCOUNT analyzer in every account.
+func accountAnalyzers(c settings.Config) bool {
+	return c.Enabled(settings.ServiceAccessAnalyzer) && c.Services.AccessAnalyzer.WantsAccountAnalyzers()
+}

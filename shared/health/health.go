@@ -35,7 +35,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	htypes "github.com/aws/aws-sdk-go-v2/service/health/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/org/admins"
@@ -213,6 +212,5 @@ func enableView(ctx context.Context, api ViewAPI) error {
 // account without a support plan that admits its API. The SDK does not
 // model the error, so it is matched by its code.
 func subscriptionRequired(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "SubscriptionRequiredException"
+	return awsclient.ErrorCode(err) == "SubscriptionRequiredException"
 }

@@ -1,14 +1,6 @@
 package notify
 
-import (
-	"fmt"
-
-	"github.com/orgbaseline/orgbaseline/shared/eventbus"
-)
-
-// DefaultMinSeverity is the GuardDuty severity from which findings are
-// sent: High and Critical.
-const DefaultMinSeverity = 7.0
+import "github.com/orgbaseline/orgbaseline/shared/eventbus"
 
 // GuardDutyPattern matches GuardDuty findings of severity min or more
 // (numeric matching, "Numeric matching" in the EventBridge User Guide).
@@ -37,12 +29,4 @@ func SecurityHubPattern(labels []string) eventbus.Pattern {
 // HealthPattern matches AWS Health events.
 func HealthPattern() eventbus.Pattern {
 	return eventbus.Pattern{"source": []string{HealthSource}, "detail-type": []string{HealthDetailType}}
-}
-
-// ValidateMinSeverity checks a configured GuardDuty severity threshold.
-func ValidateMinSeverity(min float64) error {
-	if min < 1 || min > 10 {
-		return fmt.Errorf("%v is outside GuardDuty's severities, 1.0 to 10.0", min)
-	}
-	return nil
 }

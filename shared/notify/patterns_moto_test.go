@@ -10,6 +10,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/eventbus"
 	"github.com/orgbaseline/orgbaseline/shared/local/localbus"
 	"github.com/orgbaseline/orgbaseline/shared/local/mototest"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
 var srv *mototest.Server
@@ -43,7 +44,7 @@ func TestFindingPatterns(t *testing.T) {
 		events  [][]byte
 		want    []bool
 	}{
-		{name: "GuardDuty from 7.0", pattern: GuardDutyPattern(DefaultMinSeverity),
+		{name: "GuardDuty from 7.0", pattern: GuardDutyPattern(settings.DefaultSeverityThreshold),
 			events: [][]byte{guardDutyEvent(t, nil), gd(5), gd(6.9), gd(7), gd(8.9), gd(9), gd(10), []byte(hubHigh)},
 			want:   []bool{false, false, false, true, true, true, true, false}},
 		{name: "GuardDuty from 4.0", pattern: GuardDutyPattern(4),

@@ -122,7 +122,7 @@ func (s Summarizer) Handle(ctx context.Context, event json.RawMessage) (Summary,
 		if c["changed"] == 0 && c["failed"] == 0 {
 			return Summary{Skipped: "the re-converge " + d.Name + " found the organization as configured: nothing to tell"}, nil
 		}
-		sum = summarizeReconverge(d.Name, d.ExecutionArn, rep)
+		sum = summarizeReconverge(sum, rep)
 	}
 	if _, err := s.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(s.TopicARN), Subject: aws.String(sum.Subject), Message: aws.String(sum.Text)}); err != nil {
 		return sum, fmt.Errorf("publish the summary of %s: %w", d.Name, err)
@@ -186,12 +186,12 @@ func Summarize(name, executionArn string, in workflow.Input, rep report.Report) 
 	return Summary{Subject: subject, Text: b.String()}
 }
 
-// summarizeReconverge is the summary of a scheduled re-converge that put
-// drift back or failed somewhere: the counts by service, the rows that
-// changed (what had drifted) and those that failed, at most 10 each.
-func summarizeReconverge(name, executionArn string, rep report.Report) Summary {
+// summarizeReconverge turns sum, a run's Summarize, into the summary of a
+// scheduled re-converge that put drift back or failed somewhere: the rows
+// that changed (what had drifted), then sum's counts by service, failed
+// rows, warnings and execution.
+func summarizeReconverge(sum Summary, rep report.Report) Summary {
 	c := rep.Counts()
-	sum := Summarize(name, executionArn, workflow.Input{}, rep)
 	subject := fmt.Sprintf("orgbaseline re-converge: %d put back, %d failed", c["changed"], c["failed"])
 	var b strings.Builder
 	fmt.Fprintf(&b, "orgbaseline re-applied the baseline on its schedule: %s.\n", rep.Summary())

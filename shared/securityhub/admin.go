@@ -28,7 +28,8 @@
 //   - securityhub-standards, per account with its regions in-process: the
 //     configured standards enabled where they are not (EnableStandards).
 //
-// Under central configuration these two report one skipped row each. An
+// Under central configuration these two are not in the state machine
+// (step.WhenNeeded; called anyway, each reports one skipped row). An
 // organization found in central configuration while local is configured
 // is a failed row that says what the operator must do: orgbaseline never
 // switches it (centralFound).

@@ -302,16 +302,16 @@ func (f fakeStacks) DescribeStacks(ctx context.Context, in *cloudformation.Descr
 	return &cloudformation.DescribeStacksOutput{Stacks: []cfntypes.Stack{{Outputs: f.outputs}}}, nil
 }
 
-func TestStateMachineARN(t *testing.T) {
-	arn, err := stateMachineARN(context.Background(), fakeStacks{outputs: []cfntypes.Output{
+func TestStackOutputs(t *testing.T) {
+	outputs, err := stackOutputs(context.Background(), fakeStacks{outputs: []cfntypes.Output{
 		{OutputKey: aws.String("Other"), OutputValue: aws.String("x")},
 		{OutputKey: aws.String(workflow.StateMachineArnOutput), OutputValue: aws.String("arn:sm")},
-	}})
-	if err != nil || arn != "arn:sm" {
-		t.Errorf("expect arn:sm, got %q %v", arn, err)
+	}}, workflow.ManagementStackName)
+	if err != nil || outputs[workflow.StateMachineArnOutput] != "arn:sm" || outputs["Other"] != "x" {
+		t.Errorf("outputs %v, %v", outputs, err)
 	}
-	if _, err := stateMachineARN(context.Background(), fakeStacks{}); err == nil || !strings.Contains(err.Error(), "has no output") {
-		t.Errorf("expect a missing-output error, got %v", err)
+	if _, err := stackOutputs(context.Background(), fakeStacks{}, "OrgBaseline-Other"); err == nil || !strings.Contains(err.Error(), "read stack OrgBaseline-Other") {
+		t.Errorf("expect an error naming the stack, got %v", err)
 	}
 }
 

@@ -49,7 +49,7 @@ func deploy(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
 		return ExitFailed
 	}
-	events, err := localevents.Deploy(ctx, asm, localConfigFor(awsCfg, accounts), mode)
+	events, err := localevents.Deploy(ctx, asm, localConfigFor(accounts), mode)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
 		return ExitFailed

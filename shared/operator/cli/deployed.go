@@ -79,7 +79,7 @@ func deployedStateMachine(ctx context.Context, o applyOptions, cfg settings.Conf
 		return aws.Config{}, "", fmt.Errorf("no AWS credentials for the management account %s: set AWS_PROFILE (after `aws sso login` for an SSO profile) "+
 			"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them; nothing was called (%w)", cfg.Accounts.Management, err)
 	}
-	outputs, err := stackOutputs(ctx, cloudformation.NewFromConfig(awsCfg))
+	outputs, err := stackOutputs(ctx, cloudformation.NewFromConfig(awsCfg), workflow.ManagementStackName)
 	if err != nil {
 		return aws.Config{}, "", err
 	}
@@ -96,11 +96,12 @@ func deployedStateMachine(ctx context.Context, o applyOptions, cfg settings.Conf
 	return awsCfg, arn, nil
 }
 
-// stackOutputs reads the management stack's outputs.
-func stackOutputs(ctx context.Context, api StacksAPI) (map[string]string, error) {
-	out, err := api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(workflow.ManagementStackName)})
+// stackOutputs reads a stack's outputs ("DescribeStacks", AWS
+// CloudFormation API Reference).
+func stackOutputs(ctx context.Context, api StacksAPI, stack string) (map[string]string, error) {
+	out, err := api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
 	if err != nil {
-		return nil, fmt.Errorf("read stack %s (deployed with `cdk deploy --all`?): %w", workflow.ManagementStackName, err)
+		return nil, fmt.Errorf("read stack %s (deployed with `cdk deploy --all`?): %w", stack, err)
 	}
 	outputs := map[string]string{}
 	for _, s := range out.Stacks {
@@ -109,19 +110,6 @@ func stackOutputs(ctx context.Context, api StacksAPI) (map[string]string, error)
 		}
 	}
 	return outputs, nil
-}
-
-// stateMachineARN reads the ARN from the management stack's outputs.
-func stateMachineARN(ctx context.Context, api StacksAPI) (string, error) {
-	outputs, err := stackOutputs(ctx, api)
-	if err != nil {
-		return "", err
-	}
-	arn, ok := outputs[workflow.StateMachineArnOutput]
-	if !ok {
-		return "", fmt.Errorf("stack %s has no output %s", workflow.ManagementStackName, workflow.StateMachineArnOutput)
-	}
-	return arn, nil
 }
 
 // sameDeployedSettings refuses a run whose configuration file is not the

@@ -56,7 +56,7 @@ func localAssembly(ctx context.Context, o applyOptions, cfg settings.Config, env
 
 // localConfigFor acts in an account (through the execution role, but in
 // the management account) and a region of the emulator.
-func localConfigFor(mgmt aws.Config, accounts *awsclient.Accounts) localevents.ConfigFor {
+func localConfigFor(accounts *awsclient.Accounts) localevents.ConfigFor {
 	return func(account, region string) aws.Config {
 		return awsclient.WithRegion(accounts.Config(account), region)
 	}

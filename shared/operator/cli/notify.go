@@ -102,7 +102,7 @@ func notifyCmd(ctx context.Context, args []string, env Env) int {
 // it to the emulator's findings topic, and what the topic's subscription
 // received is returned.
 func notifyLocal(ctx context.Context, o applyOptions, cfg settings.Config, event []byte, env Env) ([]localevents.Notification, error) {
-	awsCfg, accounts, err := connect(ctx, cfg, "orgbaseline-local-events")
+	_, accounts, err := connect(ctx, cfg, "orgbaseline-local-events")
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func notifyLocal(ctx context.Context, o applyOptions, cfg settings.Config, event
 	if err != nil {
 		return nil, err
 	}
-	cfgFor := localConfigFor(awsCfg, accounts)
+	cfgFor := localConfigFor(accounts)
 	sec := cfg.Accounts.Security
 	region := eventRegion(event, cfg.HomeRegion)
 	if err := localbus.New(cfgFor(sec, region)).Put(ctx, "default", event); err != nil {
@@ -163,23 +163,11 @@ type PatternTestAPI interface {
 
 var _ PatternTestAPI = (*eventbridge.Client)(nil)
 
-// findingPatterns are the patterns of the finding rules the configuration
-// deploys (the values the security stack puts on its rules).
-func findingPatterns(cfg settings.Config) []eventbus.Pattern {
-	ps := []eventbus.Pattern{notify.GuardDutyPattern(*cfg.Findings.SeverityThreshold)}
-	if len(cfg.Findings.SecurityHubLabels) > 0 {
-		ps = append(ps, notify.SecurityHubPattern(cfg.Findings.SecurityHubLabels))
-	}
-	if cfg.Findings.HealthEvents {
-		ps = append(ps, notify.HealthPattern())
-	}
-	return ps
-}
-
 // matchesAny asks EventBridge ("TestEventPattern", Amazon EventBridge API
 // Reference) whether one of the finding rules' patterns matches event.
 func matchesAny(ctx context.Context, api PatternTestAPI, cfg settings.Config, event []byte) (bool, error) {
-	for _, p := range findingPatterns(cfg) {
+	for _, r := range notify.Rules(cfg) {
+		p := r.Pattern
 		var b strings.Builder
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false) // ">=" as it is written
@@ -213,9 +201,13 @@ func notifyDeployed(ctx context.Context, cfg settings.Config, event []byte) ([]l
 	if !ok {
 		return nil, &startedNothing{"not matched: the finding rules' patterns do not match the event; not published"}
 	}
-	arn, err := stackOutput(ctx, cloudformation.NewFromConfig(sec), workflow.SecurityStackName, FindingsTopicOutput)
+	outputs, err := stackOutputs(ctx, cloudformation.NewFromConfig(sec), workflow.SecurityStackName)
 	if err != nil {
 		return nil, err
+	}
+	arn, ok := outputs[FindingsTopicOutput]
+	if !ok {
+		return nil, fmt.Errorf("stack %s has no output %s", workflow.SecurityStackName, FindingsTopicOutput)
 	}
 	res, err := notify.Publisher{SNS: sns.NewFromConfig(sec), TopicARN: arn}.Handle(ctx, event)
 	if err != nil {
@@ -226,20 +218,4 @@ func notifyDeployed(ctx context.Context, cfg settings.Config, event []byte) ([]l
 		out[i] = localevents.Notification{Subject: m.Subject, Message: m.Text}
 	}
 	return out, nil
-}
-
-// stackOutput reads an output of a stack.
-func stackOutput(ctx context.Context, api StacksAPI, stack, key string) (string, error) {
-	out, err := api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
-	if err != nil {
-		return "", fmt.Errorf("read stack %s (deployed with `cdk deploy --all`?): %w", stack, err)
-	}
-	for _, s := range out.Stacks {
-		for _, o := range s.Outputs {
-			if aws.ToString(o.OutputKey) == key {
-				return aws.ToString(o.OutputValue), nil
-			}
-		}
-	}
-	return "", fmt.Errorf("stack %s has no output %s", stack, key)
 }

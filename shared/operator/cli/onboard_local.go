@@ -20,6 +20,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/onboard"
 	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/step"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -74,7 +75,7 @@ func localStarter(ctx context.Context, o applyOptions, cfg settings.Config, env 
 // the queue standing in for the onboard-start Lambda; when the event
 // arrives there, it goes through the same Starter.
 func onboardEventLocal(ctx context.Context, o applyOptions, cfg settings.Config, event []byte, env Env, p *progress) (report.Report, error) {
-	awsCfg, accounts, err := connect(ctx, cfg, "orgbaseline-local-events")
+	_, accounts, err := connect(ctx, cfg, "orgbaseline-local-events")
 	if err != nil {
 		return report.Report{}, err
 	}
@@ -82,7 +83,7 @@ func onboardEventLocal(ctx context.Context, o applyOptions, cfg settings.Config,
 	if err != nil {
 		return report.Report{}, err
 	}
-	cfgFor := localConfigFor(awsCfg, accounts)
+	cfgFor := localConfigFor(accounts)
 	region := eventRegion(event, cfg.HomeRegion)
 	if err := localbus.New(cfgFor(cfg.Accounts.Management, region)).Put(ctx, "default", event); err != nil {
 		return report.Report{}, fmt.Errorf("put the event on the emulator's bus in %s: %w", region, err)
@@ -248,7 +249,7 @@ func localStateMachine(ctx context.Context, api *sfn.Client, cfg settings.Config
 	out, err := api.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name:       aws.String(LocalStateMachineName),
 		Definition: aws.String(`{"Comment":"orgbaseline: keeps the local runs' execution names; aws-local-stepfunctions runs them","StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}`),
-		RoleArn:    aws.String(fmt.Sprintf("arn:aws:iam::%s:role/%s", cfg.Accounts.Management, localRoleName)),
+		RoleArn:    aws.String(step.RoleARN(cfg.Accounts.Management, localRoleName)),
 	})
 	if err != nil {
 		return "", fmt.Errorf("register %s in the emulator: %w", LocalStateMachineName, err)

@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -121,7 +120,4 @@ func newAccounts(cfg settings.Config, item workflow.Item) []string {
 // refused reports whether STS refused the role: AccessDenied, which AWS
 // answers for a role that does not exist yet or does not trust the caller
 // ("AssumeRole", AWS Security Token Service API Reference, Errors).
-func refused(err error) bool {
-	var ae interface{ ErrorCode() string }
-	return errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied"
-}
+func refused(err error) bool { return awsclient.ErrorCode(err) == "AccessDenied" }
