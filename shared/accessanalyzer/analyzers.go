@@ -66,6 +66,10 @@ const (
 
 // API is the part of the IAM Access Analyzer client the steps use, in one
 // account and region.
+// Each method is the operation of its name in the IAM Access Analyzer API
+// Reference; a ConflictException or ServiceQuotaExceededException on
+// CreateAnalyzer is what its Errors section lists for an analyzer of that
+// name or type that exists already.
 type API interface {
 	accessanalyzer.ListAnalyzersAPIClient
 	CreateAnalyzer(ctx context.Context, in *accessanalyzer.CreateAnalyzerInput, optFns ...func(*accessanalyzer.Options)) (*accessanalyzer.CreateAnalyzerOutput, error)

@@ -71,12 +71,17 @@ const GuardDutyAge = 48 * time.Hour
 
 // AdminAPI is the part of the Detective client the step uses, in the
 // management account and one region.
+// Each method is the operation of its name in the Amazon Detective API
+// Reference; the errors handled are the ones its Errors section lists.
 type AdminAPI interface {
 	detective.ListOrganizationAdminAccountsAPIClient
 	EnableOrganizationAdminAccount(ctx context.Context, in *detective.EnableOrganizationAdminAccountInput, optFns ...func(*detective.Options)) (*detective.EnableOrganizationAdminAccountOutput, error)
 }
 
 // DetectorAPI reads the security account's GuardDuty detector in a region.
+// ("ListDetectors" and "GetDetector", Amazon GuardDuty API Reference:
+// GetDetector's createdAt is the detector's creation time, an ISO 8601
+// timestamp.)
 type DetectorAPI interface {
 	guardduty.ListDetectorsAPIClient
 	GetDetector(ctx context.Context, in *guardduty.GetDetectorInput, optFns ...func(*guardduty.Options)) (*guardduty.GetDetectorOutput, error)

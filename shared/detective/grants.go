@@ -31,6 +31,8 @@ func detectorsOf(account string) string {
 // detective:TagResource is needed only with tags, which the step does not
 // give), and the same GuardDuty read.
 func AdminGrants(c settings.Config) step.Grants {
+	// "Actions, resources, and condition keys for Amazon GuardDuty":
+	// ListDetectors has no resource type, GetDetector's is the detector.
 	detectors := []step.Grant{
 		{Actions: []string{"guardduty:ListDetectors"}, Why: "guardduty:ListDetectors has no resource type"},
 		{Actions: []string{"guardduty:GetDetector"}, Resources: []string{detectorsOf(c.Accounts.Security)}, Why: "GuardDuty makes a detector's ID; one per region of the security account"},
@@ -76,6 +78,9 @@ func AdminGrants(c settings.Config) step.Grants {
 				Why:       step.OrgIDWhy,
 			},
 			{
+				// "Actions, resources, and condition keys for AWS Identity and
+				// Access Management": iam:AWSServiceName narrows
+				// CreateServiceLinkedRole to one service.
 				Dependent: true, Sid: "DetectiveServiceLinkedRole", Actions: []string{"iam:CreateServiceLinkedRole"},
 				Resources: []string{step.ServiceLinkedRoleARN(c.Accounts.Management, Principal, "AWSServiceRoleForDetective")},
 				Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": Principal}},

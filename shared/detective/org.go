@@ -54,6 +54,8 @@ const MembersPerCall = 50
 
 // OrgAPI is the part of the Detective client the step uses, in the
 // security account and one region.
+// Each method is the operation of its name in the Amazon Detective API
+// Reference; the errors handled are the ones its Errors section lists.
 type OrgAPI interface {
 	detective.ListGraphsAPIClient
 	DescribeOrganizationConfiguration(ctx context.Context, in *detective.DescribeOrganizationConfigurationInput, optFns ...func(*detective.Options)) (*detective.DescribeOrganizationConfigurationOutput, error)

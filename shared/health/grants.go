@@ -23,6 +23,9 @@ func Grants(c settings.Config) step.Grants {
 			Why:     "health:DescribeHealthServiceStatusForOrganization and EnableHealthServiceAccessForOrganization have no resource type",
 		},
 		{
+			// "Actions, resources, and condition keys for AWS Identity and
+			// Access Management": iam:AWSServiceName narrows
+			// CreateServiceLinkedRole to one service.
 			Dependent: true, Sid: "HealthServiceLinkedRole", Actions: []string{"iam:CreateServiceLinkedRole"},
 			Resources: []string{step.ServiceLinkedRoleARN(c.Accounts.Management, Principal, ServiceLinkedRole)},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": Principal}},

@@ -152,6 +152,8 @@ func Summarize(name, executionArn string, in workflow.Input, rep report.Report) 
 	}
 	c := rep.Counts()
 	subject := fmt.Sprintf("orgbaseline onboarded %s: %d changed, %d failed", what, c["changed"], c["failed"])
+	// "Subjects must be ... less than 100 characters long" ("Publish",
+	// Amazon SNS API Reference).
 	if len(subject) > 99 {
 		subject = subject[:96] + "..."
 	}

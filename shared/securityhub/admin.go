@@ -66,6 +66,8 @@ const (
 
 // AdminAPI is the part of the Security Hub client the admin step uses, in
 // the management account and one region.
+// Each method is the operation of its name in the AWS Security Hub CSPM
+// API Reference; the errors handled are the ones its Errors section lists.
 type AdminAPI interface {
 	DescribeHub(ctx context.Context, in *securityhub.DescribeHubInput, optFns ...func(*securityhub.Options)) (*securityhub.DescribeHubOutput, error)
 	EnableSecurityHub(ctx context.Context, in *securityhub.EnableSecurityHubInput, optFns ...func(*securityhub.Options)) (*securityhub.EnableSecurityHubOutput, error)

@@ -41,6 +41,11 @@ const (
 
 // CentralAPI is the part of the Security Hub client the central step uses,
 // in the delegated administrator's home region.
+// Each method is the operation of its name in the AWS Security Hub CSPM
+// API Reference; the errors handled are the ones its Errors section lists.
+// An account has at most one finding aggregator ("CreateFindingAggregator"),
+// and the organization configuration's status goes PENDING to ENABLED
+// ("OrganizationConfiguration").
 type CentralAPI interface {
 	securityhub.ListFindingAggregatorsAPIClient
 	CreateFindingAggregator(ctx context.Context, in *securityhub.CreateFindingAggregatorInput, optFns ...func(*securityhub.Options)) (*securityhub.CreateFindingAggregatorOutput, error)
@@ -59,6 +64,7 @@ type CentralAPI interface {
 var _ CentralAPI = (*securityhub.Client)(nil)
 
 // RootsAPI lists the organization's root, from the management account.
+// ("ListRoots", AWS Organizations API Reference.)
 type RootsAPI interface {
 	organizations.ListRootsAPIClient
 }

@@ -75,6 +75,8 @@ func CentralGrants(c settings.Config) step.Grants {
 	sec, home := c.Accounts.Security, c.HomeRegion
 	return step.Grants{
 		Lambda: []step.Grant{
+			// "Actions, resources, and condition keys for AWS Organizations":
+			// ListRoots has no resource type.
 			{Sid: "ReadOrganizationRoot", Actions: []string{"organizations:ListRoots"}, Why: "organizations:ListRoots has no resource type"},
 		},
 		Security: []step.Grant{

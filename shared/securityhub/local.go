@@ -46,6 +46,8 @@ var formerMember = []string{"Removed", "Resigned", "Deleted"}
 
 // LocalAPI is the part of the Security Hub client the local step uses, in
 // the delegated administrator and one region.
+// Each method is the operation of its name in the AWS Security Hub CSPM
+// API Reference; the errors handled are the ones its Errors section lists.
 type LocalAPI interface {
 	DescribeOrganizationConfiguration(ctx context.Context, in *securityhub.DescribeOrganizationConfigurationInput, optFns ...func(*securityhub.Options)) (*securityhub.DescribeOrganizationConfigurationOutput, error)
 	UpdateOrganizationConfiguration(ctx context.Context, in *securityhub.UpdateOrganizationConfigurationInput, optFns ...func(*securityhub.Options)) (*securityhub.UpdateOrganizationConfigurationOutput, error)

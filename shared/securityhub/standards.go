@@ -27,6 +27,8 @@ const StandardsPerCall = 25
 
 // StandardsAPI is the part of the Security Hub client the standards step
 // uses, in one account and region.
+// Each method is the operation of its name in the AWS Security Hub CSPM
+// API Reference; the errors handled are the ones its Errors section lists.
 type StandardsAPI interface {
 	DescribeHub(ctx context.Context, in *securityhub.DescribeHubInput, optFns ...func(*securityhub.Options)) (*securityhub.DescribeHubOutput, error)
 	securityhub.GetEnabledStandardsAPIClient
