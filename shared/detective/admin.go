@@ -80,8 +80,9 @@ type AdminAPI interface {
 
 // DetectorAPI reads the security account's GuardDuty detector in a region.
 // ("ListDetectors" and "GetDetector", Amazon GuardDuty API Reference:
-// GetDetector's createdAt is the detector's creation time, an ISO 8601
-// timestamp.)
+// createdAt, "the timestamp of when the detector was created", a string
+// the step reads as RFC 3339, leaving the decision to Detective when it
+// cannot.)
 type DetectorAPI interface {
 	guardduty.ListDetectorsAPIClient
 	GetDetector(ctx context.Context, in *guardduty.GetDetectorInput, optFns ...func(*guardduty.Options)) (*guardduty.GetDetectorOutput, error)
