@@ -17,6 +17,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/notify"
 	"github.com/orgbaseline/orgbaseline/shared/onboard"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 // The event-driven half of the baseline: in the management account, the
@@ -40,15 +41,15 @@ const (
 	// timed-out and aborted executions.
 	ExecutionFailedRuleID = "ExecutionFailedRule"
 	// OnboardedRuleID is the rule on the onboarding runs that succeeded.
-	OnboardedRuleID = "OnboardedRule"
+	OnboardedRuleID = workflow.RunEndedRuleID
 	// OnboardSummaryID begins the ids of the onboard-summary Lambda\'s
 	// resources.
 	OnboardSummaryID = "OnboardSummary"
 	// ReconvergeRuleID is the scheduled re-converge's rule.
 	ReconvergeRuleID  = "ReconvergeSchedule"
-	OperationsTopicID = "OperationsTopic"
+	OperationsTopicID = workflow.OperationsTopicID
 	OperationsKeyID   = "OperationsTopicKey"
-	FindingsTopicID   = "FindingsTopic"
+	FindingsTopicID   = workflow.FindingsTopicID
 	// NotificationsKeyID is the security stack's key: the findings and
 	// operations topics, the notify-findings Lambda's logs and environment.
 	NotificationsKeyID = "NotificationsKey"
@@ -57,7 +58,7 @@ const (
 // Outputs of the topics.
 const (
 	OperationsTopicOutput = "OperationsTopicArn"
-	FindingsTopicOutput   = "FindingsTopicArn"
+	FindingsTopicOutput   = workflow.FindingsTopicOutput
 )
 
 // FindingRules are the finding rules c asks for (notify.Rules): in the

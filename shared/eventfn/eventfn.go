@@ -14,7 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/logging"
 	"github.com/orgbaseline/orgbaseline/shared/notify"
 	"github.com/orgbaseline/orgbaseline/shared/onboard"
+	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 )
 
@@ -111,14 +111,7 @@ var OnboardStart = Function{
 			Settings:        cfg,
 			Log:             d.Log,
 		}
-		return func(ctx context.Context, event json.RawMessage) (any, error) {
-			out, err := s.Start(ctx, event)
-			if err != nil {
-				d.Log.ErrorContext(ctx, "event not handled", "error", err.Error())
-				return nil, err
-			}
-			return out, nil
-		}, nil
+		return logged(d.Log, s.Start), nil
 	},
 }
 
@@ -130,14 +123,7 @@ var NotifyFindings = Function{
 	Env:         []string{EnvTopicARN},
 	setup: func(d Deps) (Handler, error) {
 		p := notify.Publisher{SNS: sns.NewFromConfig(d.AWS), TopicARN: os.Getenv(EnvTopicARN), Log: d.Log}
-		return func(ctx context.Context, event json.RawMessage) (any, error) {
-			out, err := p.Handle(ctx, event)
-			if err != nil {
-				d.Log.ErrorContext(ctx, "event not handled", "error", err.Error())
-				return nil, err
-			}
-			return out, nil
-		}, nil
+		return logged(d.Log, p.Handle), nil
 	},
 }
 
@@ -152,26 +138,25 @@ var OnboardSummary = Function{
 	setup: func(d Deps) (Handler, error) {
 		objects := s3.NewFromConfig(d.AWS)
 		s := onboard.Summarizer{
-			SFN: sfn.NewFromConfig(d.AWS),
-			Fetch: func(ctx context.Context, bucket, key string) ([]byte, error) {
-				out, err := objects.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-				if err != nil {
-					return nil, err
-				}
-				defer out.Body.Close()
-				return io.ReadAll(out.Body)
-			},
+			SFN:      sfn.NewFromConfig(d.AWS),
+			Fetch:    report.FetchWith(objects),
 			SNS:      sns.NewFromConfig(d.AWS),
 			TopicARN: os.Getenv(EnvOperationsTopicARN),
 			Log:      d.Log,
 		}
-		return func(ctx context.Context, event json.RawMessage) (any, error) {
-			out, err := s.Handle(ctx, event)
-			if err != nil {
-				d.Log.ErrorContext(ctx, "event not handled", "error", err.Error())
-				return nil, err
-			}
-			return out, nil
-		}, nil
+		return logged(d.Log, s.Handle), nil
 	},
+}
+
+// logged is handle as a Handler that logs the error it returns: the
+// caller of an asynchronous invocation reads nothing.
+func logged[R any](log *slog.Logger, handle func(context.Context, json.RawMessage) (R, error)) Handler {
+	return func(ctx context.Context, event json.RawMessage) (any, error) {
+		out, err := handle(ctx, event)
+		if err != nil {
+			log.ErrorContext(ctx, "event not handled", "error", err.Error())
+			return nil, err
+		}
+		return out, nil
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"io"
 	"sort"
 	"strings"
@@ -94,6 +96,23 @@ func resultKeys(results map[string]json.RawMessage) []string {
 	}
 	sort.Strings(rest)
 	return append(keys, rest...)
+}
+
+// ObjectsAPI reads an S3 object ("GetObject", Amazon S3 API Reference).
+type ObjectsAPI interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// FetchWith is the Fetch that reads with api.
+func FetchWith(api ObjectsAPI) Fetch {
+	return func(ctx context.Context, bucket, key string) ([]byte, error) {
+		out, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return nil, err
+		}
+		defer out.Body.Close()
+		return io.ReadAll(out.Body)
+	}
 }
 
 // FromExecutionWith is FromExecution for an execution whose Distributed

@@ -26,6 +26,16 @@ const (
 	// of the configuration the stacks were deployed with
 	// (settings.Config.Digest).
 	SettingsDigestOutput = "SettingsDigest"
+	// FindingsTopicOutput is the security stack output with the ARN of
+	// the findings topic.
+	FindingsTopicOutput = "FindingsTopicArn"
+	// The logical IDs (or their beginnings) of the event-driven half's
+	// resources that the local run looks up in the synthesized templates:
+	// the findings and operations topics and the rule on the runs that
+	// ended.
+	FindingsTopicID   = "FindingsTopic"
+	OperationsTopicID = "OperationsTopic"
+	RunEndedRuleID    = "OnboardedRule"
 )
 
 // ForwardStackName is the name of a forwarding stack (base is

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -39,23 +38,9 @@ type StacksAPI interface {
 var _ StacksAPI = (*cloudformation.Client)(nil)
 
 // ObjectsAPI reads the results a Distributed Map wrote to S3.
-type ObjectsAPI interface {
-	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
-}
+type ObjectsAPI = report.ObjectsAPI
 
 var _ ObjectsAPI = (*s3.Client)(nil)
-
-// fetchWith reads an S3 object with api.
-func fetchWith(api ObjectsAPI) report.Fetch {
-	return func(ctx context.Context, bucket, key string) ([]byte, error) {
-		out, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-		if err != nil {
-			return nil, err
-		}
-		defer out.Body.Close()
-		return io.ReadAll(out.Body)
-	}
-}
 
 func runDeployed(ctx context.Context, o applyOptions, cfg settings.Config, in workflow.Input, env Env, p *progress) (report.Report, error) {
 	awsCfg, arn, err := deployedStateMachine(ctx, o, cfg)
@@ -192,7 +177,7 @@ func (f follower) follow(ctx context.Context, execARN string, mode workflow.Mode
 			}
 			var fetch report.Fetch
 			if f.objects != nil {
-				fetch = fetchWith(f.objects)
+				fetch = report.FetchWith(f.objects)
 			}
 			return report.FromExecutionWith(ctx, fetch, in.Mode, string(d.Status), []byte(aws.ToString(d.Output)), aws.ToString(d.Error), aws.ToString(d.Cause))
 		}

@@ -21,14 +21,6 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-// FindingsTopicPrefix begins the logical ID of the security stack's
-// findings topic (infra/stacks.FindingsTopicID).
-const FindingsTopicPrefix = "FindingsTopic"
-
-// FindingsTopicOutput is the security stack's output with the findings
-// topic's ARN (infra/stacks.FindingsTopicOutput).
-const FindingsTopicOutput = "FindingsTopicArn"
-
 // notifyCmd pushes one event through the finding notifications' path: the
 // finding rules decide whether it is sent at all (an event they would not
 // match is reported, not published), the formatter makes the message, and
@@ -141,7 +133,7 @@ func notifyLocal(ctx context.Context, o applyOptions, cfg settings.Config, event
 	}
 	var topic *localevents.Topic
 	for _, t := range asm.Topics {
-		if t.Stack == workflow.SecurityStackName && strings.HasPrefix(t.LogicalID, FindingsTopicPrefix) {
+		if t.Stack == workflow.SecurityStackName && strings.HasPrefix(t.LogicalID, workflow.FindingsTopicID) {
 			topic = &t
 		}
 	}
@@ -205,9 +197,9 @@ func notifyDeployed(ctx context.Context, cfg settings.Config, event []byte) ([]l
 	if err != nil {
 		return nil, err
 	}
-	arn, ok := outputs[FindingsTopicOutput]
+	arn, ok := outputs[workflow.FindingsTopicOutput]
 	if !ok {
-		return nil, fmt.Errorf("stack %s has no output %s", workflow.SecurityStackName, FindingsTopicOutput)
+		return nil, fmt.Errorf("stack %s has no output %s", workflow.SecurityStackName, workflow.FindingsTopicOutput)
 	}
 	res, err := notify.Publisher{SNS: sns.NewFromConfig(sec), TopicARN: arn}.Handle(ctx, event)
 	if err != nil {

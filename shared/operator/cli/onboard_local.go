@@ -146,12 +146,12 @@ func announceLocal(ctx context.Context, asm localevents.Assembly, cfgFor localev
 	var rule *localevents.Rule
 	var topic *localevents.Topic
 	for i, r := range asm.Rules {
-		if r.Stack == workflow.ManagementStackName && r.LogicalID == OnboardedRuleID {
+		if r.Stack == workflow.ManagementStackName && r.LogicalID == workflow.RunEndedRuleID {
 			rule = &asm.Rules[i]
 		}
 	}
 	for i, t := range asm.Topics {
-		if t.Stack == workflow.ManagementStackName && strings.HasPrefix(t.LogicalID, OperationsTopicPrefix) {
+		if t.Stack == workflow.ManagementStackName && strings.HasPrefix(t.LogicalID, workflow.OperationsTopicID) {
 			topic = &asm.Topics[i]
 		}
 	}
@@ -212,13 +212,6 @@ func indent(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-// The management stack's logical IDs the local run looks up
-// (infra/stacks.OnboardedRuleID, OperationsTopicID).
-const (
-	OnboardedRuleID       = "OnboardedRule"
-	OperationsTopicPrefix = "OperationsTopic"
-)
 
 // eventRegion is the region of an event's envelope, def without one.
 func eventRegion(event []byte, def string) string {
