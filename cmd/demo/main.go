@@ -338,7 +338,7 @@ func runCLI(ctx context.Context, cli string, args, env []string, out io.Writer) 
 		return report.Report{}, fmt.Errorf("orgbaseline %s: %v; no report", strings.Join(args, " "), runErr)
 	}
 	fmt.Fprintln(out)
-	if err := rep.WriteTable(out); err != nil {
+	if err := rep.Write(out, report.TableOptions{Width: demoWidth}); err != nil {
 		return report.Report{}, err
 	}
 	if runErr != nil {
@@ -346,6 +346,10 @@ func runCLI(ctx context.Context, cli string, args, env []string, out io.Writer) 
 	}
 	return rep, nil
 }
+
+// demoWidth is the width the demo's reports are cut to, as on a terminal of
+// that many columns.
+const demoWidth = 120
 
 func section(out io.Writer, title string) {
 	fmt.Fprintf(out, "\n%s\n%s\n%s\n", banner, title, banner)

@@ -11,7 +11,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -45,6 +44,9 @@ type Report struct {
 	Mode      string   `json:"mode"`
 	Rows      []Row    `json:"rows"`
 	Warnings  []string `json:"warnings,omitempty"`
+	// ServiceSummaries is the per-service summary (Services), filled in
+	// when the report is written as JSON.
+	ServiceSummaries []ServiceSummary `json:"services,omitempty"`
 	// Error and Cause are the execution's, when it failed.
 	Error string `json:"error,omitempty"`
 	Cause string `json:"cause,omitempty"`
@@ -357,41 +359,10 @@ func (r Report) Summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// WriteTable prints the report as an aligned table, then warnings and a
-// summary line.
-func (r Report) WriteTable(w io.Writer) error {
-	rows := append([]Row(nil), r.Rows...)
-	sort.SliceStable(rows, func(i, j int) bool {
-		if rows[i].Account != rows[j].Account {
-			return rows[i].Account < rows[j].Account
-		}
-		return rows[i].Region < rows[j].Region
-	})
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tREGION\tSERVICE\tOUTCOME\tACTIONS")
-	for _, row := range rows {
-		actions := strings.Join(row.Actions, "; ")
-		if actions == "" {
-			actions = "-"
-		}
-		outcome := row.Outcome()
-		if row.Reason != "" && outcome == row.Status {
-			actions += " (" + row.Reason + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", row.Account, row.Region, row.Service, outcome, actions)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, warn := range r.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
-	}
-	_, err := fmt.Fprintf(w, "%s (%s): %s\n", strings.ToLower(r.Execution), r.Mode, r.Summary())
-	return err
-}
-
-// WriteJSON prints the report as indented JSON.
+// WriteJSON prints the report as indented JSON, with the per-service
+// summary.
 func (r Report) WriteJSON(w io.Writer) error {
+	r.ServiceSummaries = r.Services()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)

@@ -21,6 +21,7 @@ type applyOptions struct {
 	regions    string
 	configPath string
 	output     string
+	details    bool
 	// Local run.
 	assembly string
 	cdkApp   string
@@ -64,6 +65,7 @@ func apply(ctx context.Context, args []string, env Env) int {
 	fs.StringVar(&o.regions, "regions", "", "only these `regions` (comma-separated)")
 	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
 	fs.StringVar(&o.output, "output", "table", "report format: table or json")
+	fs.BoolVar(&o.details, "details", false, detailsUsage)
 	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
 	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
 	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file` (default build/local/steps.log in the orgbaseline folder)")
@@ -120,7 +122,7 @@ func apply(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline apply:", err)
 		return ExitFailed
 	}
-	return writeReport(rep, o.output, env)
+	return writeReport(rep, o.output, o.details, env)
 }
 
 var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)

@@ -18,6 +18,7 @@ type runFlags struct {
 	plan       *bool
 	configPath *string
 	output     *string
+	details    *bool
 }
 
 func addRunFlags(fs *flag.FlagSet) runFlags {
@@ -25,6 +26,7 @@ func addRunFlags(fs *flag.FlagSet) runFlags {
 		plan:       fs.Bool("plan", false, "report what would change; change nothing"),
 		configPath: fs.String("config", defaultConfigFile, "configuration `file`"),
 		output:     fs.String("output", "table", "report format: table or json"),
+		details:    fs.Bool("details", false, detailsUsage),
 	}
 }
 

@@ -54,23 +54,5 @@ func deploy(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline deploy:", err)
 		return ExitFailed
 	}
-	return writeReport(report.FromResults(mode, res, events), *flags.output, env)
-}
-
-// writeReport prints rep and returns the exit status it calls for.
-func writeReport(rep report.Report, output string, env Env) int {
-	var err error
-	if output == "json" {
-		err = rep.WriteJSON(env.Stdout)
-	} else {
-		err = rep.WriteTable(env.Stdout)
-	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "orgbaseline:", err)
-		return ExitFailed
-	}
-	if rep.Failed() {
-		return ExitFailed
-	}
-	return ExitOK
+	return writeReport(report.FromResults(mode, res, events), *flags.output, *flags.details, env)
 }

@@ -35,6 +35,7 @@ func onboardCmd(ctx context.Context, args []string, env Env) int {
 	fs.BoolVar(&o.local, "local", false, "run the synthesized state machine on this machine, against the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL)")
 	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
 	fs.StringVar(&o.output, "output", "table", "report format: table or json")
+	fs.BoolVar(&o.details, "details", false, detailsUsage)
 	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
 	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
 	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file`")
@@ -118,7 +119,7 @@ func onboardCmd(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline onboard:", err)
 		return ExitFailed
 	}
-	return writeReport(rep, o.output, env)
+	return writeReport(rep, o.output, o.details, env)
 }
 
 // startedNothing: the request started no run (a duplicate event, a region

@@ -71,5 +71,5 @@ func rollback(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline rollback:", err)
 		return ExitFailed
 	}
-	return writeReport(report.FromResults(mode, res), *flags.output, env)
+	return writeReport(report.FromResults(mode, res), *flags.output, *flags.details, env)
 }

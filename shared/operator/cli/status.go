@@ -29,6 +29,7 @@ func status(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("status", env)
 	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
 	fs.StringVar(&o.output, "output", "table", "report format: table or json")
+	fs.BoolVar(&o.details, "details", false, detailsUsage)
 	fs.StringVar(&o.stateMachineARN, "state-machine-arn", "", "the state machine `ARN` (default: the "+workflow.StateMachineArnOutput+" output of stack "+workflow.ManagementStackName+")")
 	fs.DurationVar(&o.pollInterval, "poll", 2*time.Second, "how often to poll a running execution")
 	var execARN string
@@ -59,7 +60,7 @@ func status(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline status:", err)
 		return ExitFailed
 	}
-	return writeReport(rep, o.output, env)
+	return writeReport(rep, o.output, o.details, env)
 }
 
 // attach follows execARN, or the state machine's latest execution, to its
