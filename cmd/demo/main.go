@@ -135,7 +135,10 @@ func seed(ctx context.Context, out io.Writer, srv *motorig.Server, root, dir str
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "moto server at %s (%.1fs)\norganization %s:\n", srv.Endpoint(), time.Since(start).Seconds(), org.ID)
+	if err := arrangeOUs(ctx, awsCfg, org); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "moto server at %s (%.1fs)\norganization %s (OUs: Security, Workloads/Prod):\n", srv.Endpoint(), time.Since(start).Seconds(), org.ID)
 	for _, a := range org.Accounts {
 		fmt.Fprintf(out, "  %s  %s\n", a.ID, a.Name)
 	}
@@ -219,11 +222,15 @@ func (s *session) demonstrate(ctx context.Context) error {
 	if _, err := s.cliStep(ctx, "12. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
 		return err
 	}
+	if err := s.showCoverage(ctx); err != nil {
+		return err
+	}
 	section(out, "Done")
 	fmt.Fprintln(out, "Two days later only Detective changed; the apply after it changed nothing: every step read")
 	fmt.Fprintln(out, "the organization first and found it already as configured. A new account's event onboarded")
 	fmt.Fprintln(out, "that account alone, and the same event again started nothing; findings from 7.0 up reached")
-	fmt.Fprintln(out, "the findings topic, from both regions, and the others did not.")
+	fmt.Fprintln(out, "the findings topic, from both regions, and the others did not. The coverage matrix, read")
+	fmt.Fprintln(out, "from the emulator's state by a plan run, shows every check on.")
 	return nil
 }
 

@@ -29,6 +29,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
+	"github.com/orgbaseline/orgbaseline/shared/coverage"
 	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/local/mototest"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
@@ -89,13 +90,25 @@ func orgbaseline(t *testing.T, args ...string) (int, report.Report, string) {
 	return code, rep, stderr
 }
 
+// coverageOf runs report --local --output json on config, expects exit
+// status code, and returns the matrix.
+func coverageOf(t *testing.T, code int, config string) coverage.Matrix {
+	t.Helper()
+	got, stdout, stderr := orgbaselineText(t, "report", "--local", "--config", config, "--output", "json")
+	var m coverage.Matrix
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil || got != code {
+		t.Fatalf("report: exit %d (want %d), %v\n%s\n%s", got, code, err, stdout, stderr)
+	}
+	return m
+}
+
 // orgbaselineText runs the CLI against the moto server and returns its
 // exit status, stdout and stderr.
 func orgbaselineText(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if args[0] == "apply" || args[0] == "onboard" || args[0] == "deploy" || args[0] == "notify" {
+	if args[0] == "apply" || args[0] == "onboard" || args[0] == "deploy" || args[0] == "notify" || args[0] == "report" {
 		args = append(args, "--cdk-app", cdkApp)
 	}
 	cmd := exec.CommandContext(ctx, cliBin, args...)
@@ -453,6 +466,70 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		if !strings.Contains(stderr, "using the stacks synthesized earlier") {
 			t.Errorf("the second run should reuse the synthesized assembly:\n%s", stderr)
 		}
+	})
+
+	t.Run("report reads the coverage from the organization's state", func(t *testing.T) {
+		ctx := context.Background()
+		m := coverageOf(t, 0, config)
+		if m.Execution != "SUCCEEDED" || len(m.Accounts) != len(org.AccountIDs()) || strings.Join(m.Regions, ",") != "us-east-1,eu-west-1" {
+			t.Fatalf("matrix: %s, %d accounts, regions %v", m.Execution, len(m.Accounts), m.Regions)
+		}
+		on := 0
+		for _, c := range m.Cells {
+			switch {
+			case c.State == coverage.Off || c.State == coverage.Partial || c.State == coverage.Error:
+				t.Errorf("after two applies %s %s %s is %s: %s", c.Account, c.Region, c.Service, c.State, c.Reason)
+			case c.Service == settings.ServiceConfig && c.State != coverage.On:
+				t.Errorf("Config in %s %s is %s, want on", c.Account, c.Region, c.State)
+			case c.State == coverage.On:
+				on++
+			}
+		}
+		for _, c := range m.Organization {
+			if c.State != coverage.On {
+				t.Errorf("%s organization-wide is %s: %s", c.Service, c.State, c.Reason)
+			}
+		}
+		if on < len(org.AccountIDs())*2*2 { // Config and Access Analyzer at least
+			t.Errorf("%d cells on", on)
+		}
+
+		// Drift: a member's recorder stopped behind the baseline's back is
+		// off in the matrix, and the report exits 1; nothing puts it back.
+		member := org.Workloads[0]
+		acc := awsclient.NewAccounts(awsCfg, org.Management, cfg.ExecutionRoleName, "e2e")
+		cs := configservice.NewFromConfig(awsclient.WithRegion(acc.Config(member), "eu-west-1"))
+		if _, err := cs.StopConfigurationRecorder(ctx, &configservice.StopConfigurationRecorderInput{ConfigurationRecorderName: aws.String(settings.DefaultRecorderName)}); err != nil {
+			t.Fatal(err)
+		}
+		m = coverageOf(t, 1, config)
+		for _, c := range m.Cells {
+			drifted := c.Account == member && c.Region == "eu-west-1" && c.Service == settings.ServiceConfig
+			if drifted != (c.State == coverage.Off || c.State == coverage.Partial) {
+				t.Errorf("%s %s %s is %s (%s)", c.Account, c.Region, c.Service, c.State, c.Reason)
+			}
+		}
+		code, stdout, stderr := orgbaselineText(t, "report", "--local", "--config", config, "--output", "csv", "--services", "config")
+		if code != 1 || !strings.Contains(stdout, member+",") || !strings.Contains(stdout, ",eu-west-1,config,") {
+			t.Errorf("csv: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		page := filepath.Join(t.TempDir(), "coverage.html")
+		code, _, stderr = orgbaselineText(t, "report", "--local", "--config", config, "--output", "html", "--out", page)
+		b, err := os.ReadFile(page)
+		if code != 1 || err != nil || !bytes.Contains(b, []byte(`data-service="config" data-region="eu-west-1" data-state="`)) {
+			t.Errorf("html: exit %d, %v\n%s", code, err, stderr)
+		}
+		// Put back by the next apply, which changes that recorder alone.
+		code, rep, stderr := orgbaseline(t, "apply", "--local", "--config", config)
+		if code != 0 {
+			t.Fatalf("apply after drift: exit %d\n%s", code, stderr)
+		}
+		for _, row := range rep.Rows {
+			if changed := row.Status == "changed"; changed != (row.Account == member && row.Region == "eu-west-1" && row.Service == settings.ServiceConfig) {
+				t.Errorf("apply after drift: %s %s %s %s", row.Account, row.Region, row.Service, row.Status)
+			}
+		}
+		coverageOf(t, 0, config)
 	})
 
 	t.Run("rollback of the trail's encryption keeps the key", func(t *testing.T) {

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,48 +61,19 @@ func apply(ctx context.Context, args []string, env Env) int {
 	var o applyOptions
 	fs := newFlagSet("apply", env)
 	fs.BoolVar(&o.plan, "plan", false, "report what would change; change nothing")
-	fs.BoolVar(&o.local, "local", false, "run the synthesized state machine on this machine, against the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL)")
-	fs.StringVar(&o.accounts, "accounts", "", "only these account `IDs` (comma-separated)")
-	fs.StringVar(&o.services, "services", "", "only these `services` (comma-separated: "+strings.Join(settings.ServiceNames(), ", ")+")")
-	fs.StringVar(&o.regions, "regions", "", "only these `regions` (comma-separated)")
-	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
+	addExecutionFlags(fs, &o)
 	fs.StringVar(&o.output, "output", "table", "report format: table or json")
 	fs.BoolVar(&o.details, "details", false, detailsUsage)
-	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
-	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
-	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file` (default build/local/steps.log in the orgbaseline folder)")
-	fs.StringVar(&o.stateMachineARN, "state-machine-arn", "", "deployed: the state machine `ARN` (default: the "+workflow.StateMachineArnOutput+" output of stack "+workflow.ManagementStackName+")")
-	fs.DurationVar(&o.pollInterval, "poll", 2*time.Second, "deployed: how often to poll the execution")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-
-	// Everything is checked before anything is called.
-	var problems []string
-	if o.output != "table" && o.output != "json" {
-		problems = append(problems, fmt.Sprintf("--output %q: want table or json", o.output))
-	}
-	cfg, cfgErr := loadSettings("apply", o.configPath)
-	in := workflow.Input{Mode: workflow.ModeApply, Accounts: splitList(o.accounts), Services: splitList(o.services), Regions: splitList(o.regions)}
+	mode := workflow.ModeApply
 	if o.plan {
-		in.Mode = workflow.ModePlan
+		mode = workflow.ModePlan
 	}
-	problems = append(problems, emptyFilterProblems(map[string]string{"--accounts": o.accounts, "--services": o.services, "--regions": o.regions})...)
-	problems = append(problems, filterProblems(in)...)
-	if cfgErr != nil || len(problems) > 0 {
-		if cfgErr != nil {
-			fmt.Fprintln(env.Stderr, cfgErr)
-		}
-		for _, p := range problems {
-			fmt.Fprintln(env.Stderr, "orgbaseline apply:", p)
-		}
-		fmt.Fprintln(env.Stderr, "nothing was called.")
+	cfg, in, ok := checkRun("apply", o, mode, []string{"table", "json"}, env)
+	if !ok {
 		return ExitUsage
-	}
-	for _, s := range in.Services {
-		if !cfg.Enabled(s) {
-			fmt.Fprintf(env.Stderr, "note: %s is switched off in %s; the filter leaves it out\n", s, o.configPath)
-		}
 	}
 
 	where := "deployed state machine"
@@ -123,6 +96,51 @@ func apply(ctx context.Context, args []string, env Env) int {
 		return ExitFailed
 	}
 	return writeReport(rep, o.output, o.details, env)
+}
+
+// addExecutionFlags adds the flags of a run of the state machine, local or
+// deployed (apply and report).
+func addExecutionFlags(fs *flag.FlagSet, o *applyOptions) {
+	fs.BoolVar(&o.local, "local", false, "run the synthesized state machine on this machine, against the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL)")
+	fs.StringVar(&o.accounts, "accounts", "", "only these account `IDs` (comma-separated)")
+	fs.StringVar(&o.services, "services", "", "only these `services` (comma-separated: "+strings.Join(settings.ServiceNames(), ", ")+")")
+	fs.StringVar(&o.regions, "regions", "", "only these `regions` (comma-separated)")
+	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
+	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
+	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
+	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file` (default build/local/steps.log in the orgbaseline folder)")
+	fs.StringVar(&o.stateMachineARN, "state-machine-arn", "", "deployed: the state machine `ARN` (default: the "+workflow.StateMachineArnOutput+" output of stack "+workflow.ManagementStackName+")")
+	fs.DurationVar(&o.pollInterval, "poll", 2*time.Second, "deployed: how often to poll the execution")
+}
+
+// checkRun checks a run's flags and configuration before anything is
+// called: on a problem it lists them all, says nothing was called and
+// returns false.
+func checkRun(command string, o applyOptions, mode workflow.Mode, outputs []string, env Env) (settings.Config, workflow.Input, bool) {
+	var problems []string
+	if !slices.Contains(outputs, o.output) {
+		problems = append(problems, fmt.Sprintf("--output %q: want %s", o.output, strings.Join(outputs, ", ")))
+	}
+	cfg, cfgErr := loadSettings(command, o.configPath)
+	in := workflow.Input{Mode: mode, Accounts: splitList(o.accounts), Services: splitList(o.services), Regions: splitList(o.regions)}
+	problems = append(problems, emptyFilterProblems(map[string]string{"--accounts": o.accounts, "--services": o.services, "--regions": o.regions})...)
+	problems = append(problems, filterProblems(in)...)
+	if cfgErr != nil || len(problems) > 0 {
+		if cfgErr != nil {
+			fmt.Fprintln(env.Stderr, cfgErr)
+		}
+		for _, p := range problems {
+			fmt.Fprintf(env.Stderr, "orgbaseline %s: %s\n", command, p)
+		}
+		fmt.Fprintln(env.Stderr, "nothing was called.")
+		return cfg, in, false
+	}
+	for _, s := range in.Services {
+		if !cfg.Enabled(s) {
+			fmt.Fprintf(env.Stderr, "note: %s is switched off in %s; the filter leaves it out\n", s, o.configPath)
+		}
+	}
+	return cfg, in, true
 }
 
 var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)

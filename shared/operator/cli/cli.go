@@ -38,6 +38,8 @@ Usage:
   orgbaseline deploy --local [--plan] [--config FILE] [--output table|json]
   orgbaseline rollback trail-encryption|trail-cloudwatch-logs [--plan] [--config FILE]
   orgbaseline status [EXECUTION_ARN] [--config FILE] [--output table|json]
+  orgbaseline report [--local] [--accounts IDS] [--services NAMES] [--regions NAMES]
+                     [--config FILE] [--output table|json|csv|html] [--out FILE]
   orgbaseline validate [--config FILE]
   orgbaseline version
   orgbaseline dev lambda-runtime STEP
@@ -60,6 +62,10 @@ Commands:
              delivery to CloudWatch Logs ('orgbaseline rollback' lists them)
   status     follow an execution of the deployed state machine (the latest, or the one
              named) to its end and report it: interrupting apply stops only the following
+  report     the coverage matrix, account x region x service (on, off, partly on,
+             skipped or excluded, with the reason), read from the organization's
+             actual state by a plan run (read-only) and its tree; exit status 1
+             when a cell is off, partly on or could not be read
   validate   check the configuration file and list every problem in it
   version    the CLI's version and the source revision it was built from
   dev        commands used by the local run and the build
@@ -129,6 +135,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return notifyCmd(ctx, args[1:], env)
 	case "status":
 		return status(ctx, args[1:], env)
+	case "report":
+		return reportCmd(ctx, args[1:], env)
 	case "deploy":
 		return deploy(ctx, args[1:], env)
 	case "rollback":
