@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
+	"github.com/orgbaseline/orgbaseline/shared/registry"
 	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -321,9 +324,9 @@ func TestProgressCaughtStateIsNotOK(t *testing.T) {
 	p.entered("OrgTrail")
 	p.failed("OrgTrail", "TerminalError")
 	p.caught("OrgTrail")
-	p.exited("OrgTrail")
+	p.exited("OrgTrail", nil)
 	p.entered("Other")
-	p.exited("Other")
+	p.exited("Other", nil)
 	out := buf.String()
 	if strings.Contains(out, "ok OrgTrail") || !strings.Contains(out, "ok Other") || !strings.Contains(out, "OrgTrail failed: TerminalError") {
 		t.Errorf("progress:\n%s", out)
@@ -366,11 +369,85 @@ func TestStateLabel(t *testing.T) {
 			t.Errorf("%s: expect %q, got %q", tt.input, tt.want, got)
 		}
 	}
+}
+
+// targetsOutput is the org-targets state's output: accounts and regions.
+func targetsOutput(t *testing.T, accounts int, regions ...string) []byte {
+	t.Helper()
+	res := targets.Result{Regions: regions, HomeRegions: regions[:1], OtherRegions: regions[1:]}
+	for i := 0; i < accounts; i++ {
+		res.Accounts = append(res.Accounts, fmt.Sprintf("%012d", i+1))
+	}
+	b, err := json.Marshal(map[string]any{"results": map[string]any{targets.Spec.ResultKey: res}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// specOfShape returns a registered step of the shape.
+func specOfShape(t *testing.T, shape workflow.Shape) workflow.StepSpec {
+	t.Helper()
+	for _, s := range registry.Specs() {
+		if s.Shape == shape {
+			return s
+		}
+	}
+	t.Fatalf("no step of shape %s", shape)
+	return workflow.StepSpec{}
+}
+
+func TestProgressCountsEachPhaseNotEachInvocation(t *testing.T) {
 	var buf bytes.Buffer
 	p := newProgress(&buf)
-	p.exited("Unmatched")
-	if !strings.Contains(buf.String(), "ok Unmatched\n") || strings.Contains(buf.String(), "s)") {
-		t.Errorf("an unmatched exit prints no duration: %q", buf.String())
+	p.now = func() time.Time { return time.Unix(0, 0) }
+	p.entered(targets.Spec.State)
+	p.exited(targets.Spec.State, targetsOutput(t, 8, "us-east-1", "eu-west-1", "eu-central-1"))
+	accounts := specOfShape(t, workflow.ShapeEachAccount)
+	for i := 0; i < 8; i++ {
+		p.entered(accounts.State)
+	}
+	for i := 0; i < 8; i++ {
+		p.exited(accounts.State, []byte(`{"step":"x"}`))
+	}
+	regions := specOfShape(t, workflow.ShapeEachRegion)
+	for i := 0; i < 3; i++ {
+		p.entered(regions.State)
+		// A polled step still pending is not done.
+		p.exited(regions.State, []byte(`{"pending":true,"polls":1}`))
+		p.entered(regions.State)
+		p.exited(regions.State, []byte(`{"step":"x"}`))
+	}
+	want := fmt.Sprintf(`  > %[1]s
+  ok %[1]s (0.0s)
+  > %[2]s (8 accounts)
+  .. %[2]s: 2/8 accounts
+  .. %[2]s: 4/8 accounts
+  .. %[2]s: 6/8 accounts
+  ok %[2]s: 8/8 accounts (0.0s)
+  > %[3]s (3 regions)
+  .. %[3]s: 1/3 regions
+  .. %[3]s: 2/3 regions
+  ok %[3]s: 3/3 regions (0.0s)
+`, targets.Spec.State, accounts.State, regions.State)
+	if got := buf.String(); got != want {
+		t.Errorf("progress:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestProgressOfADeployedDistributedMap(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf)
+	p.exited(targets.Spec.State, targetsOutput(t, 40, "us-east-1"))
+	accounts := specOfShape(t, workflow.ShapeEachAccount)
+	// A deployed history holds the Map state's events, not its child
+	// executions'.
+	p.mapEntered(accounts.States()[0])
+	p.mapExited(accounts.States()[0])
+	p.mapEntered("SomeInlineMap")
+	out := buf.String()
+	if !strings.Contains(out, "  > "+accounts.State+" (40 accounts)\n") || !strings.Contains(out, "  ok "+accounts.State+": 40/40 accounts") || strings.Contains(out, "SomeInlineMap") {
+		t.Errorf("progress:\n%s", out)
 	}
 }
 

@@ -221,10 +221,14 @@ func (f follower) historyEvent(e sfntypes.HistoryEvent) {
 	switch e.Type {
 	case sfntypes.HistoryEventTypeTaskStateEntered:
 		d := e.StateEnteredEventDetails
-		f.progress.entered(stateLabel(aws.ToString(d.Name), []byte(aws.ToString(d.Input))))
+		f.progress.entered(aws.ToString(d.Name))
 	case sfntypes.HistoryEventTypeTaskStateExited:
 		d := e.StateExitedEventDetails
-		f.progress.exited(stateLabel(aws.ToString(d.Name), []byte(aws.ToString(d.Output))))
+		f.progress.exited(aws.ToString(d.Name), []byte(aws.ToString(d.Output)))
+	case sfntypes.HistoryEventTypeMapStateEntered:
+		f.progress.mapEntered(aws.ToString(e.StateEnteredEventDetails.Name))
+	case sfntypes.HistoryEventTypeMapStateExited:
+		f.progress.mapExited(aws.ToString(e.StateExitedEventDetails.Name))
 	case sfntypes.HistoryEventTypeLambdaFunctionFailed:
 		if d := e.LambdaFunctionFailedEventDetails; d != nil {
 			f.progress.note(".. step error %s (the state machine retries or catches it)", aws.ToString(d.Error))

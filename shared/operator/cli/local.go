@@ -158,9 +158,9 @@ func localEvent(p *progress, e localsfn.Event) {
 	name := stateLabel(e.State.Name, e.State.Input)
 	switch e.Type {
 	case "StateEntered":
-		p.entered(name)
+		p.entered(e.State.Name)
 	case "StateExited":
-		p.exited(name)
+		p.exited(e.State.Name, e.State.Output)
 	case "StateRetried":
 		attempt := 0
 		if e.Retry != nil {
@@ -170,7 +170,7 @@ func localEvent(p *progress, e localsfn.Event) {
 	case "StateFailed":
 		p.failed(name, e.Error)
 	case "StateCaught":
-		p.caught(name)
+		p.caught(e.State.Name)
 	}
 }
 
