@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"regexp"
 	"strings"
@@ -32,10 +33,16 @@ type applyOptions struct {
 
 const defaultConfigFile = "orgbaseline.yaml"
 
-func validate(args []string, env Env) int {
+// validateFlags is the validate command's flag set.
+func validateFlags(env Env) (*flag.FlagSet, *string) {
 	fs := newFlagSet("validate", env)
 	path := fs.String("config", defaultConfigFile, "configuration `file`")
-	if code, ok := parseFlags(fs, args); !ok {
+	return fs, path
+}
+
+func validate(args []string, env Env) int {
+	fs, path := validateFlags(env)
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
 	cfg, err := loadSettings("validate", *path)
@@ -54,8 +61,9 @@ func regionsText(cfg settings.Config) string {
 	return strings.Join(cfg.Regions.Names, ", ")
 }
 
-func apply(ctx context.Context, args []string, env Env) int {
-	var o applyOptions
+// applyFlags is the apply command's flag set and the options it fills.
+func applyFlags(env Env) (*flag.FlagSet, *applyOptions) {
+	o := &applyOptions{}
 	fs := newFlagSet("apply", env)
 	fs.BoolVar(&o.plan, "plan", false, "report what would change; change nothing")
 	fs.BoolVar(&o.local, "local", false, "run the synthesized state machine on this machine, against the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL)")
@@ -64,14 +72,31 @@ func apply(ctx context.Context, args []string, env Env) int {
 	fs.StringVar(&o.regions, "regions", "", "only these `regions` (comma-separated)")
 	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
 	fs.StringVar(&o.output, "output", "table", "report format: table or json")
+	addLocalFlags(fs, o)
+	addDeployedFlags(fs, o)
+	return fs, o
+}
+
+// addLocalFlags adds the flags of a local run (--local) to fs.
+func addLocalFlags(fs *flag.FlagSet, o *applyOptions) {
 	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
 	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
-	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file` (default build/local/steps.log in the orgbaseline folder)")
+	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file` (default build/local/runs/<time>-<id>/steps.log in the orgbaseline folder)")
+}
+
+// addDeployedFlags adds the flags of a run of the deployed state machine to
+// fs.
+func addDeployedFlags(fs *flag.FlagSet, o *applyOptions) {
 	fs.StringVar(&o.stateMachineARN, "state-machine-arn", "", "deployed: the state machine `ARN` (default: the "+workflow.StateMachineArnOutput+" output of stack "+workflow.ManagementStackName+")")
 	fs.DurationVar(&o.pollInterval, "poll", 2*time.Second, "deployed: how often to poll the execution")
-	if code, ok := parseFlags(fs, args); !ok {
+}
+
+func apply(ctx context.Context, args []string, env Env) int {
+	fs, op := applyFlags(env)
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
+	o := *op
 
 	// Everything is checked before anything is called.
 	var problems []string
