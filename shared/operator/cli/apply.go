@@ -35,10 +35,16 @@ type applyOptions struct {
 
 const defaultConfigFile = "orgbaseline.yaml"
 
-func validate(args []string, env Env) int {
+// validateFlags is the validate command's flag set.
+func validateFlags(env Env) (*flag.FlagSet, *string) {
 	fs := newFlagSet("validate", env)
 	path := fs.String("config", defaultConfigFile, "configuration `file`")
-	if code, ok := parseFlags(fs, args); !ok {
+	return fs, path
+}
+
+func validate(args []string, env Env) int {
+	fs, path := validateFlags(env)
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
 	cfg, err := loadSettings("validate", *path)
@@ -57,16 +63,37 @@ func regionsText(cfg settings.Config) string {
 	return strings.Join(cfg.Regions.Names, ", ")
 }
 
-func apply(ctx context.Context, args []string, env Env) int {
-	var o applyOptions
+// applyFlags is the apply command's flag set and the options it fills.
+func applyFlags(env Env) (*flag.FlagSet, *applyOptions) {
+	o := &applyOptions{}
 	fs := newFlagSet("apply", env)
 	fs.BoolVar(&o.plan, "plan", false, "report what would change; change nothing")
-	addExecutionFlags(fs, &o)
+	addExecutionFlags(fs, o)
 	fs.StringVar(&o.output, "output", "table", "report format: table or json")
 	fs.BoolVar(&o.details, "details", false, detailsUsage)
-	if code, ok := parseFlags(fs, args); !ok {
+	return fs, o
+}
+
+// addLocalFlags adds the flags of a local run (--local) to fs.
+func addLocalFlags(fs *flag.FlagSet, o *applyOptions) {
+	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
+	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
+	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file` (default build/local/runs/<time>-<id>/steps.log in the orgbaseline folder)")
+}
+
+// addDeployedFlags adds the flags of a run of the deployed state machine to
+// fs.
+func addDeployedFlags(fs *flag.FlagSet, o *applyOptions) {
+	fs.StringVar(&o.stateMachineARN, "state-machine-arn", "", "deployed: the state machine `ARN` (default: the "+workflow.StateMachineArnOutput+" output of stack "+workflow.ManagementStackName+")")
+	fs.DurationVar(&o.pollInterval, "poll", 2*time.Second, "deployed: how often to poll the execution")
+}
+
+func apply(ctx context.Context, args []string, env Env) int {
+	fs, op := applyFlags(env)
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
+	o := *op
 	mode := workflow.ModeApply
 	if o.plan {
 		mode = workflow.ModePlan
@@ -106,11 +133,8 @@ func addExecutionFlags(fs *flag.FlagSet, o *applyOptions) {
 	fs.StringVar(&o.services, "services", "", "only these `services` (comma-separated: "+strings.Join(settings.ServiceNames(), ", ")+")")
 	fs.StringVar(&o.regions, "regions", "", "only these `regions` (comma-separated)")
 	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
-	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
-	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
-	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file` (default build/local/steps.log in the orgbaseline folder)")
-	fs.StringVar(&o.stateMachineARN, "state-machine-arn", "", "deployed: the state machine `ARN` (default: the "+workflow.StateMachineArnOutput+" output of stack "+workflow.ManagementStackName+")")
-	fs.DurationVar(&o.pollInterval, "poll", 2*time.Second, "deployed: how often to poll the execution")
+	addLocalFlags(fs, o)
+	addDeployedFlags(fs, o)
 }
 
 // checkRun checks a run's flags and configuration before anything is

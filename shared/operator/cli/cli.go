@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -31,19 +32,21 @@ const usage = `orgbaseline switches on the AWS security baseline across an AWS O
 
 Usage:
   orgbaseline apply [--plan] [--local] [--accounts IDS] [--services NAMES]
-                    [--regions NAMES] [--config FILE] [--output table|json]
+                    [--regions NAMES] [--config FILE] [--output table|json] [--details]
   orgbaseline onboard --account ID | --event FILE [--plan] [--local] [--config FILE]
-                      [--output table|json]
+                      [--output table|json] [--details]
   orgbaseline notify --event FILE [--local] [--config FILE]
-  orgbaseline deploy --local [--plan] [--config FILE] [--output table|json]
+  orgbaseline deploy --local [--plan] [--config FILE] [--output table|json] [--details]
   orgbaseline rollback trail-encryption|trail-cloudwatch-logs [--plan] [--config FILE]
-  orgbaseline status [EXECUTION_ARN] [--config FILE] [--output table|json]
+                       [--output table|json] [--details]
+  orgbaseline status [EXECUTION_ARN] [--config FILE] [--output table|json] [--details]
   orgbaseline report [--local] [--accounts IDS] [--services NAMES] [--regions NAMES]
                      [--config FILE] [--output table|json|csv|html] [--out FILE]
   orgbaseline validate [--config FILE]
   orgbaseline version
+  orgbaseline help [COMMAND]
   orgbaseline dev lambda-runtime STEP
-  orgbaseline dev export-asl --assembly DIR --out DIR
+  orgbaseline dev export-asl [--assembly DIR] [--out DIR]
 
 Commands:
   apply      start the baseline state machine and follow it to the end; with
@@ -68,9 +71,11 @@ Commands:
              when a cell is off, partly on or could not be read
   validate   check the configuration file and list every problem in it
   version    the CLI's version and the source revision it was built from
+  help       this text, or what 'orgbaseline COMMAND -h' prints
   dev        commands used by the local run and the build
 
-Run 'orgbaseline apply -h' for the flags.
+Run 'orgbaseline COMMAND -h' (or 'orgbaseline help COMMAND') for a command's
+usage, what it does and all its flags with their defaults.
 `
 
 // Env is what the CLI reads from its surroundings; tests replace it.
@@ -144,29 +149,45 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "dev":
 		return dev(ctx, args[1:], env)
 	case "version", "--version":
-		return version(env)
-	case "-h", "--help", "help":
+		return version(args[1:], env)
+	case "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
+	case "help":
+		return helpCmd(args[1:], env)
 	}
 	fmt.Fprintf(env.Stderr, "orgbaseline: unknown command %q%s\n\n%s", args[0], didYouMean(args[0], commands), usage)
 	return ExitUsage
 }
 
-// newFlagSet returns a flag set that reports to stderr and does not exit.
+// newFlagSet returns a flag set that reports to stderr and does not exit;
+// the flag set of a command prints the command's help for -h.
 func newFlagSet(name string, env Env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
+	if _, ok := helps[name]; ok {
+		setUsage(fs, name)
+	}
 	return fs
 }
 
-// parseFlags parses and turns -h into ExitOK, errors into ExitUsage.
-func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
+// parseFlags parses and turns -h into the command's help on stdout and
+// ExitOK, errors into a short message on stderr and ExitUsage.
+func parseFlags(fs *flag.FlagSet, args []string, env Env) (int, bool) {
+	errOut := fs.Output()
+	var help bytes.Buffer
+	fs.SetOutput(&help)
+	err := fs.Parse(args)
+	fs.SetOutput(errOut)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			io.Copy(env.Stdout, &help)
 			return ExitOK, false
 		}
-		fmt.Fprint(fs.Output(), unknownFlag(fs, err))
+		// The flag package printed the whole help after the error; the
+		// error, the closest flag and where the help is are enough.
+		fmt.Fprintf(errOut, "orgbaseline %s: %v\n%s", fs.Name(), err, unknownFlag(fs, err))
+		fmt.Fprintf(errOut, "run 'orgbaseline %s -h' for its flags\n", helpName(fs))
 		return ExitUsage, false
 	}
 	if fs.NArg() > 0 {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,20 +22,27 @@ import (
 // coverageOutputs are report's formats.
 var coverageOutputs = []string{"table", "json", "csv", "html"}
 
+// reportFlags is the report command's flag set, the options it fills and
+// its --out.
+func reportFlags(env Env) (*flag.FlagSet, *applyOptions, *string) {
+	o := &applyOptions{}
+	fs := newFlagSet("report", env)
+	addExecutionFlags(fs, o)
+	fs.StringVar(&o.output, "output", "table", "format: table (an account per line, a column per service), json, csv (a line per cell) or html (one self-contained page: a heat map with filters)")
+	outFile := fs.String("out", "", "write the report to this `file` instead of standard output")
+	return fs, o, outFile
+}
+
 // reportCmd is `orgbaseline report`: the coverage matrix, account x region x
 // service, read from the organization's actual state: a plan run of the
 // state machine (every step reads and compares; nothing is changed) and the
 // organization's tree, never the results of past runs.
 func reportCmd(ctx context.Context, args []string, env Env) int {
-	var o applyOptions
-	var outFile string
-	fs := newFlagSet("report", env)
-	addExecutionFlags(fs, &o)
-	fs.StringVar(&o.output, "output", "table", "format: table (an account per line, a column per service), json, csv (a line per cell) or html (one self-contained page: a heat map with filters)")
-	fs.StringVar(&outFile, "out", "", "write the report to this `file` instead of standard output")
-	if code, ok := parseFlags(fs, args); !ok {
+	fs, op, outFile := reportFlags(env)
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
+	o := *op
 	cfg, in, ok := checkRun("report", o, workflow.ModePlan, coverageOutputs, env)
 	if !ok {
 		return ExitUsage
@@ -72,7 +80,7 @@ func reportCmd(ctx context.Context, args []string, env Env) int {
 		accounts = slices.DeleteFunc(accounts, func(a coverage.Account) bool { return !slices.Contains(in.Accounts, a.ID) })
 	}
 	m := coverage.Build(rep, accounts, coverageServices(cfg, in), reportRegions(rep, cfg.HomeRegion))
-	if err := writeCoverage(m, o.output, outFile, env); err != nil {
+	if err := writeCoverage(m, o.output, *outFile, env); err != nil {
 		fmt.Fprintln(env.Stderr, "orgbaseline report:", err)
 		return ExitFailed
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"github.com/orgbaseline/orgbaseline/shared/local/localdeploy"
@@ -10,18 +11,32 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/report"
 )
 
+// deployOptions are the deploy command's flags.
+type deployOptions struct {
+	applyOptions
+	local bool
+	run   runFlags
+}
+
+// deployFlags is the deploy command's flag set and the options it fills.
+func deployFlags(env Env) (*flag.FlagSet, *deployOptions) {
+	o := &deployOptions{}
+	fs := newFlagSet("deploy", env)
+	fs.BoolVar(&o.local, "local", false, "create the stacks' resources in the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL), with SDK calls")
+	o.run = addRunFlags(fs)
+	fs.StringVar(&o.assembly, "assembly", "", "use this synthesized cloud assembly `dir` for the rules and topics instead of synthesizing")
+	fs.StringVar(&o.cdkApp, "cdk-app", "", "the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
+	return fs, o
+}
+
 // deploy is `orgbaseline deploy --local`: the local stand-in for
 // `cdk deploy --all` (see package localdeploy).
 func deploy(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("deploy", env)
-	local := fs.Bool("local", false, "create the stacks' resources in the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL), with SDK calls")
-	flags := addRunFlags(fs)
-	var o applyOptions
-	fs.StringVar(&o.assembly, "assembly", "", "use this synthesized cloud assembly `dir` for the rules and topics instead of synthesizing")
-	fs.StringVar(&o.cdkApp, "cdk-app", "", "the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
-	if code, ok := parseFlags(fs, args); !ok {
+	fs, op := deployFlags(env)
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
+	o, local, flags := op.applyOptions, &op.local, op.run
 	if !*local {
 		fmt.Fprintln(env.Stderr, "orgbaseline deploy: on AWS, deploy the stacks with `cdk deploy --all` (see README); `orgbaseline deploy --local` stands in for it on an emulator")
 		return ExitUsage

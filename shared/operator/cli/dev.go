@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +24,11 @@ const devUsage = `orgbaseline dev: commands used by the local run and the build.
 `
 
 func dev(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 && isHelp(args[0]) {
+		fs, _, _ := exportASLFlags(env)
+		printHelp(env.Stdout, "dev", fs)
+		return ExitOK
+	}
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, devUsage)
 		return ExitUsage
@@ -47,11 +53,18 @@ func dev(ctx context.Context, args []string, env Env) int {
 	return ExitUsage
 }
 
-func exportASL(args []string, env Env) int {
+// exportASLFlags is the flag set of dev export-asl and the flags it fills.
+func exportASLFlags(env Env) (*flag.FlagSet, *string, *string) {
 	fs := newFlagSet("export-asl", env)
+	setUsage(fs, "dev")
 	asm := fs.String("assembly", "cdk.out", "cloud assembly `dir`")
 	out := fs.String("out", "build/asl", "output `dir`")
-	if code, ok := parseFlags(fs, args); !ok {
+	return fs, asm, out
+}
+
+func exportASL(args []string, env Env) int {
+	fs, asm, out := exportASLFlags(env)
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
 	stack, err := localsfn.ReadStack(*asm, workflow.ManagementStackName)

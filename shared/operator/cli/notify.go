@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -21,22 +22,34 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
+// notifyOptions are the notify command's flags.
+type notifyOptions struct {
+	applyOptions
+	eventFile string
+}
+
+// notifyFlags is the notify command's flag set and the options it fills.
+func notifyFlags(env Env) (*flag.FlagSet, *notifyOptions) {
+	o := &notifyOptions{}
+	fs := newFlagSet("notify", env)
+	fs.StringVar(&o.eventFile, "event", "", "the EventBridge event `file` (a GuardDuty finding, a Security Hub finding, an AWS Health event)")
+	fs.BoolVar(&o.local, "local", false, "through the emulator's rules and topic (deploy --local puts them there)")
+	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
+	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
+	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
+	return fs, o
+}
+
 // notifyCmd pushes one event through the finding notifications' path: the
 // finding rules decide whether it is sent at all (an event they would not
 // match is reported, not published), the formatter makes the message, and
 // it is published to the findings topic.
 func notifyCmd(ctx context.Context, args []string, env Env) int {
-	var o applyOptions
-	var eventFile string
-	fs := newFlagSet("notify", env)
-	fs.StringVar(&eventFile, "event", "", "the EventBridge event `file` (a GuardDuty finding, a Security Hub finding, an AWS Health event)")
-	fs.BoolVar(&o.local, "local", false, "through the emulator's rules and topic (deploy --local puts them there)")
-	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
-	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
-	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
-	if code, ok := parseFlags(fs, args); !ok {
+	fs, op := notifyFlags(env)
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
+	o, eventFile := op.applyOptions, op.eventFile
 	var problems []string
 	if eventFile == "" {
 		problems = append(problems, "give --event FILE")

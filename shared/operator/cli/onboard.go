@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -20,30 +20,39 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
+// onboardOptions are the onboard command's flags.
+type onboardOptions struct {
+	applyOptions
+	account, eventFile string
+}
+
+// onboardFlags is the onboard command's flag set and the options it fills.
+func onboardFlags(env Env) (*flag.FlagSet, *onboardOptions) {
+	o := &onboardOptions{}
+	fs := newFlagSet("onboard", env)
+	fs.StringVar(&o.account, "account", "", "onboard this account `ID` in every enabled region")
+	fs.StringVar(&o.eventFile, "event", "", "onboard what this EventBridge event `file` announces (CreateAccountResult, AcceptHandshake, AccountJoinedOrganization, Control Tower's CreateManagedAccount/UpdateManagedAccount, Region Opt-In Status Change)")
+	fs.BoolVar(&o.plan, "plan", false, "report what would change; change nothing")
+	fs.BoolVar(&o.local, "local", false, "run the synthesized state machine on this machine, against the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL)")
+	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
+	fs.StringVar(&o.output, "output", "table", "report format: table or json")
+	fs.BoolVar(&o.details, "details", false, detailsUsage)
+	addLocalFlags(fs, &o.applyOptions)
+	addDeployedFlags(fs, &o.applyOptions)
+	return fs, o
+}
+
 // onboardCmd runs the onboarding path by hand: the run an event (--event,
 // as EventBridge delivers it) or an account (--account) starts, through
 // the same onboard.Starter the onboard-start Lambda uses: the same input,
 // the same execution name, so that an event already onboarded starts
 // nothing.
 func onboardCmd(ctx context.Context, args []string, env Env) int {
-	var o applyOptions
-	var account, eventFile string
-	fs := newFlagSet("onboard", env)
-	fs.StringVar(&account, "account", "", "onboard this account `ID` in every enabled region")
-	fs.StringVar(&eventFile, "event", "", "onboard what this EventBridge event `file` announces (CreateAccountResult, AcceptHandshake, AccountJoinedOrganization, Control Tower's CreateManagedAccount/UpdateManagedAccount, Region Opt-In Status Change)")
-	fs.BoolVar(&o.plan, "plan", false, "report what would change; change nothing")
-	fs.BoolVar(&o.local, "local", false, "run the synthesized state machine on this machine, against the endpoint the AWS SDK resolves (AWS_ENDPOINT_URL)")
-	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
-	fs.StringVar(&o.output, "output", "table", "report format: table or json")
-	fs.BoolVar(&o.details, "details", false, detailsUsage)
-	fs.StringVar(&o.assembly, "assembly", "", "local: use this synthesized cloud assembly `dir` instead of synthesizing")
-	fs.StringVar(&o.cdkApp, "cdk-app", "", "local: the CDK app `binary` to synthesize with (default build/cdkapp in the orgbaseline folder)")
-	fs.StringVar(&o.stepLogs, "step-logs", "", "local: write the steps' JSON logs to this `file`")
-	fs.StringVar(&o.stateMachineARN, "state-machine-arn", "", "deployed: the state machine `ARN` (default: the "+workflow.StateMachineArnOutput+" output of stack "+workflow.ManagementStackName+")")
-	fs.DurationVar(&o.pollInterval, "poll", 2*time.Second, "deployed: how often to poll the execution")
-	if code, ok := parseFlags(fs, args); !ok {
+	fs, op := onboardFlags(env)
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
+	o, account, eventFile := op.applyOptions, op.account, op.eventFile
 
 	var problems []string
 	switch {

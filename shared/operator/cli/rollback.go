@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -34,14 +35,27 @@ const rollbackUsage = `Usage:
       written before stay encrypted with it.
   orgbaseline rollback trail-cloudwatch-logs [--plan] [--config FILE] [--output table|json]
       stop delivering the trail to CloudWatch Logs (UpdateTrail with no log group
-      and role); the log group and role stay until the stack is redeployed with
-      cloudWatchLogs off.
+      and role); the role stays until the stack is redeployed with
+      cloudWatchLogs off, and the log group is kept even then (retained).
 
 Both run with the management account's credentials, read first, change only
 what differs, and report like apply.
 `
 
+// rollbackFlags is the flag set of rollback NAME (name is "rollback NAME")
+// and the flags it fills: the same for every rollback.
+func rollbackFlags(name string, env Env) (*flag.FlagSet, runFlags) {
+	fs := newFlagSet(name, env)
+	setUsage(fs, "rollback")
+	return fs, addRunFlags(fs)
+}
+
 func rollback(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 && isHelp(args[0]) {
+		fs, _ := rollbackFlags("rollback", env)
+		printHelp(env.Stdout, "rollback", fs)
+		return ExitOK
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprint(env.Stderr, rollbackUsage)
 		return ExitUsage
@@ -51,9 +65,8 @@ func rollback(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "orgbaseline rollback: unknown rollback %q\n\n%s", args[0], rollbackUsage)
 		return ExitUsage
 	}
-	fs := newFlagSet("rollback "+args[0], env)
-	flags := addRunFlags(fs)
-	if code, ok := parseFlags(fs, args[1:]); !ok {
+	fs, flags := rollbackFlags("rollback "+args[0], env)
+	if code, ok := parseFlags(fs, args[1:], env); !ok {
 		return code
 	}
 	cfg, mode, ok := flags.load("rollback", env)

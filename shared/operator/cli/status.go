@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"time"
 
@@ -21,24 +22,31 @@ type ExecutionsAPI interface {
 
 var _ ExecutionsAPI = (*sfn.Client)(nil)
 
-// status re-attaches to an execution of the deployed state machine,
-// running or ended: the one named, or the latest. Interrupting apply stops
-// the following, never the execution; status picks it up again.
-func status(ctx context.Context, args []string, env Env) int {
-	var o applyOptions
+// statusFlags is the status command's flag set and the options it fills.
+func statusFlags(env Env) (*flag.FlagSet, *applyOptions) {
+	o := &applyOptions{}
 	fs := newFlagSet("status", env)
 	fs.StringVar(&o.configPath, "config", defaultConfigFile, "configuration `file`")
 	fs.StringVar(&o.output, "output", "table", "report format: table or json")
 	fs.BoolVar(&o.details, "details", false, detailsUsage)
 	fs.StringVar(&o.stateMachineARN, "state-machine-arn", "", "the state machine `ARN` (default: the "+workflow.StateMachineArnOutput+" output of stack "+workflow.ManagementStackName+")")
 	fs.DurationVar(&o.pollInterval, "poll", 2*time.Second, "how often to poll a running execution")
+	return fs, o
+}
+
+// status re-attaches to an execution of the deployed state machine,
+// running or ended: the one named, or the latest. Interrupting apply stops
+// the following, never the execution; status picks it up again.
+func status(ctx context.Context, args []string, env Env) int {
+	fs, op := statusFlags(env)
 	var execARN string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		execARN, args = args[0], args[1:]
 	}
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, env); !ok {
 		return code
 	}
+	o := *op
 	if o.output != "table" && o.output != "json" {
 		fmt.Fprintf(env.Stderr, "orgbaseline status: --output %q: want table or json\nnothing was called.\n", o.output)
 		return ExitUsage

@@ -54,7 +54,7 @@ func didYouMean(s string, candidates []string) string {
 }
 
 // commands are the CLI's commands, for suggestions.
-var commands = []string{"apply", "onboard", "notify", "status", "report", "deploy", "rollback", "validate", "version", "dev"}
+var commands = []string{"apply", "onboard", "notify", "status", "report", "deploy", "rollback", "validate", "version", "help", "dev"}
 
 // unknownFlag says which flag of fs an unknown one probably was.
 func unknownFlag(fs *flag.FlagSet, err error) string {
@@ -81,9 +81,18 @@ func loadSettings(command, path string) (settings.Config, error) {
 	return settings.LoadFile(path)
 }
 
+// versionFlags is the version command's flag set: it has no flags, and
+// answers -h.
+func versionFlags(env Env) *flag.FlagSet {
+	return newFlagSet("version", env)
+}
+
 // version prints the CLI's version: the module's, and the source revision
 // it was built from, when the build recorded them.
-func version(env Env) int {
+func version(args []string, env Env) int {
+	if code, ok := parseFlags(versionFlags(env), args, env); !ok {
+		return code
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		fmt.Fprintln(env.Stdout, "orgbaseline (no build information)")
