@@ -36,7 +36,10 @@ const (
 type fakeAWS struct {
 	mu sync.Mutex
 
-	trail    *cttypes.Trail
+	trail *cttypes.Trail
+	// others are the management account's other trails (AWS Control
+	// Tower's), listed when no trail is named.
+	others   []cttypes.Trail
 	advanced []cttypes.AdvancedEventSelector
 	insights []cttypes.InsightSelector
 	logging  bool
@@ -191,6 +194,9 @@ func (f *fakeAWS) DescribeTrails(ctx context.Context, in *cloudtrail.DescribeTra
 	// Without shadow trails, only trails homed in this region (eu-west-1) show.
 	if f.trail != nil && (aws.ToBool(in.IncludeShadowTrails) || aws.ToString(f.trail.HomeRegion) == "eu-west-1") {
 		out.TrailList = []cttypes.Trail{*f.trail}
+	}
+	if len(in.TrailNameList) == 0 {
+		out.TrailList = append(out.TrailList, f.others...)
 	}
 	return out, nil
 }

@@ -95,6 +95,11 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, item workflow.Item, l
 	if err != nil {
 		return res, err
 	}
+	if st.controlTower != "" {
+		trailOut.Status, trailOut.Reason = workflow.StatusSkipped, controlTowerReason(st.controlTower)
+		res.Add(trailOut)
+		return res, nil
+	}
 	members, notChecked := preflightMembers(cfg, item.Accounts, len(in.Accounts) > 0, st.trailChanges())
 	res.Warnings = append(res.Warnings, notChecked...)
 	res.Warnings = append(res.Warnings, preflight(ctx, d, cfg, members, log)...)
@@ -154,6 +159,10 @@ type found struct {
 	// plan is the trail's plan, made when adminReady.
 	plan      trailPlan
 	conflicts []workflow.Conflict
+	// controlTower names AWS Control Tower's organization trail, found
+	// where orgbaseline's would be created and not wanted beside it: the
+	// step then changes nothing.
+	controlTower string
 }
 
 // trailChanges reports whether the trail is to be created, updated or
@@ -207,6 +216,22 @@ func (r *stepRun) read(ctx context.Context) (found, error) {
 	}
 	if c != nil {
 		st.conflicts = append(st.conflicts, *c)
+		return st, nil
+	}
+	// Before a trail is created (or where the security account cannot
+	// tell yet whether it exists): AWS Control Tower's organization trail
+	// already records the organization.
+	if !st.adminReady || st.plan.create {
+		name, err := controlTowerTrail(ctx, r.d.CloudTrail(r.cfg.Accounts.Management, r.cfg.HomeRegion))
+		if err != nil {
+			return st, err
+		}
+		switch {
+		case name != "" && r.cfg.Services.CloudTrail.AlongsideControlTower:
+			r.res.Warnings = append(r.res.Warnings, controlTowerWarning(name, r.cfg))
+		case name != "":
+			st.controlTower = name
+		}
 	}
 	return st, nil
 }

@@ -246,6 +246,12 @@ type CloudTrailOptions struct {
 	DataEvents DataEventsOptions `yaml:"dataEvents" json:"dataEvents"`
 	// Insights records API call-rate and error-rate Insights events.
 	Insights bool `yaml:"insights" json:"insights"`
+	// AlongsideControlTower creates the trail even where AWS Control
+	// Tower's organization trail (ControlTowerPrefix) already records the
+	// organization; off (the default), the trail step finds it and changes
+	// nothing, since a second organization trail is charged for a second
+	// copy of the management events.
+	AlongsideControlTower bool `yaml:"alongsideControlTower" json:"alongsideControlTower"`
 }
 
 // ManagedFromSecurity reports whether the trail is managed from the
