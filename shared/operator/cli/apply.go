@@ -102,27 +102,31 @@ func apply(ctx context.Context, args []string, env Env) int {
 	if !ok {
 		return ExitUsage
 	}
-
-	where := "deployed state machine"
-	if o.local {
-		where = "local run"
-	}
-	fmt.Fprintf(env.Stderr, "orgbaseline %s (%s, %s) with %s\n", in.Mode, where, regionsText(cfg), o.configPath)
-	progress := newProgress(env.Stderr)
-	var (
-		rep report.Report
-		err error
-	)
-	if o.local {
-		rep, err = runLocal(ctx, o, cfg, in, env, progress)
-	} else {
-		rep, err = runDeployed(ctx, o, cfg, in, env, progress)
-	}
+	fmt.Fprintf(env.Stderr, "orgbaseline %s (%s, %s) with %s\n", in.Mode, where(o), regionsText(cfg), o.configPath)
+	rep, err := execute(ctx, o, cfg, in, env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "orgbaseline apply:", err)
 		return ExitFailed
 	}
 	return writeReport(rep, o.output, o.details, env)
+}
+
+// where says where a run executes, for the first line it prints.
+func where(o applyOptions) string {
+	if o.local {
+		return "local run"
+	}
+	return "deployed state machine"
+}
+
+// execute runs the state machine, locally (--local) or deployed, with its
+// progress on stderr, and returns its report.
+func execute(ctx context.Context, o applyOptions, cfg settings.Config, in workflow.Input, env Env) (report.Report, error) {
+	p := newProgress(env.Stderr)
+	if o.local {
+		return runLocal(ctx, o, cfg, in, env, p)
+	}
+	return runDeployed(ctx, o, cfg, in, env, p)
 }
 
 // addExecutionFlags adds the flags of a run of the state machine, local or

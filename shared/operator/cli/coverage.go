@@ -47,21 +47,8 @@ func reportCmd(ctx context.Context, args []string, env Env) int {
 	if !ok {
 		return ExitUsage
 	}
-	where := "deployed state machine"
-	if o.local {
-		where = "local run"
-	}
-	fmt.Fprintf(env.Stderr, "orgbaseline report: reading the organization's state with a plan run (%s, %s) with %s; nothing is changed\n", where, regionsText(cfg), o.configPath)
-	p := newProgress(env.Stderr)
-	var (
-		rep report.Report
-		err error
-	)
-	if o.local {
-		rep, err = runLocal(ctx, o, cfg, in, env, p)
-	} else {
-		rep, err = runDeployed(ctx, o, cfg, in, env, p)
-	}
+	fmt.Fprintf(env.Stderr, "orgbaseline report: reading the organization's state with a plan run (%s, %s) with %s; nothing is changed\n", where(o), regionsText(cfg), o.configPath)
+	rep, err := execute(ctx, o, cfg, in, env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "orgbaseline report:", err)
 		return ExitFailed
