@@ -1,0 +1,79 @@
+package settings
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Scope leaves accounts out of the baseline: the accounts it names, and
+// every account in the organizational units it names or in OUs nested in
+// them. A run does not work on an excluded account: the org-targets step
+// reports it as skipped ("excluded by scope"), no per-account step runs
+// there, no step makes it a member of an administrator, and the
+// organization config rules and conformance packs list it in their
+// ExcludedAccounts. The organization-wide settings that AWS applies to every
+// account (the organization trail, the organization aggregator, the
+// organization's Access Analyzer and Health view, Security Hub's central
+// configuration) still cover it; their steps warn of it.
+type Scope struct {
+	// ExcludeAccounts are 12-digit account IDs.
+	ExcludeAccounts []string `yaml:"excludeAccounts" json:"excludeAccounts,omitempty"`
+	// ExcludeOUs are organizational unit IDs (ou-xxxx-xxxxxxxx): their
+	// accounts, and those of the OUs nested in them, are excluded.
+	ExcludeOUs []string `yaml:"excludeOUs" json:"excludeOUs,omitempty"`
+}
+
+// Any reports whether the scope excludes anything.
+func (s Scope) Any() bool { return len(s.ExcludeAccounts) > 0 || len(s.ExcludeOUs) > 0 }
+
+// ExcludesAccount reports whether id is one of the excluded accounts by
+// name (an account of an excluded OU is known only once the OU is read).
+func (s Scope) ExcludesAccount(id string) bool { return slices.Contains(s.ExcludeAccounts, id) }
+
+// ScopeReason begins the reason of every row of an account the scope
+// excludes.
+const ScopeReason = "excluded by scope"
+
+// applyDefaults makes empty lists nil, so that a configuration reads (and
+// digests) the same from its YAML and from the JSON a Lambda is given, and
+// one without a scope the same as before the setting existed.
+func (s *Scope) applyDefaults() {
+	s.ExcludeAccounts = nilIfEmpty(s.ExcludeAccounts)
+	s.ExcludeOUs = nilIfEmpty(s.ExcludeOUs)
+}
+
+// problems checks the IDs' shapes, duplicates, and that none of the three
+// accounts the baseline is built around is excluded.
+func (c Config) scopeProblems() []string {
+	var p []string
+	add := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+	roles := map[string]string{
+		c.Accounts.Management: "the management account (accounts.management): the run's steps work from it",
+		c.Accounts.Security:   "the security account (accounts.security): it is the services' delegated administrator",
+		c.Accounts.LogArchive: "the log-archive account (accounts.logArchive): the trail and Config deliver to it",
+	}
+	seen := map[string]bool{}
+	for i, id := range c.Scope.ExcludeAccounts {
+		field := fmt.Sprintf("scope.excludeAccounts[%d] %q", i, id)
+		switch {
+		case !accountIDPattern.MatchString(id):
+			add("%s: an account ID is 12 digits", field)
+		case seen[id]:
+			add("%s is listed twice", field)
+		case roles[id] != "":
+			add("%s cannot be excluded: it is %s", field, roles[id])
+		}
+		seen[id] = true
+	}
+	for i, ou := range c.Scope.ExcludeOUs {
+		field := fmt.Sprintf("scope.excludeOUs[%d] %q", i, ou)
+		switch {
+		case !ouPattern.MatchString(ou):
+			add("%s is not an organizational unit ID (ou-xxxx-xxxxxxxx); a root cannot be excluded, nor an account here (use scope.excludeAccounts)", field)
+		case seen[ou]:
+			add("%s is listed twice", field)
+		}
+		seen[ou] = true
+	}
+	return p
+}
