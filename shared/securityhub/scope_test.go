@@ -50,3 +50,37 @@ func TestLocalScopeExcludedAccounts(t *testing.T) {
 		t.Errorf("second run's calls: %v", f.calls)
 	}
 }
+
+// Central configuration with a scope: the policy is associated with the
+// root, and each excluded OU and account is associated with self-managed
+// behavior, so the policy neither enables nor configures Security Hub
+// there; a re-run makes no call.
+func TestCentralScopeIsSelfManaged(t *testing.T) {
+	f := newFake()
+	cfg := config(t, `scope: {excludeAccounts: ["555555555555"], excludeOUs: [ou-ab12-sandbox1]}`+"\n")
+	res, _ := run(t, f, cfg, workflow.Input{Mode: workflow.ModeApply}, 10)
+	want := []string{
+		"CreateFindingAggregator SPECIFIED_REGIONS [eu-west-1 ap-southeast-2]",
+		"UpdateOrganizationConfiguration CENTRAL autoEnable=false NONE",
+		"CreateConfigurationPolicy orgbaseline",
+		"StartConfigurationPolicyAssociation p1 r-ab12",
+		"StartConfigurationPolicyAssociation SELF_MANAGED_SECURITY_HUB ou-ab12-sandbox1",
+		"StartConfigurationPolicyAssociation SELF_MANAGED_SECURITY_HUB 555555555555",
+	}
+	if !slices.Equal(f.calls, want) {
+		t.Fatalf("calls %v, want %v", f.calls, want)
+	}
+	var targets []string
+	for _, a := range res.Outcomes[0].Actions {
+		if a.Call == CallAssociate {
+			targets = append(targets, a.Target)
+		}
+	}
+	if e := []string{"orgbaseline to root r-ab12", "self-managed (excluded by scope) to ou-ab12-sandbox1", "self-managed (excluded by scope) to account 555555555555"}; !slices.Equal(targets, e) {
+		t.Errorf("association actions %v, want %v", targets, e)
+	}
+	f.calls = nil
+	if res, calls := run(t, f, cfg, workflow.Input{Mode: workflow.ModeApply}, 10); len(f.calls) > 0 || calls != 1 || res.Outcomes[0].Status != workflow.StatusUnchanged {
+		t.Fatalf("re-run: calls %v in %d invocations, row %+v", f.calls, calls, res.Outcomes[0])
+	}
+}

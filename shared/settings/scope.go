@@ -72,6 +72,8 @@ func (c Config) scopeProblems() []string {
 			add("%s is not an organizational unit ID (ou-xxxx-xxxxxxxx); a root cannot be excluded, nor an account here (use scope.excludeAccounts)", field)
 		case seen[ou]:
 			add("%s is listed twice", field)
+		case slices.Contains(c.Services.SecurityHub.Targets, ou):
+			add("%s is also in services.securityhub.targets: an OU is either excluded or a target of the configuration policy", field)
 		}
 		seen[ou] = true
 	}

@@ -82,3 +82,11 @@ func TestScopeProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestScopeOUIsNoSecurityHubTarget(t *testing.T) {
+	src := valid + "services: {securityhub: {targets: [ou-ab12-cd34ef56]}}\nscope: {excludeOUs: [ou-ab12-cd34ef56]}\n"
+	_, err := Load("t.yaml", strings.NewReader(src))
+	if err == nil || !strings.Contains(err.Error(), `scope.excludeOUs[0] "ou-ab12-cd34ef56" is also in services.securityhub.targets`) {
+		t.Errorf("want the OU refused, got %v", err)
+	}
+}
