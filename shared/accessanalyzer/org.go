@@ -33,6 +33,10 @@ func ConfigureOrg(ctx context.Context, api API, cfg settings.Config, item workfl
 		res.Add(out)
 		return res, nil
 	}
+	if w := cfg.ScopeWarning(settings.ServiceAccessAnalyzer); w != "" && item.Region == cfg.HomeRegion {
+		// Once a run, not once a region.
+		res.Warnings = append(res.Warnings, w)
+	}
 	if err := convergeAll(ctx, api, orgWants(cfg), item.Input.Mode == workflow.ModeApply, &out, &res, log); err != nil {
 		return res, err
 	}

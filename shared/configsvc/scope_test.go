@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,5 +104,23 @@ func TestExcludedDiffStaysShort(t *testing.T) {
 	got := excludedDiff([]string{"444444444444"}, want)
 	if e := "excluded accounts (1, want 40): to add 500000000000,500000000001,500000000002,500000000003,500000000004 and 35 more, to remove 444444444444"; got != e {
 		t.Errorf("diff:\nexpect %s\ngot    %s", e, got)
+	}
+}
+
+// The organization aggregator takes no account list: with a scope, the
+// step says it still collects from the excluded accounts.
+func TestAggregatorWarnsOfTheScope(t *testing.T) {
+	res, err := runAggregator(t, `scope: {excludeAccounts: ["444444444444"]}`+"\n", newFake(), workflow.Input{Mode: workflow.ModeApply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(res.Warnings, func(w string) bool {
+		return strings.HasPrefix(w, "config: the organization aggregator collects from every account")
+	}) {
+		t.Errorf("warnings: %v", res.Warnings)
+	}
+	res, err = runAggregator(t, "", newFake(), workflow.Input{Mode: workflow.ModeApply})
+	if err != nil || slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "excluded") }) {
+		t.Errorf("without a scope: %v, %v", res.Warnings, err)
 	}
 }

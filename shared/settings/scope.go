@@ -79,3 +79,26 @@ func (c Config) scopeProblems() []string {
 	}
 	return p
 }
+
+// organizationWide says, by service, what of it AWS applies to every
+// account of the organization whatever the scope: the service offers no
+// exclusion of an account there, so an excluded account is still covered.
+var organizationWide = map[string]string{
+	ServiceCloudTrail: "the organization trail logs every account of the organization, the excluded ones too (an organization trail takes no account list)",
+	ServiceConfig:     "the organization aggregator collects from every account of the organization (an organization aggregation source takes no account list); the excluded accounts have no recorder of orgbaseline's",
+	ServiceAccessAnalyzer: "the organization analyzers' zone of trust is the organization: they analyze the excluded accounts' resources too " +
+		"(the account analyzers, one an account, are not made there; the unused-access analyzer's analysis rule could exclude accounts by ID, which orgbaseline does not set)",
+	ServiceHealth: "the organizational view aggregates the AWS Health events of every account of the organization, the excluded ones too",
+}
+
+// ScopeWarning is the warning of service's organization-wide step when the
+// scope excludes any account: what of the service still covers the
+// excluded accounts. "" without a scope, or for a service that excludes
+// them.
+func (c Config) ScopeWarning(service string) string {
+	what, ok := organizationWide[service]
+	if !ok || !c.Scope.Any() {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s; scope excludes %d accounts and %d OUs", service, what, len(c.Scope.ExcludeAccounts), len(c.Scope.ExcludeOUs))
+}

@@ -90,3 +90,29 @@ func TestScopeOUIsNoSecurityHubTarget(t *testing.T) {
 		t.Errorf("want the OU refused, got %v", err)
 	}
 }
+
+// The organization-wide parts that cover every account say so with a
+// scope, and only with one.
+func TestScopeWarning(t *testing.T) {
+	none, err := Load("t.yaml", strings.NewReader(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scoped, err := Load("t.yaml", strings.NewReader(withScope(`{excludeAccounts: ["444444444444"], excludeOUs: [ou-ab12-cd34ef56]}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{ServiceCloudTrail, ServiceConfig, ServiceAccessAnalyzer, ServiceHealth} {
+		if w := none.ScopeWarning(s); w != "" {
+			t.Errorf("%s without a scope: %q", s, w)
+		}
+		if w := scoped.ScopeWarning(s); !strings.HasPrefix(w, s+": ") || !strings.HasSuffix(w, "; scope excludes 1 accounts and 1 OUs") {
+			t.Errorf("%s: %q", s, w)
+		}
+	}
+	for _, s := range []string{ServiceGuardDuty, ServiceSecurityHub, ServiceDetective} {
+		if w := scoped.ScopeWarning(s); w != "" {
+			t.Errorf("%s excludes the accounts itself, but warns: %q", s, w)
+		}
+	}
+}
