@@ -87,7 +87,7 @@ var organizationWide = map[string]string{
 	ServiceCloudTrail: "the organization trail logs every account of the organization, the excluded ones too (an organization trail takes no account list)",
 	ServiceConfig:     "the organization aggregator collects from every account of the organization (an organization aggregation source takes no account list); the excluded accounts have no recorder of orgbaseline's",
 	ServiceAccessAnalyzer: "the organization analyzers' zone of trust is the organization: they analyze the excluded accounts' resources too " +
-		"(the account analyzers, one an account, are not made there; the unused-access analyzer's analysis rule could exclude accounts by ID, which orgbaseline does not set)",
+		"(no account analyzer is made there, and the unused-access analyzer's analysis rule excludes them; the external-access analyzer takes no analysis rule)",
 	ServiceHealth: "the organizational view aggregates the AWS Health events of every account of the organization, the excluded ones too",
 }
 
