@@ -100,16 +100,16 @@ func (r *orgRun) members(ctx context.Context, orgs AccountAPI, api MembersAPI, i
 }
 
 // reportExcludedMembers adds a skipped row for each account the scope
-// excludes that is a member of the detector already (added before the
+// excludes that is an Enabled member of the detector already (added before the
 // scope excluded it, or by an earlier auto-enable): the step leaves it as
 // it is, and says so. The accounts the scope excludes that are not members
 // are reported once, by the org-targets step.
 func (r *orgRun) reportExcludedMembers(listed map[string]string) {
 	var rows []accountRow
 	for _, acct := range r.excluded {
-		if status, ok := listed[acct]; ok {
+		if listed[acct] == memberEnabled {
 			rows = append(rows, accountRow{account: acct, status: workflow.StatusSkipped,
-				reason: fmt.Sprintf("%s, but a member already (%s): left as it is (guardduty:DisassociateMembers removes it)", settings.ScopeReason, status)})
+				reason: settings.ScopeReason + ", but a member already (Enabled): left as it is (guardduty:DisassociateMembers removes it)"})
 		}
 	}
 	if len(rows) == 0 {

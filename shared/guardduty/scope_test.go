@@ -17,7 +17,9 @@ import (
 // A second run makes no call.
 func TestFakeScopeExcludedAccounts(t *testing.T) {
 	const scope = `scope: {excludeAccounts: ["500000000001", "500000000002"]}`
-	gd := newFakeGD(append(slices.Clone(baseMembers), "500000000002")...)
+	// 500000000002 is an Enabled member; 500000000001 was one (Removed).
+	gd := newFakeGD(append(slices.Clone(baseMembers), "500000000001", "500000000002")...)
+	gd.left = map[string]string{"500000000001": "Removed"}
 	orgs := orgOf(3)
 	// What org-targets passes: the accounts without the excluded ones,
 	// and the excluded ones.
@@ -49,7 +51,7 @@ func TestFakeScopeExcludedAccounts(t *testing.T) {
 		t.Errorf("the excluded member's row: %+v", r)
 	}
 	if _, ok := rows["500000000001"]; ok {
-		t.Errorf("an excluded account that is no member has a row here (org-targets reports it): %+v", rows)
+		t.Errorf("an excluded account that is no Enabled member has a row here (org-targets reports it): %+v", rows)
 	}
 	if o := part(t, res, "members: 1 accounts excluded by scope"); o.Status != workflow.StatusSkipped {
 		t.Errorf("members outcome: %+v", o)
