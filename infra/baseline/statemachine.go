@@ -220,12 +220,16 @@ func targetsPath() string { return "$.results." + targets.Spec.ResultKey }
 // accountsPath is where the run's accounts are in the state.
 func accountsPath() string { return targetsPath() + ".accounts" }
 
+// excludedPath is where the accounts the scope excludes are in the state.
+func excludedPath() string { return targetsPath() + ".excluded" }
+
 // once adds a step that runs once, in the home region: a Task.
 func (b *chainBuilder) once(step workflow.StepSpec, fn awslambda.IFunction) {
 	var params *map[string]interface{}
 	if step.TakesAccounts {
-		// A workflow.Item: the execution input and the run's accounts.
-		params = &map[string]interface{}{"input.$": "$$.Execution.Input", "accounts.$": accountsPath()}
+		// A workflow.Item: the execution input, the run's accounts and
+		// those the scope excludes.
+		params = &map[string]interface{}{"input.$": "$$.Execution.Input", "accounts.$": accountsPath(), "excluded.$": excludedPath()}
 	}
 	task := newTask(b.scope, step.State, step, fn, "$.results."+step.ResultKey, params)
 	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { task.AddCatch(h, p) })
@@ -243,6 +247,7 @@ func (b *chainBuilder) homeThenOtherRegions(step workflow.StepSpec, fn awslambda
 	}
 	if step.TakesAccounts {
 		params["accounts.$"] = accountsPath()
+		params["excluded.$"] = excludedPath()
 	}
 	home := newTask(b.scope, states[0], step, fn, "$.results."+keys[0], &params)
 	b.catch(func(h sfn.IChainable, p *sfn.CatchProps) { home.AddCatch(h, p) })

@@ -19,7 +19,8 @@ import (
 // given a workflow.Item, the execution input and its region; the array of
 // the iterations' results goes to resultPath.
 //
-// A step that TakesAccounts also gets the run's accounts.
+// A step that TakesAccounts also gets the run's accounts and those the
+// scope excludes.
 func newRegionMap(scope constructs.Construct, id string, step workflow.StepSpec, itemsPath, resultPath string) sfn.Map {
 	selector := map[string]interface{}{
 		"input.$":  "$$.Execution.Input",
@@ -30,6 +31,7 @@ func newRegionMap(scope constructs.Construct, id string, step workflow.StepSpec,
 	}
 	if step.TakesAccounts {
 		selector["accounts.$"] = accountsPath()
+		selector["excluded.$"] = excludedPath()
 	}
 	return sfn.NewMap(scope, jsii.String(id), &sfn.MapProps{
 		Comment:        jsii.String(step.Description + " (" + itemsPath + ")"),
@@ -115,6 +117,7 @@ func newPolledTask(scope constructs.Construct, step workflow.StepSpec, fn awslam
 	}
 	if step.TakesAccounts {
 		item["accounts.$"] = "$.accounts"
+		item["excluded.$"] = "$.excluded"
 	}
 	again := sfn.NewPass(scope, jsii.String(step.State+againSuffix), &sfn.PassProps{
 		Comment:    jsii.String("The item again, with the number of checks so far and the last result (whose actions the step carries on)."),

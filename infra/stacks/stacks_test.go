@@ -778,7 +778,7 @@ func TestStateMachineDefinition(t *testing.T) {
 				v, ok := s[k]
 				switch {
 				case k == "Parameters" && step.TakesAccounts:
-					want := map[string]any{"input.$": "$$.Execution.Input", "accounts.$": "$.results.orgTargets.accounts"}
+					want := map[string]any{"input.$": "$$.Execution.Input", "accounts.$": "$.results.orgTargets.accounts", "excluded.$": "$.results.orgTargets.excluded"}
 					if !reflect.DeepEqual(v, want) {
 						t.Errorf("Parameters = %v, want %v", v, want)
 					}
@@ -943,7 +943,7 @@ func TestStateMachineFanOut(t *testing.T) {
 		"Type":      "Map",
 		"ItemsPath": "$.results.orgTargets.regions",
 		"ItemSelector": map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value",
-			"accounts.$": "$.results.orgTargets.accounts"},
+			"accounts.$": "$.results.orgTargets.accounts", "excluded.$": "$.results.orgTargets.excluded"},
 		"MaxConcurrency": float64(guardduty.OrgSpec.MaxConcurrency),
 		"ResultPath":     "$.results.guardDutyOrg",
 		"Next":           "DetectiveAdminHomeRegion",
@@ -1850,9 +1850,10 @@ func TestStateMachineConfig(t *testing.T) {
 
 	rules, _ := states["ConfigRulesEachRegion"].(map[string]any)
 	for k, want := range map[string]any{
-		"Type":           "Map",
-		"ItemsPath":      "$.results.orgTargets.regions",
-		"ItemSelector":   map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value"},
+		"Type":      "Map",
+		"ItemsPath": "$.results.orgTargets.regions",
+		"ItemSelector": map[string]any{"input.$": "$$.Execution.Input", "region.$": "$$.Map.Item.Value",
+			"accounts.$": "$.results.orgTargets.accounts", "excluded.$": "$.results.orgTargets.excluded"},
 		"MaxConcurrency": float64(configsvc.RulesSpec.MaxConcurrency),
 		"ResultPath":     "$.results.configRules",
 		"Next":           "SecurityHubAdminHomeRegion",
@@ -1884,7 +1885,8 @@ func TestStateMachineConfig(t *testing.T) {
 	if w := st("ConfigRulesWait"); w["Type"] != "Wait" || w["Seconds"] != float64(configsvc.RulesPoll.IntervalSeconds) || w["Next"] != "ConfigRulesAgain" {
 		t.Errorf("ConfigRulesWait: %v", w)
 	}
-	wantAgain := map[string]any{"input.$": "$.input", "region.$": "$.region", "polls.$": "$.result.polls", "previous.$": "$.result"}
+	wantAgain := map[string]any{"input.$": "$.input", "region.$": "$.region", "polls.$": "$.result.polls", "previous.$": "$.result",
+		"accounts.$": "$.accounts", "excluded.$": "$.excluded"}
 	if p := st("ConfigRulesAgain"); p["Type"] != "Pass" || !reflect.DeepEqual(p["Parameters"], wantAgain) || p["Next"] != "ConfigRules" {
 		t.Errorf("ConfigRulesAgain: %v", p)
 	}

@@ -98,7 +98,9 @@ func (f *fakeAnalyzers) CreateAnalyzer(ctx context.Context, in *accessanalyzer.C
 			return nil, &types.ServiceQuotaExceededException{Message: aws.String("one analyzer with the account as zone of trust")}
 		}
 	}
-	f.analyzers = append(f.analyzers, analyzer(aws.ToString(in.AnalyzerName), in.Type, types.AnalyzerStatusActive, age(types.AnalyzerSummary{Configuration: in.Configuration})))
+	a := analyzer(aws.ToString(in.AnalyzerName), in.Type, types.AnalyzerStatusActive, 0)
+	a.Configuration = in.Configuration
+	f.analyzers = append(f.analyzers, a)
 	return &accessanalyzer.CreateAnalyzerOutput{Arn: aws.String("arn")}, nil
 }
 
@@ -109,7 +111,7 @@ func (f *fakeAnalyzers) UpdateAnalyzer(ctx context.Context, in *accessanalyzer.U
 	f.calls = append(f.calls, fmt.Sprintf("Update %s %d", aws.ToString(in.AnalyzerName), days))
 	for i, a := range f.analyzers {
 		if aws.ToString(a.Name) == aws.ToString(in.AnalyzerName) {
-			f.analyzers[i].Configuration = unusedAccess(days)
+			f.analyzers[i].Configuration = in.Configuration
 			return &accessanalyzer.UpdateAnalyzerOutput{}, nil
 		}
 	}
@@ -119,7 +121,7 @@ func (f *fakeAnalyzers) UpdateAnalyzer(ctx context.Context, in *accessanalyzer.U
 func analyzer(name string, kind types.Type, status types.AnalyzerStatus, days int32) types.AnalyzerSummary {
 	a := types.AnalyzerSummary{Name: aws.String(name), Type: kind, Status: status}
 	if days > 0 {
-		a.Configuration = unusedAccess(days)
+		a.Configuration = unusedAccess(days, nil, nil)
 	}
 	return a
 }

@@ -34,12 +34,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -84,6 +86,9 @@ type want struct {
 	name string
 	// age is the unused-access age in days; 0 for the other types.
 	age int32
+	// excluded are the accounts an unused-access analyzer leaves out (the
+	// scope's), in ID order: its analysis rule's account IDs.
+	excluded []string
 }
 
 // result is what converging one analyzer did or would do.
@@ -126,7 +131,7 @@ func converge(ctx context.Context, api API, w want, apply bool) (result, error) 
 	}
 	in := &accessanalyzer.CreateAnalyzerInput{AnalyzerName: aws.String(w.name), Type: w.kind}
 	if w.age > 0 {
-		in.Configuration = unusedAccess(w.age)
+		in.Configuration = unusedAccess(w.age, w.excluded, nil)
 	}
 	_, err = api.CreateAnalyzer(ctx, in)
 	var conflict *types.ConflictException
@@ -154,18 +159,33 @@ func converge(ctx context.Context, api API, w want, apply bool) (result, error) 
 }
 
 // reconcile compares analyzer a, in use, with w: only an unused-access
-// analyzer's age can differ.
+// analyzer's age and excluded accounts can differ. The accounts are
+// compared as a set with those its analysis rule excludes by ID; its
+// rule's other criteria (by tags) are kept as they are.
 func reconcile(ctx context.Context, api API, a types.AnalyzerSummary, w want, apply bool) (result, error) {
-	if w.age == 0 || age(a) == w.age {
+	if w.age == 0 {
+		return result{}, nil
+	}
+	gotExcluded, others := exclusions(a)
+	var why, what []string
+	if age(a) != w.age {
+		why = append(why, fmt.Sprintf("reports access unused for %d days, not the configured %d", age(a), w.age))
+		what = append(what, fmt.Sprintf("unused access %d days", w.age))
+	}
+	if !slices.Equal(gotExcluded, w.excluded) {
+		why = append(why, fmt.Sprintf("excludes %d accounts, not the %d the scope excludes", len(gotExcluded), len(w.excluded)))
+		what = append(what, fmt.Sprintf("%d accounts %s", len(w.excluded), settings.ScopeReason))
+	}
+	if len(why) == 0 {
 		return result{}, nil
 	}
 	name := aws.ToString(a.Name)
 	if name != w.name {
-		return result{warning: fmt.Sprintf("the %s analyzer %s reports access unused for %d days, not the configured %d; it is not orgbaseline's and is left as it is", w.kind, name, age(a), w.age)}, nil
+		return result{warning: fmt.Sprintf("the %s analyzer %s %s; it is not orgbaseline's and is left as it is", w.kind, name, strings.Join(why, ", and "))}, nil
 	}
-	res := result{action: &workflow.Action{Call: CallUpdate, Target: fmt.Sprintf("%s unused access %d days", name, w.age)}}
+	res := result{action: &workflow.Action{Call: CallUpdate, Target: name + " " + strings.Join(what, ", ")}}
 	if apply {
-		if _, err := api.UpdateAnalyzer(ctx, &accessanalyzer.UpdateAnalyzerInput{AnalyzerName: a.Name, Configuration: unusedAccess(w.age)}); err != nil {
+		if _, err := api.UpdateAnalyzer(ctx, &accessanalyzer.UpdateAnalyzerInput{AnalyzerName: a.Name, Configuration: unusedAccess(w.age, w.excluded, others)}); err != nil {
 			return result{}, awsclient.Classify("update the analyzer "+name, err)
 		}
 	}
@@ -226,6 +246,54 @@ func age(a types.AnalyzerSummary) int32 {
 	return 0
 }
 
-func unusedAccess(days int32) types.AnalyzerConfiguration {
-	return &types.AnalyzerConfigurationMemberUnusedAccess{Value: types.UnusedAccessConfiguration{UnusedAccessAge: aws.Int32(days)}}
+// MaxExcludedAccounts is the most account IDs an analysis rule takes
+// ("AnalysisRuleCriteria", IAM Access Analyzer API Reference: the list
+// cannot include more than 2,000 account IDs).
+const MaxExcludedAccounts = 2000
+
+// unusedAccess is an unused-access analyzer's configuration: days, and an
+// analysis rule that excludes the accounts of excluded by ID ("AnalysisRule",
+// "AnalysisRuleCriteria", IAM Access Analyzer API Reference: account IDs
+// only for organization-level analyzers, never the analyzer owner's), with
+// the rule's other criteria (others) kept. No rule without either.
+func unusedAccess(days int32, excluded []string, others []types.AnalysisRuleCriteria) types.AnalyzerConfiguration {
+	c := types.UnusedAccessConfiguration{UnusedAccessAge: aws.Int32(days)}
+	rule := slices.Clone(others)
+	if len(excluded) > 0 {
+		rule = append(rule, types.AnalysisRuleCriteria{AccountIds: slices.Clone(excluded)})
+	}
+	if len(rule) > 0 {
+		c.AnalysisRule = &types.AnalysisRule{Exclusions: rule}
+	}
+	return &types.AnalyzerConfigurationMemberUnusedAccess{Value: c}
+}
+
+// exclusions returns the accounts an unused-access analyzer's analysis
+// rule excludes by ID, in ID order, and the rule's criteria that name no
+// account (by tags).
+func exclusions(a types.AnalyzerSummary) (accounts []string, others []types.AnalysisRuleCriteria) {
+	u, ok := a.Configuration.(*types.AnalyzerConfigurationMemberUnusedAccess)
+	if !ok || u.Value.AnalysisRule == nil {
+		return []string{}, nil
+	}
+	var ids []string
+	for _, c := range u.Value.AnalysisRule.Exclusions {
+		if len(c.AccountIds) == 0 {
+			others = append(others, c)
+			continue
+		}
+		ids = append(ids, c.AccountIds...)
+	}
+	return sortedSet(ids), others
+}
+
+// sortedSet returns the distinct strings of s in order, never nil.
+func sortedSet(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if out == nil {
+		out = []string{}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package accessanalyzer
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
@@ -11,11 +12,13 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-// orgWants are the analyzers of the security account in each region under cfg.
-func orgWants(cfg settings.Config) []want {
+// orgWants are the analyzers of the security account in each region under
+// cfg; the unused-access analyzer excludes the accounts the scope excludes
+// (excluded, the org-targets step's).
+func orgWants(cfg settings.Config, excluded []string) []want {
 	w := []want{{kind: types.TypeOrganization, name: OrganizationAnalyzer}}
 	if u := cfg.Services.AccessAnalyzer.UnusedAccess; u.Enabled {
-		w = append(w, want{kind: types.TypeOrganizationUnusedAccess, name: UnusedAccessAnalyzer, age: int32(u.AgeDays)})
+		w = append(w, want{kind: types.TypeOrganizationUnusedAccess, name: UnusedAccessAnalyzer, age: int32(u.AgeDays), excluded: sortedSet(excluded)})
 	}
 	return w
 }
@@ -33,7 +36,15 @@ func ConfigureOrg(ctx context.Context, api API, cfg settings.Config, item workfl
 		res.Add(out)
 		return res, nil
 	}
-	if err := convergeAll(ctx, api, orgWants(cfg), item.Input.Mode == workflow.ModeApply, &out, &res, log); err != nil {
+	if w := cfg.ScopeWarning(settings.ServiceAccessAnalyzer); w != "" && item.Region == cfg.HomeRegion {
+		// Once a run, not once a region.
+		res.Warnings = append(res.Warnings, w)
+	}
+	if n := len(item.Excluded); n > MaxExcludedAccounts && cfg.Services.AccessAnalyzer.UnusedAccess.Enabled {
+		return res, &workflow.TerminalError{Op: "exclude the scope's accounts from the unused-access analyzer", Err: fmt.Errorf(
+			"%d accounts excluded by scope, and an analysis rule takes at most %d account IDs", n, MaxExcludedAccounts)}
+	}
+	if err := convergeAll(ctx, api, orgWants(cfg, item.Excluded), item.Input.Mode == workflow.ModeApply, &out, &res, log); err != nil {
 		return res, err
 	}
 	res.Add(out)

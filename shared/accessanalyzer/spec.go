@@ -19,6 +19,9 @@ var OrgSpec = workflow.StepSpec{
 	// account; IAM Access Analyzer's request quotas are per account and
 	// region, so every region may go at once.
 	MaxConcurrency: 40,
+	// The accounts the scope excludes (Item.Excluded) are the
+	// unused-access analyzer's excluded accounts.
+	TakesAccounts: true,
 }
 
 // AccountsSpec puts an ACCOUNT analyzer in one account, in every region of

@@ -46,6 +46,9 @@ func ConfigureAggregator(ctx context.Context, api AggregatorAPI, cfg settings.Co
 	if w := globalIAMWarning(cfg.HomeRegion); w != "" {
 		res.Warnings = append(res.Warnings, w)
 	}
+	if w := cfg.ScopeWarning(settings.ServiceConfig); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	name := cfg.Services.Config.AggregatorName
 	role := AggregatorRoleARN(cfg)
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -87,12 +86,4 @@ func sortedSet(s []string) []string {
 		out = []string{}
 	}
 	return out
-}
-
-// listOrNone names a set of account IDs in a reason.
-func listOrNone(s []string) string {
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(sortedSet(s), ",")
 }

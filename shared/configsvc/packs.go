@@ -122,7 +122,7 @@ func packDiff(got cfgtypes.OrganizationConformancePack, want settings.Conformanc
 		diff = append(diff, fmt.Sprintf("input parameters %s, want %s", parameterList(have), parameterList(want.InputParameters)))
 	}
 	if !sameSet(got.ExcludedAccounts, want.ExcludedAccounts) {
-		diff = append(diff, fmt.Sprintf("excluded accounts %s, want %s", listOrNone(got.ExcludedAccounts), listOrNone(want.ExcludedAccounts)))
+		diff = append(diff, excludedDiff(got.ExcludedAccounts, want.ExcludedAccounts))
 	}
 	return diff
 }

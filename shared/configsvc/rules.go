@@ -173,7 +173,8 @@ type rulesRun struct {
 // pack is to be put, in plan mode too, so a missing or oversized file is a
 // *workflow.TerminalError before any change. The accounts filter does not
 // apply: organization rules and packs reach every member account but the
-// excluded ones.
+// excluded ones: those each rule or pack lists, and those the scope
+// excludes (item.Excluded, withExcluded), compared and put as one set.
 func ConfigureRules(ctx context.Context, api RulesAPI, cfg settings.Config, item workflow.Item, log *slog.Logger) (workflow.StepResult, error) {
 	in := item.Input
 	res := workflow.StepResult{Step: RulesSpec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}}
@@ -190,6 +191,10 @@ func ConfigureRules(ctx context.Context, api RulesAPI, cfg settings.Config, item
 		out.Status, out.Reason = workflow.StatusSkipped, "no organization config rules or conformance packs in the configuration"
 		res.Add(out)
 		return res, nil
+	}
+	cfg, err := withExcluded(cfg, item.Excluded)
+	if err != nil {
+		return res, err
 	}
 	r := &rulesRun{
 		api: api, cfg: cfg, in: in, polls: item.Polls, region: item.Region, security: cfg.Accounts.Security,
@@ -353,7 +358,7 @@ func ruleDiff(got cfgtypes.OrganizationConfigRule, want settings.ConfigRule) []s
 		diff = append(diff, fmt.Sprintf("maximum execution frequency %s, want %s", orEmpty(string(meta.MaximumExecutionFrequency), "none"), f))
 	}
 	if !sameSet(got.ExcludedAccounts, want.ExcludedAccounts) {
-		diff = append(diff, fmt.Sprintf("excluded accounts %s, want %s", listOrNone(got.ExcludedAccounts), listOrNone(want.ExcludedAccounts)))
+		diff = append(diff, excludedDiff(got.ExcludedAccounts, want.ExcludedAccounts))
 	}
 	return diff
 }

@@ -213,7 +213,7 @@ func TestRulesExcludedAccountsAreASet(t *testing.T) {
 	if e, a := []string{"444444444444", "555555555555"}, f.putRules[0].ExcludedAccounts; !reflect.DeepEqual(e, a) {
 		t.Errorf("excluded accounts: expect %v, got %v", e, a)
 	}
-	if r := res.Outcomes[0].Reason; !strings.Contains(r, "excluded accounts 444444444444, want 444444444444,555555555555") {
+	if r := res.Outcomes[0].Reason; !strings.Contains(r, "excluded accounts (1, want 2): to add 555555555555") {
 		t.Errorf("reason: %q", r)
 	}
 }
@@ -462,7 +462,7 @@ func TestPacksFieldsCompared(t *testing.T) {
 		!strings.Contains(r, "input parameters a=1, want a=1,b=2") || strings.Contains(r, "excluded") {
 		t.Errorf("pack-s3 reason: %q", r)
 	}
-	if r := res.Outcomes[1].Reason; !strings.Contains(r, "excluded accounts 444444444444, want none") {
+	if r := res.Outcomes[1].Reason; !strings.Contains(r, "excluded accounts (1, want 0): to remove 444444444444") {
 		t.Errorf("pack-file reason: %q", r)
 	}
 	if in := f.putPacks[1]; in.ExcludedAccounts == nil || len(in.ExcludedAccounts) != 0 || in.ConformancePackInputParameters == nil {

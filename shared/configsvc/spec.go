@@ -77,6 +77,9 @@ var RulesSpec = workflow.StepSpec{
 	// held the run for up to six rounds of the 20-minute wait).
 	MaxConcurrency: 40,
 	Poll:           &RulesPoll,
+	// The accounts the scope excludes (Item.Excluded) are the rules' and
+	// packs' ExcludedAccounts too.
+	TakesAccounts: true,
 }
 
 // AggregatorStep is the config-aggregator step: AggregatorSpec with its handler; functions/config-aggregator runs it.

@@ -8,7 +8,10 @@ package detective
 //     enabled Detective there (GuardDuty not old enough yet).
 //  2. detective:DescribeOrganizationConfiguration, then
 //     UpdateOrganizationConfiguration with AutoEnable when it is off: new
-//     accounts of the organization become members by themselves.
+//     accounts of the organization become members by themselves. When the
+//     configuration's scope excludes any account, AutoEnable is wanted off
+//     instead: it takes every new account, wherever it joins, so the
+//     run's CreateMembers (and an onboarding run) adds them.
 //  3. detective:ListMembers, then CreateMembers for the run's accounts that
 //     are not members (AutoEnable covers new accounts only), MembersPerCall
 //     a call, with their e-mail addresses read from the management account
@@ -112,6 +115,12 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 	if err != nil {
 		return res, settle(&out, &res, err)
 	}
+	for _, a := range item.Excluded {
+		if m, ok := members[a]; ok {
+			res.Add(workflow.Outcome{Account: a, Region: item.Region, Service: settings.ServiceDetective, Status: workflow.StatusSkipped,
+				Reason: fmt.Sprintf("%s, but a member already (%s): left as it is (detective:DeleteMembers removes it)", settings.ScopeReason, m.Status)})
+		}
+	}
 	var todo []string
 	for _, a := range accounts {
 		m, ok := members[a]
@@ -144,24 +153,28 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 }
 
 // autoEnable turns on the organization behavior graph's AutoEnable in
-// organization mode, adding the action to out; invitation mode's graph is
-// not the organization's and has no organization configuration.
+// organization mode (off when the scope excludes any account: "AutoEnable",
+// "UpdateOrganizationConfiguration", Amazon Detective API Reference, enables
+// new organization accounts, any of them), adding the action to out;
+// invitation mode's graph is not the organization's and has no
+// organization configuration.
 func autoEnable(ctx context.Context, api OrgAPI, cfg settings.Config, graph string, item workflow.Item, out *workflow.Outcome, log *slog.Logger) error {
 	if cfg.Services.Detective.Invitation() {
 		return nil
 	}
 	conf, err := api.DescribeOrganizationConfiguration(ctx, &detective.DescribeOrganizationConfigurationInput{GraphArn: aws.String(graph)})
-	if err != nil || conf.AutoEnable {
+	want := !cfg.Scope.Any()
+	if err != nil || conf.AutoEnable == want {
 		return err
 	}
-	out.Actions = append(out.Actions, workflow.Action{Call: CallUpdateOrgConfig, Target: "AutoEnable true"})
+	out.Actions = append(out.Actions, workflow.Action{Call: CallUpdateOrgConfig, Target: fmt.Sprintf("AutoEnable %t", want)})
 	if item.Input.Mode != workflow.ModeApply {
 		return nil
 	}
-	if _, err := api.UpdateOrganizationConfiguration(ctx, &detective.UpdateOrganizationConfigurationInput{GraphArn: aws.String(graph), AutoEnable: true}); err != nil {
+	if _, err := api.UpdateOrganizationConfiguration(ctx, &detective.UpdateOrganizationConfigurationInput{GraphArn: aws.String(graph), AutoEnable: want}); err != nil {
 		return err
 	}
-	log.InfoContext(ctx, "Detective enables new accounts by itself", "region", item.Region)
+	log.InfoContext(ctx, "Detective's AutoEnable set", "region", item.Region, "autoEnable", want)
 	return nil
 }
 

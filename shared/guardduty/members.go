@@ -12,6 +12,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/org/emails"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -57,6 +58,7 @@ func (r *orgRun) members(ctx context.Context, orgs AccountAPI, api MembersAPI, i
 			return nil, "", awsclient.Classify("list GuardDuty members in "+r.region, err)
 		}
 	}
+	r.reportExcludedMembers(listed)
 	existing := map[string]bool{}
 	var todo, left []string
 	for _, acct := range r.accounts {
@@ -95,6 +97,26 @@ func (r *orgRun) members(ctx context.Context, orgs AccountAPI, api MembersAPI, i
 		}
 	}
 	return members, "", nil
+}
+
+// reportExcludedMembers adds a skipped row for each account the scope
+// excludes that is an Enabled member of the detector already (added before the
+// scope excluded it, or by an earlier auto-enable): the step leaves it as
+// it is, and says so. The accounts the scope excludes that are not members
+// are reported once, by the org-targets step.
+func (r *orgRun) reportExcludedMembers(listed map[string]string) {
+	var rows []accountRow
+	for _, acct := range r.excluded {
+		if listed[acct] == memberEnabled {
+			rows = append(rows, accountRow{account: acct, status: workflow.StatusSkipped,
+				reason: settings.ScopeReason + ", but a member already (Enabled): left as it is (guardduty:DisassociateMembers removes it)"})
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	note := r.addRows(membersPart, rows)
+	r.add(workflow.StatusSkipped, fmt.Sprintf("%s: %d accounts %s are members already, left as they are%s", membersPart, len(rows), settings.ScopeReason, note))
 }
 
 // leftNote is what a members outcome says of the accounts that had left

@@ -62,8 +62,14 @@ type orgRun struct {
 	features []feature
 	// accounts are the accounts to make members (runAccounts).
 	accounts []string
-	res      *workflow.StepResult
-	log      *slog.Logger
+	// excluded are the accounts the scope excludes (item.Excluded): never
+	// made members, and reported when they are members already.
+	excluded []string
+	// autoMembers is the organization configuration's wanted
+	// AutoEnableOrganizationMembers (wantedAutoMembers).
+	autoMembers gdtypes.AutoEnableMembers
+	res         *workflow.StepResult
+	log         *slog.Logger
 	// rows are the per-account outcomes (addRows), added after the parts'.
 	rows []workflow.Outcome
 	// regionOff is set when the region has no GuardDuty endpoint.
@@ -81,9 +87,11 @@ type orgRun struct {
 //     when missing (guardduty:ListDetectors, CreateDetector), then read and
 //     updated when its publishing frequency or protection plans differ
 //     (GetDetector, UpdateDetector);
-//  2. makes the organization configuration auto-enable all accounts, with
-//     each protection plan auto-enabled for all (ALL) or none (NONE)
-//     (DescribeOrganizationConfiguration, UpdateOrganizationConfiguration);
+//  2. makes the organization configuration auto-enable all accounts (or,
+//     when the configuration's scope excludes any, none:
+//     wantedAutoMembers), with each protection plan auto-enabled for all
+//     (ALL) or none (NONE) (DescribeOrganizationConfiguration,
+//     UpdateOrganizationConfiguration);
 //  3. adds the run's accounts that are not members yet: the ACTIVE accounts
 //     the state machine passes in item.Accounts (runAccounts; the step
 //     fails without them), whose members are listed (guardduty:ListMembers)
@@ -144,6 +152,7 @@ func ConfigureOrg(ctx context.Context, d OrgDeps, cfg settings.Config, item work
 		in: in, region: item.Region, security: cfg.Accounts.Security,
 		freq:     gdtypes.FindingPublishingFrequency(cfg.Services.GuardDuty.FindingPublishingFrequency),
 		features: wantedFeatures(cfg.Services.GuardDuty.Features), accounts: accounts,
+		excluded: item.Excluded, autoMembers: wantedAutoMembers(cfg),
 		res: &res, log: log,
 		export: cfg.Services.GuardDuty.ExportFindings, bucket: BucketARN(cfg),
 	}

@@ -10,6 +10,7 @@ import (
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -30,7 +31,7 @@ type OrgConfigurationAPI interface {
 func (r *orgRun) orgConfig(ctx context.Context, api OrgConfigurationAPI, id string) error {
 	fs := r.features
 	if id == "" {
-		r.add("", "organization configuration: the detector does not exist yet; set AutoEnableOrganizationMembers ALL, "+describeOrgFeatures(sendable(fs, present{})),
+		r.add("", "organization configuration: the detector does not exist yet; set AutoEnableOrganizationMembers "+string(r.autoMembers)+", "+describeOrgFeatures(sendable(fs, present{})),
 			workflow.Action{Call: CallUpdateOrganizationConfiguration})
 		return nil
 	}
@@ -49,9 +50,9 @@ func (r *orgRun) orgConfig(ctx context.Context, api OrgConfigurationAPI, id stri
 			p[string(f.Name)+"/"+string(a.Name)] = true
 		}
 	}
-	diff := orgDiff(autoMembers, current, fs)
+	diff := orgDiff(autoMembers, r.autoMembers, current, fs)
 	for len(diff) > 0 && !r.plan() {
-		_, err := api.UpdateOrganizationConfiguration(ctx, orgInput(id, sendable(fs, p)))
+		_, err := api.UpdateOrganizationConfiguration(ctx, orgInput(id, r.autoMembers, sendable(fs, p)))
 		if err == nil {
 			r.log.InfoContext(ctx, "updated GuardDuty's organization configuration", "detector", id, "differences", diff)
 			break
@@ -63,7 +64,7 @@ func (r *orgRun) orgConfig(ctx context.Context, api OrgConfigurationAPI, id stri
 		if !r.refused("UpdateOrganizationConfiguration", err, &fs, p) {
 			return awsclient.Classify("update GuardDuty's organization configuration in "+r.region, err)
 		}
-		diff = orgDiff(autoMembers, current, fs)
+		diff = orgDiff(autoMembers, r.autoMembers, current, fs)
 	}
 	if len(diff) == 0 {
 		r.add(workflow.StatusUnchanged, "organization configuration matches the configuration")
@@ -99,10 +100,27 @@ func orgStatus(on bool) gdtypes.OrgFeatureStatus {
 	return gdtypes.OrgFeatureStatusNone
 }
 
-func orgInput(id string, fs []feature) *guardduty.UpdateOrganizationConfigurationInput {
+// wantedAutoMembers is the AutoEnableOrganizationMembers the configuration
+// wants: ALL, or NONE when its scope excludes any account. ALL "includes
+// NEW accounts that join the organization and accounts that may have been
+// suspended or removed from the organization in GuardDuty", and NEW
+// enables every account that joins, wherever it is
+// ("UpdateOrganizationConfiguration", GuardDuty API Reference): neither
+// leaves an account out. With NONE the run adds the accounts of its scope
+// as members itself (CreateMembers), and an account that joins is added by
+// its onboarding run or the next re-converge; NONE "doesn't disable the
+// corresponding option for your existing accounts".
+func wantedAutoMembers(cfg settings.Config) gdtypes.AutoEnableMembers {
+	if cfg.Scope.Any() {
+		return gdtypes.AutoEnableMembersNone
+	}
+	return gdtypes.AutoEnableMembersAll
+}
+
+func orgInput(id string, members gdtypes.AutoEnableMembers, fs []feature) *guardduty.UpdateOrganizationConfigurationInput {
 	in := &guardduty.UpdateOrganizationConfigurationInput{
 		DetectorId:                    aws.String(id),
-		AutoEnableOrganizationMembers: gdtypes.AutoEnableMembersAll,
+		AutoEnableOrganizationMembers: members,
 		Features:                      make([]gdtypes.OrganizationFeatureConfiguration, 0, len(fs)),
 	}
 	for _, f := range fs {
@@ -121,10 +139,10 @@ func orgInput(id string, fs []feature) *guardduty.UpdateOrganizationConfiguratio
 
 // orgDiff lists how the organization configuration differs from the
 // configuration. A feature it does not list counts as NONE.
-func orgDiff(members gdtypes.AutoEnableMembers, current []gdtypes.OrganizationFeatureConfigurationResult, fs []feature) []string {
+func orgDiff(members, want gdtypes.AutoEnableMembers, current []gdtypes.OrganizationFeatureConfigurationResult, fs []feature) []string {
 	var diff []string
-	if members != gdtypes.AutoEnableMembersAll {
-		diff = append(diff, fmt.Sprintf("AutoEnableOrganizationMembers %s, want ALL", orNone(string(members))))
+	if members != want {
+		diff = append(diff, fmt.Sprintf("AutoEnableOrganizationMembers %s, want %s", orNone(string(members)), want))
 	}
 	byName := map[string]gdtypes.OrganizationFeatureConfigurationResult{}
 	for _, f := range current {

@@ -97,6 +97,9 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 		return res, nil
 	}
 	apply := in.Mode == workflow.ModeApply
+	if w := cfg.ScopeWarning(settings.ServiceHealth); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 
 	status, err := viewStatus(ctx, d.Health)
 	if subscriptionRequired(err) {

@@ -245,3 +245,25 @@ func TestStart(t *testing.T) {
 		t.Errorf("%d StartExecution calls, want 2 (the event and its duplicate)", len(f.inputs))
 	}
 }
+
+// An account the scope excludes by ID is not onboarded: no execution
+// starts, and the result says why. Another account starts its run as
+// before.
+func TestStartSkipsAnExcludedAccount(t *testing.T) {
+	f := &fakeSFN{names: map[string]bool{}}
+	cfg := settings.Config{Accounts: settings.Accounts{Management: management}, Regions: settings.Regions{Names: []string{"us-east-1"}},
+		Scope: settings.Scope{ExcludeAccounts: []string{newAccount}}}
+	s := Starter{SFN: f, StateMachineARN: "arn:aws:states:us-east-1:111111111111:stateMachine:orgbaseline", Settings: cfg}
+	created := envelope(t, sourceOrganizations, detailTypeServiceCall, sample(t, "organizations-create-account-result-succeeded-cloudtrail-record.json"))
+	got, err := s.Start(context.Background(), created)
+	if err != nil || got.Name != "" || got.ExecutionARN != "" || got.Skipped != "account "+newAccount+" is excluded by scope (scope.excludeAccounts): not onboarded" {
+		t.Fatalf("excluded account: %+v, %v", got, err)
+	}
+	if len(f.inputs) != 0 {
+		t.Errorf("StartExecution calls: %d", len(f.inputs))
+	}
+	s.Settings.Scope.ExcludeAccounts = []string{"999999999999"}
+	if got, err := s.Start(context.Background(), created); err != nil || got.ExecutionARN == "" {
+		t.Errorf("another account excluded: %+v, %v", got, err)
+	}
+}

@@ -66,9 +66,18 @@ func (s Starter) Start(ctx context.Context, event json.RawMessage) (Started, err
 	return s.StartRequest(ctx, req)
 }
 
-// StartRequest starts req's onboarding run.
+// StartRequest starts req's onboarding run. An account the configuration's
+// scope excludes by ID starts nothing (Skipped, "excluded by scope"); one
+// in an excluded OU is known only to the org-targets step, which reads the
+// OUs: its run starts, and org-targets reports the account excluded and
+// leaves it out, so no step works on it.
 func (s Starter) StartRequest(ctx context.Context, req Request) (Started, error) {
 	out := Started{Request: req}
+	if req.Account != "" && s.Settings.Scope.ExcludesAccount(req.Account) {
+		out.Skipped = fmt.Sprintf("account %s is %s (scope.excludeAccounts): not onboarded", req.Account, settings.ScopeReason)
+		s.log().InfoContext(ctx, "nothing to onboard", "reason", out.Skipped)
+		return out, nil
+	}
 	if req.Region != "" && !s.Settings.Regions.Discover && !slices.Contains(s.Settings.Regions.Names, req.Region) {
 		out.Skipped = fmt.Sprintf("region %s is not among the configuration's regions (%v): add it there to apply it", req.Region, s.Settings.Regions.Names)
 		s.log().InfoContext(ctx, "nothing to onboard", "reason", out.Skipped)

@@ -87,6 +87,9 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, item workflow.Item, l
 		// still converges).
 		return res, noAccountsError()
 	}
+	if w := cfg.ScopeWarning(settings.ServiceCloudTrail); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	r := &stepRun{
 		d: d, cfg: cfg, ct: trailAPI(d, cfg, cfg.HomeRegion),
 		apply: in.Mode == workflow.ModeApply, res: &res, log: log,

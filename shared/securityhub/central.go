@@ -158,6 +158,9 @@ func (c *central) planAll() {
 	for _, t := range c.cfg.Services.SecurityHub.Targets {
 		c.act(CallAssociate, PolicyName+" to "+t)
 	}
+	for _, t := range scopeTargets(c.cfg) {
+		c.act(CallAssociate, "self-managed ("+settings.ScopeReason+") to "+t.name)
+	}
 }
 
 // converge works through the parts in their order; each waits for the one
@@ -444,15 +447,33 @@ func (c *central) policyID(ctx context.Context) (string, error) {
 	return "", nil
 }
 
-// associations applies policy id to each target; an association Security
-// Hub is still applying is pending, a failed one is the row's failure.
+// SelfManaged is the configuration an excluded OU or account is associated
+// with: "a value of SELF_MANAGED_SECURITY_HUB for a self-managed
+// configuration" ("StartConfigurationPolicyAssociation", AWS Security Hub
+// CSPM API Reference); the policy then neither enables Security Hub there
+// nor configures it, and an account inherits the association of its
+// nearest OU.
+const SelfManaged = "SELF_MANAGED_SECURITY_HUB"
+
+// associations applies policy id to each target, and self-managed
+// behavior to each OU and account the configuration's scope excludes
+// (scopeTargets); an association Security Hub is still applying is
+// pending, a failed one is the row's failure.
 func (c *central) associations(ctx context.Context, id string) error {
 	targets, err := c.targets(ctx)
 	if err != nil {
 		return err
 	}
+	for i := range targets {
+		targets[i].policy = id
+	}
+	targets = append(targets, scopeTargets(c.cfg)...)
 	var failed []string
 	for _, t := range targets {
+		id, name := t.policy, PolicyName
+		if id == SelfManaged {
+			name = "self-managed (" + settings.ScopeReason + ")"
+		}
 		got, err := c.d.SecurityHub.GetConfigurationPolicyAssociation(ctx, &securityhub.GetConfigurationPolicyAssociationInput{Target: t.target})
 		if err != nil && !notFound(err) {
 			return err
@@ -469,7 +490,7 @@ func (c *central) associations(ctx context.Context, id string) error {
 				continue
 			}
 		}
-		c.act(CallAssociate, PolicyName+" to "+t.name)
+		c.act(CallAssociate, name+" to "+t.name)
 		if c.apply {
 			if _, err := c.d.SecurityHub.StartConfigurationPolicyAssociation(ctx, &securityhub.StartConfigurationPolicyAssociationInput{
 				ConfigurationPolicyIdentifier: aws.String(id), Target: t.target,
@@ -488,6 +509,24 @@ func (c *central) associations(ctx context.Context, id string) error {
 type target struct {
 	name   string
 	target shtypes.Target
+	// policy is the configuration to associate: the policy's ID, or
+	// SelfManaged.
+	policy string
+}
+
+// scopeTargets are the OUs and accounts the configuration's scope
+// excludes, each to be self-managed: an account of an excluded OU
+// inherits the OU's association, so only the OUs and the accounts named
+// by ID are associated.
+func scopeTargets(cfg settings.Config) []target {
+	var out []target
+	for _, ou := range cfg.Scope.ExcludeOUs {
+		out = append(out, target{name: ou, target: &shtypes.TargetMemberOrganizationalUnitId{Value: ou}, policy: SelfManaged})
+	}
+	for _, a := range cfg.Scope.ExcludeAccounts {
+		out = append(out, target{name: "account " + a, target: &shtypes.TargetMemberAccountId{Value: a}, policy: SelfManaged})
+	}
+	return out
 }
 
 // targets are the configured targets; "root" is the organization's root,

@@ -65,9 +65,12 @@ var _ LocalAPI = (*securityhub.Client)(nil)
 //     configuration is the row's failure (centralFound): never switched.
 //  2. UpdateOrganizationConfiguration ("UpdateOrganizationConfiguration")
 //     with AutoEnable true (new organization accounts become members, with
-//     Security Hub on), AutoEnableStandards NONE (securityhub-standards
-//     enables the configured ones) and ConfigurationType LOCAL, only when
-//     the read differs.
+//     Security Hub on; false when the configuration's scope excludes any
+//     account, since it takes every new account wherever it joins, and the
+//     run's CreateMembers and the onboarding run add them),
+//     AutoEnableStandards NONE (securityhub-standards enables the
+//     configured ones) and ConfigurationType LOCAL, only when the read
+//     differs.
 //  3. ListMembers ("ListMembers", OnlyAssociated false: every member
 //     whatever its status), then CreateMembers ("CreateMembers") for the
 //     run's accounts that are not members, except the administrator,
@@ -104,7 +107,7 @@ func ConfigureLocal(ctx context.Context, api LocalAPI, cfg settings.Config, item
 	case errors.As(err, &notAdmin) && !apply:
 		// A plan on an organization whose administrator securityhub-admin
 		// has not set yet: everything is to be done.
-		out.Actions = append(out.Actions, localConfigAction())
+		out.Actions = append(out.Actions, localConfigAction(!cfg.Scope.Any()))
 		if len(accounts) > 0 {
 			out.Actions = append(out.Actions, membersAction(len(accounts)))
 		}
@@ -123,22 +126,29 @@ func ConfigureLocal(ctx context.Context, api LocalAPI, cfg settings.Config, item
 		res.Add(out)
 		return res, nil
 	}
-	if !aws.ToBool(got.AutoEnable) || got.AutoEnableStandards != shtypes.AutoEnableStandardsNone {
-		out.Actions = append(out.Actions, localConfigAction())
+	autoEnable := !cfg.Scope.Any()
+	if aws.ToBool(got.AutoEnable) != autoEnable || got.AutoEnableStandards != shtypes.AutoEnableStandardsNone {
+		out.Actions = append(out.Actions, localConfigAction(autoEnable))
 		if apply {
 			if _, err := api.UpdateOrganizationConfiguration(ctx, &securityhub.UpdateOrganizationConfigurationInput{
-				AutoEnable: aws.Bool(true), AutoEnableStandards: shtypes.AutoEnableStandardsNone,
+				AutoEnable: aws.Bool(autoEnable), AutoEnableStandards: shtypes.AutoEnableStandardsNone,
 				OrganizationConfiguration: &shtypes.OrganizationConfiguration{ConfigurationType: shtypes.OrganizationConfigurationConfigurationTypeLocal},
 			}); err != nil {
 				return res, settle(&out, &res, awsclient.Classify("update the organization configuration in "+item.Region, err))
 			}
-			log.InfoContext(ctx, "Security Hub enables new accounts by itself", "region", item.Region)
+			log.InfoContext(ctx, "Security Hub's organization configuration set", "region", item.Region, "autoEnable", autoEnable)
 		}
 	}
 
 	members, err := listMembers(ctx, api)
 	if err != nil {
 		return res, settle(&out, &res, err)
+	}
+	for _, a := range item.Excluded {
+		if st, ok := members[a]; ok && !slices.Contains(formerMember, st) {
+			res.Add(workflow.Outcome{Account: a, Region: item.Region, Service: settings.ServiceSecurityHub, Status: workflow.StatusSkipped,
+				Reason: fmt.Sprintf("%s, but a member already (%s): left as it is", settings.ScopeReason, st)})
+		}
 	}
 	var todo []string
 	for _, a := range accounts {
@@ -159,7 +169,10 @@ func ConfigureLocal(ctx context.Context, api LocalAPI, cfg settings.Config, item
 	return res, nil
 }
 
-func localConfigAction() workflow.Action {
+func localConfigAction(autoEnable bool) workflow.Action {
+	if !autoEnable {
+		return workflow.Action{Call: CallLocalConfig, Target: "LOCAL AutoEnable=false AutoEnableStandards=NONE"}
+	}
 	return workflow.Action{Call: CallLocalConfig, Target: "LOCAL AutoEnable AutoEnableStandards=NONE"}
 }
 

@@ -210,6 +210,8 @@ func targetKey(t shtypes.Target) string {
 		return v.Value
 	case *shtypes.TargetMemberOrganizationalUnitId:
 		return v.Value
+	case *shtypes.TargetMemberAccountId:
+		return v.Value
 	}
 	return "?"
 }

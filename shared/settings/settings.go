@@ -74,6 +74,10 @@ type Config struct {
 	Operations   Operations   `yaml:"operations" json:"operations"`
 	Onboarding   Onboarding   `yaml:"onboarding" json:"onboarding"`
 	Reconverge   Reconverge   `yaml:"reconverge" json:"reconverge"`
+	// Scope leaves accounts and organizational units out of the baseline.
+	// Left out of the encoded settings when empty, so that the digest of a
+	// configuration without it is what it was before the setting existed.
+	Scope Scope `yaml:"scope" json:"scope,omitzero"`
 }
 
 // Reconverge configures the scheduled re-application of the baseline: a
@@ -593,6 +597,7 @@ func (c *Config) applyDefaults() {
 		c.Services.GuardDuty.Features.S3DataEvents = ptr(true)
 	}
 	c.Services.Config.applyDefaults()
+	c.Scope.applyDefaults()
 	if c.Services.SecurityHub.Standards == nil {
 		c.Services.SecurityHub.Standards = []string{DefaultStandard}
 	}

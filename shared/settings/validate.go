@@ -55,6 +55,8 @@ func (c Config) problems() []string {
 		}
 	}
 
+	p = append(p, c.scopeProblems()...)
+
 	switch {
 	case c.OrganizationID == "" && (c.Enabled(ServiceCloudTrail) || c.Enabled(ServiceConfig)):
 		add("organizationId is missing: the trail and Config delivery buckets' policies name it (aws organizations describe-organization)")

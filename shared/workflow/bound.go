@@ -53,7 +53,9 @@ func (s StepSpec) StateResults(regions int) int {
 // StateBound is the largest the execution's state may grow to with specs at
 // accounts x regions: every result kept in it at its bound, the
 // Distributed Maps' references, the org-targets result's account and region
-// lists, and an execution input naming no accounts (inputBytes).
+// lists, and an execution input naming no accounts (inputBytes). The
+// result's accounts and the accounts the scope excludes (Excluded) are
+// each the organization's at most once, so accounts counts both.
 func StateBound(specs []StepSpec, accounts, regions, inputBytes int) int {
 	n := inputBytes + accounts*accountIDBytes + regions*20
 	for _, s := range specs {

@@ -53,6 +53,12 @@ type Item struct {
 	// sets TakesAccounts; a step reads them here instead of listing the
 	// organization again.
 	Accounts []string `json:"accounts,omitempty"`
+	// Excluded are the accounts the configuration's scope excludes, as the
+	// org-targets step resolved them (all of them, whatever the accounts
+	// filter), passed with Accounts: for a step that names them in an
+	// organization-wide setting (AWS Config's ExcludedAccounts) or reports
+	// them.
+	Excluded []string `json:"excluded,omitempty"`
 	// Polls counts the earlier calls of a step with a Poll for this item.
 	Polls int `json:"polls,omitempty"`
 	// Previous is the result of the previous call of a step with a Poll,

@@ -132,7 +132,8 @@ type StepSpec struct {
 	// Poll, when set, repeats the step while its result is Pending.
 	Poll *Poll
 	// TakesAccounts: the state machine passes the run's accounts (the
-	// org-targets result) in Item.Accounts, and the step's handler takes a
+	// org-targets result) in Item.Accounts and the accounts the scope
+	// excludes in Item.Excluded, and the step's handler takes a
 	// workflow.Item even when its shape is ShapeOnce.
 	TakesAccounts bool
 }

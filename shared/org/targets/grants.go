@@ -13,7 +13,7 @@ import (
 // Management") and the organization's accounts. The regional STS checks
 // need no permission (sts:GetCallerIdentity is always allowed).
 func Grants(c settings.Config) step.Grants {
-	return step.Grants{Lambda: []step.Grant{
+	g := step.Grants{Lambda: []step.Grant{
 		{
 			Sid:       "ListRegionsOfThisAccount",
 			Actions:   []string{"account:ListRegions"},
@@ -31,4 +31,17 @@ func Grants(c settings.Config) step.Grants {
 			Why:       "the accounts are the ones --accounts names, at run time; the ARN names this organization",
 		},
 	}}
+	if len(c.Scope.ExcludeOUs) > 0 {
+		// The excluded OUs' accounts and nested OUs (ResolveScope): the
+		// actions take an organizationalunit or root resource ("Actions,
+		// resources, and condition keys for AWS Organizations"); the ARN
+		// names this organization's OUs.
+		g.Lambda = append(g.Lambda, step.Grant{
+			Sid:       "ReadExcludedOUs",
+			Actions:   []string{"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"},
+			Resources: []string{step.OrgUnitARN(c)},
+			Why:       "the OUs nested in scope.excludeOUs are found at run time; the ARN names this organization",
+		})
+	}
+	return g
 }

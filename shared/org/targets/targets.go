@@ -14,6 +14,12 @@
 //     The --accounts filter narrows the set; an ID that is not in the
 //     organization is reported. (Steps that add accounts as members read the
 //     list themselves and apply the same rule.)
+//   - Scope: the accounts the configuration's scope excludes (by ID, or in
+//     an excluded OU or one nested in it: ResolveScope) are skipped and
+//     reported, with a reason beginning "excluded by scope", and left out
+//     of Accounts; Excluded lists them all, whatever the accounts filter,
+//     for the steps that pass them to an organization-wide setting
+//     (AWS Config's ExcludedAccounts) or report them.
 package targets
 
 import (
@@ -62,6 +68,8 @@ type AccountsAPI interface {
 type Deps struct {
 	Regions  account.ListRegionsAPIClient
 	Accounts AccountsAPI
+	// Scope reads the excluded OUs (called only when the scope names one).
+	Scope ScopeAPI
 	// STSIn returns an STS client for a regional endpoint.
 	STSIn func(region string) CallerIdentityAPI
 	// Paces are the run's steps (workflow.EnvRunPaces), for the check that
@@ -83,10 +91,12 @@ func NewDeps(base aws.Config, cfg settings.Config) Deps {
 	if v, ok := os.LookupEnv(workflow.EnvRunPaces); ok {
 		paces, pacesErr = workflow.PacesFromJSON(v)
 	}
+	orgs := organizations.NewFromConfig(awsclient.WithRegion(base, awsclient.OrganizationsRegion))
 	return Deps{
 		Paces: paces, PacesErr: pacesErr,
 		Regions:  account.NewFromConfig(awsclient.WithRegion(base, cfg.HomeRegion)),
-		Accounts: organizations.NewFromConfig(awsclient.WithRegion(base, awsclient.OrganizationsRegion)),
+		Accounts: orgs,
+		Scope:    orgs,
 		STSIn: func(region string) CallerIdentityAPI {
 			return sts.NewFromConfig(awsclient.WithRegion(base, region))
 		},
@@ -110,12 +120,18 @@ type Result struct {
 	// Accounts are the ACTIVE accounts to work on, the management account
 	// first.
 	Accounts []string `json:"accounts"`
+	// Excluded are every account the configuration's scope excludes, in
+	// ID order, whatever the accounts filter: the state machine passes
+	// them with Accounts (workflow.Item.Excluded). With Accounts they hold
+	// at most the organization's accounts, which the state's bound counts
+	// (workflow.StateBound).
+	Excluded []string `json:"excluded"`
 }
 
 // Run resolves the regions and accounts of a run.
 func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, log *slog.Logger) (Result, error) {
 	res := Result{StepResult: workflow.StepResult{Step: Spec.Name, Mode: in.Mode, Outcomes: []workflow.Outcome{}},
-		Regions: []string{}, OtherRegions: []string{}, HomeRegions: []string{}, Accounts: []string{}}
+		Regions: []string{}, OtherRegions: []string{}, HomeRegions: []string{}, Accounts: []string{}, Excluded: []string{}}
 	regions, err := resolveRegions(ctx, d, cfg, in, &res.StepResult)
 	if err != nil {
 		return res, err
@@ -133,7 +149,14 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	}
 	res.Regions = append(res.Regions, res.OtherRegions...)
 
-	if res.Accounts, err = resolveAccounts(ctx, d.Accounts, cfg, in, &res.StepResult); err != nil {
+	excluded := Exclusions{}
+	if cfg.Scope.Any() {
+		if excluded, err = ResolveScope(ctx, d.Scope, cfg); err != nil {
+			return res, err
+		}
+		res.Excluded = excluded.IDs()
+	}
+	if res.Accounts, err = resolveAccounts(ctx, d.Accounts, cfg, in, excluded, &res.StepResult); err != nil {
 		return res, err
 	}
 	if res.Accounts == nil {
@@ -144,7 +167,7 @@ func Run(ctx context.Context, d Deps, cfg settings.Config, in workflow.Input, lo
 	if err := checkRunLength(d, len(res.Accounts), len(res.Regions), in.Onboarding != nil, &res.StepResult); err != nil {
 		return res, err
 	}
-	log.InfoContext(ctx, "targets", "regions", len(res.Regions), "accounts", len(res.Accounts), "skipped", len(res.Outcomes))
+	log.InfoContext(ctx, "targets", "regions", len(res.Regions), "accounts", len(res.Accounts), "excluded", len(res.Excluded), "skipped", len(res.Outcomes))
 	return res, nil
 }
 
@@ -270,15 +293,20 @@ func discover(ctx context.Context, api account.ListRegionsAPIClient) (known, unk
 // organization's size.
 const DescribeAtMost = 20
 
-// resolveAccounts returns the ACTIVE accounts of the run, the management
-// account first, reporting the others as skipped.
-func resolveAccounts(ctx context.Context, api AccountsAPI, cfg settings.Config, in workflow.Input, res *workflow.StepResult) ([]string, error) {
+// resolveAccounts returns the ACTIVE accounts of the run that the scope
+// does not exclude, the management account first, reporting the others as
+// skipped.
+func resolveAccounts(ctx context.Context, api AccountsAPI, cfg settings.Config, in workflow.Input, excluded Exclusions, res *workflow.StepResult) ([]string, error) {
 	found := map[string]bool{}
 	var active []string
 	consider := func(a orgtypes.Account) {
 		id := aws.ToString(a.Id)
 		found[id] = true
 		if !in.WantsAccount(id) {
+			return
+		}
+		if why, ok := excluded[id]; ok {
+			skip(res, id, workflow.RegionGlobal, why)
 			return
 		}
 		if state := AccountState(a); state != string(orgtypes.AccountStateActive) {
