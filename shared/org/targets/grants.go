@@ -32,10 +32,11 @@ func Grants(c settings.Config) step.Grants {
 		},
 	}}
 	if len(c.Scope.ExcludeOUs) > 0 {
-		// The excluded OUs' accounts and nested OUs (ResolveScope): the
-		// actions take an organizationalunit or root resource ("Actions,
-		// resources, and condition keys for AWS Organizations"); the ARN
-		// names this organization's OUs.
+		// The excluded OUs' accounts and nested OUs (ResolveScope): both
+		// actions list organizationalunit and root as their resource types
+		// ("Actions, resources, and condition keys for AWS Organizations",
+		// Service Authorization Reference); the ARN names this
+		// organization's OUs, and excludeOUs names only OUs, never the root.
 		g.Lambda = append(g.Lambda, step.Grant{
 			Sid:       "ReadExcludedOUs",
 			Actions:   []string{"organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"},
