@@ -2,6 +2,7 @@ package motorig
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -98,17 +99,40 @@ func AddAccount(ctx context.Context, cfg aws.Config, org *Org, name string) (Acc
 	return a, nil
 }
 
+// createOrganization creates the organization with all features. A request
+// the SDK sent again after a connection error (the first one applied, its
+// response lost) is answered AlreadyInOrganizationException: the
+// organization it made, still without accounts, is then the one created.
+func createOrganization(ctx context.Context, client *organizations.Client) (*types.Organization, error) {
+	created, err := client.CreateOrganization(ctx, &organizations.CreateOrganizationInput{
+		FeatureSet: types.OrganizationFeatureSetAll,
+	})
+	if err == nil {
+		return created.Organization, nil
+	}
+	var already *types.AlreadyInOrganizationException
+	if !errors.As(err, &already) {
+		return nil, fmt.Errorf("motorig: create organization: %w", err)
+	}
+	described, derr := client.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if derr != nil {
+		return nil, fmt.Errorf("motorig: create organization: %w (and describe it: %v)", err, derr)
+	}
+	accounts, lerr := client.ListAccounts(ctx, &organizations.ListAccountsInput{})
+	if lerr != nil || len(accounts.Accounts) > 1 || described.Organization.FeatureSet != types.OrganizationFeatureSetAll {
+		return nil, fmt.Errorf("motorig: create organization: %w: the server holds an organization already (reset it first)", err)
+	}
+	return described.Organization, nil
+}
+
 // seed creates the organization with the security, log-archive and
 // workload accounts.
 func seed(ctx context.Context, cfg aws.Config, workloads []string) (Org, error) {
 	client := organizations.NewFromConfig(cfg)
-	created, err := client.CreateOrganization(ctx, &organizations.CreateOrganizationInput{
-		FeatureSet: types.OrganizationFeatureSetAll,
-	})
+	o, err := createOrganization(ctx, client)
 	if err != nil {
-		return Org{}, fmt.Errorf("motorig: create organization: %w", err)
+		return Org{}, err
 	}
-	o := created.Organization
 	org := Org{
 		ID:         aws.ToString(o.Id),
 		ARN:        aws.ToString(o.Arn),
