@@ -54,7 +54,7 @@ func didYouMean(s string, candidates []string) string {
 }
 
 // commands are the CLI's commands, for suggestions.
-var commands = []string{"apply", "onboard", "notify", "status", "deploy", "rollback", "validate", "version", "dev"}
+var commands = []string{"apply", "onboard", "notify", "status", "deploy", "rollback", "disable", "validate", "version", "dev"}
 
 // unknownFlag says which flag of fs an unknown one probably was.
 func unknownFlag(fs *flag.FlagSet, err error) string {
