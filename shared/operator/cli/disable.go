@@ -11,11 +11,13 @@ import (
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
 	gdsdk "github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	shsdk "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/org/teardown"
 	"github.com/orgbaseline/orgbaseline/shared/report"
+	"github.com/orgbaseline/orgbaseline/shared/securityhub"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
@@ -56,6 +58,17 @@ var disablers = map[string]struct {
 				Security:   func(region string) guardduty.DisableAPI { return gdsdk.NewFromConfig(r.security(region)) },
 				Management: func(region string) guardduty.DisableAdminAPI { return gdsdk.NewFromConfig(r.in(region)) },
 				Orgs:       r.orgs(),
+			}, r.cfg, r.opts)
+		},
+	},
+	settings.ServiceSecurityHub: {
+		"the Organizations administrator (which ends central configuration and its policies, in every region), then trusted access. Security Hub, its findings and the finding aggregator stay",
+		func(ctx context.Context, r disableRun) workflow.StepResult {
+			return securityhub.Disable(ctx, securityhub.DisableDeps{
+				Admins: func(region string) shsdk.ListOrganizationAdminAccountsAPIClient {
+					return shsdk.NewFromConfig(r.in(region))
+				},
+				Orgs: r.orgs(),
 			}, r.cfg, r.opts)
 		},
 	},
