@@ -9,11 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
+	dtsdk "github.com/aws/aws-sdk-go-v2/service/detective"
 	gdsdk "github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	shsdk "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/detective"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/org/teardown"
 	"github.com/orgbaseline/orgbaseline/shared/report"
@@ -69,6 +71,17 @@ var disablers = map[string]struct {
 					return shsdk.NewFromConfig(r.in(region))
 				},
 				Orgs: r.orgs(),
+			}, r.cfg, r.opts)
+		},
+	},
+	settings.ServiceDetective: {
+		"per region: the administrator disabled (Detective deletes the organization behavior graph), or in invitation mode the organization's members removed from the security account's graph; then the Organizations administrator and trusted access",
+		func(ctx context.Context, r disableRun) workflow.StepResult {
+			orgs := r.orgs()
+			return detective.Disable(ctx, detective.DisableDeps{
+				Management: func(region string) detective.DisableAdminAPI { return dtsdk.NewFromConfig(r.in(region)) },
+				Security:   func(region string) detective.DisableGraphAPI { return dtsdk.NewFromConfig(r.security(region)) },
+				Orgs:       orgs, Accounts: orgs,
 			}, r.cfg, r.opts)
 		},
 	},

@@ -221,3 +221,22 @@ func SkipOrgWide(res *workflow.StepResult, service, mgmt string, principals []st
 			Reason: p + ": delegated administrator and trusted access left as they are: " + reason})
 	}
 }
+
+// Accounts returns the IDs of the organization's accounts, whatever their
+// state, in ID order ("ListAccounts", AWS Organizations API Reference),
+// from the management account: a disable removes only what concerns them.
+func Accounts(ctx context.Context, api organizations.ListAccountsAPIClient) ([]string, error) {
+	var ids []string
+	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Accounts {
+			ids = append(ids, aws.ToString(a.Id))
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}

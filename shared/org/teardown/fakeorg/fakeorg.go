@@ -44,6 +44,8 @@ type Orgs struct {
 	Log    *Log
 	Admins map[string][]string
 	Access map[string]bool
+	// Members are the organization's accounts.
+	Members []string
 	// Fail, when it names an operation, makes that call fail.
 	Fail map[string]error
 }
@@ -103,4 +105,16 @@ func (o *Orgs) DisableAWSServiceAccess(_ context.Context, in *organizations.Disa
 	}
 	delete(o.Access, p)
 	return &organizations.DisableAWSServiceAccessOutput{}, nil
+}
+
+// ListAccounts lists Members, the organization's accounts.
+func (o *Orgs) ListAccounts(context.Context, *organizations.ListAccountsInput, ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error) {
+	if err := o.Fail["ListAccounts"]; err != nil {
+		return nil, err
+	}
+	out := &organizations.ListAccountsOutput{}
+	for _, id := range o.Members {
+		out.Accounts = append(out.Accounts, types.Account{Id: aws.String(id), Status: types.AccountStatusActive})
+	}
+	return out, nil
 }
