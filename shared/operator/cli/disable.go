@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	aasdk "github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
 	dtsdk "github.com/aws/aws-sdk-go-v2/service/detective"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	shsdk "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
+	"github.com/orgbaseline/orgbaseline/shared/accessanalyzer"
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/detective"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
@@ -82,6 +84,18 @@ var disablers = map[string]struct {
 				Management: func(region string) detective.DisableAdminAPI { return dtsdk.NewFromConfig(r.in(region)) },
 				Security:   func(region string) detective.DisableGraphAPI { return dtsdk.NewFromConfig(r.security(region)) },
 				Orgs:       orgs, Accounts: orgs,
+			}, r.cfg, r.opts)
+		},
+	},
+	settings.ServiceAccessAnalyzer: {
+		"orgbaseline's analyzers (the ACCOUNT analyzer in every account, the organization's in the security account), every region; then the Organizations administrator and trusted access. Analyzers of other names stay",
+		func(ctx context.Context, r disableRun) workflow.StepResult {
+			orgs := r.orgs()
+			return accessanalyzer.Disable(ctx, accessanalyzer.DisableDeps{
+				In: func(account, region string) accessanalyzer.DeleteAPI {
+					return aasdk.NewFromConfig(awsclient.WithRegion(r.accounts.Config(account), region))
+				},
+				Orgs: orgs, Accounts: orgs,
 			}, r.cfg, r.opts)
 		},
 	},
