@@ -12,6 +12,7 @@ import (
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
 	dtsdk "github.com/aws/aws-sdk-go-v2/service/detective"
 	gdsdk "github.com/aws/aws-sdk-go-v2/service/guardduty"
+	healthsdk "github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	shsdk "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/detective"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
+	"github.com/orgbaseline/orgbaseline/shared/health"
 	"github.com/orgbaseline/orgbaseline/shared/org/teardown"
 	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/securityhub"
@@ -96,6 +98,15 @@ var disablers = map[string]struct {
 					return aasdk.NewFromConfig(awsclient.WithRegion(r.accounts.Config(account), region))
 				},
 				Orgs: orgs, Accounts: orgs,
+			}, r.cfg, r.opts)
+		},
+	},
+	settings.ServiceHealth: {
+		"the security account's delegated administration, then the organizational view (DisableHealthServiceAccessForOrganization) and trusted access. Each account keeps its own events",
+		func(ctx context.Context, r disableRun) workflow.StepResult {
+			return health.Disable(ctx, health.DisableDeps{
+				Health: healthsdk.NewFromConfig(r.in(health.Region)),
+				Orgs:   r.orgs(),
 			}, r.cfg, r.opts)
 		},
 	},
