@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgbaseline/orgbaseline/shared/org/admins"
-	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/org/teardown"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -77,7 +76,7 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 		res.Add(head)
 		return res
 	}
-	accounts, err := activeAccounts(ctx, d.Accounts)
+	accounts, err := teardown.ActiveAccounts(ctx, d.Accounts)
 	if err != nil {
 		teardown.Fail(&head, "list the organization's accounts", err)
 		res.Add(head)
@@ -144,24 +143,4 @@ func deleteAnalyzers(ctx context.Context, api DeleteAPI, account, region string,
 		out.Reason = "no analyzer of orgbaseline's"
 	}
 	return out
-}
-
-// activeAccounts lists the organization's ACTIVE accounts, in ID order:
-// the execution role is assumed into each.
-func activeAccounts(ctx context.Context, api organizations.ListAccountsAPIClient) ([]string, error) {
-	var ids []string
-	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page.Accounts {
-			if targets.Active(a) {
-				ids = append(ids, aws.ToString(a.Id))
-			}
-		}
-	}
-	slices.Sort(ids)
-	return ids, nil
 }

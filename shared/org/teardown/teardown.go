@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgbaseline/orgbaseline/shared/org/admins"
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -235,6 +236,27 @@ func Accounts(ctx context.Context, api organizations.ListAccountsAPIClient) ([]s
 		}
 		for _, a := range page.Accounts {
 			ids = append(ids, aws.ToString(a.Id))
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// ActiveAccounts returns the IDs of the organization's ACTIVE accounts, in
+// ID order, from the management account: the accounts the execution role
+// can be assumed into.
+func ActiveAccounts(ctx context.Context, api organizations.ListAccountsAPIClient) ([]string, error) {
+	var ids []string
+	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Accounts {
+			if targets.Active(a) {
+				ids = append(ids, aws.ToString(a.Id))
+			}
 		}
 	}
 	slices.Sort(ids)
