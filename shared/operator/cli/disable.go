@@ -10,6 +10,7 @@ import (
 	aasdk "github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
+	cfgsdk "github.com/aws/aws-sdk-go-v2/service/configservice"
 	dtsdk "github.com/aws/aws-sdk-go-v2/service/detective"
 	gdsdk "github.com/aws/aws-sdk-go-v2/service/guardduty"
 	healthsdk "github.com/aws/aws-sdk-go-v2/service/health"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/orgbaseline/orgbaseline/shared/accessanalyzer"
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
+	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/detective"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/health"
@@ -107,6 +109,19 @@ var disablers = map[string]struct {
 			return health.Disable(ctx, health.DisableDeps{
 				Health: healthsdk.NewFromConfig(r.in(health.Region)),
 				Orgs:   r.orgs(),
+			}, r.cfg, r.opts)
+		},
+	},
+	settings.ServiceConfig: {
+		"orgbaseline's organization conformance packs and rules, the organization aggregator, the recorders stopped (Control Tower's left); then the Organizations administrators and trusted access. The delivery bucket, its history and the key stay",
+		func(ctx context.Context, r disableRun) workflow.StepResult {
+			orgs := r.orgs()
+			return configsvc.Disable(ctx, configsvc.DisableDeps{
+				Security: func(region string) configsvc.DisableOrgAPI { return cfgsdk.NewFromConfig(r.security(region)) },
+				In: func(account, region string) configsvc.DisableRecorderAPI {
+					return cfgsdk.NewFromConfig(awsclient.WithRegion(r.accounts.Config(account), region))
+				},
+				Orgs: orgs, Accounts: orgs,
 			}, r.cfg, r.opts)
 		},
 	},
