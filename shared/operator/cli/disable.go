@@ -10,6 +10,7 @@ import (
 	aasdk "github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
+	ctsdk "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cfgsdk "github.com/aws/aws-sdk-go-v2/service/configservice"
 	dtsdk "github.com/aws/aws-sdk-go-v2/service/detective"
 	gdsdk "github.com/aws/aws-sdk-go-v2/service/guardduty"
@@ -24,6 +25,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/health"
 	"github.com/orgbaseline/orgbaseline/shared/org/teardown"
+	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/securityhub"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -122,6 +124,17 @@ var disablers = map[string]struct {
 					return cfgsdk.NewFromConfig(awsclient.WithRegion(r.accounts.Config(account), region))
 				},
 				Orgs: orgs, Accounts: orgs,
+			}, r.cfg, r.opts)
+		},
+	},
+	settings.ServiceCloudTrail: {
+		"the organization trail deleted (DeleteTrail, home region), then CloudTrail's delegated administrator and trusted access. The trail bucket, its log files and the KMS key stay",
+		func(ctx context.Context, r disableRun) workflow.StepResult {
+			home := r.cfg.HomeRegion
+			return orgtrail.Disable(ctx, orgtrail.DisableDeps{
+				Trail: ctsdk.NewFromConfig(awsclient.WithRegion(r.accounts.Config(orgtrail.ManagingAccount(r.cfg)), home)),
+				Admin: ctsdk.NewFromConfig(r.in(home)),
+				Orgs:  r.orgs(),
 			}, r.cfg, r.opts)
 		},
 	},

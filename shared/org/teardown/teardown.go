@@ -110,6 +110,21 @@ func Conflict(out *workflow.Outcome, what, found, security string) {
 // may go on to trusted access: not when another account is registered
 // (Conflict), or when the read or the call failed.
 func Deregister(ctx context.Context, api OrgAPI, service, principal, mgmt, security string, plan bool) (workflow.Outcome, bool) {
+	// "DeregisterDelegatedAdministrator", AWS Organizations API Reference:
+	// from the management account; it revokes the account's delegated
+	// administration of this service principal only.
+	return DeregisterWith(ctx, api, service, principal, mgmt, security, plan, CallDeregister, func() error {
+		_, err := api.DeregisterDelegatedAdministrator(ctx, &organizations.DeregisterDelegatedAdministratorInput{
+			AccountId: aws.String(security), ServicePrincipal: aws.String(principal),
+		})
+		return err
+	})
+}
+
+// DeregisterWith is Deregister for a service whose own API removes its
+// delegated administrator (call, made by do): the administrators are read
+// from Organizations all the same.
+func DeregisterWith(ctx context.Context, api organizations.ListDelegatedAdministratorsAPIClient, service, principal, mgmt, security string, plan bool, call string, do func() error) (workflow.Outcome, bool) {
 	out := workflow.Outcome{Account: mgmt, Region: workflow.RegionGlobal, Service: service}
 	ids, err := admins.List(ctx, api, principal)
 	if err != nil {
@@ -125,16 +140,7 @@ func Deregister(ctx context.Context, api OrgAPI, service, principal, mgmt, secur
 		out.Reason = "no delegated administrator for " + principal
 		return out, true
 	}
-	// "DeregisterDelegatedAdministrator", AWS Organizations API Reference:
-	// from the management account; it revokes the account's delegated
-	// administration of this service principal only.
-	err = Act(&out, plan, workflow.Action{Call: CallDeregister, Target: security + " for " + principal}, func() error {
-		_, err := api.DeregisterDelegatedAdministrator(ctx, &organizations.DeregisterDelegatedAdministratorInput{
-			AccountId: aws.String(security), ServicePrincipal: aws.String(principal),
-		})
-		return err
-	})
-	if err != nil {
+	if err := Act(&out, plan, workflow.Action{Call: call, Target: security + " for " + principal}, do); err != nil {
 		Fail(&out, "deregister "+security+" for "+principal, err)
 		return out, false
 	}
