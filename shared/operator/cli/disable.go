@@ -62,7 +62,7 @@ var disablers = map[string]struct {
 	run  func(context.Context, disableRun) workflow.StepResult
 }{
 	settings.ServiceGuardDuty: {
-		"per region: organization auto-enable NONE, members disassociated and deleted, the administrator disabled; then the Organizations administrator and trusted access. Detectors, findings and their export bucket stay",
+		"remove the members and the administrator, auto-enable NONE;\nkeeps detectors, findings and the findings' export",
 		func(ctx context.Context, r disableRun) workflow.StepResult {
 			return guardduty.Disable(ctx, guardduty.DisableDeps{
 				Security:   func(region string) guardduty.DisableAPI { return gdsdk.NewFromConfig(r.security(region)) },
@@ -72,7 +72,7 @@ var disablers = map[string]struct {
 		},
 	},
 	settings.ServiceSecurityHub: {
-		"the Organizations administrator (which ends central configuration and its policies, in every region), then trusted access. Security Hub, its findings and the finding aggregator stay",
+		"remove the administrator through Organizations (ends central\nconfiguration); keeps Security Hub, findings, the aggregator",
 		func(ctx context.Context, r disableRun) workflow.StepResult {
 			return securityhub.Disable(ctx, securityhub.DisableDeps{
 				Admins: func(region string) shsdk.ListOrganizationAdminAccountsAPIClient {
@@ -83,7 +83,7 @@ var disablers = map[string]struct {
 		},
 	},
 	settings.ServiceDetective: {
-		"per region: the administrator disabled (Detective deletes the organization behavior graph), or in invitation mode the organization's members removed from the security account's graph; then the Organizations administrator and trusted access",
+		"remove the administrator (its organization graph goes with it),\nor invitation mode's members",
 		func(ctx context.Context, r disableRun) workflow.StepResult {
 			orgs := r.orgs()
 			return detective.Disable(ctx, detective.DisableDeps{
@@ -94,7 +94,7 @@ var disablers = map[string]struct {
 		},
 	},
 	settings.ServiceAccessAnalyzer: {
-		"orgbaseline's analyzers (the ACCOUNT analyzer in every account, the organization's in the security account), every region; then the Organizations administrator and trusted access. Analyzers of other names stay",
+		"delete orgbaseline's analyzers in every account and region",
 		func(ctx context.Context, r disableRun) workflow.StepResult {
 			orgs := r.orgs()
 			return accessanalyzer.Disable(ctx, accessanalyzer.DisableDeps{
@@ -106,7 +106,7 @@ var disablers = map[string]struct {
 		},
 	},
 	settings.ServiceHealth: {
-		"the security account's delegated administration, then the organizational view (DisableHealthServiceAccessForOrganization) and trusted access. Each account keeps its own events",
+		"remove the delegated administrator and the organizational view",
 		func(ctx context.Context, r disableRun) workflow.StepResult {
 			return health.Disable(ctx, health.DisableDeps{
 				Health: healthsdk.NewFromConfig(r.in(health.Region)),
@@ -115,7 +115,7 @@ var disablers = map[string]struct {
 		},
 	},
 	settings.ServiceConfig: {
-		"orgbaseline's organization conformance packs and rules, the organization aggregator, the recorders stopped (Control Tower's left); then the Organizations administrators and trusted access. The delivery bucket, its history and the key stay",
+		"delete orgbaseline's organization rules, packs and aggregator,\nstop the recorders; keeps the delivery bucket, history and key",
 		func(ctx context.Context, r disableRun) workflow.StepResult {
 			orgs := r.orgs()
 			return configsvc.Disable(ctx, configsvc.DisableDeps{
@@ -128,7 +128,7 @@ var disablers = map[string]struct {
 		},
 	},
 	settings.ServiceCloudTrail: {
-		"the organization trail deleted (DeleteTrail, home region), then CloudTrail's delegated administrator and trusted access. The trail bucket, its log files and the KMS key stay",
+		"delete the organization trail; keeps its bucket, log files and key",
 		func(ctx context.Context, r disableRun) workflow.StepResult {
 			home := r.cfg.HomeRegion
 			return orgtrail.Disable(ctx, orgtrail.DisableDeps{
@@ -158,12 +158,9 @@ removed: it is reported as a failed row. See docs/disable.md.
 Services:
 `)
 	for _, name := range settings.ServiceNames() {
-		if d, ok := disablers[name]; ok {
-			fmt.Fprintf(&b, "  %-15s %s\n", name, d.what)
-		} else {
-			fmt.Fprintf(&b, "  %-15s not available yet\n", name)
-		}
+		fmt.Fprintf(&b, "  %-15s %s\n", name, strings.ReplaceAll(disablers[name].what, "\n", "\n"+strings.Repeat(" ", 18)))
 	}
+	b.WriteString("\nThen the delegated administrator and trusted access, for every service.\n")
 	return b.String()
 }
 
@@ -173,13 +170,9 @@ func disable(ctx context.Context, args []string, env Env) int {
 		return ExitUsage
 	}
 	name := args[0]
-	if !slices.Contains(settings.ServiceNames(), name) {
-		fmt.Fprintf(env.Stderr, "orgbaseline disable: unknown service %q%s\n\n%s", name, didYouMean(name, settings.ServiceNames()), disableUsage())
-		return ExitUsage
-	}
 	d, ok := disablers[name]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "orgbaseline disable: disable %s is not available yet\nnothing was called.\n", name)
+		fmt.Fprintf(env.Stderr, "orgbaseline disable: unknown service %q%s\n\n%s", name, didYouMean(name, settings.ServiceNames()), disableUsage())
 		return ExitUsage
 	}
 	fs := newFlagSet("disable "+name, env)
