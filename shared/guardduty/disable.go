@@ -85,8 +85,8 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 	mgmt, security := cfg.Accounts.Management, cfg.Accounts.Security
 	blocked := ""
 	for _, region := range opts.Regions {
-		if !disableRegion(ctx, d, &res, mgmt, security, region, opts.Plan) && blocked == "" {
-			blocked = "the regional teardown did not finish in " + region
+		if wait := disableRegion(ctx, d, &res, mgmt, security, region, opts.Plan); wait != "" && blocked == "" {
+			blocked = wait
 		}
 	}
 	info, _ := settings.LookupService(settings.ServiceGuardDuty)
@@ -107,34 +107,46 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 }
 
 // disableRegion undoes GuardDuty's organization in one region, adding the
-// security account's row and the management account's; it returns whether
-// the region is done (or planned).
-func disableRegion(ctx context.Context, d DisableDeps, res *workflow.StepResult, mgmt, security, region string, plan bool) bool {
+// security account's row and the management account's; it returns why
+// the organization-wide parts must wait, "" when the region is done (or
+// planned).
+func disableRegion(ctx context.Context, d DisableDeps, res *workflow.StepResult, mgmt, security, region string, plan bool) string {
 	adminRow := workflow.Outcome{Account: mgmt, Region: region, Service: settings.ServiceGuardDuty}
 	secRow := workflow.Outcome{Account: security, Region: region, Service: settings.ServiceGuardDuty}
+	failed := "the teardown failed in " + region
+	removing := "GuardDuty is still removing its administrator in " + region + ": run disable guardduty again once it is done"
 	m := d.Management(region)
 	admins, err := listAdmins(ctx, m)
 	if err != nil {
 		teardown.Fail(&adminRow, "list GuardDuty administrators", err)
 		res.Add(adminRow)
-		return adminRow.Status == workflow.StatusSkipped
+		if adminRow.Status == workflow.StatusSkipped {
+			return ""
+		}
+		return failed
 	}
 	if others := others(admins, security); others != "none" {
 		teardown.Conflict(&adminRow, "GuardDuty's administrator in "+region, others, security)
 		res.Add(adminRow)
-		return false
+		return "another account administers GuardDuty in " + region
 	}
-	if _, ok := admins[security]; !ok {
+	status, ok := admins[security]
+	switch {
+	case !ok:
 		adminRow.Reason = "no GuardDuty administrator"
 		res.Add(adminRow)
-		return true
+		return ""
+	case status == gdtypes.AdminStatusDisableInProgress:
+		adminRow.Reason = "GuardDuty is removing the security account as administrator (" + string(status) + ")"
+		res.Add(adminRow)
+		return removing
 	}
 
 	if !disableMembers(ctx, d.Security(region), &secRow, plan) {
 		res.Add(secRow)
 		adminRow.Status, adminRow.Reason = workflow.StatusSkipped, "the administrator stays until its organization and members are undone"
 		res.Add(adminRow)
-		return false
+		return failed
 	}
 	res.Add(secRow)
 
@@ -147,10 +159,25 @@ func disableRegion(ctx context.Context, d DisableDeps, res *workflow.StepResult,
 	if err != nil {
 		teardown.Fail(&adminRow, "disable the GuardDuty administrator", err)
 		res.Add(adminRow)
-		return false
+		return failed
+	}
+	if !plan {
+		// The removal may take a while (DISABLE_IN_PROGRESS): the
+		// organization's parts wait until it is done.
+		again, err := listAdmins(ctx, m)
+		if err != nil {
+			teardown.Fail(&adminRow, "list GuardDuty administrators again", err)
+			res.Add(adminRow)
+			return failed
+		}
+		if s, still := again[security]; still {
+			teardown.Note(&adminRow, "GuardDuty is removing it ("+string(s)+")")
+			res.Add(adminRow)
+			return removing
+		}
 	}
 	res.Add(adminRow)
-	return true
+	return ""
 }
 
 // disableMembers sets the organization's auto-enable to NONE and removes

@@ -31,6 +31,8 @@ type gdRegion struct {
 	detector   string
 	autoEnable gdtypes.AutoEnableMembers
 	members    map[string]string
+	// slow leaves the administrator DISABLE_IN_PROGRESS after its removal.
+	slow bool
 }
 
 func (g *gdRegion) ListOrganizationAdminAccounts(context.Context, *guardduty.ListOrganizationAdminAccountsInput, ...func(*guardduty.Options)) (*guardduty.ListOrganizationAdminAccountsOutput, error) {
@@ -43,6 +45,10 @@ func (g *gdRegion) ListOrganizationAdminAccounts(context.Context, *guardduty.Lis
 
 func (g *gdRegion) DisableOrganizationAdminAccount(_ context.Context, in *guardduty.DisableOrganizationAdminAccountInput, _ ...func(*guardduty.Options)) (*guardduty.DisableOrganizationAdminAccountOutput, error) {
 	g.log.Add(CallDisableAdmin + " " + g.region + " " + aws.ToString(in.AdminAccountId))
+	if g.slow {
+		g.admins[aws.ToString(in.AdminAccountId)] = gdtypes.AdminStatusDisableInProgress
+		return &guardduty.DisableOrganizationAdminAccountOutput{}, nil
+	}
 	delete(g.admins, aws.ToString(in.AdminAccountId))
 	return &guardduty.DisableOrganizationAdminAccountOutput{}, nil
 }
@@ -213,5 +219,43 @@ func TestDisableOtherAdministratorIsAConflict(t *testing.T) {
 	}
 	if _, ok := regions["eu-west-1"].admins[tdOther]; !ok || !orgs.Access["guardduty.amazonaws.com"] {
 		t.Error("the other administrator or trusted access was removed")
+	}
+}
+
+func TestDisableWaitsForTheAdministratorsRemoval(t *testing.T) {
+	d, regions, _, log := gdOrg()
+	regions["eu-west-1"].slow = true
+	ctx := context.Background()
+
+	res := Disable(ctx, d, tdConfig(), tdRegions)
+	for _, c := range log.Calls() {
+		if strings.HasPrefix(c, "organizations:") {
+			t.Errorf("%q while GuardDuty is still removing its administrator", c)
+		}
+	}
+	var waiting int
+	for _, o := range res.Outcomes {
+		if o.Region == workflow.RegionGlobal && o.Status == workflow.StatusSkipped && strings.Contains(o.Reason, "run disable guardduty again") {
+			waiting++
+		}
+	}
+	if waiting != 2 {
+		t.Errorf("%d organization rows wait, want 2: %+v", waiting, res.Outcomes)
+	}
+
+	res = Disable(ctx, d, tdConfig(), tdRegions)
+	if got := log.Calls(); len(got) != 0 {
+		t.Errorf("calls while the removal is in progress: %q", got)
+	}
+
+	delete(regions["eu-west-1"].admins, tdSecurity)
+	Disable(ctx, d, tdConfig(), tdRegions)
+	want := []string{
+		"organizations:DeregisterDelegatedAdministrator " + tdSecurity + " guardduty.amazonaws.com",
+		"organizations:DisableAWSServiceAccess guardduty.amazonaws.com",
+		"organizations:DisableAWSServiceAccess malware-protection.guardduty.amazonaws.com",
+	}
+	if got := log.Calls(); !reflect.DeepEqual(got, want) {
+		t.Errorf("once removed, calls %q\nwant %q", got, want)
 	}
 }
