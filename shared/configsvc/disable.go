@@ -29,6 +29,8 @@ type DisableOrgAPI interface {
 	DeleteOrganizationConformancePack(ctx context.Context, in *configservice.DeleteOrganizationConformancePackInput, optFns ...func(*configservice.Options)) (*configservice.DeleteOrganizationConformancePackOutput, error)
 	configservice.DescribeOrganizationConfigRulesAPIClient
 	DeleteOrganizationConfigRule(ctx context.Context, in *configservice.DeleteOrganizationConfigRuleInput, optFns ...func(*configservice.Options)) (*configservice.DeleteOrganizationConfigRuleOutput, error)
+	configservice.DescribeOrganizationConformancePackStatusesAPIClient
+	configservice.DescribeOrganizationConfigRuleStatusesAPIClient
 	configservice.DescribeConfigurationAggregatorsAPIClient
 	DeleteConfigurationAggregator(ctx context.Context, in *configservice.DeleteConfigurationAggregatorInput, optFns ...func(*configservice.Options)) (*configservice.DeleteConfigurationAggregatorOutput, error)
 }
@@ -102,11 +104,13 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 	for _, p := range cfg.Services.Config.ConformancePacks {
 		packs = append(packs, p.Name)
 	}
+	deleting := false
 	for _, region := range opts.Regions {
-		out := disableOrgRegion(ctx, d.Security(region), cfg, region, packs, rules, opts.Plan)
+		out, pending := disableOrgRegion(ctx, d.Security(region), cfg, region, packs, rules, opts.Plan)
 		if out.Status == workflow.StatusFailed && blocked == "" {
 			blocked = "the organization's rules, packs or aggregator were not all deleted in " + region
 		}
+		deleting = deleting || pending
 		res.Add(out)
 	}
 
@@ -129,6 +133,8 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 	switch {
 	case blocked != "":
 		teardown.SkipOrgWide(&res, settings.ServiceConfig, mgmt, principals, blocked)
+	case deleting:
+		teardown.SkipOrgWide(&res, settings.ServiceConfig, mgmt, principals, "AWS Config deletes the organization's rules and packs from the member accounts in the background (DELETE_IN_PROGRESS): run disable config again once they are gone")
 	case sawControlTower:
 		teardown.SkipOrgWide(&res, settings.ServiceConfig, mgmt, principals, "AWS Control Tower's Config recorders were found, and Control Tower needs Config's trusted access")
 	default:
@@ -143,16 +149,18 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 
 // disableOrgRegion deletes orgbaseline's organization conformance packs
 // and rules in the security account in region, and in the home region the
-// aggregator, and returns the row.
-func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Config, region string, packs []string, rules map[string]bool, plan bool) workflow.Outcome {
-	out := workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceConfig}
+// aggregator, and returns the row and whether a rule or pack is being
+// deleted (deleted now, or found DELETE_IN_PROGRESS): Config removes them
+// from the member accounts in the background.
+func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Config, region string, packs []string, rules map[string]bool, plan bool) (out workflow.Outcome, pending bool) {
+	out = workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceConfig}
 	var found []string
 	pp := configservice.NewDescribeOrganizationConformancePacksPaginator(api, &configservice.DescribeOrganizationConformancePacksInput{})
 	for pp.HasMorePages() {
 		page, err := pp.NextPage(ctx)
 		if err != nil {
 			teardown.Fail(&out, "list organization conformance packs", err)
-			return out
+			return out, false
 		}
 		for _, p := range page.OrganizationConformancePacks {
 			if name := aws.ToString(p.OrganizationConformancePackName); slices.Contains(packs, name) {
@@ -161,6 +169,15 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 		}
 	}
 	slices.Sort(found)
+	found, busy, err := notDeleting(ctx, api, packKind, found)
+	if err != nil {
+		teardown.Fail(&out, "read the organization conformance packs' status", err)
+		return out, false
+	}
+	pending = len(busy) > 0 || len(found) > 0
+	for _, name := range busy {
+		teardown.Note(&out, "conformance pack "+name+" is being deleted")
+	}
 	for _, name := range found {
 		// "DeleteOrganizationConformancePack", AWS Config API Reference:
 		// from the management account or the delegated administrator.
@@ -170,7 +187,7 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 		})
 		if err != nil {
 			teardown.Fail(&out, "delete organization conformance pack "+name, err)
-			return out
+			return out, pending
 		}
 	}
 
@@ -180,7 +197,7 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 		page, err := rp.NextPage(ctx)
 		if err != nil {
 			teardown.Fail(&out, "list organization config rules", err)
-			return out
+			return out, pending
 		}
 		for _, r := range page.OrganizationConfigRules {
 			if name := aws.ToString(r.OrganizationConfigRuleName); rules[name] || strings.HasPrefix(name, ManagedPrefix) {
@@ -189,6 +206,15 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 		}
 	}
 	slices.Sort(found)
+	found, busy, err = notDeleting(ctx, api, ruleKind, found)
+	if err != nil {
+		teardown.Fail(&out, "read the organization config rules' status", err)
+		return out, pending
+	}
+	pending = pending || len(busy) > 0 || len(found) > 0
+	for _, name := range busy {
+		teardown.Note(&out, "rule "+name+" is being deleted")
+	}
 	for _, name := range found {
 		// "DeleteOrganizationConfigRule", AWS Config API Reference.
 		err := teardown.Act(&out, plan, workflow.Action{Call: CallDeleteOrganizationConfigRule, Target: name}, func() error {
@@ -197,7 +223,7 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 		})
 		if err != nil {
 			teardown.Fail(&out, "delete organization config rule "+name, err)
-			return out
+			return out, pending
 		}
 	}
 
@@ -206,7 +232,7 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 		agg, err := describeAggregator(ctx, api, name)
 		if err != nil {
 			teardown.Fail(&out, "read the configuration aggregator "+name, err)
-			return out
+			return out, pending
 		}
 		if agg != nil {
 			// "DeleteConfigurationAggregator", AWS Config API Reference: the
@@ -217,14 +243,58 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 			})
 			if err != nil {
 				teardown.Fail(&out, "delete the configuration aggregator "+name, err)
-				return out
+				return out, pending
 			}
 		}
 	}
-	if len(out.Actions) == 0 {
+	if len(out.Actions) == 0 && out.Reason == "" {
 		out.Reason = "no organization rule, pack or aggregator of orgbaseline's"
 	}
-	return out
+	return out, pending
+}
+
+// notDeleting splits names, organization rules or packs (k), into those to
+// delete and those Config is deleting already (DELETE_IN_PROGRESS or
+// DELETE_SUCCESSFUL: "OrganizationConfigRuleStatus" and
+// "OrganizationConformancePackStatus", AWS Config API Reference), reading
+// their status NamesPerCall at a time.
+func notDeleting(ctx context.Context, api DisableOrgAPI, k kind, names []string) (todo, deleting []string, err error) {
+	status := map[string]string{}
+	for start := 0; start < len(names); start += NamesPerCall {
+		batch := names[start:min(start+NamesPerCall, len(names))]
+		if k == ruleKind {
+			pages := configservice.NewDescribeOrganizationConfigRuleStatusesPaginator(api, &configservice.DescribeOrganizationConfigRuleStatusesInput{OrganizationConfigRuleNames: batch})
+			for pages.HasMorePages() {
+				page, err := pages.NextPage(ctx)
+				if err != nil {
+					return nil, nil, err
+				}
+				for _, s := range page.OrganizationConfigRuleStatuses {
+					status[aws.ToString(s.OrganizationConfigRuleName)] = string(s.OrganizationRuleStatus)
+				}
+			}
+			continue
+		}
+		pages := configservice.NewDescribeOrganizationConformancePackStatusesPaginator(api, &configservice.DescribeOrganizationConformancePackStatusesInput{OrganizationConformancePackNames: batch})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, s := range page.OrganizationConformancePackStatuses {
+				status[aws.ToString(s.OrganizationConformancePackName)] = string(s.Status)
+			}
+		}
+	}
+	for _, n := range names {
+		switch status[n] {
+		case "DELETE_IN_PROGRESS", "DELETE_SUCCESSFUL":
+			deleting = append(deleting, n)
+		default:
+			todo = append(todo, n)
+		}
+	}
+	return todo, deleting, nil
 }
 
 // stopRecorder stops the recorder named services.config.recorderName in

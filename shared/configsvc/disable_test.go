@@ -32,6 +32,41 @@ type disOrgConfig struct {
 	rules       []string
 	packs       []string
 	aggregators []string
+	// deleting are the rules and packs Config is deleting: still listed,
+	// DELETE_IN_PROGRESS, until finish.
+	deleting map[string]bool
+}
+
+// finish ends the deletions in progress.
+func (f *disOrgConfig) finish() {
+	for name := range f.deleting {
+		f.rules = disWithout(f.rules, name)
+		f.packs = disWithout(f.packs, name)
+	}
+	f.deleting = map[string]bool{}
+}
+
+func (f *disOrgConfig) status(name string) string {
+	if f.deleting[name] {
+		return "DELETE_IN_PROGRESS"
+	}
+	return "CREATE_SUCCESSFUL"
+}
+
+func (f *disOrgConfig) DescribeOrganizationConfigRuleStatuses(_ context.Context, in *configservice.DescribeOrganizationConfigRuleStatusesInput, _ ...func(*configservice.Options)) (*configservice.DescribeOrganizationConfigRuleStatusesOutput, error) {
+	out := &configservice.DescribeOrganizationConfigRuleStatusesOutput{}
+	for _, n := range in.OrganizationConfigRuleNames {
+		out.OrganizationConfigRuleStatuses = append(out.OrganizationConfigRuleStatuses, cfgtypes.OrganizationConfigRuleStatus{OrganizationConfigRuleName: aws.String(n), OrganizationRuleStatus: cfgtypes.OrganizationRuleStatus(f.status(n))})
+	}
+	return out, nil
+}
+
+func (f *disOrgConfig) DescribeOrganizationConformancePackStatuses(_ context.Context, in *configservice.DescribeOrganizationConformancePackStatusesInput, _ ...func(*configservice.Options)) (*configservice.DescribeOrganizationConformancePackStatusesOutput, error) {
+	out := &configservice.DescribeOrganizationConformancePackStatusesOutput{}
+	for _, n := range in.OrganizationConformancePackNames {
+		out.OrganizationConformancePackStatuses = append(out.OrganizationConformancePackStatuses, cfgtypes.OrganizationConformancePackStatus{OrganizationConformancePackName: aws.String(n), Status: cfgtypes.OrganizationResourceStatus(f.status(n))})
+	}
+	return out, nil
 }
 
 func (f *disOrgConfig) DescribeOrganizationConformancePacks(context.Context, *configservice.DescribeOrganizationConformancePacksInput, ...func(*configservice.Options)) (*configservice.DescribeOrganizationConformancePacksOutput, error) {
@@ -44,7 +79,7 @@ func (f *disOrgConfig) DescribeOrganizationConformancePacks(context.Context, *co
 
 func (f *disOrgConfig) DeleteOrganizationConformancePack(_ context.Context, in *configservice.DeleteOrganizationConformancePackInput, _ ...func(*configservice.Options)) (*configservice.DeleteOrganizationConformancePackOutput, error) {
 	f.log.Add(CallDeleteOrganizationConformancePack + " " + f.region + " " + aws.ToString(in.OrganizationConformancePackName))
-	f.packs = disWithout(f.packs, aws.ToString(in.OrganizationConformancePackName))
+	f.deleting[aws.ToString(in.OrganizationConformancePackName)] = true
 	return &configservice.DeleteOrganizationConformancePackOutput{}, nil
 }
 
@@ -58,7 +93,7 @@ func (f *disOrgConfig) DescribeOrganizationConfigRules(context.Context, *configs
 
 func (f *disOrgConfig) DeleteOrganizationConfigRule(_ context.Context, in *configservice.DeleteOrganizationConfigRuleInput, _ ...func(*configservice.Options)) (*configservice.DeleteOrganizationConfigRuleOutput, error) {
 	f.log.Add(CallDeleteOrganizationConfigRule + " " + f.region + " " + aws.ToString(in.OrganizationConfigRuleName))
-	f.rules = disWithout(f.rules, aws.ToString(in.OrganizationConfigRuleName))
+	f.deleting[aws.ToString(in.OrganizationConfigRuleName)] = true
 	return &configservice.DeleteOrganizationConfigRuleOutput{}, nil
 }
 
@@ -140,7 +175,7 @@ func disOrg() (DisableDeps, map[string]*disOrgConfig, map[string]*disRecorders, 
 	sec := map[string]*disOrgConfig{}
 	recs := map[string]*disRecorders{}
 	for _, r := range disRegions {
-		sec[r] = &disOrgConfig{region: r, log: log,
+		sec[r] = &disOrgConfig{region: r, log: log, deleting: map[string]bool{},
 			rules: []string{"configured-rule", ManagedPrefix + "old", "someone-elses"},
 			packs: []string{"orgbaseline-pack", "other-pack"}}
 		for _, a := range orgs.Members {
@@ -158,8 +193,20 @@ func disOrg() (DisableDeps, map[string]*disOrgConfig, map[string]*disRecorders, 
 func TestDisableConfigOrderPlanAndIdempotence(t *testing.T) {
 	d, sec, _, orgs, log := disOrg()
 	ctx := context.Background()
+	run := func(plan bool) workflow.StepResult {
+		return Disable(ctx, d, disConfig(), teardown.Options{Regions: disRegions, Plan: plan})
+	}
+	orgWide := func(res workflow.StepResult, status workflow.Status) int {
+		n := 0
+		for _, o := range res.Outcomes {
+			if o.Region == workflow.RegionGlobal && o.Status == status {
+				n++
+			}
+		}
+		return n
+	}
 
-	res := Disable(ctx, d, disConfig(), teardown.Options{Regions: disRegions, Plan: true})
+	res := run(true)
 	if got := log.Calls(); len(got) != 0 {
 		t.Fatalf("plan called %v", got)
 	}
@@ -168,12 +215,13 @@ func TestDisableConfigOrderPlanAndIdempotence(t *testing.T) {
 		planned += len(o.Actions)
 	}
 	// 2 regions x (1 pack + 2 rules), the aggregator, 2 accounts x 2
-	// regions of recorders, 2 registrations, 2 trusted accesses.
-	if planned != 15 {
-		t.Errorf("%d planned actions, want 15: %+v", planned, res.Outcomes)
+	// regions of recorders; the organization's parts wait for the
+	// deletions.
+	if planned != 11 || orgWide(res, workflow.StatusSkipped) != 2 {
+		t.Errorf("%d planned actions (want 11), %d organization rows waiting (want 2): %+v", planned, orgWide(res, workflow.StatusSkipped), res.Outcomes)
 	}
 
-	Disable(ctx, d, disConfig(), teardown.Options{Regions: disRegions})
+	res = run(false)
 	want := []string{
 		CallDeleteOrganizationConformancePack + " us-east-1 orgbaseline-pack",
 		CallDeleteOrganizationConfigRule + " us-east-1 configured-rule",
@@ -186,13 +234,34 @@ func TestDisableConfigOrderPlanAndIdempotence(t *testing.T) {
 		CallStopConfigurationRecorder + " 111111111111/eu-west-1 default",
 		CallStopConfigurationRecorder + " 222222222222/us-east-1 default",
 		CallStopConfigurationRecorder + " 222222222222/eu-west-1 default",
+	}
+	if got := log.Calls(); !reflect.DeepEqual(got, want) {
+		t.Errorf("calls\n got %q\nwant %q", got, want)
+	}
+	if orgWide(res, workflow.StatusSkipped) != 2 {
+		t.Errorf("the organization's parts do not wait for the deletions: %+v", res.Outcomes)
+	}
+
+	res = run(false)
+	if got := log.Calls(); len(got) != 0 {
+		t.Errorf("calls while the deletions are in progress: %q", got)
+	}
+	if !strings.Contains(res.Outcomes[0].Reason, "being deleted") {
+		t.Errorf("row %+v", res.Outcomes[0])
+	}
+
+	for _, r := range sec {
+		r.finish()
+	}
+	run(false)
+	want = []string{
 		"organizations:DeregisterDelegatedAdministrator " + disSecurity + " " + MultiAccountSetupPrincipal,
 		"organizations:DeregisterDelegatedAdministrator " + disSecurity + " " + Principal,
 		"organizations:DisableAWSServiceAccess " + MultiAccountSetupPrincipal,
 		"organizations:DisableAWSServiceAccess " + Principal,
 	}
 	if got := log.Calls(); !reflect.DeepEqual(got, want) {
-		t.Errorf("calls\n got %q\nwant %q", got, want)
+		t.Errorf("once deleted, calls\n got %q\nwant %q", got, want)
 	}
 	if s := sec["us-east-1"]; !reflect.DeepEqual(s.rules, []string{"someone-elses"}) || !reflect.DeepEqual(s.packs, []string{"other-pack"}) || !reflect.DeepEqual(s.aggregators, []string{"another"}) {
 		t.Errorf("what is not orgbaseline's was touched: rules %v, packs %v, aggregators %v", s.rules, s.packs, s.aggregators)
@@ -201,13 +270,13 @@ func TestDisableConfigOrderPlanAndIdempotence(t *testing.T) {
 		t.Errorf("trusted access left %v", orgs.Access)
 	}
 
-	res = Disable(ctx, d, disConfig(), teardown.Options{Regions: disRegions})
+	res = run(false)
 	if got := log.Calls(); len(got) != 0 {
-		t.Errorf("second run called %v", got)
+		t.Errorf("last run called %v", got)
 	}
 	for _, o := range res.Outcomes {
 		if o.Status != workflow.StatusUnchanged {
-			t.Errorf("second run row %+v", o)
+			t.Errorf("last run row %+v", o)
 		}
 	}
 	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, BucketName(disConfig())) || !strings.Contains(w, KeyAlias) {
@@ -216,7 +285,10 @@ func TestDisableConfigOrderPlanAndIdempotence(t *testing.T) {
 }
 
 func TestDisableConfigLeavesControlTower(t *testing.T) {
-	d, _, recs, orgs, log := disOrg()
+	d, sec, recs, orgs, log := disOrg()
+	for _, r := range sec {
+		r.rules, r.packs = nil, nil
+	}
 	recs[disSecurity+"/eu-west-1"].rec[ControlTowerPrefix+"BaselineConfigRecorder"] = true
 	res := Disable(context.Background(), d, disConfig(), teardown.Options{Regions: disRegions})
 	for _, c := range log.Calls() {
