@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
+	"github.com/orgbaseline/orgbaseline/shared/org/admins"
 	"github.com/orgbaseline/orgbaseline/shared/org/teardown"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -68,6 +69,11 @@ type DisableDeps struct {
 // the customer managed configuration recorder", AWS Config Developer
 // Guide). In order:
 //
+//  0. organizations:ListDelegatedAdministrators for
+//     config-multiaccountsetup.amazonaws.com: another account than the
+//     security account is a conflict, and nothing is touched; without the
+//     security account registered, it has no organization rules or packs,
+//     and step 1 is left out;
 //  1. in the security account, every region: the organization conformance
 //     packs the configuration names (DeleteOrganizationConformancePack),
 //     then the organization config rules it names, and those named with
@@ -85,7 +91,9 @@ type DisableDeps struct {
 //  4. the security account's delegated administration of
 //     config-multiaccountsetup.amazonaws.com and config.amazonaws.com,
 //     then trusted access for both (teardown.OrgWide), unless a Control
-//     Tower recorder was seen: Control Tower needs them, and they are left.
+//     Tower recorder was seen: Control Tower needs them, and they are left;
+//     and not while Config is still deleting a rule or pack from the
+//     members (DELETE_IN_PROGRESS): a later run does it.
 //
 // A rule or pack left failing in the security account leaves the
 // organization's parts as they are; one account's recorder failing is its
@@ -104,9 +112,29 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 	for _, p := range cfg.Services.Config.ConformancePacks {
 		packs = append(packs, p.Name)
 	}
+	// Organization rules and packs are the delegated administrator's: the
+	// security account has them only while it is registered for
+	// config-multiaccountsetup.amazonaws.com (their Describe calls are
+	// refused otherwise). Another account registered is a conflict, and
+	// nothing of Config is touched.
+	head := workflow.Outcome{Account: mgmt, Region: workflow.RegionGlobal, Service: settings.ServiceConfig}
+	ids, err := admins.List(ctx, d.Orgs, MultiAccountSetupPrincipal)
+	if err != nil {
+		teardown.Fail(&head, "list delegated administrators for "+MultiAccountSetupPrincipal, err)
+		res.Add(head)
+		teardown.SkipOrgWide(&res, settings.ServiceConfig, mgmt, principals, "the delegated administrators could not be read")
+		return res
+	}
+	if others := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == security }); len(others) > 0 {
+		teardown.Conflict(&head, "the delegated administrator for "+MultiAccountSetupPrincipal, admins.Join(others), security)
+		res.Add(head)
+		return res
+	}
+	deployments := slices.Contains(ids, security)
+
 	deleting := false
 	for _, region := range opts.Regions {
-		out, pending := disableOrgRegion(ctx, d.Security(region), cfg, region, packs, rules, opts.Plan)
+		out, pending := disableOrgRegion(ctx, d.Security(region), cfg, region, deployments, packs, rules, opts.Plan)
 		if out.Status == workflow.StatusFailed && blocked == "" {
 			blocked = "the organization's rules, packs or aggregator were not all deleted in " + region
 		}
@@ -148,85 +176,88 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 }
 
 // disableOrgRegion deletes orgbaseline's organization conformance packs
-// and rules in the security account in region, and in the home region the
-// aggregator, and returns the row and whether a rule or pack is being
+// and rules in the security account in region (with deployments: the
+// security account is the delegated administrator that has them), and in
+// the home region the aggregator, and returns the row and whether a rule or pack is being
 // deleted (deleted now, or found DELETE_IN_PROGRESS): Config removes them
 // from the member accounts in the background.
-func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Config, region string, packs []string, rules map[string]bool, plan bool) (out workflow.Outcome, pending bool) {
+func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Config, region string, deployments bool, packs []string, rules map[string]bool, plan bool) (out workflow.Outcome, pending bool) {
 	out = workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceConfig}
-	var found []string
-	pp := configservice.NewDescribeOrganizationConformancePacksPaginator(api, &configservice.DescribeOrganizationConformancePacksInput{})
-	for pp.HasMorePages() {
-		page, err := pp.NextPage(ctx)
+	if deployments {
+		var found []string
+		pp := configservice.NewDescribeOrganizationConformancePacksPaginator(api, &configservice.DescribeOrganizationConformancePacksInput{})
+		for pp.HasMorePages() {
+			page, err := pp.NextPage(ctx)
+			if err != nil {
+				teardown.Fail(&out, "list organization conformance packs", err)
+				return out, false
+			}
+			for _, p := range page.OrganizationConformancePacks {
+				if name := aws.ToString(p.OrganizationConformancePackName); slices.Contains(packs, name) {
+					found = append(found, name)
+				}
+			}
+		}
+		slices.Sort(found)
+		found, busy, err := notDeleting(ctx, api, packKind, found)
 		if err != nil {
-			teardown.Fail(&out, "list organization conformance packs", err)
+			teardown.Fail(&out, "read the organization conformance packs' status", err)
 			return out, false
 		}
-		for _, p := range page.OrganizationConformancePacks {
-			if name := aws.ToString(p.OrganizationConformancePackName); slices.Contains(packs, name) {
-				found = append(found, name)
+		pending = len(busy) > 0 || len(found) > 0
+		for _, name := range busy {
+			teardown.Note(&out, "conformance pack "+name+" is being deleted")
+		}
+		for _, name := range found {
+			// "DeleteOrganizationConformancePack", AWS Config API Reference:
+			// from the management account or the delegated administrator.
+			err := teardown.Act(&out, plan, workflow.Action{Call: CallDeleteOrganizationConformancePack, Target: name}, func() error {
+				_, err := api.DeleteOrganizationConformancePack(ctx, &configservice.DeleteOrganizationConformancePackInput{OrganizationConformancePackName: aws.String(name)})
+				return err
+			})
+			if err != nil {
+				teardown.Fail(&out, "delete organization conformance pack "+name, err)
+				return out, pending
 			}
 		}
-	}
-	slices.Sort(found)
-	found, busy, err := notDeleting(ctx, api, packKind, found)
-	if err != nil {
-		teardown.Fail(&out, "read the organization conformance packs' status", err)
-		return out, false
-	}
-	pending = len(busy) > 0 || len(found) > 0
-	for _, name := range busy {
-		teardown.Note(&out, "conformance pack "+name+" is being deleted")
-	}
-	for _, name := range found {
-		// "DeleteOrganizationConformancePack", AWS Config API Reference:
-		// from the management account or the delegated administrator.
-		err := teardown.Act(&out, plan, workflow.Action{Call: CallDeleteOrganizationConformancePack, Target: name}, func() error {
-			_, err := api.DeleteOrganizationConformancePack(ctx, &configservice.DeleteOrganizationConformancePackInput{OrganizationConformancePackName: aws.String(name)})
-			return err
-		})
-		if err != nil {
-			teardown.Fail(&out, "delete organization conformance pack "+name, err)
-			return out, pending
-		}
-	}
 
-	found = nil
-	rp := configservice.NewDescribeOrganizationConfigRulesPaginator(api, &configservice.DescribeOrganizationConfigRulesInput{})
-	for rp.HasMorePages() {
-		page, err := rp.NextPage(ctx)
-		if err != nil {
-			teardown.Fail(&out, "list organization config rules", err)
-			return out, pending
-		}
-		for _, r := range page.OrganizationConfigRules {
-			if name := aws.ToString(r.OrganizationConfigRuleName); rules[name] || strings.HasPrefix(name, ManagedPrefix) {
-				found = append(found, name)
+		found = nil
+		rp := configservice.NewDescribeOrganizationConfigRulesPaginator(api, &configservice.DescribeOrganizationConfigRulesInput{})
+		for rp.HasMorePages() {
+			page, err := rp.NextPage(ctx)
+			if err != nil {
+				teardown.Fail(&out, "list organization config rules", err)
+				return out, pending
+			}
+			for _, r := range page.OrganizationConfigRules {
+				if name := aws.ToString(r.OrganizationConfigRuleName); rules[name] || strings.HasPrefix(name, ManagedPrefix) {
+					found = append(found, name)
+				}
 			}
 		}
-	}
-	slices.Sort(found)
-	found, busy, err = notDeleting(ctx, api, ruleKind, found)
-	if err != nil {
-		teardown.Fail(&out, "read the organization config rules' status", err)
-		return out, pending
-	}
-	pending = pending || len(busy) > 0 || len(found) > 0
-	for _, name := range busy {
-		teardown.Note(&out, "rule "+name+" is being deleted")
-	}
-	for _, name := range found {
-		// "DeleteOrganizationConfigRule", AWS Config API Reference.
-		err := teardown.Act(&out, plan, workflow.Action{Call: CallDeleteOrganizationConfigRule, Target: name}, func() error {
-			_, err := api.DeleteOrganizationConfigRule(ctx, &configservice.DeleteOrganizationConfigRuleInput{OrganizationConfigRuleName: aws.String(name)})
-			return err
-		})
+		slices.Sort(found)
+		found, busy, err = notDeleting(ctx, api, ruleKind, found)
 		if err != nil {
-			teardown.Fail(&out, "delete organization config rule "+name, err)
+			teardown.Fail(&out, "read the organization config rules' status", err)
 			return out, pending
 		}
-	}
+		pending = pending || len(busy) > 0 || len(found) > 0
+		for _, name := range busy {
+			teardown.Note(&out, "rule "+name+" is being deleted")
+		}
+		for _, name := range found {
+			// "DeleteOrganizationConfigRule", AWS Config API Reference.
+			err := teardown.Act(&out, plan, workflow.Action{Call: CallDeleteOrganizationConfigRule, Target: name}, func() error {
+				_, err := api.DeleteOrganizationConfigRule(ctx, &configservice.DeleteOrganizationConfigRuleInput{OrganizationConfigRuleName: aws.String(name)})
+				return err
+			})
+			if err != nil {
+				teardown.Fail(&out, "delete organization config rule "+name, err)
+				return out, pending
+			}
+		}
 
+	}
 	if region == cfg.HomeRegion {
 		name := cfg.Services.Config.AggregatorName
 		agg, err := describeAggregator(ctx, api, name)

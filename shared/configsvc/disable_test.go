@@ -35,6 +35,16 @@ type disOrgConfig struct {
 	// deleting are the rules and packs Config is deleting: still listed,
 	// DELETE_IN_PROGRESS, until finish.
 	deleting map[string]bool
+	// admin says whether the account is the delegated administrator for
+	// organization rules and packs: their calls are refused otherwise.
+	admin func() bool
+}
+
+func (f *disOrgConfig) refused() error {
+	if f.admin() {
+		return nil
+	}
+	return &cfgtypes.OrganizationAccessDeniedException{Message: aws.String("not the delegated administrator")}
 }
 
 // finish ends the deletions in progress.
@@ -70,6 +80,9 @@ func (f *disOrgConfig) DescribeOrganizationConformancePackStatuses(_ context.Con
 }
 
 func (f *disOrgConfig) DescribeOrganizationConformancePacks(context.Context, *configservice.DescribeOrganizationConformancePacksInput, ...func(*configservice.Options)) (*configservice.DescribeOrganizationConformancePacksOutput, error) {
+	if err := f.refused(); err != nil {
+		return nil, err
+	}
 	out := &configservice.DescribeOrganizationConformancePacksOutput{}
 	for _, p := range f.packs {
 		out.OrganizationConformancePacks = append(out.OrganizationConformancePacks, cfgtypes.OrganizationConformancePack{OrganizationConformancePackName: aws.String(p)})
@@ -84,6 +97,9 @@ func (f *disOrgConfig) DeleteOrganizationConformancePack(_ context.Context, in *
 }
 
 func (f *disOrgConfig) DescribeOrganizationConfigRules(context.Context, *configservice.DescribeOrganizationConfigRulesInput, ...func(*configservice.Options)) (*configservice.DescribeOrganizationConfigRulesOutput, error) {
+	if err := f.refused(); err != nil {
+		return nil, err
+	}
 	out := &configservice.DescribeOrganizationConfigRulesOutput{}
 	for _, r := range f.rules {
 		out.OrganizationConfigRules = append(out.OrganizationConfigRules, cfgtypes.OrganizationConfigRule{OrganizationConfigRuleName: aws.String(r)})
@@ -176,6 +192,7 @@ func disOrg() (DisableDeps, map[string]*disOrgConfig, map[string]*disRecorders, 
 	recs := map[string]*disRecorders{}
 	for _, r := range disRegions {
 		sec[r] = &disOrgConfig{region: r, log: log, deleting: map[string]bool{},
+			admin: func() bool { return disContains(orgs.Admins[MultiAccountSetupPrincipal], disSecurity) },
 			rules: []string{"configured-rule", ManagedPrefix + "old", "someone-elses"},
 			packs: []string{"orgbaseline-pack", "other-pack"}}
 		for _, a := range orgs.Members {
@@ -307,5 +324,20 @@ func TestDisableConfigLeavesControlTower(t *testing.T) {
 	}
 	if skipped != 2 {
 		t.Errorf("%d organization rows skipped for Control Tower, want 2: %+v", skipped, res.Outcomes)
+	}
+}
+
+func TestDisableConfigOtherAdministratorTouchesNothing(t *testing.T) {
+	d, sec, recs, orgs, log := disOrg()
+	orgs.Admins[MultiAccountSetupPrincipal] = []string{"999999999999"}
+	res := Disable(context.Background(), d, disConfig(), teardown.Options{Regions: disRegions})
+	if got := log.Calls(); len(got) != 0 {
+		t.Errorf("calls despite another administrator: %q", got)
+	}
+	if len(res.Outcomes) != 1 || res.Outcomes[0].Status != workflow.StatusFailed || !strings.Contains(res.Outcomes[0].Reason, "999999999999") {
+		t.Errorf("rows %+v", res.Outcomes)
+	}
+	if len(sec["us-east-1"].rules) != 3 || !recs[disMgmt+"/us-east-1"].rec["default"] {
+		t.Error("rules or recorders were touched")
 	}
 }
