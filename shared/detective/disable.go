@@ -75,7 +75,9 @@ type DisableDeps struct {
 //
 // Then, once every region is done: the Organizations delegated
 // administrator for detective.amazonaws.com if it is still registered, and
-// trusted access (teardown.OrgWide).
+// trusted access (teardown.OrgWide). With trusted access already off and no
+// delegated administrator (teardown.Gone), no region has an organization
+// administrator, and that read is left out.
 func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teardown.Options) workflow.StepResult {
 	res := teardown.NewResult(settings.ServiceDetective, opts.Plan)
 	mgmt, security := cfg.Accounts.Management, cfg.Accounts.Security
@@ -91,9 +93,20 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 			return res
 		}
 	}
+	gone, err := teardown.Gone(ctx, d.Orgs, Principal)
+	if err != nil {
+		out := workflow.Outcome{Account: mgmt, Region: workflow.RegionGlobal, Service: settings.ServiceDetective}
+		teardown.Fail(&out, "read Detective's trusted access and delegated administrators", err)
+		res.Add(out)
+		teardown.SkipOrgWide(&res, settings.ServiceDetective, mgmt, []string{Principal}, "they could not be read")
+		return res
+	}
+	if gone {
+		teardown.GoneRow(&res, settings.ServiceDetective, mgmt, Principal)
+	}
 	blocked := ""
 	for _, region := range opts.Regions {
-		ok := disableAdmin(ctx, d.Management(region), &res, mgmt, security, region, opts.Plan)
+		ok := gone || disableAdmin(ctx, d.Management(region), &res, mgmt, security, region, opts.Plan)
 		if ok && invitation {
 			ok = deleteInvited(ctx, d.Security(region), &res, security, region, orgAccounts, opts.Plan)
 		}

@@ -83,22 +83,33 @@ type DisableDeps struct {
 func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teardown.Options) workflow.StepResult {
 	res := teardown.NewResult(settings.ServiceGuardDuty, opts.Plan)
 	mgmt, security := cfg.Accounts.Management, cfg.Accounts.Security
-	blocked := ""
-	for _, region := range opts.Regions {
-		if wait := disableRegion(ctx, d, &res, mgmt, security, region, opts.Plan); wait != "" && blocked == "" {
-			blocked = wait
-		}
-	}
 	info, _ := settings.LookupService(settings.ServiceGuardDuty)
 	var principals []string
 	for _, p := range info.Principals {
 		principals = append(principals, p.Name)
 	}
+	gone, err := teardown.Gone(ctx, d.Orgs, principals[0])
+	blocked := ""
+	switch {
+	case err != nil:
+		head := workflow.Outcome{Account: mgmt, Region: workflow.RegionGlobal, Service: settings.ServiceGuardDuty}
+		teardown.Fail(&head, "read GuardDuty's trusted access and delegated administrators", err)
+		res.Add(head)
+		blocked = "they could not be read"
+	case gone:
+		teardown.GoneRow(&res, settings.ServiceGuardDuty, mgmt, principals[0])
+	default:
+		for _, region := range opts.Regions {
+			if wait := disableRegion(ctx, d, &res, mgmt, security, region, opts.Plan); wait != "" && blocked == "" {
+				blocked = wait
+			}
+		}
+	}
 	if blocked != "" {
 		teardown.SkipOrgWide(&res, settings.ServiceGuardDuty, mgmt, principals, blocked)
 	} else {
 		teardown.OrgWide(ctx, d.Orgs, &res, settings.ServiceGuardDuty, mgmt, security, principals,
-			func(p string) bool { return p == info.Principals[0].Name }, opts.Plan)
+			func(p string) bool { return p == principals[0] }, opts.Plan)
 	}
 	res.Warnings = append(res.Warnings,
 		"GuardDuty detectors stay enabled, with their findings, in the security account and in the former member accounts, which become standalone: delete a detector (guardduty:DeleteDetector) in an account to stop GuardDuty there",

@@ -33,9 +33,15 @@ type gdRegion struct {
 	members    map[string]string
 	// slow leaves the administrator DISABLE_IN_PROGRESS after its removal.
 	slow bool
+	// access says whether trusted access is on: without it GuardDuty
+	// refuses the organization's calls.
+	access func() bool
 }
 
 func (g *gdRegion) ListOrganizationAdminAccounts(context.Context, *guardduty.ListOrganizationAdminAccountsInput, ...func(*guardduty.Options)) (*guardduty.ListOrganizationAdminAccountsOutput, error) {
+	if !g.access() {
+		return nil, &gdtypes.BadRequestException{Message: aws.String("trusted access is not enabled")}
+	}
 	out := &guardduty.ListOrganizationAdminAccountsOutput{}
 	for id, s := range g.admins {
 		out.AdminAccounts = append(out.AdminAccounts, gdtypes.AdminAccount{AdminAccountId: aws.String(id), AdminStatus: s})
@@ -109,6 +115,9 @@ func gdOrg() (DisableDeps, map[string]*gdRegion, *fakeorg.Orgs, *fakeorg.Log) {
 		}
 	}
 	orgs := fakeorg.New(log)
+	for _, r := range regions {
+		r.access = func() bool { return orgs.Access["guardduty.amazonaws.com"] }
+	}
 	orgs.Admins["guardduty.amazonaws.com"] = []string{tdSecurity}
 	orgs.Access["guardduty.amazonaws.com"] = true
 	orgs.Access["malware-protection.guardduty.amazonaws.com"] = true

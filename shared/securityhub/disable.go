@@ -35,14 +35,30 @@ type DisableDeps struct {
 //     keep the configuration they had);
 //  3. organizations:DisableAWSServiceAccess for securityhub.amazonaws.com.
 //
+// With trusted access already off and no delegated administrator
+// (teardown.Gone), the regions are not read.
+//
 // Security Hub stays enabled, with its findings and standards, in the
 // management account, the security account and the member accounts, and
 // the security account keeps its finding aggregator: the warnings say so.
 func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teardown.Options) workflow.StepResult {
 	res := teardown.NewResult(settings.ServiceSecurityHub, opts.Plan)
 	mgmt, security := cfg.Accounts.Management, cfg.Accounts.Security
+	principals := []string{Principal}
+	gone, err := teardown.Gone(ctx, d.Orgs, Principal)
 	blocked := ""
-	for _, region := range opts.Regions {
+	regions := opts.Regions
+	switch {
+	case err != nil:
+		head := workflow.Outcome{Account: mgmt, Region: workflow.RegionGlobal, Service: settings.ServiceSecurityHub}
+		teardown.Fail(&head, "read Security Hub's trusted access and delegated administrators", err)
+		res.Add(head)
+		blocked, regions = "they could not be read", nil
+	case gone:
+		teardown.GoneRow(&res, settings.ServiceSecurityHub, mgmt, Principal)
+		regions = nil
+	}
+	for _, region := range regions {
 		out := workflow.Outcome{Account: mgmt, Region: region, Service: settings.ServiceSecurityHub}
 		admins, err := listAdmins(ctx, d.Admins(region))
 		switch {
@@ -62,7 +78,6 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 		}
 		res.Add(out)
 	}
-	principals := []string{Principal}
 	if blocked != "" {
 		teardown.SkipOrgWide(&res, settings.ServiceSecurityHub, mgmt, principals, blocked)
 	} else {

@@ -268,3 +268,27 @@ func ActiveAccounts(ctx context.Context, api organizations.ListAccountsAPIClient
 	slices.Sort(ids)
 	return ids, nil
 }
+
+// Gone reports whether nothing of a service's organization can be left:
+// trusted access for principal is off and no account is its delegated
+// administrator. A service's organization administrator needs both, so its
+// regional reads (which the service may refuse without trusted access) are
+// then left out.
+func Gone(ctx context.Context, api OrgAPI, principal string) (bool, error) {
+	on, err := accessEnabled(ctx, api, principal)
+	if err != nil || on {
+		return false, err
+	}
+	ids, err := admins.List(ctx, api, principal)
+	if err != nil {
+		return false, err
+	}
+	return len(ids) == 0, nil
+}
+
+// GoneRow adds, for a service whose organization is Gone, the row that
+// says so (account mgmt, region global), unchanged.
+func GoneRow(res *workflow.StepResult, service, mgmt, principal string) {
+	res.Add(workflow.Outcome{Account: mgmt, Region: workflow.RegionGlobal, Service: service,
+		Reason: "trusted access for " + principal + " is off and it has no delegated administrator: no organization administrator is left in any region"})
+}

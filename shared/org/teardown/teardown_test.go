@@ -96,3 +96,24 @@ func TestOrgWideOtherAdministratorIsKept(t *testing.T) {
 		t.Error("the other administrator or its trusted access was touched")
 	}
 }
+
+func TestGone(t *testing.T) {
+	orgs := fakeorg.New(&fakeorg.Log{})
+	for _, tt := range []struct {
+		access bool
+		admins []string
+		want   bool
+	}{
+		{false, nil, true},
+		{true, nil, false},
+		{false, []string{security}, false},
+		{false, []string{other}, false},
+	} {
+		orgs.Access[adminP] = tt.access
+		orgs.Admins[adminP] = tt.admins
+		got, err := teardown.Gone(context.Background(), orgs, adminP)
+		if err != nil || got != tt.want {
+			t.Errorf("access %v, administrators %v: Gone %v (%v), want %v", tt.access, tt.admins, got, err, tt.want)
+		}
+	}
+}
