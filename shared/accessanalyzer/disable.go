@@ -3,6 +3,7 @@ package accessanalyzer
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
@@ -140,7 +141,11 @@ func deleteAnalyzers(ctx context.Context, api DeleteAPI, account, region string,
 		}
 	}
 	if len(out.Actions) == 0 {
-		out.Reason = "no analyzer of orgbaseline's"
+		var names []string
+		for _, t := range targets {
+			names = append(names, t.name)
+		}
+		out.Reason = "no analyzer " + strings.Join(names, " or ")
 	}
 	return out
 }
