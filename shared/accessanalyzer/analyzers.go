@@ -225,7 +225,7 @@ func notInUse(a types.AnalyzerSummary) *errNotInUse {
 
 // list returns the analyzers of kind in the client's account and region.
 // Errors are returned as the SDK gives them, for the caller to settle.
-func list(ctx context.Context, api API, kind types.Type) ([]types.AnalyzerSummary, error) {
+func list(ctx context.Context, api accessanalyzer.ListAnalyzersAPIClient, kind types.Type) ([]types.AnalyzerSummary, error) {
 	var out []types.AnalyzerSummary
 	pages := accessanalyzer.NewListAnalyzersPaginator(api, &accessanalyzer.ListAnalyzersInput{Type: kind})
 	for pages.HasMorePages() {

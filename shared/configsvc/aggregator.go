@@ -97,7 +97,7 @@ func ConfigureAggregator(ctx context.Context, api AggregatorAPI, cfg settings.Co
 
 // describeAggregator returns the aggregator called name, or nil when there
 // is none.
-func describeAggregator(ctx context.Context, api AggregatorAPI, name string) (*cfgtypes.ConfigurationAggregator, error) {
+func describeAggregator(ctx context.Context, api configservice.DescribeConfigurationAggregatorsAPIClient, name string) (*cfgtypes.ConfigurationAggregator, error) {
 	pages := configservice.NewDescribeConfigurationAggregatorsPaginator(api, &configservice.DescribeConfigurationAggregatorsInput{
 		ConfigurationAggregatorNames: []string{name},
 	})

@@ -286,7 +286,7 @@ func notEligible(ctx context.Context, d AdminDeps, region string) (string, error
 	return "", nil
 }
 
-func listAdmins(ctx context.Context, api AdminAPI) ([]string, error) {
+func listAdmins(ctx context.Context, api detective.ListOrganizationAdminAccountsAPIClient) ([]string, error) {
 	var ids []string
 	pages := detective.NewListOrganizationAdminAccountsPaginator(api, &detective.ListOrganizationAdminAccountsInput{})
 	for pages.HasMorePages() {

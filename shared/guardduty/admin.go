@@ -119,7 +119,7 @@ func judgeAdmins(admins map[string]gdtypes.AdminStatus, security, region string)
 	return false, nil
 }
 
-func listAdmins(ctx context.Context, api AdminAPI) (map[string]gdtypes.AdminStatus, error) {
+func listAdmins(ctx context.Context, api guardduty.ListOrganizationAdminAccountsAPIClient) (map[string]gdtypes.AdminStatus, error) {
 	admins := map[string]gdtypes.AdminStatus{}
 	pages := guardduty.NewListOrganizationAdminAccountsPaginator(api, &guardduty.ListOrganizationAdminAccountsInput{})
 	for pages.HasMorePages() {

@@ -81,6 +81,11 @@ type ViewAPI interface {
 
 var _ ViewAPI = (*health.Client)(nil)
 
+// statusReader reads the organizational view's status.
+type statusReader interface {
+	DescribeHealthServiceStatusForOrganization(ctx context.Context, in *health.DescribeHealthServiceStatusForOrganizationInput, optFns ...func(*health.Options)) (*health.DescribeHealthServiceStatusForOrganizationOutput, error)
+}
+
 // Deps are the step's clients, in the management account.
 type Deps struct {
 	Health ViewAPI
@@ -186,7 +191,7 @@ func planAdmin(ctx context.Context, api admins.API, security string, res *workfl
 // viewStatus reads the organizational view's status. A
 // SubscriptionRequiredException is returned as it is, for the caller to
 // skip; other errors are classified.
-func viewStatus(ctx context.Context, api ViewAPI) (string, error) {
+func viewStatus(ctx context.Context, api statusReader) (string, error) {
 	out, err := api.DescribeHealthServiceStatusForOrganization(ctx, &health.DescribeHealthServiceStatusForOrganizationInput{})
 	if subscriptionRequired(err) {
 		return "", err

@@ -165,7 +165,7 @@ type hubReader interface {
 }
 
 // listAdmins returns the delegated administrators by account, with their status.
-func listAdmins(ctx context.Context, api AdminAPI) (map[string]string, error) {
+func listAdmins(ctx context.Context, api securityhub.ListOrganizationAdminAccountsAPIClient) (map[string]string, error) {
 	out := map[string]string{}
 	pages := securityhub.NewListOrganizationAdminAccountsPaginator(api, &securityhub.ListOrganizationAdminAccountsInput{})
 	for pages.HasMorePages() {

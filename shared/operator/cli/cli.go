@@ -39,6 +39,7 @@ Usage:
   orgbaseline deploy --local [--plan] [--config FILE] [--output table|json] [--details]
   orgbaseline rollback trail-encryption|trail-cloudwatch-logs [--plan] [--config FILE]
                        [--output table|json] [--details]
+  orgbaseline disable SERVICE [--plan] [--config FILE] [--output table|json] [--details]
   orgbaseline status [EXECUTION_ARN] [--config FILE] [--output table|json] [--details]
   orgbaseline report [--local] [--accounts IDS] [--services NAMES] [--regions NAMES]
                      [--config FILE] [--output table|json|csv|html] [--out FILE]
@@ -63,6 +64,9 @@ Commands:
              emulator, standing in for 'cdk deploy --all' (see README)
   rollback   undo a part of the baseline: the trail's SSE-KMS encryption, or its
              delivery to CloudWatch Logs ('orgbaseline rollback' lists them)
+  disable    undo what apply turned on for one service (members, organization
+             configuration, delegated administrator, trusted access), keeping
+             what holds evidence ('orgbaseline disable' lists the services)
   status     follow an execution of the deployed state machine (the latest, or the one
              named) to its end and report it: interrupting apply stops only the following
   report     the coverage matrix, account x region x service (on, off, partly on,
@@ -146,6 +150,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return deploy(ctx, args[1:], env)
 	case "rollback":
 		return rollback(ctx, args[1:], env)
+	case "disable":
+		return disable(ctx, args[1:], env)
 	case "dev":
 		return dev(ctx, args[1:], env)
 	case "version", "--version":

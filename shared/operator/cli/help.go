@@ -79,6 +79,22 @@ only what differs, and report like apply. Set the configuration to match
 (kmsEncryption: false, cloudWatchLogs.enabled: false), or the next apply
 turns the part on again.`,
 	},
+	"disable": {
+		usage: `orgbaseline disable SERVICE [--plan] [--config FILE] [--output table|json] [--details]`,
+		about: `Undo what apply turned on for one service (cloudtrail, config, guardduty,
+securityhub, accessanalyzer, detective, health), in the order the service
+documents: its members, its organization configuration, its delegated
+administrator, trusted access. What holds evidence is kept and named in the
+warnings: the trail and Config buckets with what was delivered to them, the
+keys, exported findings. It runs with the management account's credentials
+and the execution role, reads first and changes only what differs, so a
+second run is safe; config and guardduty may need a second run once AWS has
+finished removing things in the background. A delegated administrator that
+is not accounts.security is reported, never removed. 'orgbaseline disable'
+lists what each service's disable does; docs/disable.md has the calls.
+Switch the service off in the configuration too, or the next apply turns it
+on again.`,
+	},
 	"status": {
 		usage: `orgbaseline status [EXECUTION_ARN] [--config FILE] [--output table|json] [--details]`,
 		about: `Re-attach to an execution of the deployed state machine, the latest one or
@@ -193,6 +209,9 @@ func commandFlagSets(command string, env Env) []*flag.FlagSet {
 		return []*flag.FlagSet{fs}
 	case "rollback":
 		fs, _ := rollbackFlags("rollback", env)
+		return []*flag.FlagSet{fs}
+	case "disable":
+		fs, _ := disableFlags("disable", env)
 		return []*flag.FlagSet{fs}
 	case "status":
 		fs, _ := statusFlags(env)

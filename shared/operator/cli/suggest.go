@@ -54,7 +54,7 @@ func didYouMean(s string, candidates []string) string {
 }
 
 // commands are the CLI's commands, for suggestions.
-var commands = []string{"apply", "onboard", "notify", "status", "report", "deploy", "rollback", "validate", "version", "help", "dev"}
+var commands = []string{"apply", "onboard", "notify", "status", "report", "deploy", "rollback", "disable", "validate", "version", "help", "dev"}
 
 // unknownFlag says which flag of fs an unknown one probably was.
 func unknownFlag(fs *flag.FlagSet, err error) string {

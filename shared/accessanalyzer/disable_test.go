@@ -1,0 +1,180 @@
+package accessanalyzer
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/org/teardown"
+	"github.com/orgbaseline/orgbaseline/shared/org/teardown/fakeorg"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
+)
+
+const (
+	tdMgmt     = "111111111111"
+	tdSecurity = "222222222222"
+	tdMember   = "333333333333"
+	tdOther    = "999999999999"
+)
+
+// analyzers is IAM Access Analyzer in one account and region: name to type.
+type analyzers struct {
+	where string
+	log   *fakeorg.Log
+	by    map[string]types.Type
+	err   error
+}
+
+func (a *analyzers) ListAnalyzers(_ context.Context, in *accessanalyzer.ListAnalyzersInput, _ ...func(*accessanalyzer.Options)) (*accessanalyzer.ListAnalyzersOutput, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	out := &accessanalyzer.ListAnalyzersOutput{}
+	for name, kind := range a.by {
+		if kind == in.Type {
+			out.Analyzers = append(out.Analyzers, types.AnalyzerSummary{Name: aws.String(name), Type: kind, Status: types.AnalyzerStatusActive})
+		}
+	}
+	return out, nil
+}
+
+func (a *analyzers) DeleteAnalyzer(_ context.Context, in *accessanalyzer.DeleteAnalyzerInput, _ ...func(*accessanalyzer.Options)) (*accessanalyzer.DeleteAnalyzerOutput, error) {
+	a.log.Add(CallDelete + " " + a.where + " " + aws.ToString(in.AnalyzerName))
+	delete(a.by, aws.ToString(in.AnalyzerName))
+	return &accessanalyzer.DeleteAnalyzerOutput{}, nil
+}
+
+var tdRegionNames = []string{"us-east-1", "eu-west-1"}
+
+func aaOrg() (DisableDeps, map[string]*analyzers, *fakeorg.Orgs, *fakeorg.Log) {
+	log := &fakeorg.Log{}
+	orgs := fakeorg.New(log)
+	orgs.Members = []string{tdMgmt, tdSecurity, tdMember}
+	orgs.Admins[Principal] = []string{tdSecurity}
+	orgs.Access[Principal] = true
+	by := map[string]*analyzers{}
+	for _, acct := range orgs.Members {
+		for _, r := range tdRegionNames {
+			a := &analyzers{where: acct + "/" + r, log: log, by: map[string]types.Type{AccountAnalyzer: types.TypeAccount}}
+			if acct == tdMember {
+				a.by["someone-elses"] = types.TypeAccount
+			}
+			if acct == tdSecurity {
+				a.by[OrganizationAnalyzer] = types.TypeOrganization
+				a.by[UnusedAccessAnalyzer] = types.TypeOrganizationUnusedAccess
+			}
+			by[a.where] = a
+		}
+	}
+	return DisableDeps{
+		In:   func(acct, region string) DeleteAPI { return by[acct+"/"+region] },
+		Orgs: orgs, Accounts: orgs,
+	}, by, orgs, log
+}
+
+func tdConfig() settings.Config {
+	var c settings.Config
+	c.Accounts.Management, c.Accounts.Security, c.HomeRegion = tdMgmt, tdSecurity, "us-east-1"
+	return c
+}
+
+func TestDisableOrderPlanAndIdempotence(t *testing.T) {
+	d, by, orgs, log := aaOrg()
+	ctx := context.Background()
+
+	res := Disable(ctx, d, tdConfig(), teardown.Options{Regions: tdRegionNames, Plan: true})
+	if got := log.Calls(); len(got) != 0 {
+		t.Fatalf("plan called %v", got)
+	}
+	var planned int
+	for _, o := range res.Outcomes {
+		planned += len(o.Actions)
+		if len(o.Actions) > 0 && o.Status != workflow.StatusPlanned {
+			t.Errorf("plan row %+v", o)
+		}
+	}
+	// 3 accounts x 2 regions, 2 organization analyzers x 2 regions, the
+	// registration, trusted access.
+	if planned != 12 {
+		t.Errorf("%d planned actions, want 12", planned)
+	}
+
+	Disable(ctx, d, tdConfig(), teardown.Options{Regions: tdRegionNames})
+	want := []string{
+		CallDelete + " 111111111111/us-east-1 " + AccountAnalyzer,
+		CallDelete + " 111111111111/eu-west-1 " + AccountAnalyzer,
+		CallDelete + " 222222222222/us-east-1 " + AccountAnalyzer,
+		CallDelete + " 222222222222/eu-west-1 " + AccountAnalyzer,
+		CallDelete + " 333333333333/us-east-1 " + AccountAnalyzer,
+		CallDelete + " 333333333333/eu-west-1 " + AccountAnalyzer,
+		CallDelete + " 222222222222/us-east-1 " + OrganizationAnalyzer,
+		CallDelete + " 222222222222/us-east-1 " + UnusedAccessAnalyzer,
+		CallDelete + " 222222222222/eu-west-1 " + OrganizationAnalyzer,
+		CallDelete + " 222222222222/eu-west-1 " + UnusedAccessAnalyzer,
+		"organizations:DeregisterDelegatedAdministrator " + tdSecurity + " " + Principal,
+		"organizations:DisableAWSServiceAccess " + Principal,
+	}
+	if got := log.Calls(); !reflect.DeepEqual(got, want) {
+		t.Errorf("calls\n got %q\nwant %q", got, want)
+	}
+	if _, ok := by[tdMember+"/eu-west-1"].by["someone-elses"]; !ok || len(orgs.Access) != 0 {
+		t.Error("another's analyzer was deleted, or trusted access is left")
+	}
+
+	res = Disable(ctx, d, tdConfig(), teardown.Options{Regions: tdRegionNames})
+	if got := log.Calls(); len(got) != 0 {
+		t.Errorf("second run called %v", got)
+	}
+	for _, o := range res.Outcomes {
+		if o.Status != workflow.StatusUnchanged {
+			t.Errorf("second run row %+v", o)
+		}
+	}
+}
+
+func TestDisableOtherAdministratorTouchesNothing(t *testing.T) {
+	d, by, orgs, log := aaOrg()
+	orgs.Admins[Principal] = []string{tdOther}
+	res := Disable(context.Background(), d, tdConfig(), teardown.Options{Regions: tdRegionNames})
+	if got := log.Calls(); len(got) != 0 {
+		t.Errorf("calls despite another administrator: %v", got)
+	}
+	if len(res.Outcomes) != 1 || res.Outcomes[0].Status != workflow.StatusFailed || !strings.Contains(res.Outcomes[0].Reason, tdOther) {
+		t.Errorf("rows %+v", res.Outcomes)
+	}
+	if len(by[tdSecurity+"/us-east-1"].by) != 3 {
+		t.Error("analyzers were deleted")
+	}
+}
+
+func TestDisableOneAccountsFailureIsItsRow(t *testing.T) {
+	d, _, _, log := aaOrg()
+	d0 := d.In
+	d.In = func(acct, region string) DeleteAPI {
+		a := d0(acct, region).(*analyzers)
+		if acct == tdMember && region == "eu-west-1" {
+			a.err = errors.New("AccessDenied: no role")
+		}
+		return a
+	}
+	res := Disable(context.Background(), d, tdConfig(), teardown.Options{Regions: tdRegionNames})
+	var failed []workflow.Outcome
+	for _, o := range res.Outcomes {
+		if o.Status == workflow.StatusFailed {
+			failed = append(failed, o)
+		}
+	}
+	if len(failed) != 1 || failed[0].Account != tdMember || failed[0].Region != "eu-west-1" || !strings.Contains(failed[0].Reason, "no role") {
+		t.Errorf("failed rows %+v", failed)
+	}
+	if got := log.Calls(); len(got) != 11 {
+		t.Errorf("the other accounts and the organization's parts go on: %d calls, want 11: %q", len(got), got)
+	}
+}
