@@ -19,7 +19,7 @@ import (
 // organization's tree): the table, then the HTML page written beside the
 // configuration.
 func (s *session) showCoverage(ctx context.Context) error {
-	section(s.out, "13. Coverage: what the organization has on, read from its state")
+	section(s.out, "14. Coverage: what the organization has on, read from its state")
 	page := filepath.Join(filepath.Dir(s.config), "coverage.html")
 	for _, args := range [][]string{
 		{"report", "--local", "--config", s.config, "--cdk-app", s.app},

@@ -222,6 +222,9 @@ func (s *session) demonstrate(ctx context.Context) error {
 	if _, err := s.cliStep(ctx, "12. What removing the trail's SSE-KMS would do (plan only)", "rollback", "trail-encryption", "--plan"); err != nil {
 		return err
 	}
+	if _, err := s.cliStep(ctx, "13. What disabling the trail would do (plan only)", "disable", "cloudtrail", "--plan"); err != nil {
+		return err
+	}
 	if err := s.showCoverage(ctx); err != nil {
 		return err
 	}

@@ -704,6 +704,36 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 			t.Errorf("a conflict changed the organization:\n%v\n%v", before, after)
 		}
 	})
+
+	t.Run("disable cloudtrail deletes the trail and keeps the bucket and its key", func(t *testing.T) {
+		before := readTrail(t, cfg, awsCfg)
+		if !before.found || before.bucketKey == "" {
+			t.Fatalf("no trail to disable: %+v", before)
+		}
+		code, rep, stderr := orgbaseline(t, "disable", "cloudtrail", "--plan", "--config", config)
+		if code != 0 || !hasAction(rep, "disable cloudtrail", org.Management, "cloudtrail:DeleteTrail") {
+			t.Fatalf("disable --plan: exit %d %+v\n%s", code, rep, stderr)
+		}
+		if !readTrail(t, cfg, awsCfg).found {
+			t.Fatal("the plan deleted the trail")
+		}
+		code, rep, stderr = orgbaseline(t, "disable", "cloudtrail", "--config", config)
+		if code != 0 || !hasAction(rep, "disable cloudtrail", org.Management, "cloudtrail:DeleteTrail") {
+			t.Fatalf("disable: exit %d %+v\n%s", code, rep, stderr)
+		}
+		after := readTrail(t, cfg, awsCfg)
+		if after.found || after.bucketSSE != "aws:kms" || after.bucketKey != before.bucketKey {
+			t.Errorf("after disable: the trail is gone, the bucket and its key stay: %+v", after)
+		}
+		if !strings.Contains(strings.Join(rep.Warnings, "\n"), orgtrail.BucketName(cfg)) {
+			t.Errorf("the report does not say the bucket is kept: %v", rep.Warnings)
+		}
+		code, rep, stderr = orgbaseline(t, "disable", "cloudtrail", "--config", config)
+		if code != 0 {
+			t.Fatalf("second disable: exit %d\n%s", code, stderr)
+		}
+		expectAll(t, rep, "unchanged")
+	})
 }
 
 // TestOnboardingForwardedToAnotherHomeRegion: with the home region
