@@ -795,3 +795,74 @@ func createdAccountEvent(t *testing.T, awsCfg aws.Config, org motorig.Org, name,
 	}
 	return id, file
 }
+
+// TestScopeLeavesAccountsOut: an account excluded by ID and one in an
+// excluded OU (nested) are reported excluded by the apply, get nothing
+// (no Config recorder), and are excluded cells in the coverage matrix;
+// every other cell is on.
+func TestScopeLeavesAccountsOut(t *testing.T) {
+	awsCfg, org := srv.SeedT(t)
+	ctx := context.Background()
+	api := organizations.NewFromConfig(awsCfg)
+	outer, err := api.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(org.RootID), Name: aws.String("Sandbox")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := api.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: outer.OrganizationalUnit.Id, Name: aws.String("Experiments")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byOU, byID := org.Workloads[0], org.Workloads[1]
+	if _, err := api.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(byOU), SourceParentId: aws.String(org.RootID), DestinationParentId: inner.OrganizationalUnit.Id}); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(t.TempDir(), "orgbaseline.yaml")
+	if err := motorig.WriteConfig(config, org, "us-east-1", []string{"us-east-1", "eu-west-1"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(config, os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\nscope:\n  excludeAccounts: [%q]\n  excludeOUs: [%s]\n", byID, aws.ToString(outer.OrganizationalUnit.Id))
+	f.Close()
+	if code, _, stderr := orgbaseline(t, "deploy", "--local", "--config", config); code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", code, stderr)
+	}
+	code, rep, stderr := orgbaseline(t, "apply", "--local", "--config", config)
+	if code != 0 {
+		t.Fatalf("apply: exit %d\n%s", code, stderr)
+	}
+	excludedRows := map[string]string{}
+	for _, r := range rep.Rows {
+		if r.Account != byOU && r.Account != byID {
+			continue
+		}
+		if r.Status != "skipped" || !strings.HasPrefix(r.Reason, settings.ScopeReason) {
+			t.Errorf("excluded account %s: %s %s %s %s", r.Account, r.Step, r.Service, r.Status, r.Reason)
+		}
+		excludedRows[r.Account] = r.Reason
+	}
+	if !strings.Contains(excludedRows[byOU], "nested in "+aws.ToString(outer.OrganizationalUnit.Id)) || !strings.Contains(excludedRows[byID], "scope.excludeAccounts") {
+		t.Errorf("the excluded accounts' reasons: %v", excludedRows)
+	}
+	cfg, err := settings.LoadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, err := motorig.ReadRecorders(ctx, awsCfg, cfg, []string{byOU, byID, org.Workloads[2]}, []string{"us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range states {
+		if excluded := st.Account != org.Workloads[2]; excluded == st.Recording {
+			t.Errorf("Config in %s: recording %v", st.Account, st.Recording)
+		}
+	}
+	m := coverageOf(t, 0, config)
+	for _, c := range m.Cells {
+		if excluded := c.Account == byOU || c.Account == byID; excluded != (c.State == coverage.Excluded) {
+			t.Errorf("%s %s %s: %s (%s)", c.Account, c.Region, c.Service, c.State, c.Reason)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/report"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -112,6 +113,30 @@ func TestBuildFoldsEachCellsRows(t *testing.T) {
 	}
 	if !m.Problems() {
 		t.Error("off, partial and error cells are problems")
+	}
+}
+
+func TestBuildExcludedAccountsAreExcludedEverywhere(t *testing.T) {
+	rep := report.FromResults(workflow.ModePlan,
+		workflow.StepResult{Step: "org-targets", Outcomes: []workflow.Outcome{
+			{Account: dev, Region: "-", Service: "targets", Status: workflow.StatusSkipped, Reason: settings.ScopeReason + ": in OU ou-dev (scope.excludeOUs)"},
+		}},
+		workflow.StepResult{Step: "guardduty-org", Outcomes: []workflow.Outcome{
+			{Account: mgmt, Region: "us-east-1", Service: "guardduty", Status: workflow.StatusUnchanged},
+			{Account: dev, Region: "us-east-1", Service: "guardduty", Status: workflow.StatusSkipped, Reason: settings.ScopeReason + ", but a member already: left as it is"},
+		}},
+	)
+	m := Build(rep, sampleAccounts, []string{"config", "guardduty"}, []string{"us-east-1", "eu-west-1"})
+	for _, c := range m.Cells {
+		if (c.Account == dev) != (c.State == Excluded) {
+			t.Errorf("%s %s %s: %s (%s)", c.Account, c.Region, c.Service, c.State, c.Reason)
+		}
+		if c.Account == dev && !strings.Contains(c.Reason, "ou-dev") {
+			t.Errorf("an excluded cell gives the scope's reason: %q", c.Reason)
+		}
+	}
+	if m.Problems() {
+		t.Error("excluded cells are not problems")
 	}
 }
 

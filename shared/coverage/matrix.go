@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/orgbaseline/orgbaseline/shared/report"
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
@@ -44,7 +45,11 @@ var States = []State{On, Partial, Off, Error, Skipped, Excluded, Folded, None}
 
 // excludedPrefix begins the reason of a row the configuration's scope
 // leaves out.
-const excludedPrefix = "excluded by scope"
+const excludedPrefix = settings.ScopeReason
+
+// targetsService is the service column of the org-targets step's rows,
+// which name the accounts the scope excludes (targets.ServiceName).
+const targetsService = "targets"
 
 // Cell is one account x region x service.
 type Cell struct {
@@ -106,8 +111,16 @@ func Build(rep report.Report, accounts []Account, services, regions []string) Ma
 	for _, a := range accounts {
 		seenAccount[a.ID] = true
 	}
+	// The accounts the scope excludes: org-targets reports each once; every
+	// cell of theirs is excluded, with that reason.
+	excluded := map[string]string{}
 	for _, row := range rep.Rows {
-		if row.Service == "" || row.Service == "-" || row.Service == "targets" {
+		if row.Service == targetsService && row.Status == string(workflow.StatusSkipped) && strings.HasPrefix(row.Reason, excludedPrefix) {
+			excluded[row.Account] = row.Reason
+		}
+	}
+	for _, row := range rep.Rows {
+		if row.Service == "" || row.Service == "-" || row.Service == targetsService {
 			continue
 		}
 		addService(row.Service)
@@ -138,7 +151,9 @@ func Build(rep report.Report, accounts []Account, services, regions []string) Ma
 		for _, r := range m.Regions {
 			for _, s := range m.Services {
 				c := Cell{State: None}
-				if rs := rows[key{a.ID, r, s}]; len(rs) > 0 {
+				if why, ok := excluded[a.ID]; ok {
+					c = Cell{State: Excluded, Reason: why}
+				} else if rs := rows[key{a.ID, r, s}]; len(rs) > 0 {
 					c = fold(rs)
 				} else if fs := folded[[2]string{r, s}]; len(fs) > 0 {
 					c = foldedCell(fs)
