@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/orgbaseline/orgbaseline/shared/org/admins"
 	"github.com/orgbaseline/orgbaseline/shared/org/targets"
@@ -233,25 +234,19 @@ func SkipOrgWide(res *workflow.StepResult, service, mgmt string, principals []st
 // state, in ID order ("ListAccounts", AWS Organizations API Reference),
 // from the management account: a disable removes only what concerns them.
 func Accounts(ctx context.Context, api organizations.ListAccountsAPIClient) ([]string, error) {
-	var ids []string
-	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page.Accounts {
-			ids = append(ids, aws.ToString(a.Id))
-		}
-	}
-	slices.Sort(ids)
-	return ids, nil
+	return listAccounts(ctx, api, func(orgtypes.Account) bool { return true })
 }
 
 // ActiveAccounts returns the IDs of the organization's ACTIVE accounts, in
 // ID order, from the management account: the accounts the execution role
 // can be assumed into.
 func ActiveAccounts(ctx context.Context, api organizations.ListAccountsAPIClient) ([]string, error) {
+	return listAccounts(ctx, api, targets.Active)
+}
+
+// listAccounts returns the IDs of the organization's accounts keep keeps,
+// in ID order.
+func listAccounts(ctx context.Context, api organizations.ListAccountsAPIClient, keep func(orgtypes.Account) bool) ([]string, error) {
 	var ids []string
 	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
 	for pages.HasMorePages() {
@@ -260,7 +255,7 @@ func ActiveAccounts(ctx context.Context, api organizations.ListAccountsAPIClient
 			return nil, err
 		}
 		for _, a := range page.Accounts {
-			if targets.Active(a) {
+			if keep(a) {
 				ids = append(ids, aws.ToString(a.Id))
 			}
 		}
