@@ -190,14 +190,7 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 	}
 
 	res = Disable(ctx, d, tdConfig(), tdRegions)
-	if got := log.Calls(); len(got) != 0 {
-		t.Errorf("second run called %v", got)
-	}
-	for _, o := range res.Outcomes {
-		if o.Status != workflow.StatusUnchanged {
-			t.Errorf("second run row %+v", o)
-		}
-	}
+	log.ExpectQuietRerun(t, res)
 }
 
 func TestDisableOtherAdministratorIsAConflict(t *testing.T) {

@@ -102,14 +102,7 @@ func TestDisableTrailOrderPlanAndIdempotence(t *testing.T) {
 	}
 
 	res = Disable(ctx, d, disCfg(), teardown.Options{})
-	if got := log.Calls(); len(got) != 0 {
-		t.Errorf("second run called %v", got)
-	}
-	for _, o := range res.Outcomes {
-		if o.Status != workflow.StatusUnchanged {
-			t.Errorf("second run row %+v", o)
-		}
-	}
+	log.ExpectQuietRerun(t, res)
 }
 
 func TestDisableTrailConflicts(t *testing.T) {

@@ -10,10 +10,13 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
 // Log records mutating calls, "service:Operation target", in order.
@@ -36,6 +39,21 @@ func (l *Log) Calls() []string {
 	c := l.calls
 	l.calls = nil
 	return c
+}
+
+// ExpectQuietRerun fails t unless res, a disable run again on what the
+// first run left, made no mutating call (since the last Calls) and reports
+// every row unchanged.
+func (l *Log) ExpectQuietRerun(t testing.TB, res workflow.StepResult) {
+	t.Helper()
+	if got := l.Calls(); len(got) != 0 {
+		t.Errorf("second run called %v", got)
+	}
+	for _, o := range res.Outcomes {
+		if o.Status != workflow.StatusUnchanged {
+			t.Errorf("second run row %+v", o)
+		}
+	}
 }
 
 // Orgs is the fake. Admins holds the delegated administrators by service
