@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -297,4 +298,73 @@ func TestReadTreeWalksNestedOUsAndPages(t *testing.T) {
 	if got[0].OU != "Root" || got[len(got)-1].OU != "Root/Workloads/Prod" {
 		t.Errorf("accounts are ordered by OU: %+v", got)
 	}
+}
+
+func TestFoldRegions(t *testing.T) {
+	cells := func(states ...State) []Cell {
+		var out []Cell
+		for _, s := range states {
+			out = append(out, Cell{State: s})
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		in   []Cell
+		want State
+	}{
+		{cells(On, On, None), On},
+		{cells(On, Off), Partial},
+		{cells(Off, Off, Skipped), Off},
+		{cells(On, Error), Error},
+		{cells(On, Skipped), On},
+		{cells(Skipped, Excluded), Skipped},
+		{cells(None, None), None},
+	} {
+		if got, _, _ := foldRegions(tt.in); got != tt.want {
+			t.Errorf("%v: expect %s, got %s", tt.in, tt.want, got)
+		}
+	}
+}
+
+// TestPageOfALargeOrganizationFoldsRegions: at 5,000 accounts x 17
+// regions x 7 services (595,000 cells) the page shows one cell per account
+// and service and stays within a few MB.
+func TestPageOfALargeOrganizationFoldsRegions(t *testing.T) {
+	services := []string{"cloudtrail", "config", "guardduty", "securityhub", "accessanalyzer", "detective", "health"}
+	var regions []string
+	for i := 0; i < 17; i++ {
+		regions = append(regions, fmt.Sprintf("xx-region-%d", i))
+	}
+	m := Matrix{Execution: "SUCCEEDED", Regions: regions, Services: services}
+	for a := 0; a < 5000; a++ {
+		id := fmt.Sprintf("%012d", a+1)
+		m.Accounts = append(m.Accounts, Account{ID: id, Name: "account-" + id, OU: "Root/Workloads"})
+		for i, r := range regions {
+			for _, s := range services {
+				st := On
+				if a == 7 && s == "config" && i < 5 {
+					st = Off
+				}
+				m.Cells = append(m.Cells, Cell{Account: id, Region: r, Service: s, State: st})
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := m.WriteHTML(&buf, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if n := buf.Len(); n > 6<<20 {
+		t.Errorf("the page is %d bytes", n)
+	}
+	if got := strings.Count(page, `<td class="c `); got != 5000*len(services) {
+		t.Errorf("%d cells on the page, want one per account and service", got)
+	}
+	if !strings.Contains(page, `title="config: partial — on in 12 of 17 regions, off in 5 of 17 regions"`) {
+		t.Errorf("the folded cell of account 8 does not count its regions")
+	}
+	if !strings.Contains(page, "regions are folded") {
+		t.Error("the page does not say its regions are folded")
+	}
+	t.Logf("page: %d bytes for %d cells", buf.Len(), len(m.Cells))
 }

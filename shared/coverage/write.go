@@ -99,6 +99,26 @@ func (m Matrix) WriteTable(w io.Writer) error {
 
 // regionsText folds an account's cells of one service across regions.
 func regionsText(cells []Cell) string {
+	state, counts, checked := foldRegions(cells)
+	switch {
+	case checked == 0:
+		return "·"
+	case counts[state] == checked:
+		return string(state)
+	}
+	text := fmt.Sprintf("on %d/%d", counts[On], checked)
+	if counts[Error] > 0 {
+		text += " !"
+	}
+	return text
+}
+
+// foldRegions folds an account's cells of one service across regions into
+// one state: the state they share, or else error when one is an error,
+// partial when some are on (or partial) and some are not, off when none is
+// on, skipped when all are left out. It returns the counts of each state
+// and how many cells the service checks (None apart).
+func foldRegions(cells []Cell) (State, map[State]int, int) {
 	counts := map[State]int{}
 	checked := 0
 	for _, c := range cells {
@@ -107,17 +127,24 @@ func regionsText(cells []Cell) string {
 			checked++
 		}
 	}
-	if checked == 0 {
-		return "·"
+	switch {
+	case checked == 0:
+		return None, counts, 0
+	case counts[Error] > 0:
+		return Error, counts, checked
 	}
-	for s, n := range counts {
-		if n == checked {
-			return string(s)
+	for _, s := range States {
+		if counts[s] == checked {
+			return s, counts, checked
 		}
 	}
-	text := fmt.Sprintf("on %d/%d", counts[On], checked)
-	if counts[Error] > 0 {
-		text += " !"
+	switch {
+	case counts[On]+counts[Partial] > 0 && counts[Off] > 0, counts[Partial] > 0:
+		return Partial, counts, checked
+	case counts[Off] > 0:
+		return Off, counts, checked
+	case counts[On] > 0:
+		return On, counts, checked
 	}
-	return text
+	return Skipped, counts, checked
 }
