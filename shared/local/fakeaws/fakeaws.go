@@ -1,9 +1,10 @@
 // Package fakeaws answers, for local runs, the AWS APIs that moto does not
 // emulate and the baseline calls: the AWS Health organizational view
-// (DescribeHealthServiceStatusForOrganization and
-// EnableHealthServiceAccessForOrganization, awsJson1_1), IAM Access
-// Analyzer's analyzers (ListAnalyzers, CreateAnalyzer, GetAnalyzer and
-// UpdateAnalyzer, restJson1), Amazon Detective's organization and
+// (DescribeHealthServiceStatusForOrganization,
+// EnableHealthServiceAccessForOrganization and
+// DisableHealthServiceAccessForOrganization, awsJson1_1), IAM Access
+// Analyzer's analyzers (ListAnalyzers, CreateAnalyzer, GetAnalyzer,
+// UpdateAnalyzer and DeleteAnalyzer, restJson1), Amazon Detective's organization and
 // behavior graph membership (EnableOrganizationAdminAccount,
 // ListOrganizationAdminAccounts, CreateGraph, ListGraphs,
 // DescribeOrganizationConfiguration, UpdateOrganizationConfiguration,
@@ -43,7 +44,9 @@
 // administrators) is read from moto's Organizations.
 //
 // The fake applies the rules AWS documents for these operations: only the
-// management account reads and enables the organizational view; analyzer
+// management account reads, enables and disables the organizational view,
+// which trusted access for health.amazonaws.com turned off in moto turns
+// off too (disabling the view leaves trusted access as it is); analyzer
 // names, types and unused-access ages are validated; names are unique per
 // account and region; there is at most one analyzer of each account-level
 // type per account and region, and five of each organization-level type
