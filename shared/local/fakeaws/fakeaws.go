@@ -4,9 +4,10 @@
 // EnableHealthServiceAccessForOrganization and
 // DisableHealthServiceAccessForOrganization, awsJson1_1), IAM Access
 // Analyzer's analyzers (ListAnalyzers, CreateAnalyzer, GetAnalyzer,
-// UpdateAnalyzer and DeleteAnalyzer, restJson1), Amazon Detective's organization and
-// behavior graph membership (EnableOrganizationAdminAccount,
-// ListOrganizationAdminAccounts, CreateGraph, ListGraphs,
+// UpdateAnalyzer and DeleteAnalyzer, restJson1), Amazon Detective's
+// organization and behavior graph membership
+// (EnableOrganizationAdminAccount, ListOrganizationAdminAccounts,
+// DisableOrganizationAdminAccount, CreateGraph, ListGraphs,
 // DescribeOrganizationConfiguration, UpdateOrganizationConfiguration,
 // CreateMembers, ListMembers, GetMembers, ListInvitations and
 // AcceptInvitation, restJson1) and AWS Security Hub (CSPM) for an
@@ -64,8 +65,11 @@
 // (arn:aws:detective:REGION:ACCOUNT:graph:32 hex digits) if it has none,
 // enables trusted access for detective.amazonaws.com in moto and, unless it
 // is the management account, registers it there as Detective's delegated
-// administrator. An account administers at most one graph per region, which
-// CreateGraph answers again. Only the organization's Detective
+// administrator. DisableOrganizationAdminAccount, from the management
+// account, removes the administrator in the region and deletes the
+// organization behavior graph with its memberships; Organizations' delegated
+// administrator and trusted access stay. An account administers at most one
+// graph per region, which CreateGraph answers again. Only the organization's Detective
 // administrator reads and updates the organization configuration. In the
 // organization behavior graph, CreateMembers enables the organization's
 // accounts (ENABLED, type ORGANIZATION); other accounts, and every account
