@@ -95,7 +95,11 @@
 // registers it as delegated administrator (unless it is the management
 // account) and enables Security Hub in it with the default standards; once
 // Organizations has a delegated administrator for Security Hub, only it or
-// the management account can be designated. Only the administrator reads
+// the management account can be designated. A delegated administrator
+// deregistered in moto's Organizations is removed in every region at the
+// next Security Hub request, and the central configuration it ran stops,
+// its configuration policies and associations deleted ("Removing or
+// changing the delegated administrator"). Only the administrator reads
 // and updates the organization configuration. Central configuration needs
 // an administrator other than the management account, a finding aggregator
 // (one per account, not in a member account) whose home Region is the
@@ -169,6 +173,9 @@ type Handler struct {
 	// hubAdmins holds the organization's Security Hub administrator account
 	// designated in each region.
 	hubAdmins map[string]string
+	// hubAdminGen counts the designations of Security Hub administrator
+	// accounts (syncHubAdmins).
+	hubAdminGen int
 	// hubOrgConfigs holds the organization configuration's local settings
 	// by region, and hubCentral its central configuration (nil for none).
 	hubOrgConfigs map[string]*hubOrgConfig
