@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	shsdk "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/orgbaseline/orgbaseline/shared/accessanalyzer"
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
@@ -871,6 +872,73 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		}
 		expectAll(t, disableOK(t, "detective", "--config", config), "unchanged")
 	})
+
+	t.Run("disable securityhub deregisters the delegated administrator, which Security Hub follows in every region, and turns trusted access off", func(t *testing.T) {
+		const principal = "securityhub.amazonaws.com"
+		sec := awsclient.NewAccounts(awsCfg, org.Management, cfg.ExecutionRoleName, "e2e").Config(org.Security)
+		before, org0 := readHubAdmins(t, awsCfg, regions), readOrg(t, awsCfg)
+		for _, region := range regions {
+			if before[region] != org.Security {
+				t.Fatalf("Security Hub's administrator in %s: %q, want the security account", region, before[region])
+			}
+		}
+		if !slices.Contains(org0.trusted, principal) || !slices.Equal(org0.admins[principal], []string{org.Security}) {
+			t.Fatalf("Security Hub is not in the organization: %+v", org0)
+		}
+
+		rep := disableOK(t, "securityhub", "--plan", "--config", config)
+		if !hasAction(rep, "disable securityhub", org.Management, teardown.CallDeregister+" "+org.Security+" for "+principal) ||
+			!hasAction(rep, "disable securityhub", org.Management, "organizations:DisableAWSServiceAccess "+principal) {
+			t.Errorf("the plan does not list the delegated administrator and trusted access: %+v", rep.Rows)
+		}
+		if after := readHubAdmins(t, awsCfg, regions); fmt.Sprint(before) != fmt.Sprint(after) {
+			t.Errorf("the plan changed Security Hub's administrators:\n%v\n%v", before, after)
+		}
+		if after := readOrg(t, awsCfg); fmt.Sprint(org0) != fmt.Sprint(after) {
+			t.Errorf("the plan changed the organization:\n%v\n%v", org0, after)
+		}
+		// Central configuration still runs: the administrator reads its
+		// policies.
+		if _, err := shsdk.NewFromConfig(awsclient.WithRegion(sec, cfg.HomeRegion)).ListConfigurationPolicies(context.Background(), &shsdk.ListConfigurationPoliciesInput{}); err != nil {
+			t.Errorf("after the plan the administrator cannot read its configuration policies: %v", err)
+		}
+
+		disableOK(t, "securityhub", "--config", config)
+		for region, a := range readHubAdmins(t, awsCfg, regions) {
+			if a != "" {
+				t.Errorf("Security Hub's administrator in %s after disable: %s", region, a)
+			}
+		}
+		if st := readOrg(t, awsCfg); slices.Contains(st.trusted, principal) || len(st.admins[principal]) != 0 {
+			t.Errorf("after disable: trusted access %v, delegated administrators %v", st.trusted, st.admins[principal])
+		}
+		// Security Hub stays enabled in the security account.
+		for _, region := range regions {
+			if _, err := shsdk.NewFromConfig(awsclient.WithRegion(sec, region)).DescribeHub(context.Background(), &shsdk.DescribeHubInput{}); err != nil {
+				t.Errorf("Security Hub in the security account, %s, after disable: %v", region, err)
+			}
+		}
+		expectAll(t, disableOK(t, "securityhub", "--config", config), "unchanged")
+	})
+}
+
+// readHubAdmins returns Security Hub's administrator accounts by region, as
+// the management account lists them.
+func readHubAdmins(t *testing.T, mgmt aws.Config, regions []string) map[string]string {
+	t.Helper()
+	st := map[string]string{}
+	for _, region := range regions {
+		out, err := shsdk.NewFromConfig(awsclient.WithRegion(mgmt, region)).ListOrganizationAdminAccounts(context.Background(), &shsdk.ListOrganizationAdminAccountsInput{})
+		if err != nil {
+			t.Fatalf("Security Hub's administrators in %s: %v", region, err)
+		}
+		var ids []string
+		for _, a := range out.AdminAccounts {
+			ids = append(ids, aws.ToString(a.AccountId))
+		}
+		st[region] = strings.Join(ids, ",")
+	}
+	return st
 }
 
 // disableOK runs orgbaseline disable with args and returns its report,
