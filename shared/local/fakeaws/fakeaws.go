@@ -69,8 +69,9 @@
 // account, removes the administrator in the region and deletes the
 // organization behavior graph with its memberships; Organizations' delegated
 // administrator and trusted access stay. An account administers at most one
-// graph per region, which CreateGraph answers again. Only the organization's Detective
-// administrator reads and updates the organization configuration. In the
+// graph per region, which CreateGraph answers again. Only the
+// organization's Detective administrator reads and updates the organization
+// configuration. In the
 // organization behavior graph, CreateMembers enables the organization's
 // accounts (ENABLED, type ORGANIZATION); other accounts, and every account
 // in other graphs, are invited (INVITED, type INVITATION) and become ENABLED
