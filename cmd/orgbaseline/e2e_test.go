@@ -20,18 +20,26 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	aasdk "github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	"github.com/aws/aws-sdk-go-v2/service/detective"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	healthsdk "github.com/aws/aws-sdk-go-v2/service/health"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	shsdk "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
+	"github.com/orgbaseline/orgbaseline/shared/accessanalyzer"
 	"github.com/orgbaseline/orgbaseline/shared/awsclient"
 	"github.com/orgbaseline/orgbaseline/shared/configsvc"
 	"github.com/orgbaseline/orgbaseline/shared/coverage"
+	detectivepkg "github.com/orgbaseline/orgbaseline/shared/detective"
+	"github.com/orgbaseline/orgbaseline/shared/health"
 	"github.com/orgbaseline/orgbaseline/shared/local/motorig"
 	"github.com/orgbaseline/orgbaseline/shared/local/mototest"
+	"github.com/orgbaseline/orgbaseline/shared/org/teardown"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
@@ -734,6 +742,290 @@ func TestBaselineLocalOnEmulatedOrganization(t *testing.T) {
 		}
 		expectAll(t, rep, "unchanged")
 	})
+
+	regions := []string{"us-east-1", "eu-west-1"}
+
+	t.Run("disable accessanalyzer deletes orgbaseline's analyzers, then the delegated administrator and trusted access", func(t *testing.T) {
+		const principal = "access-analyzer.amazonaws.com"
+		accounts := organizationAccounts(t, awsCfg)
+		before, org0 := readAnalyzers(t, cfg, awsCfg, accounts, regions), readOrg(t, awsCfg)
+		for _, want := range []string{
+			org.Management + " us-east-1 " + accessanalyzer.AccountAnalyzer,
+			org.Workloads[0] + " eu-west-1 " + accessanalyzer.AccountAnalyzer,
+			org.Security + " us-east-1 " + accessanalyzer.OrganizationAnalyzer,
+			org.Security + " eu-west-1 " + accessanalyzer.OrganizationAnalyzer,
+		} {
+			if !slices.Contains(before, want) {
+				t.Fatalf("no analyzer %q to disable: %v", want, before)
+			}
+		}
+		if !slices.Contains(org0.trusted, principal) || !slices.Equal(org0.admins[principal], []string{org.Security}) {
+			t.Fatalf("Access Analyzer is not in the organization: %+v", org0)
+		}
+
+		rep := disableOK(t, "accessanalyzer", "--plan", "--config", config)
+		if !hasAction(rep, "disable accessanalyzer", org.Security, accessanalyzer.CallDelete+" "+accessanalyzer.OrganizationAnalyzer) ||
+			!hasAction(rep, "disable accessanalyzer", org.Management, "organizations:DisableAWSServiceAccess "+principal) {
+			t.Errorf("the plan does not list the delete and trusted access: %+v", rep.Rows)
+		}
+		if after := readAnalyzers(t, cfg, awsCfg, accounts, regions); !slices.Equal(before, after) {
+			t.Errorf("the plan changed the analyzers:\n%v\n%v", before, after)
+		}
+		if after := readOrg(t, awsCfg); fmt.Sprint(org0) != fmt.Sprint(after) {
+			t.Errorf("the plan changed the organization:\n%v\n%v", org0, after)
+		}
+
+		rep = disableOK(t, "accessanalyzer", "--config", config)
+		if !hasAction(rep, "disable accessanalyzer", org.Management, teardown.CallDeregister+" "+org.Security+" for "+principal) {
+			t.Errorf("the delegated administrator was not deregistered: %+v", rep.Rows)
+		}
+		after := readAnalyzers(t, cfg, awsCfg, accounts, regions)
+		for _, a := range after {
+			if name := a[strings.LastIndex(a, " ")+1:]; name == accessanalyzer.AccountAnalyzer || name == accessanalyzer.OrganizationAnalyzer || name == accessanalyzer.UnusedAccessAnalyzer {
+				t.Errorf("after disable the analyzer %s is left", a)
+			}
+		}
+		if st := readOrg(t, awsCfg); slices.Contains(st.trusted, principal) || len(st.admins[principal]) != 0 {
+			t.Errorf("after disable: trusted access %v, delegated administrators %v", st.trusted, st.admins[principal])
+		}
+		expectAll(t, disableOK(t, "accessanalyzer", "--config", config), "unchanged")
+	})
+
+	t.Run("disable health turns the organizational view off, then the delegated administrator and trusted access", func(t *testing.T) {
+		const principal = "health.amazonaws.com"
+		org0 := readOrg(t, awsCfg)
+		if v := healthView(t, awsCfg); v != "ENABLED" || !slices.Contains(org0.trusted, principal) || !slices.Equal(org0.admins[principal], []string{org.Security}) {
+			t.Fatalf("Health's organizational view is not set up: %s, %+v", v, org0)
+		}
+
+		rep := disableOK(t, "health", "--plan", "--config", config)
+		if !hasAction(rep, "disable health", org.Management, health.CallDisableView) ||
+			!hasAction(rep, "disable health", org.Management, teardown.CallDeregister+" "+org.Security+" for "+principal) {
+			t.Errorf("the plan does not list the view and the delegated administrator: %+v", rep.Rows)
+		}
+		if v := healthView(t, awsCfg); v != "ENABLED" {
+			t.Errorf("the plan turned the view %s", v)
+		}
+		if after := readOrg(t, awsCfg); fmt.Sprint(org0) != fmt.Sprint(after) {
+			t.Errorf("the plan changed the organization:\n%v\n%v", org0, after)
+		}
+
+		rep = disableOK(t, "health", "--config", config)
+		if !hasAction(rep, "disable health", org.Management, health.CallDisableView) ||
+			!hasAction(rep, "disable health", org.Management, "organizations:DisableAWSServiceAccess "+principal) {
+			t.Errorf("disable did not turn the view and trusted access off: %+v", rep.Rows)
+		}
+		if v := healthView(t, awsCfg); v != "DISABLED" {
+			t.Errorf("after disable the view is %s", v)
+		}
+		if st := readOrg(t, awsCfg); slices.Contains(st.trusted, principal) || len(st.admins[principal]) != 0 {
+			t.Errorf("after disable: trusted access %v, delegated administrators %v", st.trusted, st.admins[principal])
+		}
+		expectAll(t, disableOK(t, "health", "--config", config), "unchanged")
+	})
+
+	t.Run("disable detective removes the administrator in each region, then the delegated administrator and trusted access", func(t *testing.T) {
+		const principal = "detective.amazonaws.com"
+		// Detective is off in the example configuration: its organization
+		// is set up as EnableOrganizationAdminAccount leaves it, in each
+		// region.
+		for _, region := range regions {
+			if _, err := detective.NewFromConfig(awsclient.WithRegion(awsCfg, region)).EnableOrganizationAdminAccount(context.Background(),
+				&detective.EnableOrganizationAdminAccountInput{AccountId: aws.String(org.Security)}); err != nil {
+				t.Fatalf("designate Detective's administrator in %s: %v", region, err)
+			}
+		}
+		sec := awsclient.NewAccounts(awsCfg, org.Management, cfg.ExecutionRoleName, "e2e").Config(org.Security)
+		before, org0 := readDetective(t, awsCfg, sec, regions), readOrg(t, awsCfg)
+		for _, region := range regions {
+			if before[region] != org.Security+" 1" {
+				t.Fatalf("Detective in %s: %q, want the security account's graph", region, before[region])
+			}
+		}
+		if !slices.Contains(org0.trusted, principal) || !slices.Equal(org0.admins[principal], []string{org.Security}) {
+			t.Fatalf("Detective is not in the organization: %+v", org0)
+		}
+
+		rep := disableOK(t, "detective", "--plan", "--config", config)
+		for _, region := range regions {
+			if !slices.ContainsFunc(rep.Rows, func(r report.Row) bool {
+				return r.Region == region && r.Status == "planned" && slices.Contains(r.Actions, detectivepkg.CallDisableAdmin+" "+org.Security)
+			}) {
+				t.Errorf("the plan does not remove the administrator in %s: %+v", region, rep.Rows)
+			}
+		}
+		if after := readDetective(t, awsCfg, sec, regions); fmt.Sprint(before) != fmt.Sprint(after) {
+			t.Errorf("the plan changed Detective:\n%v\n%v", before, after)
+		}
+		if after := readOrg(t, awsCfg); fmt.Sprint(org0) != fmt.Sprint(after) {
+			t.Errorf("the plan changed the organization:\n%v\n%v", org0, after)
+		}
+
+		disableOK(t, "detective", "--config", config)
+		for region, st := range readDetective(t, awsCfg, sec, regions) {
+			if st != " 0" {
+				t.Errorf("Detective in %s after disable: %q, want no administrator and no graph", region, st)
+			}
+		}
+		if st := readOrg(t, awsCfg); slices.Contains(st.trusted, principal) || len(st.admins[principal]) != 0 {
+			t.Errorf("after disable: trusted access %v, delegated administrators %v", st.trusted, st.admins[principal])
+		}
+		expectAll(t, disableOK(t, "detective", "--config", config), "unchanged")
+	})
+
+	t.Run("disable securityhub deregisters the delegated administrator, which Security Hub follows in every region, and turns trusted access off", func(t *testing.T) {
+		const principal = "securityhub.amazonaws.com"
+		sec := awsclient.NewAccounts(awsCfg, org.Management, cfg.ExecutionRoleName, "e2e").Config(org.Security)
+		before, org0 := readHubAdmins(t, awsCfg, regions), readOrg(t, awsCfg)
+		for _, region := range regions {
+			if before[region] != org.Security {
+				t.Fatalf("Security Hub's administrator in %s: %q, want the security account", region, before[region])
+			}
+		}
+		if !slices.Contains(org0.trusted, principal) || !slices.Equal(org0.admins[principal], []string{org.Security}) {
+			t.Fatalf("Security Hub is not in the organization: %+v", org0)
+		}
+
+		rep := disableOK(t, "securityhub", "--plan", "--config", config)
+		if !hasAction(rep, "disable securityhub", org.Management, teardown.CallDeregister+" "+org.Security+" for "+principal) ||
+			!hasAction(rep, "disable securityhub", org.Management, "organizations:DisableAWSServiceAccess "+principal) {
+			t.Errorf("the plan does not list the delegated administrator and trusted access: %+v", rep.Rows)
+		}
+		if after := readHubAdmins(t, awsCfg, regions); fmt.Sprint(before) != fmt.Sprint(after) {
+			t.Errorf("the plan changed Security Hub's administrators:\n%v\n%v", before, after)
+		}
+		if after := readOrg(t, awsCfg); fmt.Sprint(org0) != fmt.Sprint(after) {
+			t.Errorf("the plan changed the organization:\n%v\n%v", org0, after)
+		}
+		// Central configuration still runs: the administrator reads its
+		// policies.
+		if _, err := shsdk.NewFromConfig(awsclient.WithRegion(sec, cfg.HomeRegion)).ListConfigurationPolicies(context.Background(), &shsdk.ListConfigurationPoliciesInput{}); err != nil {
+			t.Errorf("after the plan the administrator cannot read its configuration policies: %v", err)
+		}
+
+		disableOK(t, "securityhub", "--config", config)
+		for region, a := range readHubAdmins(t, awsCfg, regions) {
+			if a != "" {
+				t.Errorf("Security Hub's administrator in %s after disable: %s", region, a)
+			}
+		}
+		if st := readOrg(t, awsCfg); slices.Contains(st.trusted, principal) || len(st.admins[principal]) != 0 {
+			t.Errorf("after disable: trusted access %v, delegated administrators %v", st.trusted, st.admins[principal])
+		}
+		// Security Hub stays enabled in the security account.
+		for _, region := range regions {
+			if _, err := shsdk.NewFromConfig(awsclient.WithRegion(sec, region)).DescribeHub(context.Background(), &shsdk.DescribeHubInput{}); err != nil {
+				t.Errorf("Security Hub in the security account, %s, after disable: %v", region, err)
+			}
+		}
+		expectAll(t, disableOK(t, "securityhub", "--config", config), "unchanged")
+	})
+}
+
+// readHubAdmins returns Security Hub's administrator accounts by region, as
+// the management account lists them.
+func readHubAdmins(t *testing.T, mgmt aws.Config, regions []string) map[string]string {
+	t.Helper()
+	st := map[string]string{}
+	for _, region := range regions {
+		out, err := shsdk.NewFromConfig(awsclient.WithRegion(mgmt, region)).ListOrganizationAdminAccounts(context.Background(), &shsdk.ListOrganizationAdminAccountsInput{})
+		if err != nil {
+			t.Fatalf("Security Hub's administrators in %s: %v", region, err)
+		}
+		var ids []string
+		for _, a := range out.AdminAccounts {
+			ids = append(ids, aws.ToString(a.AccountId))
+		}
+		st[region] = strings.Join(ids, ",")
+	}
+	return st
+}
+
+// disableOK runs orgbaseline disable with args and returns its report,
+// failing t unless it exits 0.
+func disableOK(t *testing.T, args ...string) report.Report {
+	t.Helper()
+	code, rep, stderr := orgbaseline(t, append([]string{"disable"}, args...)...)
+	if code != 0 {
+		t.Fatalf("disable %v: exit %d %+v\n%s", args, code, rep, stderr)
+	}
+	return rep
+}
+
+// organizationAccounts lists the IDs of the organization's accounts.
+func organizationAccounts(t *testing.T, mgmt aws.Config) []string {
+	t.Helper()
+	var ids []string
+	pages := organizations.NewListAccountsPaginator(organizations.NewFromConfig(mgmt), &organizations.ListAccountsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page.Accounts {
+			ids = append(ids, aws.ToString(a.Id))
+		}
+	}
+	return ids
+}
+
+// readAnalyzers lists the analyzers of accounts in regions, as "ACCOUNT
+// REGION NAME", sorted.
+func readAnalyzers(t *testing.T, cfg settings.Config, mgmt aws.Config, accounts, regions []string) []string {
+	t.Helper()
+	acc := awsclient.NewAccounts(mgmt, cfg.Accounts.Management, cfg.ExecutionRoleName, "e2e")
+	var found []string
+	for _, a := range accounts {
+		for _, region := range regions {
+			pages := aasdk.NewListAnalyzersPaginator(aasdk.NewFromConfig(awsclient.WithRegion(acc.Config(a), region)), &aasdk.ListAnalyzersInput{})
+			for pages.HasMorePages() {
+				page, err := pages.NextPage(context.Background())
+				if err != nil {
+					t.Fatalf("analyzers of %s in %s: %v", a, region, err)
+				}
+				for _, an := range page.Analyzers {
+					found = append(found, a+" "+region+" "+aws.ToString(an.Name))
+				}
+			}
+		}
+	}
+	sort.Strings(found)
+	return found
+}
+
+// healthView is the status of AWS Health's organizational view.
+func healthView(t *testing.T, mgmt aws.Config) string {
+	t.Helper()
+	out, err := healthsdk.NewFromConfig(mgmt).DescribeHealthServiceStatusForOrganization(context.Background(), &healthsdk.DescribeHealthServiceStatusForOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.HealthServiceAccessStatusForOrganization)
+}
+
+// readDetective returns, by region, Detective's administrator accounts as
+// the management account lists them and the number of behavior graphs the
+// security account administers: "ADMINS GRAPHS".
+func readDetective(t *testing.T, mgmt, security aws.Config, regions []string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	st := map[string]string{}
+	for _, region := range regions {
+		admins, err := detective.NewFromConfig(awsclient.WithRegion(mgmt, region)).ListOrganizationAdminAccounts(ctx, &detective.ListOrganizationAdminAccountsInput{})
+		if err != nil {
+			t.Fatalf("Detective's administrators in %s: %v", region, err)
+		}
+		var ids []string
+		for _, a := range admins.Administrators {
+			ids = append(ids, aws.ToString(a.AccountId))
+		}
+		graphs, err := detective.NewFromConfig(awsclient.WithRegion(security, region)).ListGraphs(ctx, &detective.ListGraphsInput{})
+		if err != nil {
+			t.Fatalf("the security account's behavior graphs in %s: %v", region, err)
+		}
+		st[region] = fmt.Sprintf("%s %d", strings.Join(ids, ","), len(graphs.GraphList))
+	}
+	return st
 }
 
 // TestOnboardingForwardedToAnotherHomeRegion: with the home region

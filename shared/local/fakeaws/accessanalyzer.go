@@ -163,6 +163,8 @@ func (h *Handler) serveAccessAnalyzer(w http.ResponseWriter, r *http.Request) {
 		op = h.getAnalyzer
 	case name != "" && r.Method == http.MethodPut:
 		op = h.updateAnalyzer
+	case name != "" && r.Method == http.MethodDelete:
+		op = h.deleteAnalyzer
 	default:
 		writeRESTError(w, unknownOperation(r))
 		return
@@ -175,6 +177,12 @@ func (h *Handler) serveAccessAnalyzer(w http.ResponseWriter, r *http.Request) {
 	out, aerr := op(r.Context(), c, r, name)
 	if aerr != nil {
 		writeRESTError(w, aerr)
+		return
+	}
+	if out == nil {
+		// An operation without response elements: HTTP 200 with an empty
+		// body.
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	writeJSON(w, contentTypeRESTJSON, http.StatusOK, out)
@@ -420,4 +428,24 @@ func (h *Handler) updateAnalyzer(_ context.Context, c caller, r *http.Request, n
 		a.Configuration = in.Configuration
 	}
 	return map[string]*analyzerConfig{"configuration": a.Configuration}, nil
+}
+
+// deleteAnalyzer is DeleteAnalyzer ("DeleteAnalyzer", IAM Access Analyzer
+// API Reference: DELETE /analyzer/{analyzerName}; HTTP 200 with an empty
+// body; ResourceNotFoundException for an analyzer the caller does not have
+// in the region): the analyzer goes, and with it Access Analyzer for the
+// account or organization in the region (the fake makes no findings to
+// delete). The clientToken is accepted and not kept.
+func (h *Handler) deleteAnalyzer(_ context.Context, c caller, _ *http.Request, name string) (any, *apiError) {
+	if aerr := validateName(name); aerr != nil {
+		return nil, aerr
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	sc := scope{c.account, c.region}
+	if _, ok := h.analyzers[sc][name]; !ok {
+		return nil, notFound(name)
+	}
+	delete(h.analyzers[sc], name)
+	return nil, nil
 }

@@ -114,6 +114,7 @@ type detectiveOp func(h *Handler, ctx context.Context, c caller, body []byte) (a
 var detectiveRoutes = map[string]detectiveOp{
 	"POST /orgs/enableAdminAccount":                (*Handler).enableDetectiveAdmin,
 	"POST /orgs/adminAccountslist":                 (*Handler).listDetectiveAdmins,
+	"POST /orgs/disableAdminAccount":               (*Handler).disableDetectiveAdmin,
 	"POST /orgs/describeOrganizationConfiguration": (*Handler).describeDetectiveOrgConfig,
 	"POST /orgs/updateOrganizationConfiguration":   (*Handler).updateDetectiveOrgConfig,
 	"POST /graph":              (*Handler).createGraph,
@@ -365,6 +366,36 @@ func (h *Handler) enableDetectiveAdmin(ctx context.Context, c caller, body []byt
 		}
 	}
 	h.detectiveAdmins[c.region] = detectiveAdmin{account: in.AccountID, delegated: now}
+	return struct{}{}, nil
+}
+
+// disableDetectiveAdmin is DisableOrganizationAdminAccount
+// ("DisableOrganizationAdminAccount", Amazon Detective API Reference): only
+// the management account calls it; it removes the Detective administrator
+// account in the caller's region and deletes the organization behavior
+// graph, and with it the graph's memberships. "Removing the Detective
+// administrator account does not affect the delegated administrator
+// account for Detective in Organizations": the fake leaves moto's delegated
+// administrator and trusted access as they are. The administrator's graphs
+// in other regions stay. A region without an administrator is answered
+// without a change (AWS does not document that case).
+func (h *Handler) disableDetectiveAdmin(ctx context.Context, c caller, body []byte) (any, *apiError) {
+	if aerr := decodeDetective(body, &struct{}{}); aerr != nil {
+		return nil, aerr
+	}
+	if _, aerr := h.managementCaller(ctx, c); aerr != nil {
+		return nil, aerr
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a, ok := h.detectiveAdmins[c.region]
+	if !ok {
+		return struct{}{}, nil
+	}
+	sc := scope{a.account, c.region}
+	delete(h.graphs, h.graphOf[sc])
+	delete(h.graphOf, sc)
+	delete(h.detectiveAdmins, c.region)
 	return struct{}{}, nil
 }
 

@@ -671,3 +671,56 @@ func TestDetectiveRefused(t *testing.T) {
 		t.Errorf("CreateGraph after the refusal: %v", err)
 	}
 }
+
+func TestDetectiveDisableOrganizationAdmin(t *testing.T) {
+	cfg, org := srv.SeedT(t)
+	mgmt, west := detectiveIn(cfg, ""), detectiveIn(cfg, "eu-west-1")
+	securityCfg := srv.AccountConfigT(t, org.Security)
+	mustEnableAdmin(t, mgmt, org.Security)
+	mustEnableAdmin(t, west, org.Security)
+	graph := onlyGraph(t, detectiveIn(securityCfg, ""))
+	westGraph := onlyGraph(t, detectiveIn(securityCfg, "eu-west-1"))
+	createMembers(t, detectiveIn(securityCfg, ""), graph, account(org.LogArchive, "log-archive@example.com"))
+
+	// Only the management account removes the administrator.
+	_, err := detectiveIn(securityCfg, "").DisableOrganizationAdminAccount(ctx(t), &detective.DisableOrganizationAdminAccountInput{})
+	wantCode(t, "Disable from a member account", err, "AccessDeniedException", http.StatusForbidden)
+	if got, _ := admins(t, mgmt); len(got) != 1 {
+		t.Fatalf("a refused disable changed the administrators: %+v", got)
+	}
+
+	if _, err := mgmt.DisableOrganizationAdminAccount(ctx(t), &detective.DisableOrganizationAdminAccountInput{}); err != nil {
+		t.Fatalf("DisableOrganizationAdminAccount: %v", err)
+	}
+	if got, err := admins(t, mgmt); err != nil || len(got) != 0 {
+		t.Errorf("administrators in us-east-1 after the disable: %+v, %v; want none", got, err)
+	}
+	// The organization behavior graph is deleted, with its memberships.
+	if g := graphs(t, detectiveIn(securityCfg, "")); len(g) != 0 {
+		t.Errorf("the security account's graphs in us-east-1: %+v, want none", g)
+	}
+	inv, err := detectiveIn(srv.AccountConfigT(t, org.LogArchive), "").ListInvitations(ctx(t), &detective.ListInvitationsInput{})
+	if err != nil || len(inv.Invitations) != 0 {
+		t.Errorf("the former member's invitations: %+v, %v; want none", inv, err)
+	}
+	// Other regions keep their administrator and graph.
+	if got, _ := admins(t, west); len(got) != 1 || aws.ToString(got[0].AccountId) != org.Security || aws.ToString(got[0].GraphArn) != westGraph {
+		t.Errorf("administrators in eu-west-1: %+v, want %s with %s", got, org.Security, westGraph)
+	}
+	// Organizations keeps the delegated administrator and trusted access.
+	if trusted, delegated := detectiveInOrganizations(t, cfg); !trusted || !slices.Equal(delegated, []string{org.Security}) {
+		t.Errorf("after the disable: trusted access %v, delegated administrators %v; want true, [%s]", trusted, delegated, org.Security)
+	}
+	// Again, in a region without an administrator: no change, no error.
+	if _, err := mgmt.DisableOrganizationAdminAccount(ctx(t), &detective.DisableOrganizationAdminAccountInput{}); err != nil {
+		t.Errorf("DisableOrganizationAdminAccount again: %v", err)
+	}
+	if got, _ := admins(t, west); len(got) != 1 {
+		t.Errorf("the second disable in us-east-1 changed eu-west-1: %+v", got)
+	}
+	// Designated again, the account gets a new graph.
+	mustEnableAdmin(t, mgmt, org.Security)
+	if again := onlyGraph(t, detectiveIn(securityCfg, "")); again == graph {
+		t.Errorf("designated again, the administrator has the deleted graph %s", graph)
+	}
+}

@@ -1,11 +1,13 @@
 // Package fakeaws answers, for local runs, the AWS APIs that moto does not
 // emulate and the baseline calls: the AWS Health organizational view
-// (DescribeHealthServiceStatusForOrganization and
-// EnableHealthServiceAccessForOrganization, awsJson1_1), IAM Access
-// Analyzer's analyzers (ListAnalyzers, CreateAnalyzer, GetAnalyzer and
-// UpdateAnalyzer, restJson1), Amazon Detective's organization and
-// behavior graph membership (EnableOrganizationAdminAccount,
-// ListOrganizationAdminAccounts, CreateGraph, ListGraphs,
+// (DescribeHealthServiceStatusForOrganization,
+// EnableHealthServiceAccessForOrganization and
+// DisableHealthServiceAccessForOrganization, awsJson1_1), IAM Access
+// Analyzer's analyzers (ListAnalyzers, CreateAnalyzer, GetAnalyzer,
+// UpdateAnalyzer and DeleteAnalyzer, restJson1), Amazon Detective's
+// organization and behavior graph membership
+// (EnableOrganizationAdminAccount, ListOrganizationAdminAccounts,
+// DisableOrganizationAdminAccount, CreateGraph, ListGraphs,
 // DescribeOrganizationConfiguration, UpdateOrganizationConfiguration,
 // CreateMembers, ListMembers, GetMembers, ListInvitations and
 // AcceptInvitation, restJson1) and AWS Security Hub (CSPM) for an
@@ -43,7 +45,9 @@
 // administrators) is read from moto's Organizations.
 //
 // The fake applies the rules AWS documents for these operations: only the
-// management account reads and enables the organizational view; analyzer
+// management account reads, enables and disables the organizational view,
+// which trusted access for health.amazonaws.com turned off in moto turns
+// off too (disabling the view leaves trusted access as it is); analyzer
 // names, types and unused-access ages are validated; names are unique per
 // account and region; there is at most one analyzer of each account-level
 // type per account and region, and five of each organization-level type
@@ -61,9 +65,13 @@
 // (arn:aws:detective:REGION:ACCOUNT:graph:32 hex digits) if it has none,
 // enables trusted access for detective.amazonaws.com in moto and, unless it
 // is the management account, registers it there as Detective's delegated
-// administrator. An account administers at most one graph per region, which
-// CreateGraph answers again. Only the organization's Detective
-// administrator reads and updates the organization configuration. In the
+// administrator. DisableOrganizationAdminAccount, from the management
+// account, removes the administrator in the region and deletes the
+// organization behavior graph with its memberships; Organizations' delegated
+// administrator and trusted access stay. An account administers at most one
+// graph per region, which CreateGraph answers again. Only the
+// organization's Detective administrator reads and updates the organization
+// configuration. In the
 // organization behavior graph, CreateMembers enables the organization's
 // accounts (ENABLED, type ORGANIZATION); other accounts, and every account
 // in other graphs, are invited (INVITED, type INVITATION) and become ENABLED
@@ -88,7 +96,11 @@
 // registers it as delegated administrator (unless it is the management
 // account) and enables Security Hub in it with the default standards; once
 // Organizations has a delegated administrator for Security Hub, only it or
-// the management account can be designated. Only the administrator reads
+// the management account can be designated. A delegated administrator
+// deregistered in moto's Organizations is removed in every region at the
+// next Security Hub request, and the central configuration it ran stops,
+// its configuration policies and associations deleted ("Removing or
+// changing the delegated administrator"). Only the administrator reads
 // and updates the organization configuration. Central configuration needs
 // an administrator other than the management account, a finding aggregator
 // (one per account, not in a member account) whose home Region is the
@@ -162,6 +174,9 @@ type Handler struct {
 	// hubAdmins holds the organization's Security Hub administrator account
 	// designated in each region.
 	hubAdmins map[string]string
+	// hubAdminGen counts the designations of Security Hub administrator
+	// accounts (syncHubAdmins).
+	hubAdminGen int
 	// hubOrgConfigs holds the organization configuration's local settings
 	// by region, and hubCentral its central configuration (nil for none).
 	hubOrgConfigs map[string]*hubOrgConfig

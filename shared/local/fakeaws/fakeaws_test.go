@@ -137,13 +137,15 @@ func TestUnknownOperations(t *testing.T) {
 	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "DescribeEvents" {
 		t.Errorf("DescribeEvents: err %v, want an unavailable operation", err)
 	}
-	_, err = accessanalyzer.NewFromConfig(cfg).DeleteAnalyzer(ctx(t), &accessanalyzer.DeleteAnalyzerInput{AnalyzerName: aws.String("x")})
-	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "DeleteAnalyzer" {
-		t.Errorf("DeleteAnalyzer: err %v, want an unavailable operation", err)
+	_, err = accessanalyzer.NewFromConfig(cfg).ListArchiveRules(ctx(t), &accessanalyzer.ListArchiveRulesInput{AnalyzerName: aws.String("x")})
+	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "ListArchiveRules" {
+		t.Errorf("ListArchiveRules: err %v, want an unavailable operation", err)
 	}
-	_, err = detective.NewFromConfig(cfg).DisableOrganizationAdminAccount(ctx(t), &detective.DisableOrganizationAdminAccountInput{})
-	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "DisableOrganizationAdminAccount" {
-		t.Errorf("DisableOrganizationAdminAccount: err %v, want an unavailable operation", err)
+	_, err = detective.NewFromConfig(cfg).DeleteGraph(ctx(t), &detective.DeleteGraphInput{
+		GraphArn: aws.String("arn:aws:detective:us-east-1:" + motorig.ManagementAccountID + ":graph:" + strings.Repeat("0", 32)),
+	})
+	if op, ok := awsclient.UnavailableOperation(err); !ok || op != "DeleteGraph" {
+		t.Errorf("DeleteGraph: err %v, want an unavailable operation", err)
 	}
 	_, err = detective.NewFromConfig(cfg).ListTagsForResource(ctx(t), &detective.ListTagsForResourceInput{
 		ResourceArn: aws.String("arn:aws:detective:us-east-1:" + motorig.ManagementAccountID + ":graph:" + strings.Repeat("0", 32)),
@@ -476,5 +478,114 @@ func TestUpdateAnalyzer(t *testing.T) {
 	got, err = api.GetAnalyzer(ctx(t), &accessanalyzer.GetAnalyzerInput{AnalyzerName: aws.String("unused")})
 	if err != nil || unusedAccessAge(got.Analyzer.Configuration) != 120 {
 		t.Errorf("a refused update changed the analyzer: %v, %v", got, err)
+	}
+}
+
+// analyzerNames lists the names of api's analyzers in its region.
+func analyzerNames(t *testing.T, api *accessanalyzer.Client) []string {
+	t.Helper()
+	out, err := api.ListAnalyzers(ctx(t), &accessanalyzer.ListAnalyzersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range out.Analyzers {
+		names = append(names, aws.ToString(a.Name))
+	}
+	return names
+}
+
+func TestDeleteAnalyzer(t *testing.T) {
+	cfg, org := srv.SeedT(t)
+	api := accessanalyzer.NewFromConfig(cfg)
+	west := accessanalyzer.NewFromConfig(awsclient.WithRegion(cfg, "eu-west-1"))
+	security := accessanalyzer.NewFromConfig(srv.AccountConfigT(t, org.Security))
+	mustCreate(t, api, "gone", aatypes.TypeAccount, 0)
+	mustCreate(t, api, "kept", aatypes.TypeAccountUnusedAccess, 90)
+	mustCreate(t, west, "gone", aatypes.TypeAccount, 0)
+	mustCreate(t, security, "gone", aatypes.TypeAccount, 0)
+
+	if _, err := api.DeleteAnalyzer(ctx(t), &accessanalyzer.DeleteAnalyzerInput{AnalyzerName: aws.String("gone"), ClientToken: aws.String("token-1")}); err != nil {
+		t.Fatalf("DeleteAnalyzer: %v", err)
+	}
+	if got := analyzerNames(t, api); !slices.Equal(got, []string{"kept"}) {
+		t.Errorf("analyzers after the delete: %v, want [kept]", got)
+	}
+	var nf *aatypes.ResourceNotFoundException
+	if _, err := api.GetAnalyzer(ctx(t), &accessanalyzer.GetAnalyzerInput{AnalyzerName: aws.String("gone")}); !errors.As(err, &nf) {
+		t.Errorf("GetAnalyzer of the deleted analyzer: err %v, want ResourceNotFoundException", err)
+	}
+	// The same name in another region, or in another account, stays.
+	if got := analyzerNames(t, west); !slices.Equal(got, []string{"gone"}) {
+		t.Errorf("analyzers in eu-west-1: %v, want [gone]", got)
+	}
+	if got := analyzerNames(t, security); !slices.Equal(got, []string{"gone"}) {
+		t.Errorf("analyzers of the security account: %v, want [gone]", got)
+	}
+	// Deleting it again, or a name the account never had, is not found.
+	_, err := api.DeleteAnalyzer(ctx(t), &accessanalyzer.DeleteAnalyzerInput{AnalyzerName: aws.String("gone")})
+	wantCode(t, "DeleteAnalyzer again", err, "ResourceNotFoundException", http.StatusNotFound)
+	if !errors.As(err, &nf) || aws.ToString(nf.ResourceId) != "gone" || aws.ToString(nf.ResourceType) != "AWS::AccessAnalyzer::Analyzer" {
+		t.Errorf("the error does not name the analyzer: %v", err)
+	}
+	_, err = api.DeleteAnalyzer(ctx(t), &accessanalyzer.DeleteAnalyzerInput{AnalyzerName: aws.String("9invalid")})
+	wantCode(t, "DeleteAnalyzer of an invalid name", err, "ValidationException", http.StatusBadRequest)
+	// A name freed by the delete can be used again.
+	mustCreate(t, api, "gone", aatypes.TypeAccount, 0)
+}
+
+// healthTrusted reports whether trusted access for AWS Health is on.
+func healthTrusted(t *testing.T, mgmt aws.Config) bool {
+	t.Helper()
+	access, err := organizations.NewFromConfig(mgmt).ListAWSServiceAccessForOrganization(ctx(t), &organizations.ListAWSServiceAccessForOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.ContainsFunc(access.EnabledServicePrincipals, func(p orgtypes.EnabledServicePrincipal) bool {
+		return aws.ToString(p.ServicePrincipal) == "health.amazonaws.com"
+	})
+}
+
+func TestHealthDisableOrganizationalView(t *testing.T) {
+	cfg, org := srv.SeedT(t)
+	api := health.NewFromConfig(cfg)
+	if _, err := api.EnableHealthServiceAccessForOrganization(ctx(t), &health.EnableHealthServiceAccessForOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	// A member account may not disable it.
+	member := health.NewFromConfig(srv.AccountConfigT(t, org.Security))
+	_, err := member.DisableHealthServiceAccessForOrganization(ctx(t), &health.DisableHealthServiceAccessForOrganizationInput{})
+	wantCode(t, "Disable from a member account", err, "AccessDeniedException", http.StatusBadRequest)
+	if got := healthStatus(t, api); got != "ENABLED" {
+		t.Errorf("status after a refused disable: %s, want ENABLED", got)
+	}
+
+	if _, err := api.DisableHealthServiceAccessForOrganization(ctx(t), &health.DisableHealthServiceAccessForOrganizationInput{}); err != nil {
+		t.Fatalf("DisableHealthServiceAccessForOrganization: %v", err)
+	}
+	if got := healthStatus(t, api); got != "DISABLED" {
+		t.Errorf("status after disabling: %s, want DISABLED", got)
+	}
+	// AWS does not document that the call turns trusted access off: it
+	// stays on.
+	if !healthTrusted(t, cfg) {
+		t.Error("the disable turned trusted access for health.amazonaws.com off")
+	}
+	// Disabling again is no error.
+	if _, err := api.DisableHealthServiceAccessForOrganization(ctx(t), &health.DisableHealthServiceAccessForOrganizationInput{}); err != nil {
+		t.Errorf("DisableHealthServiceAccessForOrganization again: %v", err)
+	}
+
+	// Turning trusted access off through Organizations disables the view too.
+	if _, err := api.EnableHealthServiceAccessForOrganization(ctx(t), &health.EnableHealthServiceAccessForOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := organizations.NewFromConfig(cfg).DisableAWSServiceAccess(ctx(t), &organizations.DisableAWSServiceAccessInput{
+		ServicePrincipal: aws.String("health.amazonaws.com"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := healthStatus(t, api); got != "DISABLED" {
+		t.Errorf("status after DisableAWSServiceAccess: %s, want DISABLED", got)
 	}
 }

@@ -19,6 +19,8 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request, op string)
 		answer = h.describeHealthStatus
 	case "EnableHealthServiceAccessForOrganization":
 		answer, enable = h.enableHealthAccess, true
+	case "DisableHealthServiceAccessForOrganization":
+		answer = h.disableHealthAccess
 	default:
 		writeJSON11Error(w, newError(http.StatusBadRequest, codeUnknownOperation, "%s is not offered by this endpoint", op))
 		return
@@ -34,13 +36,31 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request, op string)
 	// for AWS Health APIs and Notifications"): so does the fake, in moto's
 	// organization.
 	if enable {
-		if err := h.moto.enableTrustedAccess(r.Context(), "health.amazonaws.com"); err != nil {
+		if err := h.moto.enableTrustedAccess(r.Context(), healthPrincipal); err != nil {
 			writeJSON11Error(w, newError(http.StatusInternalServerError, "InternalFailure", "%v", err))
 			return
 		}
 	}
+	// "You can also disable the organizational feature by using the
+	// Organizations DisableAWSServiceAccess API operation"
+	// ("DisableHealthServiceAccessForOrganization", AWS Health API
+	// Reference): with trusted access for health.amazonaws.com off in moto's
+	// organization, the organizational view is off.
+	if op == "DescribeHealthServiceStatusForOrganization" {
+		on, err := h.moto.trustedAccess(r.Context(), healthPrincipal)
+		if err != nil {
+			writeJSON11Error(w, newError(http.StatusInternalServerError, "InternalFailure", "%v", err))
+			return
+		}
+		if !on {
+			h.disableHealthAccess(mgmt)
+		}
+	}
 	writeJSON(w, contentTypeJSON11, http.StatusOK, answer(mgmt))
 }
+
+// healthPrincipal is AWS Health's service principal in AWS Organizations.
+const healthPrincipal = "health.amazonaws.com"
 
 // healthCaller checks that the request may use the organizational view:
 // the account has a support plan that includes the Health API (see
@@ -87,5 +107,19 @@ func (h *Handler) enableHealthAccess(mgmt string) any {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.healthEnabled[mgmt] = true
+	return struct{}{}
+}
+
+// disableHealthAccess is DisableHealthServiceAccessForOrganization
+// ("DisableHealthServiceAccessForOrganization", AWS Health API Reference):
+// from the management account, Health stops aggregating the organization's
+// events; the view is DISABLED. AWS does not document that the call turns
+// trusted access for health.amazonaws.com off, and the fake leaves it as
+// it is in moto's organization (it makes no service-linked role either, so
+// there is none to keep). Disabling a view that is off is no error.
+func (h *Handler) disableHealthAccess(mgmt string) any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.healthEnabled, mgmt)
 	return struct{}{}
 }

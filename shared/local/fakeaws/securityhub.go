@@ -260,6 +260,10 @@ func (h *Handler) serveSecurityHub(w http.ResponseWriter, r *http.Request) {
 		writeRESTError(w, hubInvalidInput("cannot read the request body: %v", err))
 		return
 	}
+	if aerr := h.syncHubAdmins(r.Context()); aerr != nil {
+		writeRESTError(w, aerr)
+		return
+	}
 	out, aerr := op(h, r.Context(), c, hubRequest{body: body, query: r.URL.Query(), label: label})
 	if aerr != nil {
 		writeRESTError(w, aerr)
@@ -673,10 +677,61 @@ func (h *Handler) enableHubAdmin(ctx context.Context, c caller, in hubRequest) (
 		return nil, aerr
 	}
 	h.hubAdmins[c.region] = req.AdminAccountID
+	h.hubAdminGen++
 	if h.hubs[scope{req.AdminAccountID, c.region}] == nil {
 		h.newHubLocked(req.AdminAccountID, c.region, "", nil, true)
 	}
 	return map[string]string{"AdminAccountId": req.AdminAccountID, "Feature": securityHubFeature}, nil
+}
+
+// syncHubAdmins applies a removal of Security Hub's delegated administrator
+// through AWS Organizations (moto's DeregisterDelegatedAdministrator for
+// securityhub.amazonaws.com), which Security Hub follows: "If you use the
+// Organizations API to remove the delegated Security Hub CSPM administrator
+// account, it is automatically removed in all Regions", and under central
+// configuration "Security Hub CSPM automatically stops central
+// configuration, and deletes your configuration policies and policy
+// associations. Member accounts retain the configurations they had"
+// ("Removing or changing the delegated administrator", AWS Security Hub
+// CSPM User Guide). The fake applies it at the next Security Hub request:
+// an administrator account that is neither the management account (which
+// Organizations does not register) nor a delegated administrator in moto
+// is removed in every Region, and the central configuration it ran is
+// stopped with its policies and associations. The hubs, standards, members
+// and finding aggregators stay. A designation made while moto was read
+// leaves the check to the next request.
+func (h *Handler) syncHubAdmins(ctx context.Context) *apiError {
+	h.mu.Lock()
+	gen, designated := h.hubAdminGen, len(h.hubAdmins) > 0 || h.hubCentral != nil
+	h.mu.Unlock()
+	if !designated {
+		return nil
+	}
+	mgmt, aerr := h.managementAccount(ctx)
+	if aerr != nil {
+		return aerr
+	}
+	delegated, err := h.moto.delegatedAdministrators(ctx, securityHubPrincipal)
+	if err != nil {
+		return internalError(err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hubAdminGen != gen {
+		return nil
+	}
+	removed := func(account string) bool { return account != mgmt && !slices.Contains(delegated, account) }
+	for region, a := range h.hubAdmins {
+		if removed(a) {
+			delete(h.hubAdmins, region)
+		}
+	}
+	if cc := h.hubCentral; cc != nil && removed(cc.admin) {
+		h.hubCentral = nil
+		h.hubPolicies = map[string]*hubPolicy{}
+		h.hubAssociations = map[string]*hubAssociation{}
+	}
+	return nil
 }
 
 // adminAccount is the AdminAccount structure.

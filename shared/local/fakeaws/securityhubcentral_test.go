@@ -694,3 +694,75 @@ func TestSecurityHubPolicyAssociations(t *testing.T) {
 		t.Errorf("workload-c then: %s", got)
 	}
 }
+
+// TestSecurityHubAdministratorRemovedThroughOrganizations: deregistering
+// Security Hub's delegated administrator in Organizations removes it in
+// every Region and stops central configuration, with its policies and
+// associations; the management account, where it is the administrator,
+// stays.
+func TestSecurityHubAdministratorRemovedThroughOrganizations(t *testing.T) {
+	cfg, org, security := centralOrganization(t)
+	mustEnableHubAdmin(t, hubIn(cfg, "ap-southeast-2"), org.Security)
+	mustEnableHubAdmin(t, hubIn(cfg, "ap-northeast-1"), org.Management)
+	id := mustCreatePolicy(t, security, "baseline")
+	mustAssociate(t, security, id, rootTarget(org.RootID))
+	for _, region := range []string{"us-east-1", "eu-west-1", "ap-southeast-2"} {
+		if got, err := hubAdmins(t, hubIn(cfg, region)); err != nil || !slices.Equal(got, []string{org.Security + " ENABLED"}) {
+			t.Fatalf("administrators in %s before: %v, %v", region, got, err)
+		}
+	}
+
+	if _, err := organizations.NewFromConfig(cfg).DeregisterDelegatedAdministrator(ctx(t), &organizations.DeregisterDelegatedAdministratorInput{
+		AccountId: aws.String(org.Security), ServicePrincipal: aws.String("securityhub.amazonaws.com"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Removed in every Region, the linked one included.
+	for _, region := range []string{"us-east-1", "eu-west-1", "ap-southeast-2"} {
+		if got, err := hubAdmins(t, hubIn(cfg, region)); err != nil || len(got) != 0 {
+			t.Errorf("administrators in %s after the deregistration: %v, %v; want none", region, got, err)
+		}
+	}
+	if got, err := hubAdmins(t, hubIn(cfg, "ap-northeast-1")); err != nil || !slices.Equal(got, []string{org.Management + " ENABLED"}) {
+		t.Errorf("administrators in ap-northeast-1: %v, %v; want the management account", got, err)
+	}
+	_, err := orgConfig(t, security)
+	wantCode(t, "DescribeOrganizationConfiguration by the former administrator", err, "InvalidAccessException", http.StatusUnauthorized)
+	// Security Hub and the finding aggregator stay in the former
+	// administrator; trusted access stays in Organizations.
+	if _, err := security.DescribeHub(ctx(t), &securityhub.DescribeHubInput{}); err != nil {
+		t.Errorf("DescribeHub in the former administrator: %v", err)
+	}
+	if aggs, err := security.ListFindingAggregators(ctx(t), &securityhub.ListFindingAggregatorsInput{}); err != nil || len(aggs.FindingAggregators) != 1 {
+		t.Errorf("the former administrator's finding aggregators: %+v, %v; want one", aggs, err)
+	}
+	if trusted, delegated := hubInOrganizations(t, cfg); !trusted || len(delegated) != 0 {
+		t.Errorf("Organizations: trusted access %v, delegated administrators %v; want true, none", trusted, delegated)
+	}
+
+	// Designated again, it finds no central configuration and no policy.
+	mustEnableHubAdmin(t, hubIn(cfg, ""), org.Security)
+	if got := configState(t, security); strings.HasPrefix(got, "CENTRAL") {
+		t.Errorf("organization configuration after designating again: %s, want LOCAL", got)
+	}
+	if err := goCentral(t, security); err != nil {
+		t.Fatalf("UpdateOrganizationConfiguration to CENTRAL again: %v", err)
+	}
+	for range 2 {
+		configState(t, security)
+	}
+	list, err := security.ListConfigurationPolicies(ctx(t), &securityhub.ListConfigurationPoliciesInput{})
+	if err != nil || len(list.ConfigurationPolicySummaries) != 0 {
+		t.Errorf("configuration policies after designating again: %+v, %v; want none", list, err)
+	}
+	// Without associations, every target is self-managed.
+	assoc, err := security.ListConfigurationPolicyAssociations(ctx(t), &securityhub.ListConfigurationPolicyAssociationsInput{})
+	if err != nil || len(assoc.ConfigurationPolicyAssociationSummaries) == 0 {
+		t.Fatalf("associations after designating again: %+v, %v", assoc, err)
+	}
+	for _, a := range assoc.ConfigurationPolicyAssociationSummaries {
+		if p, typ := aws.ToString(a.ConfigurationPolicyId), a.AssociationType; p != "SELF_MANAGED_SECURITY_HUB" || typ != shtypes.AssociationTypeInherited {
+			t.Errorf("%s %s after designating again: %s %s, want SELF_MANAGED_SECURITY_HUB INHERITED", a.TargetType, aws.ToString(a.TargetId), p, typ)
+		}
+	}
+}

@@ -45,11 +45,13 @@
 // finding aggregators, configuration policies or standards); the baseline
 // sets up their organizational view, analyzers, behavior graphs and central
 // configuration. Start therefore also starts a fake of the operations the
-// baseline calls (package fakeaws: Health's
-// DescribeHealthServiceStatusForOrganization and
-// EnableHealthServiceAccessForOrganization, Access Analyzer's ListAnalyzers,
-// CreateAnalyzer, GetAnalyzer and UpdateAnalyzer, Detective's
-// EnableOrganizationAdminAccount, ListOrganizationAdminAccounts,
+// baseline and its disable call (package fakeaws: Health's
+// DescribeHealthServiceStatusForOrganization,
+// EnableHealthServiceAccessForOrganization and
+// DisableHealthServiceAccessForOrganization, Access Analyzer's
+// ListAnalyzers, CreateAnalyzer, GetAnalyzer, UpdateAnalyzer and
+// DeleteAnalyzer, Detective's EnableOrganizationAdminAccount,
+// ListOrganizationAdminAccounts, DisableOrganizationAdminAccount,
 // CreateGraph, ListGraphs, Describe- and UpdateOrganizationConfiguration,
 // CreateMembers, ListMembers, GetMembers, ListInvitations and
 // AcceptInvitation, Security Hub's EnableSecurityHub, DescribeHub,
