@@ -17,12 +17,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-const (
-	tdMgmt     = "111111111111"
-	tdSecurity = "222222222222"
-	tdMember   = "333333333333"
-	tdOther    = "999999999999"
-)
+const tdMember = "333333333333"
 
 // analyzers is IAM Access Analyzer in one account and region: name to type.
 type analyzers struct {
@@ -56,8 +51,8 @@ var tdRegionNames = []string{"us-east-1", "eu-west-1"}
 func aaOrg() (DisableDeps, map[string]*analyzers, *fakeorg.Orgs, *fakeorg.Log) {
 	log := &fakeorg.Log{}
 	orgs := fakeorg.New(log)
-	orgs.Members = []string{tdMgmt, tdSecurity, tdMember}
-	orgs.Admins[Principal] = []string{tdSecurity}
+	orgs.Members = []string{fakeorg.Management, fakeorg.Security, tdMember}
+	orgs.Admins[Principal] = []string{fakeorg.Security}
 	orgs.Access[Principal] = true
 	by := map[string]*analyzers{}
 	for _, acct := range orgs.Members {
@@ -66,7 +61,7 @@ func aaOrg() (DisableDeps, map[string]*analyzers, *fakeorg.Orgs, *fakeorg.Log) {
 			if acct == tdMember {
 				a.by["someone-elses"] = types.TypeAccount
 			}
-			if acct == tdSecurity {
+			if acct == fakeorg.Security {
 				a.by[OrganizationAnalyzer] = types.TypeOrganization
 				a.by[UnusedAccessAnalyzer] = types.TypeOrganizationUnusedAccess
 			}
@@ -79,11 +74,7 @@ func aaOrg() (DisableDeps, map[string]*analyzers, *fakeorg.Orgs, *fakeorg.Log) {
 	}, by, orgs, log
 }
 
-func tdConfig() settings.Config {
-	var c settings.Config
-	c.Accounts.Management, c.Accounts.Security, c.HomeRegion = tdMgmt, tdSecurity, "us-east-1"
-	return c
-}
+func tdConfig() settings.Config { return fakeorg.Config() }
 
 func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 	d, by, orgs, log := aaOrg()
@@ -118,7 +109,7 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 		CallDelete + " 222222222222/us-east-1 " + UnusedAccessAnalyzer,
 		CallDelete + " 222222222222/eu-west-1 " + OrganizationAnalyzer,
 		CallDelete + " 222222222222/eu-west-1 " + UnusedAccessAnalyzer,
-		"organizations:DeregisterDelegatedAdministrator " + tdSecurity + " " + Principal,
+		"organizations:DeregisterDelegatedAdministrator " + fakeorg.Security + " " + Principal,
 		"organizations:DisableAWSServiceAccess " + Principal,
 	}
 	if got := log.Calls(); !reflect.DeepEqual(got, want) {
@@ -134,15 +125,15 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 
 func TestDisableOtherAdministratorTouchesNothing(t *testing.T) {
 	d, by, orgs, log := aaOrg()
-	orgs.Admins[Principal] = []string{tdOther}
+	orgs.Admins[Principal] = []string{fakeorg.Other}
 	res := Disable(context.Background(), d, tdConfig(), teardown.Options{Regions: tdRegionNames})
 	if got := log.Calls(); len(got) != 0 {
 		t.Errorf("calls despite another administrator: %v", got)
 	}
-	if len(res.Outcomes) != 1 || res.Outcomes[0].Status != workflow.StatusFailed || !strings.Contains(res.Outcomes[0].Reason, tdOther) {
+	if len(res.Outcomes) != 1 || res.Outcomes[0].Status != workflow.StatusFailed || !strings.Contains(res.Outcomes[0].Reason, fakeorg.Other) {
 		t.Errorf("rows %+v", res.Outcomes)
 	}
-	if len(by[tdSecurity+"/us-east-1"].by) != 3 {
+	if len(by[fakeorg.Security+"/us-east-1"].by) != 3 {
 		t.Error("analyzers were deleted")
 	}
 }

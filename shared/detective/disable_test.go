@@ -16,12 +16,6 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-const (
-	tdMgmt     = "111111111111"
-	tdSecurity = "222222222222"
-	tdOther    = "999999999999"
-)
-
 // dtRegion is one region's Detective: the administrator (management
 // account's view) and the security account's own graph.
 type dtRegion struct {
@@ -90,7 +84,7 @@ func dtOrg(admin string) (DisableDeps, map[string]*dtRegion, *fakeorg.Orgs, *fak
 	}
 	orgs := fakeorg.New(log)
 	orgs.Access[Principal] = true
-	orgs.Members = []string{tdMgmt, tdSecurity, "333333333333", "444444444444"}
+	orgs.Members = []string{fakeorg.Management, fakeorg.Security, "333333333333", "444444444444"}
 	return DisableDeps{
 		Management: func(r string) DisableAdminAPI { return regions[r] },
 		Security:   func(r string) DisableGraphAPI { return regions[r] },
@@ -99,15 +93,14 @@ func dtOrg(admin string) (DisableDeps, map[string]*dtRegion, *fakeorg.Orgs, *fak
 }
 
 func tdConfig(mode string) settings.Config {
-	var c settings.Config
-	c.Accounts.Management, c.Accounts.Security, c.HomeRegion = tdMgmt, tdSecurity, "us-east-1"
+	c := fakeorg.Config()
 	c.Services.Detective.Mode = mode
 	return c
 }
 
 func TestDisableOrganizationMode(t *testing.T) {
-	d, _, orgs, log := dtOrg(tdSecurity)
-	orgs.Admins[Principal] = []string{tdSecurity}
+	d, _, orgs, log := dtOrg(fakeorg.Security)
+	orgs.Admins[Principal] = []string{fakeorg.Security}
 	ctx := context.Background()
 	cfg := tdConfig(settings.DetectiveOrganization)
 
@@ -129,7 +122,7 @@ func TestDisableOrganizationMode(t *testing.T) {
 	want := []string{
 		CallDisableAdmin + " us-east-1",
 		CallDisableAdmin + " eu-west-1",
-		"organizations:DeregisterDelegatedAdministrator " + tdSecurity + " " + Principal,
+		"organizations:DeregisterDelegatedAdministrator " + fakeorg.Security + " " + Principal,
 		"organizations:DisableAWSServiceAccess " + Principal,
 	}
 	if got := log.Calls(); !reflect.DeepEqual(got, want) {
@@ -141,19 +134,19 @@ func TestDisableOrganizationMode(t *testing.T) {
 }
 
 func TestDisableOtherAdministratorIsAConflict(t *testing.T) {
-	d, regions, orgs, log := dtOrg(tdOther)
-	orgs.Admins[Principal] = []string{tdOther}
+	d, regions, orgs, log := dtOrg(fakeorg.Other)
+	orgs.Admins[Principal] = []string{fakeorg.Other}
 	res := Disable(context.Background(), d, tdConfig(settings.DetectiveOrganization), teardown.Options{Regions: tdRegionNames})
 	if got := log.Calls(); len(got) != 0 {
 		t.Errorf("calls despite another administrator: %v", got)
 	}
 	var failed int
 	for _, o := range res.Outcomes {
-		if o.Status == workflow.StatusFailed && strings.Contains(o.Reason, tdOther) {
+		if o.Status == workflow.StatusFailed && strings.Contains(o.Reason, fakeorg.Other) {
 			failed++
 		}
 	}
-	if failed != 2 || regions["us-east-1"].admin != tdOther || !orgs.Access[Principal] {
+	if failed != 2 || regions["us-east-1"].admin != fakeorg.Other || !orgs.Access[Principal] {
 		t.Errorf("failed rows %d (want 2), admin %q, access %v: %+v", failed, regions["us-east-1"].admin, orgs.Access, res.Outcomes)
 	}
 }
@@ -161,7 +154,7 @@ func TestDisableOtherAdministratorIsAConflict(t *testing.T) {
 func TestDisableInvitationModeRemovesTheOrganizationsMembersOnly(t *testing.T) {
 	d, regions, _, log := dtOrg("")
 	for _, r := range regions {
-		r.graph = "arn:aws:detective:" + r.region + ":" + tdSecurity + ":graph:abc"
+		r.graph = "arn:aws:detective:" + r.region + ":" + fakeorg.Security + ":graph:abc"
 		r.members = []string{"333333333333", "444444444444", "555555555555"}
 	}
 	cfg := tdConfig(settings.DetectiveInvitation)

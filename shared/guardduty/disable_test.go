@@ -16,12 +16,6 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-const (
-	tdMgmt     = "111111111111"
-	tdSecurity = "222222222222"
-	tdOther    = "999999999999"
-)
-
 // gdRegion is one region's GuardDuty: the administrators (management
 // account's view) and the security account's detector.
 type gdRegion struct {
@@ -110,7 +104,7 @@ func gdOrg() (DisableDeps, map[string]*gdRegion, *fakeorg.Orgs, *fakeorg.Log) {
 	for _, r := range []string{"us-east-1", "eu-west-1"} {
 		regions[r] = &gdRegion{
 			region: r, log: log, detector: "det-" + r, autoEnable: gdtypes.AutoEnableMembersAll,
-			admins:  map[string]gdtypes.AdminStatus{tdSecurity: gdtypes.AdminStatusEnabled},
+			admins:  map[string]gdtypes.AdminStatus{fakeorg.Security: gdtypes.AdminStatusEnabled},
 			members: map[string]string{"333333333333": "Enabled", "444444444444": "Removed"},
 		}
 	}
@@ -118,7 +112,7 @@ func gdOrg() (DisableDeps, map[string]*gdRegion, *fakeorg.Orgs, *fakeorg.Log) {
 	for _, r := range regions {
 		r.access = func() bool { return orgs.Access["guardduty.amazonaws.com"] }
 	}
-	orgs.Admins["guardduty.amazonaws.com"] = []string{tdSecurity}
+	orgs.Admins["guardduty.amazonaws.com"] = []string{fakeorg.Security}
 	orgs.Access["guardduty.amazonaws.com"] = true
 	orgs.Access["malware-protection.guardduty.amazonaws.com"] = true
 	d := DisableDeps{
@@ -129,11 +123,7 @@ func gdOrg() (DisableDeps, map[string]*gdRegion, *fakeorg.Orgs, *fakeorg.Log) {
 	return d, regions, orgs, log
 }
 
-func tdConfig() settings.Config {
-	var c settings.Config
-	c.Accounts.Management, c.Accounts.Security, c.HomeRegion = tdMgmt, tdSecurity, "us-east-1"
-	return c
-}
+func tdConfig() settings.Config { return fakeorg.Config() }
 
 var tdRegions = teardown.Options{Regions: []string{"us-east-1", "eu-west-1"}}
 
@@ -167,12 +157,12 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 		CallUpdateOrganizationConfiguration + " us-east-1 NONE",
 		CallDisassociateMembers + " us-east-1 333333333333",
 		CallDeleteMembers + " us-east-1 333333333333,444444444444",
-		CallDisableAdmin + " us-east-1 " + tdSecurity,
+		CallDisableAdmin + " us-east-1 " + fakeorg.Security,
 		CallUpdateOrganizationConfiguration + " eu-west-1 NONE",
 		CallDisassociateMembers + " eu-west-1 333333333333",
 		CallDeleteMembers + " eu-west-1 333333333333,444444444444",
-		CallDisableAdmin + " eu-west-1 " + tdSecurity,
-		"organizations:DeregisterDelegatedAdministrator " + tdSecurity + " guardduty.amazonaws.com",
+		CallDisableAdmin + " eu-west-1 " + fakeorg.Security,
+		"organizations:DeregisterDelegatedAdministrator " + fakeorg.Security + " guardduty.amazonaws.com",
 		"organizations:DisableAWSServiceAccess guardduty.amazonaws.com",
 		"organizations:DisableAWSServiceAccess malware-protection.guardduty.amazonaws.com",
 	}
@@ -195,7 +185,7 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 
 func TestDisableOtherAdministratorIsAConflict(t *testing.T) {
 	d, regions, orgs, log := gdOrg()
-	regions["eu-west-1"].admins = map[string]gdtypes.AdminStatus{tdOther: gdtypes.AdminStatusEnabled}
+	regions["eu-west-1"].admins = map[string]gdtypes.AdminStatus{fakeorg.Other: gdtypes.AdminStatusEnabled}
 
 	res := Disable(context.Background(), d, tdConfig(), tdRegions)
 	calls := log.Calls()
@@ -210,7 +200,7 @@ func TestDisableOtherAdministratorIsAConflict(t *testing.T) {
 	var conflict, skipped int
 	for _, o := range res.Outcomes {
 		switch {
-		case o.Region == "eu-west-1" && o.Status == workflow.StatusFailed && strings.Contains(o.Reason, tdOther):
+		case o.Region == "eu-west-1" && o.Status == workflow.StatusFailed && strings.Contains(o.Reason, fakeorg.Other):
 			conflict++
 		case o.Region == workflow.RegionGlobal && o.Status == workflow.StatusSkipped:
 			skipped++
@@ -219,7 +209,7 @@ func TestDisableOtherAdministratorIsAConflict(t *testing.T) {
 	if conflict != 1 || skipped != 2 {
 		t.Errorf("conflict rows %d (want 1), organization rows skipped %d (want 2): %+v", conflict, skipped, res.Outcomes)
 	}
-	if _, ok := regions["eu-west-1"].admins[tdOther]; !ok || !orgs.Access["guardduty.amazonaws.com"] {
+	if _, ok := regions["eu-west-1"].admins[fakeorg.Other]; !ok || !orgs.Access["guardduty.amazonaws.com"] {
 		t.Error("the other administrator or trusted access was removed")
 	}
 }
@@ -250,10 +240,10 @@ func TestDisableWaitsForTheAdministratorsRemoval(t *testing.T) {
 		t.Errorf("calls while the removal is in progress: %q", got)
 	}
 
-	delete(regions["eu-west-1"].admins, tdSecurity)
+	delete(regions["eu-west-1"].admins, fakeorg.Security)
 	Disable(ctx, d, tdConfig(), tdRegions)
 	want := []string{
-		"organizations:DeregisterDelegatedAdministrator " + tdSecurity + " guardduty.amazonaws.com",
+		"organizations:DeregisterDelegatedAdministrator " + fakeorg.Security + " guardduty.amazonaws.com",
 		"organizations:DisableAWSServiceAccess guardduty.amazonaws.com",
 		"organizations:DisableAWSServiceAccess malware-protection.guardduty.amazonaws.com",
 	}

@@ -16,12 +16,6 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-const (
-	tdMgmt     = "111111111111"
-	tdSecurity = "222222222222"
-	tdOther    = "999999999999"
-)
-
 // view is the organizational view. offWithAccess says whether disabling it
 // also turns trusted access off.
 type view struct {
@@ -51,17 +45,13 @@ func (v *view) DisableHealthServiceAccessForOrganization(context.Context, *healt
 func healthOrg(offWithAccess bool) (DisableDeps, *view, *fakeorg.Orgs, *fakeorg.Log) {
 	log := &fakeorg.Log{}
 	orgs := fakeorg.New(log)
-	orgs.Admins[Principal] = []string{tdSecurity}
+	orgs.Admins[Principal] = []string{fakeorg.Security}
 	orgs.Access[Principal] = true
 	v := &view{log: log, orgs: orgs, status: statusEnabled, offWithAccess: offWithAccess}
 	return DisableDeps{Health: v, Orgs: orgs}, v, orgs, log
 }
 
-func tdConfig() settings.Config {
-	var c settings.Config
-	c.Accounts.Management, c.Accounts.Security, c.HomeRegion = tdMgmt, tdSecurity, "us-east-1"
-	return c
-}
+func tdConfig() settings.Config { return fakeorg.Config() }
 
 func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 	for _, offWithAccess := range []bool{true, false} {
@@ -72,13 +62,13 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 		if got := log.Calls(); len(got) != 0 {
 			t.Fatalf("plan called %v", got)
 		}
-		wantPlan := []workflow.Action{{Call: teardown.CallDeregister, Target: tdSecurity + " for " + Principal}, {Call: CallDisableView, Target: "organization"}}
+		wantPlan := []workflow.Action{{Call: teardown.CallDeregister, Target: fakeorg.Security + " for " + Principal}, {Call: CallDisableView, Target: "organization"}}
 		if o := res.Outcomes[0]; o.Status != workflow.StatusPlanned || !reflect.DeepEqual(o.Actions, wantPlan) {
 			t.Errorf("plan row %+v", o)
 		}
 
 		Disable(ctx, d, tdConfig(), teardown.Options{})
-		want := []string{"organizations:DeregisterDelegatedAdministrator " + tdSecurity + " " + Principal, CallDisableView}
+		want := []string{"organizations:DeregisterDelegatedAdministrator " + fakeorg.Security + " " + Principal, CallDisableView}
 		if !offWithAccess {
 			want = append(want, "organizations:DisableAWSServiceAccess "+Principal)
 		}
@@ -96,16 +86,16 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 
 func TestDisableOtherAdministratorKeepsTheView(t *testing.T) {
 	d, v, orgs, log := healthOrg(true)
-	orgs.Admins[Principal] = []string{tdSecurity, tdOther}
+	orgs.Admins[Principal] = []string{fakeorg.Security, fakeorg.Other}
 	res := Disable(context.Background(), d, tdConfig(), teardown.Options{})
-	want := []string{"organizations:DeregisterDelegatedAdministrator " + tdSecurity + " " + Principal}
+	want := []string{"organizations:DeregisterDelegatedAdministrator " + fakeorg.Security + " " + Principal}
 	if got := log.Calls(); !reflect.DeepEqual(got, want) {
 		t.Errorf("calls %q, want %q (orgbaseline's own registration only)", got, want)
 	}
-	if o := res.Outcomes[0]; o.Status != workflow.StatusFailed || !strings.Contains(o.Reason, tdOther) {
+	if o := res.Outcomes[0]; o.Status != workflow.StatusFailed || !strings.Contains(o.Reason, fakeorg.Other) {
 		t.Errorf("row %+v", o)
 	}
-	if v.status != statusEnabled || !reflect.DeepEqual(orgs.Admins[Principal], []string{tdOther}) {
+	if v.status != statusEnabled || !reflect.DeepEqual(orgs.Admins[Principal], []string{fakeorg.Other}) {
 		t.Errorf("view %s, administrators %v", v.status, orgs.Admins[Principal])
 	}
 }

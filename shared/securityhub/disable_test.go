@@ -16,12 +16,6 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
 
-const (
-	tdMgmt     = "111111111111"
-	tdSecurity = "222222222222"
-	tdOther    = "999999999999"
-)
-
 // hubAdmins is one region's Security Hub administrators, as the
 // management account lists them; they follow the Organizations
 // registration, as AWS documents for its removal.
@@ -45,12 +39,12 @@ func (h hubAdmins) ListOrganizationAdminAccounts(context.Context, *securityhub.L
 func hubOrg(otherIn string) (DisableDeps, *fakeorg.Orgs, *fakeorg.Log) {
 	log := &fakeorg.Log{}
 	orgs := fakeorg.New(log)
-	orgs.Admins[Principal] = []string{tdSecurity}
+	orgs.Admins[Principal] = []string{fakeorg.Security}
 	orgs.Access[Principal] = true
 	return DisableDeps{
 		Admins: func(region string) securityhub.ListOrganizationAdminAccountsAPIClient {
 			if region == otherIn {
-				return hubAdmins{orgs: orgs, other: tdOther}
+				return hubAdmins{orgs: orgs, other: fakeorg.Other}
 			}
 			return hubAdmins{orgs: orgs}
 		},
@@ -58,11 +52,7 @@ func hubOrg(otherIn string) (DisableDeps, *fakeorg.Orgs, *fakeorg.Log) {
 	}, orgs, log
 }
 
-func tdConfig() settings.Config {
-	var c settings.Config
-	c.Accounts.Management, c.Accounts.Security, c.HomeRegion = tdMgmt, tdSecurity, "us-east-1"
-	return c
-}
+func tdConfig() settings.Config { return fakeorg.Config() }
 
 func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 	d, orgs, log := hubOrg("")
@@ -80,7 +70,7 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 		}
 	}
 	wantPlan := []workflow.Action{
-		{Call: teardown.CallDeregister, Target: tdSecurity + " for " + Principal},
+		{Call: teardown.CallDeregister, Target: fakeorg.Security + " for " + Principal},
 		{Call: teardown.CallDisableAccess, Target: Principal},
 	}
 	if !reflect.DeepEqual(planned, wantPlan) {
@@ -90,7 +80,7 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 	opts.Plan = false
 	res = Disable(ctx, d, tdConfig(), opts)
 	want := []string{
-		"organizations:DeregisterDelegatedAdministrator " + tdSecurity + " " + Principal,
+		"organizations:DeregisterDelegatedAdministrator " + fakeorg.Security + " " + Principal,
 		"organizations:DisableAWSServiceAccess " + Principal,
 	}
 	if got := log.Calls(); !reflect.DeepEqual(got, want) {
@@ -116,7 +106,7 @@ func TestDisableOtherAdministratorIsAConflict(t *testing.T) {
 	var failed, skipped int
 	for _, o := range res.Outcomes {
 		switch {
-		case o.Status == workflow.StatusFailed && o.Region == "eu-west-1" && strings.Contains(o.Reason, tdOther):
+		case o.Status == workflow.StatusFailed && o.Region == "eu-west-1" && strings.Contains(o.Reason, fakeorg.Other):
 			failed++
 		case o.Status == workflow.StatusSkipped && o.Region == workflow.RegionGlobal:
 			skipped++

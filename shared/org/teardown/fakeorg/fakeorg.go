@@ -16,8 +16,26 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
+	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
 )
+
+// The accounts of the disable tests.
+const (
+	Management = "111111111111"
+	Security   = "222222222222"
+	// Other is an account that is neither: another delegated
+	// administrator, a conflict.
+	Other = "999999999999"
+)
+
+// Config is the configuration of the disable tests: Management and
+// Security, home region us-east-1.
+func Config() settings.Config {
+	var c settings.Config
+	c.Accounts.Management, c.Accounts.Security, c.HomeRegion = Management, Security, "us-east-1"
+	return c
+}
 
 // Log records mutating calls, "service:Operation target", in order.
 type Log struct {
