@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -29,6 +31,9 @@ type DisableTrailAPI interface {
 // DeregisterAdminAPI removes CloudTrail's delegated administrator, from
 // the management account.
 type DeregisterAdminAPI interface {
+	// DescribeTrailsAPI lists the organization trails left before
+	// trusted access is turned off.
+	DescribeTrailsAPI
 	DeregisterOrganizationDelegatedAdmin(ctx context.Context, in *cloudtrail.DeregisterOrganizationDelegatedAdminInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.DeregisterOrganizationDelegatedAdminOutput, error)
 }
 
@@ -60,7 +65,14 @@ type DisableDeps struct {
 //     cloudtrail:DeregisterOrganizationDelegatedAdmin ("Remove a
 //     CloudTrail delegated administrator", AWS CloudTrail User Guide);
 //     another account is a conflict, never removed;
-//  3. trusted access for cloudtrail.amazonaws.com is turned off.
+//  3. trusted access for cloudtrail.amazonaws.com is turned off, unless
+//     another organization trail is left (cloudtrail:DescribeTrails in the
+//     home region, from the management account, shadow trails included):
+//     "If you disable trusted access using AWS Organizations while you're
+//     using AWS CloudTrail for organization trails, the trails stop
+//     functioning for member accounts" ("AWS CloudTrail and AWS
+//     Organizations", AWS Organizations User Guide). Organization event
+//     data stores of CloudTrail Lake are not looked for.
 //
 // The trail bucket in the log-archive account with every log file in it,
 // and the KMS key in the security account, are kept; the CloudWatch Logs
@@ -104,15 +116,45 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 			return err
 		})
 		res.Add(admin)
+		var others []string
+		var lerr error
 		if ok {
-			res.Add(teardown.DisableAccess(ctx, d.Orgs, settings.ServiceCloudTrail, cloudTrailPrincipal, mgmt, opts.Plan))
-		} else {
+			others, lerr = otherOrganizationTrails(ctx, d.Admin, name)
+		}
+		switch {
+		case !ok:
 			res.Add(workflow.Outcome{Account: mgmt, Region: workflow.RegionGlobal, Service: settings.ServiceCloudTrail, Status: workflow.StatusSkipped,
 				Reason: "trusted access for " + cloudTrailPrincipal + " is left on: the delegated administrator above is not removed"})
+		case lerr != nil:
+			o := workflow.Outcome{Account: mgmt, Region: workflow.RegionGlobal, Service: settings.ServiceCloudTrail}
+			teardown.Fail(&o, "list the organization trails left", lerr)
+			res.Add(o)
+		case len(others) > 0:
+			res.Add(workflow.Outcome{Account: mgmt, Region: workflow.RegionGlobal, Service: settings.ServiceCloudTrail, Status: workflow.StatusSkipped,
+				Reason: "trusted access for " + cloudTrailPrincipal + " is left on: the organization trails " + strings.Join(others, ", ") + " need it (without it they stop logging the member accounts)"})
+		default:
+			res.Add(teardown.DisableAccess(ctx, d.Orgs, settings.ServiceCloudTrail, cloudTrailPrincipal, mgmt, opts.Plan))
 		}
 	}
 	res.Warnings = append(res.Warnings,
 		"the trail bucket "+BucketName(cfg)+" in the log-archive account and every log file in it are kept, and so is the key "+KeyAlias+" in the security account: log files encrypted with it need it to be read",
 		fmt.Sprintf("the log group %s and the role %s, if cloudWatchLogs was on, belong to the stack %s and stay until it is redeployed without them", LogGroupName, CloudWatchLogsRoleName, logDeliveryStack(cfg)))
 	return res
+}
+
+// otherOrganizationTrails returns the names of the organization trails
+// other than name that the management account's home region shows, shadow
+// trails included (one DescribeTrails call).
+func otherOrganizationTrails(ctx context.Context, api DescribeTrailsAPI, name string) ([]string, error) {
+	out, err := api.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
+	if err != nil {
+		return nil, err
+	}
+	var others []string
+	for _, t := range out.TrailList {
+		if n := aws.ToString(t.Name); aws.ToBool(t.IsOrganizationTrail) && n != name && !slices.Contains(others, n) {
+			others = append(others, n)
+		}
+	}
+	return others, nil
 }

@@ -3,6 +3,7 @@ package orgtrail
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,7 +37,9 @@ func (f *disTrails) DescribeTrails(_ context.Context, in *cloudtrail.DescribeTra
 
 func (f *disTrails) DeleteTrail(_ context.Context, in *cloudtrail.DeleteTrailInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.DeleteTrailOutput, error) {
 	f.log.Add(CallDeleteTrail + " " + aws.ToString(in.Name))
-	f.trails = nil
+	f.trails = slices.DeleteFunc(f.trails, func(t cttypes.Trail) bool {
+		return aws.ToString(t.Name) == aws.ToString(in.Name) || aws.ToString(t.TrailARN) == aws.ToString(in.Name)
+	})
 	return &cloudtrail.DeleteTrailOutput{}, nil
 }
 
@@ -131,4 +134,22 @@ func TestDisableTrailConflicts(t *testing.T) {
 			t.Error("the other administrator or trusted access was touched")
 		}
 	})
+}
+
+func TestDisableTrailLeavesTrustedAccessForAnotherOrganizationTrail(t *testing.T) {
+	d, f, orgs, log := disOrg()
+	ct := controlTowerTrailOf()
+	f.trails = append(f.trails, ct)
+	res := Disable(context.Background(), d, disCfg(), teardown.Options{})
+	want := []string{CallDeleteTrail + " orgbaseline", CallDeregisterAdmin + " " + disSecurity}
+	if got := log.Calls(); !reflect.DeepEqual(got, want) {
+		t.Errorf("calls %q\nwant %q", got, want)
+	}
+	if !orgs.Access[cloudTrailPrincipal] {
+		t.Error("trusted access was turned off under Control Tower's organization trail")
+	}
+	last := res.Outcomes[len(res.Outcomes)-1]
+	if last.Status != workflow.StatusSkipped || !strings.Contains(last.Reason, aws.ToString(ct.Name)) {
+		t.Errorf("trusted access row %+v", last)
+	}
 }
