@@ -87,6 +87,9 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 
 	account := []target{{types.TypeAccount, AccountAnalyzer}}
 	for _, acct := range accounts {
+		if opts.SkipExcluded(&res, settings.ServiceAccessAnalyzer, acct) {
+			continue
+		}
 		for _, region := range opts.Regions {
 			res.Add(deleteAnalyzers(ctx, d.In(acct, region), acct, region, account, opts.Plan))
 		}

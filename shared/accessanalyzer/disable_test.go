@@ -162,3 +162,34 @@ func TestDisableOneAccountsFailureIsItsRow(t *testing.T) {
 		t.Errorf("the other accounts and the organization's parts go on: %d calls, want 11: %q", len(got), got)
 	}
 }
+
+func TestDisableLeavesExcludedAccounts(t *testing.T) {
+	d, by, _, log := aaOrg()
+	why := settings.ScopeReason + " (scope.excludeAccounts)"
+	res := Disable(context.Background(), d, tdConfig(), teardown.Options{Regions: tdRegionNames, Excluded: map[string]string{tdMember: why}})
+	for _, c := range log.Calls() {
+		if strings.Contains(c, tdMember+"/") {
+			t.Errorf("call %q in the excluded account", c)
+		}
+	}
+	for _, r := range tdRegionNames {
+		if _, ok := by[tdMember+"/"+r].by[AccountAnalyzer]; !ok {
+			t.Errorf("the excluded account's analyzer in %s was deleted", r)
+		}
+		if _, ok := by[fakeorg.Management+"/"+r].by[AccountAnalyzer]; ok {
+			t.Errorf("the management account's analyzer in %s was left", r)
+		}
+	}
+	rows := 0
+	for _, o := range res.Outcomes {
+		if o.Account == tdMember {
+			rows++
+			if o.Status != workflow.StatusSkipped || !strings.HasPrefix(o.Reason, why) {
+				t.Errorf("excluded account row %+v", o)
+			}
+		}
+	}
+	if rows != 1 {
+		t.Errorf("%d rows for the excluded account, want 1", rows)
+	}
+}

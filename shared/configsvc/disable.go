@@ -151,6 +151,9 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 		blocked = "the organization's accounts could not be listed, so the recorders were not stopped"
 	}
 	for _, acct := range accounts {
+		if opts.SkipExcluded(&res, settings.ServiceConfig, acct) {
+			continue
+		}
 		for _, region := range opts.Regions {
 			out, ct := stopRecorder(ctx, d.In(acct, region), cfg, acct, region, opts.Plan)
 			sawControlTower = sawControlTower || ct

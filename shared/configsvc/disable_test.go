@@ -341,3 +341,29 @@ func TestDisableConfigOtherAdministratorTouchesNothing(t *testing.T) {
 		t.Error("rules or recorders were touched")
 	}
 }
+
+func TestDisableConfigLeavesExcludedAccounts(t *testing.T) {
+	d, sec, recs, _, log := disOrg()
+	for _, r := range sec {
+		r.rules, r.packs = nil, nil
+	}
+	why := settings.ScopeReason + " (scope.excludeAccounts)"
+	res := Disable(context.Background(), d, disConfig(), teardown.Options{Regions: disRegions, Excluded: map[string]string{disSecurity: why}})
+	for _, c := range log.Calls() {
+		if strings.Contains(c, disSecurity+"/") {
+			t.Errorf("call %q in the excluded account", c)
+		}
+	}
+	if !recs[disSecurity+"/us-east-1"].rec["default"] || recs[disMgmt+"/us-east-1"].rec["default"] {
+		t.Error("the excluded account's recorder was stopped, or the other's was not")
+	}
+	skipped := 0
+	for _, o := range res.Outcomes {
+		if o.Account == disSecurity && o.Status == workflow.StatusSkipped && strings.HasPrefix(o.Reason, why) {
+			skipped++
+		}
+	}
+	if skipped != 1 {
+		t.Errorf("%d skipped rows for the excluded account, want 1: %+v", skipped, res.Outcomes)
+	}
+}

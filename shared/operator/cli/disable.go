@@ -25,6 +25,7 @@ import (
 	"github.com/orgbaseline/orgbaseline/shared/detective"
 	"github.com/orgbaseline/orgbaseline/shared/guardduty"
 	"github.com/orgbaseline/orgbaseline/shared/health"
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/org/teardown"
 	"github.com/orgbaseline/orgbaseline/shared/orgtrail"
 	"github.com/orgbaseline/orgbaseline/shared/report"
@@ -207,7 +208,16 @@ func disable(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "orgbaseline disable:", err)
 		return ExitFailed
 	}
-	res := d.run(ctx, disableRun{mgmt: awsCfg, accounts: accounts, cfg: cfg, opts: teardown.Options{Plan: mode == workflow.ModePlan, Regions: regions}})
+	run := disableRun{mgmt: awsCfg, accounts: accounts, cfg: cfg, opts: teardown.Options{Plan: mode == workflow.ModePlan, Regions: regions}}
+	// The accounts the scope leaves out: nothing of orgbaseline's is there
+	// to undo (a recorder named like orgbaseline's may be the account's own).
+	excluded, err := targets.ResolveScope(ctx, run.orgs(), cfg)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "orgbaseline disable:", err)
+		return ExitFailed
+	}
+	run.opts.Excluded = excluded
+	res := d.run(ctx, run)
 	if cfg.Enabled(name) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("services.%s is still enabled in the configuration: the next apply turns it on again; switch it off there to keep it off", name))
 	}

@@ -54,6 +54,21 @@ type Options struct {
 	// or the enabled ones when it says "discover"), the home region among
 	// them.
 	Regions []string
+	// Excluded are the accounts the configuration's scope leaves out, each
+	// with its reason (targets.ResolveScope): the baseline made nothing of
+	// its own there, so a disable touches nothing there either.
+	Excluded map[string]string
+}
+
+// SkipExcluded reports whether the scope excludes account, and then adds
+// its one skipped row for service to res.
+func (o Options) SkipExcluded(res *workflow.StepResult, service, account string) bool {
+	why, ok := o.Excluded[account]
+	if ok {
+		res.Add(workflow.Outcome{Account: account, Region: workflow.RegionGlobal, Service: service, Status: workflow.StatusSkipped,
+			Reason: why + ": nothing of orgbaseline's to undo there"})
+	}
+	return ok
 }
 
 // NewResult returns the empty result of disabling service.
