@@ -269,8 +269,10 @@ func unusedAccess(days int32, excluded []string, others []types.AnalysisRuleCrit
 }
 
 // exclusions returns the accounts an unused-access analyzer's analysis
-// rule excludes by ID, in ID order, and the rule's criteria that name no
-// account (by tags).
+// rule excludes by ID alone, in ID order, and the rule's other criteria,
+// kept as they are: those by tags, and those naming accounts and tags,
+// which exclude only the resources with the tags in those accounts
+// ("AnalysisRuleCriteria", IAM Access Analyzer API Reference).
 func exclusions(a types.AnalyzerSummary) (accounts []string, others []types.AnalysisRuleCriteria) {
 	u, ok := a.Configuration.(*types.AnalyzerConfigurationMemberUnusedAccess)
 	if !ok || u.Value.AnalysisRule == nil {
@@ -278,7 +280,7 @@ func exclusions(a types.AnalyzerSummary) (accounts []string, others []types.Anal
 	}
 	var ids []string
 	for _, c := range u.Value.AnalysisRule.Exclusions {
-		if len(c.AccountIds) == 0 {
+		if len(c.AccountIds) == 0 || len(c.ResourceTags) > 0 {
 			others = append(others, c)
 			continue
 		}

@@ -53,9 +53,12 @@ func TestUnusedAccessExcludesTheScopesAccounts(t *testing.T) {
 		t.Fatalf("re-run: calls %v, %v", f.calls, err)
 	}
 
-	// A criterion by tags someone added stays; the accounts follow the scope.
+	// A criterion by tags someone added stays, and so does one by accounts
+	// and tags (it excludes only the tagged resources in those accounts);
+	// the accounts alone follow the scope.
 	tags := types.AnalysisRuleCriteria{ResourceTags: []map[string]string{{"team": "sandbox"}}}
-	ruleOf(t, f, UnusedAccessAnalyzer).Exclusions = append(ruleOf(t, f, UnusedAccessAnalyzer).Exclusions, tags)
+	tagged := types.AnalysisRuleCriteria{AccountIds: []string{"666666666666"}, ResourceTags: []map[string]string{{"env": "dev"}}}
+	ruleOf(t, f, UnusedAccessAnalyzer).Exclusions = append(ruleOf(t, f, UnusedAccessAnalyzer).Exclusions, tags, tagged)
 	it.Excluded = []string{"555555555555"}
 	res, err = ConfigureOrg(context.Background(), f, cfg, it, quiet)
 	if err != nil {
@@ -64,7 +67,7 @@ func TestUnusedAccessExcludesTheScopesAccounts(t *testing.T) {
 	if e := []string{"Update " + UnusedAccessAnalyzer + " 90"}; !reflect.DeepEqual(f.calls, e) {
 		t.Errorf("calls %v, want %v", f.calls, e)
 	}
-	want = &types.AnalysisRule{Exclusions: []types.AnalysisRuleCriteria{tags, {AccountIds: []string{"555555555555"}}}}
+	want = &types.AnalysisRule{Exclusions: []types.AnalysisRuleCriteria{tags, tagged, {AccountIds: []string{"555555555555"}}}}
 	if got := ruleOf(t, f, UnusedAccessAnalyzer); !reflect.DeepEqual(got, want) {
 		t.Errorf("rule %+v, want %+v", got, want)
 	}
