@@ -236,7 +236,11 @@ func disableMembers(ctx context.Context, api DisableAPI, row *workflow.Outcome, 
 	var all, associated []string
 	for acct, status := range members {
 		all = append(all, acct)
-		if status != memberRemoved {
+		// Only an associated member is disassociated ("DisassociateMembers",
+		// GuardDuty API Reference: "Disassociates GuardDuty member accounts
+		// (from the current administrator account)"): Enabled or Disabled;
+		// one only created, invited, resigned or removed is deleted alone.
+		if status == "Enabled" || status == "Disabled" {
 			associated = append(associated, acct)
 		}
 	}

@@ -105,7 +105,7 @@ func gdOrg() (DisableDeps, map[string]*gdRegion, *fakeorg.Orgs, *fakeorg.Log) {
 		regions[r] = &gdRegion{
 			region: r, log: log, detector: "det-" + r, autoEnable: gdtypes.AutoEnableMembersAll,
 			admins:  map[string]gdtypes.AdminStatus{fakeorg.Security: gdtypes.AdminStatusEnabled},
-			members: map[string]string{"333333333333": "Enabled", "444444444444": "Removed"},
+			members: map[string]string{"333333333333": "Enabled", "444444444444": "Removed", "555555555555": "Created"},
 		}
 	}
 	orgs := fakeorg.New(log)
@@ -156,11 +156,11 @@ func TestDisableOrderPlanAndIdempotence(t *testing.T) {
 	want := []string{
 		CallUpdateOrganizationConfiguration + " us-east-1 NONE",
 		CallDisassociateMembers + " us-east-1 333333333333",
-		CallDeleteMembers + " us-east-1 333333333333,444444444444",
+		CallDeleteMembers + " us-east-1 333333333333,444444444444,555555555555",
 		CallDisableAdmin + " us-east-1 " + fakeorg.Security,
 		CallUpdateOrganizationConfiguration + " eu-west-1 NONE",
 		CallDisassociateMembers + " eu-west-1 333333333333",
-		CallDeleteMembers + " eu-west-1 333333333333,444444444444",
+		CallDeleteMembers + " eu-west-1 333333333333,444444444444,555555555555",
 		CallDisableAdmin + " eu-west-1 " + fakeorg.Security,
 		"organizations:DeregisterDelegatedAdministrator " + fakeorg.Security + " guardduty.amazonaws.com",
 		"organizations:DisableAWSServiceAccess guardduty.amazonaws.com",
