@@ -133,8 +133,14 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 	deployments := slices.Contains(ids, security)
 
 	deleting := false
+	var others []string
 	for _, region := range opts.Regions {
-		out, pending := disableOrgRegion(ctx, d.Security(region), cfg, region, deployments, packs, rules, opts.Plan)
+		out, pending, theirs := disableOrgRegion(ctx, d.Security(region), cfg, region, deployments, packs, rules, opts.Plan)
+		for _, o := range theirs {
+			if !slices.Contains(others, o) {
+				others = append(others, o)
+			}
+		}
 		if out.Status == workflow.StatusFailed && blocked == "" {
 			blocked = "the organization's rules, packs or aggregator were not all deleted in " + region
 		}
@@ -166,6 +172,11 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 		teardown.SkipOrgWide(&res, settings.ServiceConfig, mgmt, principals, blocked)
 	case deleting:
 		teardown.SkipOrgWide(&res, settings.ServiceConfig, mgmt, principals, "AWS Config deletes the organization's rules and packs from the member accounts in the background (DELETE_IN_PROGRESS): run disable config again once they are gone")
+	case len(others) > 0:
+		// "DisableAWSServiceAccess", AWS Organizations API Reference: the
+		// service can no longer act in the member accounts, so the
+		// organization's other rules and packs would stop working.
+		teardown.SkipOrgWide(&res, settings.ServiceConfig, mgmt, principals, "the organization's "+strings.Join(others, ", ")+" are not orgbaseline's and need Config's delegated administrator and trusted access: delete them first, or leave these on")
 	case sawControlTower:
 		teardown.SkipOrgWide(&res, settings.ServiceConfig, mgmt, principals, "AWS Control Tower's Config recorders were found, and Control Tower needs Config's trusted access")
 	default:
@@ -184,7 +195,7 @@ func Disable(ctx context.Context, d DisableDeps, cfg settings.Config, opts teard
 // the home region the aggregator, and returns the row and whether a rule or pack is being
 // deleted (deleted now, or found DELETE_IN_PROGRESS): Config removes them
 // from the member accounts in the background.
-func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Config, region string, deployments bool, packs []string, rules map[string]bool, plan bool) (out workflow.Outcome, pending bool) {
+func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Config, region string, deployments bool, packs []string, rules map[string]bool, plan bool) (out workflow.Outcome, pending bool, others []string) {
 	out = workflow.Outcome{Account: cfg.Accounts.Security, Region: region, Service: settings.ServiceConfig}
 	if deployments {
 		var found []string
@@ -193,11 +204,13 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 			page, err := pp.NextPage(ctx)
 			if err != nil {
 				teardown.Fail(&out, "list organization conformance packs", err)
-				return out, false
+				return out, false, others
 			}
 			for _, p := range page.OrganizationConformancePacks {
 				if name := aws.ToString(p.OrganizationConformancePackName); slices.Contains(packs, name) {
 					found = append(found, name)
+				} else {
+					others = append(others, "conformance pack "+name)
 				}
 			}
 		}
@@ -205,7 +218,7 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 		found, busy, err := notDeleting(ctx, api, packKind, found)
 		if err != nil {
 			teardown.Fail(&out, "read the organization conformance packs' status", err)
-			return out, false
+			return out, false, others
 		}
 		pending = len(busy) > 0 || len(found) > 0
 		for _, name := range busy {
@@ -220,7 +233,7 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 			})
 			if err != nil {
 				teardown.Fail(&out, "delete organization conformance pack "+name, err)
-				return out, pending
+				return out, pending, others
 			}
 		}
 
@@ -230,11 +243,13 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 			page, err := rp.NextPage(ctx)
 			if err != nil {
 				teardown.Fail(&out, "list organization config rules", err)
-				return out, pending
+				return out, pending, others
 			}
 			for _, r := range page.OrganizationConfigRules {
 				if name := aws.ToString(r.OrganizationConfigRuleName); rules[name] || strings.HasPrefix(name, ManagedPrefix) {
 					found = append(found, name)
+				} else {
+					others = append(others, "rule "+name)
 				}
 			}
 		}
@@ -242,7 +257,7 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 		found, busy, err = notDeleting(ctx, api, ruleKind, found)
 		if err != nil {
 			teardown.Fail(&out, "read the organization config rules' status", err)
-			return out, pending
+			return out, pending, others
 		}
 		pending = pending || len(busy) > 0 || len(found) > 0
 		for _, name := range busy {
@@ -256,7 +271,7 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 			})
 			if err != nil {
 				teardown.Fail(&out, "delete organization config rule "+name, err)
-				return out, pending
+				return out, pending, others
 			}
 		}
 
@@ -266,7 +281,7 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 		agg, err := describeAggregator(ctx, api, name)
 		if err != nil {
 			teardown.Fail(&out, "read the configuration aggregator "+name, err)
-			return out, pending
+			return out, pending, others
 		}
 		if agg != nil {
 			// "DeleteConfigurationAggregator", AWS Config API Reference: the
@@ -277,14 +292,14 @@ func disableOrgRegion(ctx context.Context, api DisableOrgAPI, cfg settings.Confi
 			})
 			if err != nil {
 				teardown.Fail(&out, "delete the configuration aggregator "+name, err)
-				return out, pending
+				return out, pending, others
 			}
 		}
 	}
 	if len(out.Actions) == 0 && out.Reason == "" {
 		out.Reason = "no organization rule, pack or aggregator of orgbaseline's"
 	}
-	return out, pending
+	return out, pending, others
 }
 
 // notDeleting splits names, organization rules or packs (k), into those to

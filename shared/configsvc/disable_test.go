@@ -270,6 +270,21 @@ func TestDisableConfigOrderPlanAndIdempotence(t *testing.T) {
 	for _, r := range sec {
 		r.finish()
 	}
+	// The rule and pack that are not orgbaseline's need Config's delegated
+	// administrator and trusted access: both stay while they exist.
+	res = run(false)
+	if got := log.Calls(); len(got) != 0 {
+		t.Errorf("calls while another rule and pack exist: %q", got)
+	}
+	if orgWide(res, workflow.StatusSkipped) != 2 || !strings.Contains(res.Outcomes[len(res.Outcomes)-1].Reason, "conformance pack other-pack, rule someone-elses") {
+		t.Errorf("the organization's parts are not left for the others' rule and pack: %+v", res.Outcomes)
+	}
+	if s := sec["us-east-1"]; !reflect.DeepEqual(s.rules, []string{"someone-elses"}) || !reflect.DeepEqual(s.packs, []string{"other-pack"}) || !reflect.DeepEqual(s.aggregators, []string{"another"}) {
+		t.Errorf("what is not orgbaseline's was touched: rules %v, packs %v, aggregators %v", s.rules, s.packs, s.aggregators)
+	}
+	for _, r := range sec {
+		r.rules, r.packs = nil, nil
+	}
 	run(false)
 	want = []string{
 		"organizations:DeregisterDelegatedAdministrator " + disSecurity + " " + MultiAccountSetupPrincipal,
@@ -279,9 +294,6 @@ func TestDisableConfigOrderPlanAndIdempotence(t *testing.T) {
 	}
 	if got := log.Calls(); !reflect.DeepEqual(got, want) {
 		t.Errorf("once deleted, calls\n got %q\nwant %q", got, want)
-	}
-	if s := sec["us-east-1"]; !reflect.DeepEqual(s.rules, []string{"someone-elses"}) || !reflect.DeepEqual(s.packs, []string{"other-pack"}) || !reflect.DeepEqual(s.aggregators, []string{"another"}) {
-		t.Errorf("what is not orgbaseline's was touched: rules %v, packs %v, aggregators %v", s.rules, s.packs, s.aggregators)
 	}
 	if len(orgs.Access) != 0 {
 		t.Errorf("trusted access left %v", orgs.Access)
