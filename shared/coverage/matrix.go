@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 	"github.com/orgbaseline/orgbaseline/shared/report"
 	"github.com/orgbaseline/orgbaseline/shared/settings"
 	"github.com/orgbaseline/orgbaseline/shared/workflow"
@@ -42,14 +43,6 @@ const (
 
 // States lists the states from best to worst, for legends and counts.
 var States = []State{On, Partial, Off, Error, Skipped, Excluded, Folded, None}
-
-// excludedPrefix begins the reason of a row the configuration's scope
-// leaves out.
-const excludedPrefix = settings.ScopeReason
-
-// targetsService is the service column of the org-targets step's rows,
-// which name the accounts the scope excludes (targets.ServiceName).
-const targetsService = "targets"
 
 // Cell is one account x region x service.
 type Cell struct {
@@ -115,12 +108,12 @@ func Build(rep report.Report, accounts []Account, services, regions []string) Ma
 	// cell of theirs is excluded, with that reason.
 	excluded := map[string]string{}
 	for _, row := range rep.Rows {
-		if row.Service == targetsService && row.Status == string(workflow.StatusSkipped) && strings.HasPrefix(row.Reason, excludedPrefix) {
+		if row.Service == targets.ServiceName && row.Status == string(workflow.StatusSkipped) && strings.HasPrefix(row.Reason, settings.ScopeReason) {
 			excluded[row.Account] = row.Reason
 		}
 	}
 	for _, row := range rep.Rows {
-		if row.Service == "" || row.Service == "-" || row.Service == targetsService {
+		if row.Service == "" || row.Service == "-" || row.Service == targets.ServiceName {
 			continue
 		}
 		addService(row.Service)
@@ -196,7 +189,7 @@ func fold(rows []report.Row) Cell {
 		return Cell{State: On, Reason: why(workflow.StatusSkipped)}
 	}
 	reason := why(workflow.StatusSkipped)
-	if strings.HasPrefix(reason, excludedPrefix) {
+	if strings.HasPrefix(reason, settings.ScopeReason) {
 		return Cell{State: Excluded, Reason: reason}
 	}
 	return Cell{State: Skipped, Reason: reason}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
+	"github.com/orgbaseline/orgbaseline/shared/org/targets"
 )
 
 // Account is one account of the organization and where it sits in it.
@@ -22,21 +24,19 @@ type Account struct {
 	OUID string `json:"ouId"`
 }
 
-// TreeAPI reads the organization's tree: its root, the OUs under a parent
-// and the accounts directly in a parent ("ListRoots",
-// "ListOrganizationalUnitsForParent", "ListAccountsForParent", AWS
-// Organizations API Reference: callable from the management account).
+// TreeAPI reads the organization's tree: its root ("ListRoots", AWS
+// Organizations API Reference: callable from the management account), and
+// what each root or OU holds (targets.ScopeAPI).
 type TreeAPI interface {
 	organizations.ListRootsAPIClient
-	organizations.ListOrganizationalUnitsForParentAPIClient
-	organizations.ListAccountsForParentAPIClient
+	targets.ScopeAPI
 }
 
 var _ TreeAPI = (*organizations.Client)(nil)
 
 // ReadTree lists every account of the organization with its OU path,
 // walking the tree from the root: two paged reads per OU (its child OUs and
-// its accounts), read-only.
+// its accounts, targets.ReadParent), read-only.
 func ReadTree(ctx context.Context, api TreeAPI) ([]Account, error) {
 	var roots []string
 	pages := organizations.NewListRootsPaginator(api, &organizations.ListRootsInput{})
@@ -58,25 +58,15 @@ func ReadTree(ctx context.Context, api TreeAPI) ([]Account, error) {
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
-		accounts := organizations.NewListAccountsForParentPaginator(api, &organizations.ListAccountsForParentInput{ParentId: aws.String(p.id)})
-		for accounts.HasMorePages() {
-			page, err := accounts.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list the accounts of %s (%s): %w", p.path, p.id, err)
-			}
-			for _, a := range page.Accounts {
-				out = append(out, Account{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), Status: string(a.Status), OU: p.path, OUID: p.id})
-			}
+		accounts, units, err := targets.ReadParent(ctx, api, p.id)
+		if err != nil {
+			return nil, fmt.Errorf("read %s (%s): %w", p.path, p.id, err)
 		}
-		units := organizations.NewListOrganizationalUnitsForParentPaginator(api, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(p.id)})
-		for units.HasMorePages() {
-			page, err := units.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list the OUs of %s (%s): %w", p.path, p.id, err)
-			}
-			for _, u := range page.OrganizationalUnits {
-				queue = append(queue, parent{aws.ToString(u.Id), p.path + "/" + strings.ReplaceAll(aws.ToString(u.Name), "/", "_")})
-			}
+		for _, a := range accounts {
+			out = append(out, Account{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), Status: string(a.Status), OU: p.path, OUID: p.id})
+		}
+		for _, u := range units {
+			queue = append(queue, parent{aws.ToString(u.Id), p.path + "/" + strings.ReplaceAll(aws.ToString(u.Name), "/", "_")})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -102,35 +102,47 @@ func baselineAccount(cfg settings.Config, id string) string {
 	return ""
 }
 
-// readOU returns the accounts directly in ou and its child OUs.
+// readOU returns the accounts directly in ou and its child OUs, an OU not
+// in the organization as a TerminalError.
 func readOU(ctx context.Context, api ScopeAPI, ou string) (accounts, children []string, err error) {
 	op := "read OU " + ou + " of scope.excludeOUs"
-	notFound := func(err error) error {
+	as, units, err := ReadParent(ctx, api, ou)
+	if err != nil {
 		var missing *orgtypes.ParentNotFoundException
 		if errors.As(err, &missing) {
-			return &workflow.TerminalError{Op: op, Err: fmt.Errorf("%s is not an OU of the organization (%s): correct scope.excludeOUs", ou, aws.ToString(missing.Message))}
+			return nil, nil, &workflow.TerminalError{Op: op, Err: fmt.Errorf("%s is not an OU of the organization (%s): correct scope.excludeOUs", ou, aws.ToString(missing.Message))}
 		}
-		return awsclient.Classify(op, err)
+		return nil, nil, awsclient.Classify(op, err)
 	}
-	ap := organizations.NewListAccountsForParentPaginator(api, &organizations.ListAccountsForParentInput{ParentId: aws.String(ou)})
+	for _, a := range as {
+		accounts = append(accounts, aws.ToString(a.Id))
+	}
+	for _, u := range units {
+		children = append(children, aws.ToString(u.Id))
+	}
+	return accounts, children, nil
+}
+
+// ReadParent returns what a root or OU directly holds: its accounts and its
+// child OUs, every page of each (ScopeAPI). The error is the SDK's.
+func ReadParent(ctx context.Context, api ScopeAPI, parent string) ([]orgtypes.Account, []orgtypes.OrganizationalUnit, error) {
+	var accounts []orgtypes.Account
+	ap := organizations.NewListAccountsForParentPaginator(api, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
 	for ap.HasMorePages() {
 		page, err := ap.NextPage(ctx)
 		if err != nil {
-			return nil, nil, notFound(err)
+			return nil, nil, err
 		}
-		for _, a := range page.Accounts {
-			accounts = append(accounts, aws.ToString(a.Id))
-		}
+		accounts = append(accounts, page.Accounts...)
 	}
-	op2 := organizations.NewListOrganizationalUnitsForParentPaginator(api, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(ou)})
-	for op2.HasMorePages() {
-		page, err := op2.NextPage(ctx)
+	var units []orgtypes.OrganizationalUnit
+	up := organizations.NewListOrganizationalUnitsForParentPaginator(api, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent)})
+	for up.HasMorePages() {
+		page, err := up.NextPage(ctx)
 		if err != nil {
-			return nil, nil, notFound(err)
+			return nil, nil, err
 		}
-		for _, c := range page.OrganizationalUnits {
-			children = append(children, aws.ToString(c.Id))
-		}
+		units = append(units, page.OrganizationalUnits...)
 	}
-	return accounts, children, nil
+	return accounts, units, nil
 }
