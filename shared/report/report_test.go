@@ -36,7 +36,7 @@ func TestTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := rep.WriteTable(&buf); err != nil {
+	if err := rep.Write(&buf, TableOptions{Details: true}); err != nil {
 		t.Fatal(err)
 	}
 	// Column widths vary with content; compare with runs of spaces collapsed.

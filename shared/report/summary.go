@@ -133,11 +133,6 @@ func (r Report) Write(w io.Writer, o TableOptions) error {
 	return err
 }
 
-// WriteTable prints every row with all its actions (Write with Details).
-func (r Report) WriteTable(w io.Writer) error {
-	return r.Write(w, TableOptions{Details: true})
-}
-
 func (r Report) writeServices(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "SERVICE\tACCOUNTS\tREGIONS\tCHANGED\tUNCHANGED\tPLANNED\tSKIPPED\tFAILED\t")

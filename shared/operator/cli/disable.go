@@ -168,9 +168,7 @@ Services:
 
 // disableFlags is the flag set of `disable SERVICE` (name) and its flags.
 func disableFlags(name string, env Env) (*flag.FlagSet, runFlags) {
-	fs := newFlagSet(name, env)
-	setUsage(fs, "disable")
-	return fs, addRunFlags(fs)
+	return subjectFlags(name, "disable", env)
 }
 
 func disable(ctx context.Context, args []string, env Env) int {

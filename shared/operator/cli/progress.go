@@ -41,9 +41,7 @@ type fanOut struct {
 }
 
 type phase struct {
-	name    string
 	start   time.Time
-	entered int
 	done    int
 	quarter int  // the last quarter reported
 	ended   bool // reported done, or its error ended the run
@@ -76,7 +74,7 @@ func (p *progress) printf(format string, a ...any) {
 func (p *progress) phaseOf(state string) (*phase, bool) {
 	ph, ok := p.phases[state]
 	if !ok {
-		ph = &phase{name: state, start: p.now()}
+		ph = &phase{start: p.now()}
 		p.phases[state] = ph
 	}
 	return ph, !ok
@@ -85,8 +83,7 @@ func (p *progress) phaseOf(state string) (*phase, bool) {
 // entered: a Task state started.
 func (p *progress) entered(state string) {
 	p.mu.Lock()
-	ph, fresh := p.phaseOf(state)
-	ph.entered++
+	_, fresh := p.phaseOf(state)
 	f := p.fanOut[state]
 	p.mu.Unlock()
 	switch {

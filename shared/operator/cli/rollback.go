@@ -45,8 +45,15 @@ what differs, and report like apply.
 // rollbackFlags is the flag set of rollback NAME (name is "rollback NAME")
 // and the flags it fills: the same for every rollback.
 func rollbackFlags(name string, env Env) (*flag.FlagSet, runFlags) {
+	return subjectFlags(name, "rollback", env)
+}
+
+// subjectFlags is the flag set of a command that takes a subject before its
+// flags (name is "rollback NAME", "disable SERVICE"), with command's help,
+// and the run flags it fills.
+func subjectFlags(name, command string, env Env) (*flag.FlagSet, runFlags) {
 	fs := newFlagSet(name, env)
-	setUsage(fs, "rollback")
+	setUsage(fs, command)
 	return fs, addRunFlags(fs)
 }
 

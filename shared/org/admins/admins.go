@@ -3,7 +3,8 @@
 // administrator", RegisterDelegatedAdministrator and
 // ListDelegatedAdministrators in the AWS Organizations API Reference), for
 // the services whose delegated administrator is registered through
-// Organizations rather than through the service's own API.
+// Organizations rather than through the service's own API; and which
+// service principals have trusted access.
 package admins
 
 import (
@@ -79,4 +80,21 @@ func Join(ids []string) string {
 		return "none"
 	}
 	return strings.Join(ids, ", ")
+}
+
+// TrustedAccess returns the service principals that have trusted access
+// ("ListAWSServiceAccessForOrganization", AWS Organizations API Reference).
+func TrustedAccess(ctx context.Context, api organizations.ListAWSServiceAccessForOrganizationAPIClient) (map[string]bool, error) {
+	enabled := map[string]bool{}
+	pages := organizations.NewListAWSServiceAccessForOrganizationPaginator(api, &organizations.ListAWSServiceAccessForOrganizationInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, awsclient.Classify("list trusted access", err)
+		}
+		for _, p := range page.EnabledServicePrincipals {
+			enabled[aws.ToString(p.ServicePrincipal)] = true
+		}
+	}
+	return enabled, nil
 }

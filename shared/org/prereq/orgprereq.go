@@ -117,7 +117,7 @@ func Run(ctx context.Context, api OrganizationsAPI, cfg settings.Config, in work
 	if err != nil {
 		return res, err
 	}
-	enabled, err := trustedAccess(ctx, api)
+	enabled, err := admins.TrustedAccess(ctx, api)
 	if err != nil {
 		return res, err
 	}
@@ -313,22 +313,6 @@ func principalsFor(cfg settings.Config, service string) []settings.Principal {
 		out = append(out, p)
 	}
 	return out
-}
-
-// trustedAccess returns the service principals that have trusted access.
-func trustedAccess(ctx context.Context, api organizations.ListAWSServiceAccessForOrganizationAPIClient) (map[string]bool, error) {
-	enabled := map[string]bool{}
-	pages := organizations.NewListAWSServiceAccessForOrganizationPaginator(api, &organizations.ListAWSServiceAccessForOrganizationInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, awsclient.Classify("list trusted access", err)
-		}
-		for _, p := range page.EnabledServicePrincipals {
-			enabled[aws.ToString(p.ServicePrincipal)] = true
-		}
-	}
-	return enabled, nil
 }
 
 // enableAccess enables trusted access for principal.

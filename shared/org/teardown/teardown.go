@@ -190,22 +190,10 @@ func DisableAccess(ctx context.Context, api OrgAPI, service, principal, mgmt str
 	return out
 }
 
-// accessEnabled reports whether trusted access for principal is on
-// ("ListAWSServiceAccessForOrganization", AWS Organizations API Reference).
+// accessEnabled reports whether trusted access for principal is on.
 func accessEnabled(ctx context.Context, api OrgAPI, principal string) (bool, error) {
-	pages := organizations.NewListAWSServiceAccessForOrganizationPaginator(api, &organizations.ListAWSServiceAccessForOrganizationInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return false, err
-		}
-		for _, s := range page.EnabledServicePrincipals {
-			if aws.ToString(s.ServicePrincipal) == principal {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+	on, err := admins.TrustedAccess(ctx, api)
+	return on[principal], err
 }
 
 // OrgWide undoes the organization-wide parts of service for principals,
